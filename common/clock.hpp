@@ -1,0 +1,25 @@
+// Wall-clock time for records and audit entries. The clock is injectable so schedules and
+// retention can be tested; the default reads CLOCK_REALTIME. Implementations are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace exhibit {
+
+using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
+
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    virtual TimePoint now() const = 0;
+    static const Clock& system();
+};
+
+// "2026-11-28T15:48:34.123Z": UTC, milliseconds, always 24 characters.
+std::string format_utc_ms(TimePoint t);
+std::int64_t to_unix_ms(TimePoint t);
+TimePoint from_unix_ms(std::int64_t ms);
+
+}  // namespace exhibit

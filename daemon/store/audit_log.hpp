@@ -1,0 +1,76 @@
+// The append-only, hash-chained audit log kept in the catalog.
+//
+// Each entry's hash is SHA-256 over its sequence number, time, actor, event, details and the
+// previous entry's hash (length-prefixed, see entry_hash()); the first entry's previous hash
+// is 64 zeros. After every append the newest (seq, hash) is signed with the kiosk key in
+// audit_head, so that entries cut from the end are detected as well.
+//
+// Thread-bound to its Database's thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "daemon/keys/identity_key.hpp"
+#include "daemon/store/database.hpp"
+
+namespace exhibit::store {
+
+struct AuditEntry {
+    std::int64_t seq = 0;
+    std::string time;     // UTC with milliseconds
+    std::string actor;    // "exhibitd", "officer:<id>", "admin:<uid>", ...
+    std::string event;    // dotted name: "store.item_added"
+    std::string details;  // compact JSON
+    std::string prev_hash;
+    std::string hash;
+};
+
+struct AuditVerifyReport {
+    std::uint64_t entries = 0;                 // entries that verified before any problem
+    std::optional<std::int64_t> first_broken;  // seq of the first bad or missing entry
+    std::string problem;                       // what is wrong there, in words
+    std::string head_hash;                     // hash of the last good entry
+    bool ok() const { return !first_broken; }
+};
+
+// The hash of an entry from its fields (pure; exposed for exhibit-verify and tests).
+std::string audit_entry_hash(const AuditEntry& entry);
+// The bytes the kiosk key signs for the head.
+std::string audit_head_message(std::int64_t seq, std::string_view hash);
+
+inline constexpr std::string_view kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+class AuditLog {
+  public:
+    AuditLog(Database& db, const keys::IdentityKey& key, const Clock& clock)
+        : db_(&db), key_(&key), clock_(&clock) {}
+
+    // Appends inside the caller's open transaction (so an entry commits with the change it
+    // records).
+    Result<AuditEntry> append_in_transaction(std::string_view actor, std::string_view event,
+                                             const nlohmann::json& details);
+    // Appends in a transaction of its own.
+    Result<AuditEntry> append(std::string_view actor, std::string_view event,
+                              const nlohmann::json& details);
+
+    // Recomputes the whole chain and checks the signed head against `key` (the kiosk's own
+    // key when null). Stops at the first broken entry.
+    Result<AuditVerifyReport> verify(const keys::PublicKey* key = nullptr);
+
+    Result<std::uint64_t> count();
+
+  private:
+    Database* db_;
+    const keys::IdentityKey* key_;
+    const Clock* clock_;
+};
+
+}  // namespace exhibit::store

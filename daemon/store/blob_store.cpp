@@ -1,0 +1,92 @@
+#include "blob_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+
+#include "common/fs.hpp"
+
+namespace exhibit::store {
+
+BlobStore::BlobStore(std::filesystem::path state_directory)
+    : state_(std::move(state_directory)),
+      blobs_(state_ / "blobs"),
+      spool_(state_ / "spool"),
+      quarantine_(state_ / "quarantine") {}
+
+Status BlobStore::prepare() const {
+    for (const auto& dir : {blobs_, spool_, quarantine_})
+        if (auto s = fs::ensure_directory(dir, 0750); !s)
+            return s;
+    return {};
+}
+
+Result<SpoolFile> BlobStore::create_spool() const {
+    std::string tmpl = (spool_ / "item-XXXXXX").string();
+    int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd < 0)
+        return fail_errno(fmt::format("cannot create a spool file in {}", spool_));
+    return SpoolFile{UniqueFd(fd), std::filesystem::path(tmpl)};
+}
+
+std::string BlobStore::relative_path(const Digest& digest) {
+    auto hex = to_hex(digest);
+    return fmt::format("blobs/{}/{}", hex.substr(0, 2), hex);
+}
+
+std::filesystem::path BlobStore::path_of(const Digest& digest) const {
+    return state_ / relative_path(digest);
+}
+
+std::filesystem::path BlobStore::path_of_relative(const std::string& relative) const {
+    return state_ / relative;
+}
+
+Result<CommitOutcome> BlobStore::commit(SpoolFile spool, const Digest& digest,
+                                        std::uint64_t size) const {
+    const auto spool_path = spool.path;
+    auto outcome = commit_spool(std::move(spool), digest, size);
+    // On failure the spool file is not evidence (its row was never committed): remove it.
+    if (!outcome)
+        ::unlink(spool_path.c_str());
+    return outcome;
+}
+
+Result<CommitOutcome> BlobStore::commit_spool(SpoolFile spool, const Digest& digest,
+                                              std::uint64_t size) const {
+    const auto target = path_of(digest);
+    const auto dir = target.parent_path();
+    if (auto s = fs::ensure_directory(dir, 0750); !s)
+        return std::unexpected(s.error());
+    // Blobs are read-only: nothing in exhibit writes a blob after this point.
+    if (::fchmod(spool.fd.get(), 0440) != 0)
+        return fail_errno(fmt::format("chmod {}", spool.path));
+    spool.fd.reset();
+
+    CommitOutcome outcome = CommitOutcome::stored;
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) == 0) {
+        if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == size) {
+            ::unlink(spool.path.c_str());
+            return CommitOutcome::deduplicated;
+        }
+        // The stored copy is damaged (wrong size): keep it for inspection, install the good one.
+        auto moved =
+            quarantine_ / fmt::format("{}.{}", target.filename().string(), ::time(nullptr));
+        if (::rename(target.c_str(), moved.c_str()) != 0)
+            return fail_errno(fmt::format("cannot quarantine damaged blob {}", target));
+        outcome = CommitOutcome::repaired;
+    }
+    if (::rename(spool.path.c_str(), target.c_str()) != 0)
+        return fail_errno(fmt::format("cannot move {} to {}", spool.path, target));
+    if (auto s = fs::fsync_directory(dir); !s)
+        return std::unexpected(s.error());
+    if (auto s = fs::fsync_directory(spool_); !s)
+        return std::unexpected(s.error());
+    return outcome;
+}
+
+}  // namespace exhibit::store

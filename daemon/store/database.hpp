@@ -1,0 +1,101 @@
+// RAII owner of one SQLite connection, with prepared statements and transactions.
+// Thread-compatible: each thread opens its own Database (SQLite runs in WAL mode).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace exhibit::store {
+
+class Statement {
+  public:
+    Statement() = default;
+    explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
+    // Bind by 1-based index. Text and blobs are copied by SQLite.
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const std::string& value) {
+        return bind(index, std::string_view(value));
+    }
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, std::span<const std::byte> value);
+    Statement& bind_null(int index);
+    Statement& bind(int index, std::optional<std::int64_t> value) {
+        return value ? bind(index, *value) : bind_null(index);
+    }
+    Statement& bind(int index, const std::optional<std::string>& value) {
+        return value ? bind(index, std::string_view(*value)) : bind_null(index);
+    }
+
+    // Steps once: true while a row is available, false when done.
+    Result<bool> step();
+    // Steps to completion, ignoring any rows.
+    Status run();
+    void reset();
+
+    std::int64_t column_int(int column) const;
+    std::string column_text(int column) const;
+    bool column_is_null(int column) const;
+    std::optional<std::int64_t> column_optional_int(int column) const;
+    std::optional<std::string> column_optional_text(int column) const;
+
+  private:
+    struct Finalizer {
+        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+    };
+    std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+class Database {
+  public:
+    enum class Mode { read_write_create, read_write, read_only };
+
+    // Opens the file (checking that it is a readable SQLite database) with foreign keys on,
+    // full synchronous commits and a busy timeout.
+    static Result<Database> open(const std::filesystem::path& path, Mode mode);
+    Status enable_wal();
+
+    Result<Statement> prepare(std::string_view sql);
+    // Runs one or more statements without parameters.
+    Status exec(std::string_view sql);
+
+    std::int64_t last_insert_rowid() const;
+    int changes() const;
+    sqlite3* handle() const { return db_.get(); }
+
+    // Turns the last error of this connection into an Error mentioning `context`.
+    Error error(std::string_view context) const;
+
+  private:
+    struct Closer {
+        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+    };
+    std::unique_ptr<sqlite3, Closer> db_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
+class Transaction {
+  public:
+    static Result<Transaction> begin(Database& db);
+    Transaction(Transaction&& other) noexcept;
+    Transaction& operator=(Transaction&&) = delete;
+    ~Transaction();
+    Status commit();
+
+  private:
+    explicit Transaction(Database& db) : db_(&db) {}
+    Database* db_;
+    bool open_ = true;
+};
+
+}  // namespace exhibit::store

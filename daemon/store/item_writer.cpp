@@ -1,0 +1,187 @@
+#include "item_writer.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/fs.hpp"
+#include "daemon/store/store.hpp"
+
+namespace exhibit::store {
+
+namespace {
+constexpr std::size_t kBufferSize = 1 << 20;
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one (no overlongs, no
+// surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    if (c < 0x80)
+        return 1;
+    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    if (n == 0 || c > 0xF4 || i + n > s.size())
+        return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((b(i + k) & 0xC0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) >= 0xA0)))
+        return 0;
+    if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) >= 0x90)))
+        return 0;
+    return n;
+}
+}  // namespace
+
+std::string printable_path(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size();) {
+        std::size_t n = utf8_sequence(raw, i);
+        auto c = static_cast<unsigned char>(raw[i]);
+        if (n == 0 || c < 0x20 || c == 0x7f || c == '\\') {
+            out += fmt::format("\\x{:02x}", c);
+            ++i;
+        } else {
+            out.append(raw.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+ItemWriter::ItemWriter(Store& store, ItemSpec spec, SpoolFile spool)
+    : store_(&store), spec_(std::move(spec)), spool_(std::move(spool)), buffer_(kBufferSize) {}
+
+ItemWriter::ItemWriter(ItemWriter&& o) noexcept
+    : store_(o.store_),
+      spec_(std::move(o.spec_)),
+      spool_(std::move(o.spool_)),
+      hash_(std::move(o.hash_)),
+      buffer_(std::move(o.buffer_)),
+      buffered_(o.buffered_),
+      written_(o.written_),
+      open_(std::exchange(o.open_, false)) {}
+
+ItemWriter::~ItemWriter() {
+    abort();
+}
+
+void ItemWriter::abort() {
+    if (!open_)
+        return;
+    open_ = false;
+    spool_.fd.reset();
+    ::unlink(spool_.path.c_str());
+}
+
+Status ItemWriter::flush() {
+    if (buffered_ == 0)
+        return {};
+    if (auto s = fs::write_all(spool_.fd.get(), std::span(buffer_.data(), buffered_)); !s)
+        return std::unexpected(Error{
+            s.error().code, fmt::format("cannot write to the spool: {}", s.error().describe()),
+            s.error().sys_errno});
+    written_ += buffered_;
+    buffered_ = 0;
+    return {};
+}
+
+Status ItemWriter::append(std::span<const std::byte> chunk) {
+    if (!open_)
+        return fail(Errc::invalid_argument, "item writer is already finished");
+    hash_.update(chunk);
+    while (!chunk.empty()) {
+        if (buffered_ == 0 && chunk.size() >= buffer_.size()) {
+            // Large chunks go straight to the file.
+            if (auto s = fs::write_all(spool_.fd.get(), chunk); !s)
+                return s;
+            written_ += chunk.size();
+            return {};
+        }
+        std::size_t n = std::min(chunk.size(), buffer_.size() - buffered_);
+        std::memcpy(buffer_.data() + buffered_, chunk.data(), n);
+        buffered_ += n;
+        chunk = chunk.subspan(n);
+        if (buffered_ == buffer_.size())
+            if (auto s = flush(); !s)
+                return s;
+    }
+    return {};
+}
+
+Result<ItemRecord> ItemWriter::finish() {
+    std::optional<std::string> reason;
+    const auto received = bytes_written();
+    if (spec_.declared_size && *spec_.declared_size != received)
+        reason = fmt::format("size mismatch: the phone declared {} bytes, {} were received",
+                             *spec_.declared_size, received);
+    return store_item(std::move(reason));
+}
+
+Result<ItemRecord> ItemWriter::finish_incomplete(std::string reason) {
+    return store_item(std::move(reason));
+}
+
+Result<ItemRecord> ItemWriter::store_item(std::optional<std::string> incomplete_reason) {
+    if (!open_)
+        return fail(Errc::invalid_argument, "item writer is already finished");
+    if (auto s = flush(); !s)
+        return std::unexpected(s.error());
+    if (auto s = fs::fsync_fd(spool_.fd.get(), spool_.path); !s)
+        return std::unexpected(s.error());
+    const Digest digest = hash_.finish();
+    const std::uint64_t size = written_;
+
+    open_ = false;  // from here on the spool file belongs to the blob store
+    auto outcome = store_->blobs().commit(std::move(spool_), digest, size);
+    if (!outcome)
+        return std::unexpected(outcome.error());
+
+    ItemRecord r;
+    r.session_id = spec_.session_id;
+    r.category = spec_.category;
+    r.source_path = printable_path(spec_.source_path);
+    if (r.source_path != spec_.source_path)
+        r.source_path_raw = spec_.source_path;
+    if (spec_.declared_size)
+        r.declared_size = static_cast<std::int64_t>(*spec_.declared_size);
+    r.size = static_cast<std::int64_t>(size);
+    r.source_mtime_ms = spec_.source_mtime_ms;
+    r.sha256 = to_hex(digest);
+    r.blob = BlobStore::relative_path(digest);
+    r.state = incomplete_reason ? ItemState::incomplete : ItemState::complete;
+    r.incomplete_reason = std::move(incomplete_reason);
+    r.created_at_ms = to_unix_ms(store_->options().clock->now());
+
+    auto& db = store_->database();
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    auto id = store_->catalog().insert_item_in_transaction(r);
+    if (!id)
+        return std::unexpected(id.error());
+    r.id = *id;
+    nlohmann::json details = {{"item_id", r.id},
+                              {"session_id", r.session_id},
+                              {"category", r.category},
+                              {"source_path", r.source_path},
+                              {"size", r.size},
+                              {"sha256", r.sha256},
+                              {"state", to_string(r.state)}};
+    if (r.incomplete_reason)
+        details["reason"] = *r.incomplete_reason;
+    if (*outcome == CommitOutcome::deduplicated)
+        details["deduplicated"] = true;
+    if (*outcome == CommitOutcome::repaired)
+        details["replaced_damaged_blob"] = true;
+    if (auto e = store_->audit().append_in_transaction("exhibitd", "store.item_added", details); !e)
+        return std::unexpected(e.error());
+    if (auto s = tx->commit(); !s)
+        return std::unexpected(s.error());
+    return r;
+}
+
+}  // namespace exhibit::store

@@ -1,0 +1,69 @@
+// Streams one item from a phone into the store: bytes are hashed (SHA-256) and written to a
+// spool file in one pass; finish() fsyncs, renames the file into the blob store and commits
+// the catalog row with its audit entry. Destroying an unfinished writer aborts it (the spool
+// file is removed and nothing is recorded).
+//
+// Thread-bound: use it on the thread that owns its Store.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/sha256.hpp"
+#include "daemon/store/blob_store.hpp"
+#include "daemon/store/catalog.hpp"
+
+namespace exhibit::store {
+
+class Store;
+
+struct ItemSpec {
+    std::int64_t session_id = 0;
+    std::string category;     // "photos", "messages", ...
+    std::string source_path;  // the phone's path, exact bytes (need not be UTF-8)
+    std::optional<std::uint64_t> declared_size;  // what the phone said the size is
+    std::optional<std::int64_t> source_mtime_ms;
+};
+
+class ItemWriter {
+  public:
+    ItemWriter(ItemWriter&&) noexcept;
+    ItemWriter& operator=(ItemWriter&&) = delete;
+    ~ItemWriter();
+
+    Status append(std::span<const std::byte> chunk);
+
+    // Stores the item. If the phone declared a size and the received count differs, the item
+    // is recorded as incomplete with that reason; it is never silently truncated.
+    Result<ItemRecord> finish();
+    // Stores what was received as an incomplete item with `reason` (a stall, a disconnect).
+    Result<ItemRecord> finish_incomplete(std::string reason);
+    // Drops everything received; nothing is recorded.
+    void abort();
+
+    std::uint64_t bytes_written() const { return written_ + buffered_; }
+
+  private:
+    friend class Store;
+    ItemWriter(Store& store, ItemSpec spec, SpoolFile spool);
+    Status flush();
+    Result<ItemRecord> store_item(std::optional<std::string> incomplete_reason);
+
+    Store* store_;
+    ItemSpec spec_;
+    SpoolFile spool_;
+    Sha256 hash_;
+    std::vector<std::byte> buffer_;
+    std::size_t buffered_ = 0;
+    std::uint64_t written_ = 0;
+    bool open_ = true;
+};
+
+// The printable form of a phone path: valid UTF-8 is kept, anything else becomes \xNN.
+std::string printable_path(std::string_view raw);
+
+}  // namespace exhibit::store

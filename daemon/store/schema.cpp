@@ -1,0 +1,166 @@
+#include "schema.hpp"
+
+#include <array>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace exhibit::store {
+
+namespace {
+
+// Each entry takes the catalog from version (index) to version (index + 1). Never edit a
+// step once released: add a new one, and a fixture for the old version in
+// tests/fixtures/catalog/.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    // 0 -> 1: cases, sessions, items, uploads, audit.
+    R"sql(
+CREATE TABLE cases (
+    id                INTEGER PRIMARY KEY,
+    case_reference    TEXT NOT NULL CHECK (length(case_reference) BETWEEN 1 AND 128),
+    exhibit_reference TEXT NOT NULL CHECK (length(exhibit_reference) BETWEEN 1 AND 128),
+    officer_id        TEXT NOT NULL CHECK (length(officer_id) BETWEEN 1 AND 128),
+    basis             TEXT NOT NULL CHECK (basis IN ('consent', 'other')),
+    basis_detail      TEXT NOT NULL DEFAULT '{}',  -- JSON: notice version shown, who agreed
+    scope             TEXT NOT NULL,               -- JSON: categories and date range
+    created_at_ms     INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+    id              INTEGER PRIMARY KEY,
+    case_id         INTEGER NOT NULL REFERENCES cases(id),
+    device          TEXT NOT NULL DEFAULT '{}',  -- JSON: manufacturer, model, serial, ...
+    device_serial   TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('created', 'running', 'completed',
+                                                   'interrupted', 'failed', 'cancelled')),
+    state_reason    TEXT,
+    priority        TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('normal', 'urgent')),
+    clock_offset_ms INTEGER,                     -- phone clock minus kiosk clock
+    started_at_ms   INTEGER NOT NULL,
+    ended_at_ms     INTEGER
+) STRICT;
+
+CREATE TABLE items (
+    id                INTEGER PRIMARY KEY,
+    session_id        INTEGER NOT NULL REFERENCES sessions(id),
+    category          TEXT NOT NULL,
+    source_path       TEXT NOT NULL,     -- printable form of the phone's path
+    source_path_raw   BLOB,              -- exact bytes when they are not valid UTF-8
+    declared_size     INTEGER,           -- the size the phone stated, if it stated one
+    size              INTEGER NOT NULL CHECK (size >= 0),  -- bytes received and stored
+    source_mtime_ms   INTEGER,
+    sha256            TEXT NOT NULL CHECK (length(sha256) = 64),
+    blob              TEXT NOT NULL,     -- path relative to the state directory
+    state             TEXT NOT NULL CHECK (state IN ('complete', 'incomplete')),
+    incomplete_reason TEXT,
+    integrity         TEXT NOT NULL DEFAULT 'ok' CHECK (integrity IN ('ok', 'missing', 'mismatch')),
+    integrity_checked_at_ms INTEGER,
+    created_at_ms     INTEGER NOT NULL,
+    CHECK ((state = 'complete') = (incomplete_reason IS NULL))
+) STRICT;
+CREATE INDEX items_by_session ON items(session_id);
+CREATE INDEX items_by_sha256 ON items(sha256);
+
+-- What was received from the phone is never rewritten.
+CREATE TRIGGER items_evidence_immutable
+BEFORE UPDATE OF session_id, category, source_path, source_path_raw, declared_size, size,
+                 source_mtime_ms, sha256, blob, state, incomplete_reason, created_at_ms ON items
+BEGIN SELECT RAISE(ABORT, 'items: recorded evidence is immutable'); END;
+CREATE TRIGGER items_never_deleted BEFORE DELETE ON items
+BEGIN SELECT RAISE(ABORT, 'items: evidence records are never deleted'); END;
+
+CREATE TABLE uploads (
+    item_id            INTEGER PRIMARY KEY REFERENCES items(id),
+    lane               TEXT NOT NULL DEFAULT 'normal' CHECK (lane IN ('urgent', 'normal')),
+    state              TEXT NOT NULL DEFAULT 'queued'
+                       CHECK (state IN ('queued', 'uploading', 'received', 'failed', 'cancelled')),
+    remote_url         TEXT,
+    remote_offset      INTEGER NOT NULL DEFAULT 0,
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER,
+    last_error         TEXT,
+    receipt            TEXT,             -- JSON once received
+    queued_at_ms       INTEGER NOT NULL,
+    received_at_ms     INTEGER,
+    blob_released_at_ms INTEGER          -- local copy deleted after receipt + retention
+) STRICT;
+CREATE INDEX uploads_by_state ON uploads(state, lane, queued_at_ms);
+
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    time      TEXT NOT NULL,   -- UTC, milliseconds: 2026-11-28T15:48:34.123Z
+    actor     TEXT NOT NULL,
+    event     TEXT NOT NULL,
+    details   TEXT NOT NULL,   -- JSON
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit: the log is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit: the log is append-only'); END;
+
+-- The newest entry, signed with the kiosk key, so that removing entries from the end is
+-- detected too.
+CREATE TABLE audit_head (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    seq             INTEGER NOT NULL,
+    hash            TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    signature       TEXT NOT NULL    -- hex Ed25519 signature of audit_head_message()
+) STRICT;
+)sql",
+};
+
+}  // namespace
+
+int current_schema_version() {
+    return static_cast<int>(kMigrations.size());
+}
+
+Result<int> schema_version(Database& db) {
+    auto stmt = db.prepare("PRAGMA user_version");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    return static_cast<int>(stmt->column_int(0));
+}
+
+Status migrate(Database& db) {
+    auto version = schema_version(db);
+    if (!version)
+        return std::unexpected(version.error());
+    const int target = current_schema_version();
+    if (*version == target)
+        return {};
+    if (*version > target || *version < 0)
+        return fail(Errc::unsupported,
+                    fmt::format("catalog has schema version {}, but this exhibit knows versions up "
+                                "to {}; refusing to touch it (install the newer exhibit)",
+                                *version, target));
+
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    for (int v = *version; v < target; ++v) {
+        auto step = [&]() -> Status {
+            if (auto s = db.exec(fmt::format("SAVEPOINT migrate_{}", v + 1)); !s)
+                return s;
+            if (auto s = db.exec(kMigrations[static_cast<std::size_t>(v)]); !s)
+                return s;
+            if (auto s = db.exec(fmt::format("PRAGMA user_version = {}", v + 1)); !s)
+                return s;
+            return db.exec(fmt::format("RELEASE migrate_{}", v + 1));
+        }();
+        if (!step)
+            return fail(Errc::database,
+                        fmt::format("migration of the catalog from schema version {} to {} failed: "
+                                    "{}; the catalog was left unchanged",
+                                    v, v + 1, step.error().message));
+    }
+    return tx->commit();
+}
+
+}  // namespace exhibit::store

@@ -1,0 +1,214 @@
+#include "store.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "daemon/store/schema.hpp"
+
+namespace exhibit::store {
+
+namespace {
+constexpr std::string_view kActor = "exhibitd";
+
+Result<Database> open_catalog(const std::filesystem::path& file) {
+    auto db = Database::open(file, Database::Mode::read_write_create);
+    if (!db)
+        return db;
+    auto check = db->prepare("PRAGMA quick_check");
+    if (!check)
+        return std::unexpected(check.error());
+    auto row = check->step();
+    if (!row)
+        return std::unexpected(Error{
+            Errc::corrupt, fmt::format("catalog {} is damaged: {}", file, row.error().message), 0});
+    if (*row && check->column_text(0) != "ok")
+        return fail(Errc::corrupt,
+                    fmt::format("catalog {} is damaged: {}", file, check->column_text(0)));
+    return db;
+}
+}  // namespace
+
+Store::Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity)
+    : options_(std::move(options)),
+      db_(std::move(db)),
+      identity_(std::move(identity)),
+      blobs_(options_.state_directory),
+      audit_(db_, *identity_, *options_.clock),
+      catalog_(db_, audit_, *options_.clock) {}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+    const auto& dir = options.state_directory;
+    if (dir.empty() || !dir.is_absolute())
+        return fail(Errc::invalid_argument,
+                    fmt::format("state directory \"{}\" must be an absolute path", dir));
+    if (auto s = fs::ensure_directory(dir, 0750); !s)
+        return std::unexpected(s.error());
+
+    // The catalog is checked and migrated before anything else is created, so that a refusal
+    // leaves the directory as it was.
+    auto db = open_catalog(dir / "exhibit.db");
+    if (!db)
+        return std::unexpected(db.error());
+    if (auto s = migrate(*db); !s)
+        return std::unexpected(s.error());
+    if (auto s = db->enable_wal(); !s)
+        return std::unexpected(s.error());
+
+    auto key = keys::IdentityKey::load_or_create(dir / "keys" / "kiosk-ed25519.pem");
+    if (!key)
+        return std::unexpected(key.error());
+
+    std::unique_ptr<Store> store(new Store(options, std::move(*db), std::move(*key)));
+    if (auto s = store->blobs_.prepare(); !s)
+        return std::unexpected(s.error());
+    if (options.reconcile) {
+        if (auto s = store->remove_spool_leftovers(); !s)
+            return std::unexpected(s.error());
+        auto report = store->verify_blobs(options.verify);
+        if (!report)
+            return std::unexpected(report.error());
+        store->open_report_.items_checked = report->items_checked;
+        store->open_report_.items_missing = report->items_missing;
+        store->open_report_.items_mismatch = report->items_mismatch;
+    }
+    return store;
+}
+
+Result<ItemWriter> Store::begin_item(ItemSpec spec) {
+    if (spec.category.empty())
+        return fail(Errc::invalid_argument, "an item needs a category");
+    auto spool = blobs_.create_spool();
+    if (!spool)
+        return std::unexpected(spool.error());
+    return ItemWriter(*this, std::move(spec), std::move(*spool));
+}
+
+Status Store::remove_spool_leftovers() {
+    const auto& spool = blobs_.spool_directory();
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(spool.c_str()), ::closedir);
+    if (!dir)
+        return fail_errno(fmt::format("cannot list {}", spool));
+    std::vector<std::pair<std::string, std::int64_t>> leftovers;
+    while (auto* ent = ::readdir(dir.get())) {
+        std::string name = ent->d_name;
+        if (name == "." || name == "..")
+            continue;
+        struct stat st {};
+        std::int64_t size = ::lstat((spool / name).c_str(), &st) == 0 ? st.st_size : -1;
+        leftovers.emplace_back(std::move(name), size);
+    }
+    for (const auto& [name, size] : leftovers) {
+        // Audit first: if we crash between the two, the file is still there to be found again.
+        nlohmann::json details = {{"file", name},
+                                  {"size", size},
+                                  {"reason", "partial item left by an interrupted write"}};
+        if (auto e = audit_.append(kActor, "store.spool_discarded", details); !e)
+            return std::unexpected(e.error());
+        if (::unlink((spool / name).c_str()) != 0 && errno != ENOENT)
+            return fail_errno(fmt::format("cannot remove spool leftover {}", spool / name));
+        log::write(log::Level::notice,
+                   fmt::format("removed partial spool file {} ({} bytes)", name, size),
+                   {{"EXHIBIT_SPOOL_FILE", name}});
+        ++open_report_.spool_files_removed;
+    }
+    if (!leftovers.empty())
+        return fs::fsync_directory(spool);
+    return {};
+}
+
+Result<ReconcileReport> Store::verify_blobs(VerifyDepth depth) {
+    ReconcileReport report;
+    if (depth == VerifyDepth::none)
+        return report;
+    auto items = catalog_.all_items();
+    if (!items)
+        return std::unexpected(items.error());
+    for (const auto& item : *items) {
+        ++report.items_checked;
+        const auto path = blobs_.path_of_relative(item.blob);
+        Integrity found = Integrity::ok;
+        std::string problem;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+            found = Integrity::missing;
+            problem = fmt::format("blob {} is missing", item.blob);
+        } else if (st.st_size != item.size) {
+            found = Integrity::mismatch;
+            problem = fmt::format("blob {} has {} bytes, the catalog recorded {}", item.blob,
+                                  st.st_size, item.size);
+        } else if (depth == VerifyDepth::full) {
+            auto digest = Sha256::of_file(path);
+            if (!digest) {
+                found = Integrity::missing;
+                problem =
+                    fmt::format("blob {} cannot be read: {}", item.blob, digest.error().describe());
+            } else if (to_hex(*digest) != item.sha256) {
+                found = Integrity::mismatch;
+                problem = fmt::format("blob {} no longer hashes to its recorded sha256 (now {})",
+                                      item.blob, to_hex(*digest));
+            }
+        }
+        if (found == Integrity::missing)
+            ++report.items_missing;
+        if (found == Integrity::mismatch)
+            ++report.items_mismatch;
+        if (found == item.integrity)
+            continue;
+
+        // A change of integrity is always audited: new damage loudly, a recovery too.
+        auto tx = Transaction::begin(db_);
+        if (!tx)
+            return std::unexpected(tx.error());
+        if (auto s = catalog_.set_integrity(item.id, found); !s)
+            return std::unexpected(s.error());
+        nlohmann::json details = {{"item_id", item.id},
+                                  {"session_id", item.session_id},
+                                  {"sha256", item.sha256},
+                                  {"blob", item.blob},
+                                  {"integrity", to_string(found)}};
+        if (!problem.empty())
+            details["problem"] = problem;
+        auto event = found == Integrity::ok ? "store.blob_restored" : "store.blob_damaged";
+        if (auto e = audit_.append_in_transaction(kActor, event, details); !e)
+            return std::unexpected(e.error());
+        if (auto s = tx->commit(); !s)
+            return std::unexpected(s.error());
+        if (found != Integrity::ok)
+            log::write(
+                log::Level::error, fmt::format("EVIDENCE DAMAGED: item {}: {}", item.id, problem),
+                {{"EXHIBIT_ITEM", std::to_string(item.id)}, {"EXHIBIT_SHA256", item.sha256}});
+    }
+    return report;
+}
+
+Result<StoreHealth> Store::health() {
+    StoreHealth h;
+    auto stmt = db_.prepare(
+        "SELECT coalesce(sum(state = 'complete'), 0), coalesce(sum(state = 'incomplete'), 0), "
+        "coalesce(sum(integrity != 'ok'), 0) FROM items");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    if (auto r = stmt->step(); !r)
+        return std::unexpected(r.error());
+    h.items_complete = static_cast<std::uint64_t>(stmt->column_int(0));
+    h.items_incomplete = static_cast<std::uint64_t>(stmt->column_int(1));
+    h.items_flagged = static_cast<std::uint64_t>(stmt->column_int(2));
+    auto entries = audit_.count();
+    if (!entries)
+        return std::unexpected(entries.error());
+    h.audit_entries = *entries;
+    h.key_fingerprint = identity_->fingerprint();
+    if (auto free = fs::free_bytes(options_.state_directory))
+        h.free_bytes = *free;
+    return h;
+}
+
+}  // namespace exhibit::store

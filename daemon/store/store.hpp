@@ -1,0 +1,101 @@
+// The evidence store: the SQLite catalog, content-addressed blobs, the audit chain and the
+// kiosk identity key, under one state directory:
+//
+//   <state>/exhibit.db            catalog (WAL)
+//   <state>/blobs/ab/abcdef...    blobs, named by their SHA-256, read-only
+//   <state>/spool/                partial files being written
+//   <state>/keys/                 kiosk identity key (and later the ADB host key)
+//
+// Thread-compatible: one Store per thread (each opens its own SQLite connection); several
+// Stores on the same directory in one or more processes are safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "daemon/keys/identity_key.hpp"
+#include "daemon/store/audit_log.hpp"
+#include "daemon/store/blob_store.hpp"
+#include "daemon/store/catalog.hpp"
+#include "daemon/store/database.hpp"
+#include "daemon/store/item_writer.hpp"
+
+namespace exhibit::store {
+
+// How thoroughly startup checks that every catalogued blob is still intact.
+enum class VerifyDepth {
+    none,  // trust the catalog (second and later Stores in one process)
+    size,  // the blob exists and has the recorded size (fast, the default at startup)
+    full,  // re-hash every blob (reads everything; for scrubs and tests)
+};
+
+struct StoreOptions {
+    std::filesystem::path state_directory;
+    std::string kiosk_id;  // identifies this kiosk in audit entries and manifests
+    VerifyDepth verify = VerifyDepth::size;
+    bool reconcile = true;  // remove spool leftovers and check blobs at open
+    const Clock* clock = &Clock::system();
+};
+
+// What reconciliation found at open (or during a later scrub).
+struct ReconcileReport {
+    int spool_files_removed = 0;
+    std::uint64_t items_checked = 0;
+    std::uint64_t items_missing = 0;   // catalog row whose blob file is gone
+    std::uint64_t items_mismatch = 0;  // blob present but size or hash differs
+};
+
+struct StoreHealth {
+    std::uint64_t items_complete = 0;
+    std::uint64_t items_incomplete = 0;
+    std::uint64_t items_flagged = 0;  // missing or mismatching blobs: needs a human
+    std::uint64_t audit_entries = 0;
+    std::string key_fingerprint;
+    std::uint64_t free_bytes = 0;
+};
+
+class Store {
+  public:
+    // Creates the directory layout and the key on first use, migrates the catalog, and
+    // reconciles. Fails without changing anything if the catalog is corrupt or from a newer
+    // version of exhibit.
+    static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+    ~Store();
+
+    // Starts a streamed item for a session; see ItemWriter.
+    Result<ItemWriter> begin_item(ItemSpec spec);
+
+    // Checks every complete item's blob and flags (in catalog and audit) what is wrong.
+    Result<ReconcileReport> verify_blobs(VerifyDepth depth);
+
+    Result<StoreHealth> health();
+    const ReconcileReport& open_report() const { return open_report_; }
+
+    Catalog& catalog() { return catalog_; }
+    AuditLog& audit() { return audit_; }
+    BlobStore& blobs() { return blobs_; }
+    Database& database() { return db_; }
+    const keys::IdentityKey& identity() const { return *identity_; }
+    const StoreOptions& options() const { return options_; }
+
+  private:
+    Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity);
+    Status remove_spool_leftovers();
+
+    StoreOptions options_;
+    Database db_;
+    std::unique_ptr<keys::IdentityKey> identity_;
+    BlobStore blobs_;
+    AuditLog audit_;
+    Catalog catalog_;
+    ReconcileReport open_report_;
+};
+
+}  // namespace exhibit::store
