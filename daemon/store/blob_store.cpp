@@ -45,18 +45,15 @@ std::filesystem::path BlobStore::path_of_relative(const std::string& relative) c
     return state_ / relative;
 }
 
-Result<CommitOutcome> BlobStore::commit(SpoolFile spool, const Digest& digest,
-                                        std::uint64_t size) const {
-    const auto spool_path = spool.path;
-    auto outcome = commit_spool(std::move(spool), digest, size);
-    // On failure the spool file is not evidence (its row was never committed): remove it.
-    if (!outcome)
-        ::unlink(spool_path.c_str());
-    return outcome;
+void SpoolFile::discard() {
+    fd.reset();
+    if (!path.empty())
+        ::unlink(path.c_str());
+    path.clear();
 }
 
-Result<CommitOutcome> BlobStore::commit_spool(SpoolFile spool, const Digest& digest,
-                                              std::uint64_t size) const {
+Result<CommitOutcome> BlobStore::install(SpoolFile spool, const Digest& digest, std::uint64_t size,
+                                         std::set<std::filesystem::path>& dirty) const {
     const auto target = path_of(digest);
     const auto dir = target.parent_path();
     if (auto s = fs::ensure_directory(dir, 0750); !s)
@@ -69,24 +66,28 @@ Result<CommitOutcome> BlobStore::commit_spool(SpoolFile spool, const Digest& dig
     CommitOutcome outcome = CommitOutcome::stored;
     struct stat st {};
     if (::lstat(target.c_str(), &st) == 0) {
-        if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == size) {
-            ::unlink(spool.path.c_str());
-            return CommitOutcome::deduplicated;
-        }
+        if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == size)
+            return CommitOutcome::deduplicated;  // ~SpoolFile removes the duplicate
         // The stored copy is damaged (wrong size): keep it for inspection, install the good one.
         auto moved =
             quarantine_ / fmt::format("{}.{}", target.filename().string(), ::time(nullptr));
         if (::rename(target.c_str(), moved.c_str()) != 0)
             return fail_errno(fmt::format("cannot quarantine damaged blob {}", target));
+        dirty.insert(quarantine_);
         outcome = CommitOutcome::repaired;
     }
     if (::rename(spool.path.c_str(), target.c_str()) != 0)
         return fail_errno(fmt::format("cannot move {} to {}", spool.path, target));
-    if (auto s = fs::fsync_directory(dir); !s)
-        return std::unexpected(s.error());
-    if (auto s = fs::fsync_directory(spool_); !s)
-        return std::unexpected(s.error());
+    spool.path.clear();  // it is a blob now
+    dirty.insert(dir);
     return outcome;
+}
+
+Status BlobStore::sync_directories(const std::set<std::filesystem::path>& dirty) const {
+    for (const auto& dir : dirty)
+        if (auto s = fs::fsync_directory(dir); !s)
+            return s;
+    return fs::fsync_directory(spool_);
 }
 
 }  // namespace exhibit::store

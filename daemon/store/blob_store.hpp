@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/sha256.hpp"
@@ -13,9 +15,24 @@
 
 namespace exhibit::store {
 
+// A partial file in spool/. Removed when destroyed, unless the blob store took it.
 struct SpoolFile {
     UniqueFd fd;
     std::filesystem::path path;
+
+    SpoolFile() = default;
+    SpoolFile(UniqueFd f, std::filesystem::path p) : fd(std::move(f)), path(std::move(p)) {}
+    SpoolFile(SpoolFile&& o) noexcept : fd(std::move(o.fd)), path(std::exchange(o.path, {})) {}
+    SpoolFile& operator=(SpoolFile&& o) noexcept {
+        if (this != &o) {
+            discard();
+            fd = std::move(o.fd);
+            path = std::exchange(o.path, {});
+        }
+        return *this;
+    }
+    ~SpoolFile() { discard(); }
+    void discard();
 };
 
 enum class CommitOutcome {
@@ -33,10 +50,13 @@ class BlobStore {
 
     Result<SpoolFile> create_spool() const;
 
-    // Makes the spool file (already written and fsynced by the caller) the blob for
-    // `digest` of `size` bytes: rename into place and fsync the directories. Identical content
-    // stored before is kept and the spool file removed.
-    Result<CommitOutcome> commit(SpoolFile spool, const Digest& digest, std::uint64_t size) const;
+    // Makes the spool file (already written and made durable by the caller) the blob for
+    // `digest` of `size` bytes by renaming it into place; identical content stored before is
+    // kept and the spool file removed. The directory to fsync afterwards is added to `dirty`.
+    Result<CommitOutcome> install(SpoolFile spool, const Digest& digest, std::uint64_t size,
+                                  std::set<std::filesystem::path>& dirty) const;
+    // fsyncs every directory in `dirty` and the spool directory.
+    Status sync_directories(const std::set<std::filesystem::path>& dirty) const;
 
     // "blobs/ab/abcdef..." relative to the state directory.
     static std::string relative_path(const Digest& digest);

@@ -112,35 +112,48 @@ Status ItemWriter::append(std::span<const std::byte> chunk) {
     return {};
 }
 
-Result<ItemRecord> ItemWriter::finish() {
-    std::optional<std::string> reason;
+std::optional<std::string> ItemWriter::size_problem() const {
     const auto received = bytes_written();
     if (spec_.declared_size && *spec_.declared_size != received)
-        reason = fmt::format("size mismatch: the phone declared {} bytes, {} were received",
-                             *spec_.declared_size, received);
-    return store_item(std::move(reason));
+        return fmt::format("size mismatch: the phone declared {} bytes, {} were received",
+                           *spec_.declared_size, received);
+    return std::nullopt;
 }
 
+Result<SealedItem> ItemWriter::seal() {
+    return seal_with(size_problem());
+}
+Result<SealedItem> ItemWriter::seal_incomplete(std::string reason) {
+    return seal_with(std::move(reason));
+}
+Result<ItemRecord> ItemWriter::finish() {
+    return commit_one(seal());
+}
 Result<ItemRecord> ItemWriter::finish_incomplete(std::string reason) {
-    return store_item(std::move(reason));
+    return commit_one(seal_incomplete(std::move(reason)));
 }
 
-Result<ItemRecord> ItemWriter::store_item(std::optional<std::string> incomplete_reason) {
+Result<ItemRecord> ItemWriter::commit_one(Result<SealedItem> sealed) {
+    if (!sealed)
+        return std::unexpected(sealed.error());
+    std::vector<SealedItem> one;
+    one.push_back(std::move(*sealed));
+    auto records = store_->commit_items(std::move(one));
+    if (!records)
+        return std::unexpected(records.error());
+    return std::move(records->front());
+}
+
+Result<SealedItem> ItemWriter::seal_with(std::optional<std::string> incomplete_reason) {
     if (!open_)
         return fail(Errc::invalid_argument, "item writer is already finished");
     if (auto s = flush(); !s)
         return std::unexpected(s.error());
-    if (auto s = fs::fsync_fd(spool_.fd.get(), spool_.path); !s)
-        return std::unexpected(s.error());
-    const Digest digest = hash_.finish();
-    const std::uint64_t size = written_;
-
-    open_ = false;  // from here on the spool file belongs to the blob store
-    auto outcome = store_->blobs().commit(std::move(spool_), digest, size);
-    if (!outcome)
-        return std::unexpected(outcome.error());
-
-    ItemRecord r;
+    open_ = false;  // from here on the spool file travels with the sealed item
+    SealedItem sealed;
+    sealed.digest = hash_.finish();
+    sealed.spool = std::move(spool_);
+    auto& r = sealed.record;
     r.session_id = spec_.session_id;
     r.category = spec_.category;
     r.source_path = printable_path(spec_.source_path);
@@ -148,40 +161,13 @@ Result<ItemRecord> ItemWriter::store_item(std::optional<std::string> incomplete_
         r.source_path_raw = spec_.source_path;
     if (spec_.declared_size)
         r.declared_size = static_cast<std::int64_t>(*spec_.declared_size);
-    r.size = static_cast<std::int64_t>(size);
+    r.size = static_cast<std::int64_t>(written_);
     r.source_mtime_ms = spec_.source_mtime_ms;
-    r.sha256 = to_hex(digest);
-    r.blob = BlobStore::relative_path(digest);
+    r.sha256 = to_hex(sealed.digest);
+    r.blob = BlobStore::relative_path(sealed.digest);
     r.state = incomplete_reason ? ItemState::incomplete : ItemState::complete;
     r.incomplete_reason = std::move(incomplete_reason);
-    r.created_at_ms = to_unix_ms(store_->options().clock->now());
-
-    auto& db = store_->database();
-    auto tx = Transaction::begin(db);
-    if (!tx)
-        return std::unexpected(tx.error());
-    auto id = store_->catalog().insert_item_in_transaction(r);
-    if (!id)
-        return std::unexpected(id.error());
-    r.id = *id;
-    nlohmann::json details = {{"item_id", r.id},
-                              {"session_id", r.session_id},
-                              {"category", r.category},
-                              {"source_path", r.source_path},
-                              {"size", r.size},
-                              {"sha256", r.sha256},
-                              {"state", to_string(r.state)}};
-    if (r.incomplete_reason)
-        details["reason"] = *r.incomplete_reason;
-    if (*outcome == CommitOutcome::deduplicated)
-        details["deduplicated"] = true;
-    if (*outcome == CommitOutcome::repaired)
-        details["replaced_damaged_blob"] = true;
-    if (auto e = store_->audit().append_in_transaction("exhibitd", "store.item_added", details); !e)
-        return std::unexpected(e.error());
-    if (auto s = tx->commit(); !s)
-        return std::unexpected(s.error());
-    return r;
+    return sealed;
 }
 
 }  // namespace exhibit::store

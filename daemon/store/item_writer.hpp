@@ -29,6 +29,14 @@ struct ItemSpec {
     std::optional<std::int64_t> source_mtime_ms;
 };
 
+// An item whose bytes are all written and hashed, waiting to be committed (alone by
+// ItemWriter::finish, or with others by Store::commit_items).
+struct SealedItem {
+    SpoolFile spool;
+    Digest digest{};
+    ItemRecord record;  // id is 0 until committed
+};
+
 class ItemWriter {
   public:
     ItemWriter(ItemWriter&&) noexcept;
@@ -42,6 +50,10 @@ class ItemWriter {
     Result<ItemRecord> finish();
     // Stores what was received as an incomplete item with `reason` (a stall, a disconnect).
     Result<ItemRecord> finish_incomplete(std::string reason);
+    // As finish() / finish_incomplete(), but leaves the commit to Store::commit_items, so
+    // that many small items share one flush and one transaction.
+    Result<SealedItem> seal();
+    Result<SealedItem> seal_incomplete(std::string reason);
     // Drops everything received; nothing is recorded.
     void abort();
 
@@ -51,7 +63,9 @@ class ItemWriter {
     friend class Store;
     ItemWriter(Store& store, ItemSpec spec, SpoolFile spool);
     Status flush();
-    Result<ItemRecord> store_item(std::optional<std::string> incomplete_reason);
+    std::optional<std::string> size_problem() const;
+    Result<SealedItem> seal_with(std::optional<std::string> incomplete_reason);
+    Result<ItemRecord> commit_one(Result<SealedItem> sealed);
 
     Store* store_;
     ItemSpec spec_;

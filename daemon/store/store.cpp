@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/std.h>
@@ -89,6 +90,64 @@ Result<ItemWriter> Store::begin_item(ItemSpec spec) {
     if (!spool)
         return std::unexpected(spool.error());
     return ItemWriter(*this, std::move(spec), std::move(*spool));
+}
+
+Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> items) {
+    std::vector<ItemRecord> records;
+    if (items.empty())
+        return records;
+    // 1. Make the data durable: one fsync for a single item, one syncfs for a batch.
+    const int fd = items.front().spool.fd.get();
+    if (items.size() == 1) {
+        if (auto s = fs::fsync_fd(fd, items.front().spool.path); !s)
+            return std::unexpected(s.error());
+    } else if (::syncfs(fd) != 0) {
+        return fail_errno("cannot flush received items to disk");
+    }
+    // 2. Rename into blobs/, then sync the directories once.
+    std::set<std::filesystem::path> dirty;
+    std::vector<CommitOutcome> outcomes;
+    for (auto& item : items) {
+        auto outcome = blobs_.install(std::move(item.spool), item.digest,
+                                      static_cast<std::uint64_t>(item.record.size), dirty);
+        if (!outcome)
+            return std::unexpected(outcome.error());
+        outcomes.push_back(*outcome);
+    }
+    if (auto s = blobs_.sync_directories(dirty); !s)
+        return std::unexpected(s.error());
+    // 3. One transaction for every row and its audit entry.
+    auto tx = Transaction::begin(db_);
+    if (!tx)
+        return std::unexpected(tx.error());
+    const auto now = to_unix_ms(options_.clock->now());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        ItemRecord r = std::move(items[i].record);
+        r.created_at_ms = now;
+        auto id = catalog_.insert_item_in_transaction(r);
+        if (!id)
+            return std::unexpected(id.error());
+        r.id = *id;
+        nlohmann::json details = {{"item_id", r.id},
+                                  {"session_id", r.session_id},
+                                  {"category", r.category},
+                                  {"source_path", r.source_path},
+                                  {"size", r.size},
+                                  {"sha256", r.sha256},
+                                  {"state", to_string(r.state)}};
+        if (r.incomplete_reason)
+            details["reason"] = *r.incomplete_reason;
+        if (outcomes[i] == CommitOutcome::deduplicated)
+            details["deduplicated"] = true;
+        if (outcomes[i] == CommitOutcome::repaired)
+            details["replaced_damaged_blob"] = true;
+        if (auto e = audit_.append_in_transaction(kActor, "store.item_added", details); !e)
+            return std::unexpected(e.error());
+        records.push_back(std::move(r));
+    }
+    if (auto s = tx->commit(); !s)
+        return std::unexpected(s.error());
+    return records;
 }
 
 Status Store::remove_spool_leftovers() {

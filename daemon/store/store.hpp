@@ -72,6 +72,11 @@ class Store {
     // Starts a streamed item for a session; see ItemWriter.
     Result<ItemWriter> begin_item(ItemSpec spec);
 
+    // Commits sealed items together: one flush of their data, the renames into blobs/, one
+    // sync per touched directory and one catalog transaction with their audit entries.
+    // Returns the records with their ids, in order.
+    Result<std::vector<ItemRecord>> commit_items(std::vector<SealedItem> items);
+
     // Checks every complete item's blob and flags (in catalog and audit) what is wrong.
     Result<ReconcileReport> verify_blobs(VerifyDepth depth);
 

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "daemon/store/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -155,6 +157,47 @@ TEST_F(ItemWriterTest, OddPathsAreKeptExactlyAndPrintable) {
     EXPECT_EQ(printable_path("Ünïcødé 😀 ok"), "Ünïcødé 😀 ok");
     EXPECT_EQ(printable_path("\xed\xa0\x80"), "\\xed\\xa0\\x80") << "surrogates are not UTF-8";
     EXPECT_EQ(printable_path("\xc0\xaf"), "\\xc0\\xaf") << "overlong encodings are not UTF-8";
+}
+
+TEST_F(ItemWriterTest, SealedItemsCommitTogether) {
+    std::vector<SealedItem> sealed;
+    for (int i = 0; i < 20; ++i) {
+        auto w = store_->begin_item({.session_id = session_,
+                                     .category = "photos",
+                                     .source_path = fmt::format("/p/{}.jpg", i),
+                                     .declared_size = 4});
+        ASSERT_TRUE(w);
+        auto body = fmt::format("{:04}", i % 10);  // ten distinct contents, each twice
+        ASSERT_TRUE(w->append(std::as_bytes(std::span(body))));
+        auto s = w->seal();
+        ASSERT_TRUE(s) << s.error().describe();
+        sealed.push_back(std::move(*s));
+    }
+    EXPECT_TRUE(store_->catalog().items_of_session(session_)->empty())
+        << "nothing recorded before commit";
+    auto records = store_->commit_items(std::move(sealed));
+    ASSERT_TRUE(records) << records.error().describe();
+    ASSERT_EQ(records->size(), 20u);
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_GT((*records)[static_cast<std::size_t>(i)].id, 0);
+        EXPECT_EQ((*records)[static_cast<std::size_t>(i)].sha256,
+                  to_hex(Sha256::of(fmt::format("{:04}", i % 10))));
+    }
+    EXPECT_EQ(files_in(dir_.path() / "blobs"), 10u);
+    EXPECT_EQ(files_in(dir_.path() / "spool"), 0u);
+    EXPECT_EQ(store_->catalog().items_of_session(session_)->size(), 20u);
+}
+
+TEST_F(ItemWriterTest, DroppedSealedItemLeavesNothing) {
+    {
+        auto w =
+            store_->begin_item({.session_id = session_, .category = "photos", .source_path = "/x"});
+        ASSERT_TRUE(w->append(std::as_bytes(std::span(std::string_view("abc")))));
+        auto s = w->seal();
+        ASSERT_TRUE(s);
+    }
+    EXPECT_EQ(files_in(dir_.path() / "spool"), 0u);
+    EXPECT_EQ(files_in(dir_.path() / "blobs"), 0u);
 }
 
 TEST_F(ItemWriterTest, EveryItemIsAudited) {
