@@ -99,19 +99,25 @@ std::string format_banner(const Banner& banner);
 
 // Little-endian helpers for the sync and shell sub-protocols.
 inline void put_u32(std::vector<std::byte>& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
+    for (int i = 0; i < 4; ++i)
+        out.push_back(static_cast<std::byte>(v >> (8 * i)));
 }
 inline void put_u64(std::vector<std::byte>& out, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
+    for (int i = 0; i < 8; ++i)
+        out.push_back(static_cast<std::byte>(v >> (8 * i)));
 }
 inline std::uint32_t get_u32(std::span<const std::byte> in, std::size_t off = 0) {
     std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = v << 8 | std::to_integer<std::uint32_t>(in[off + static_cast<std::size_t>(i)]);
+    for (int i = 3; i >= 0; --i)
+        v = v << 8 | std::to_integer<std::uint32_t>(in[off + static_cast<std::size_t>(i)]);
     return v;
 }
 inline std::uint64_t get_u64(std::span<const std::byte> in, std::size_t off = 0) {
-    return static_cast<std::uint64_t>(get_u32(in, off)) | static_cast<std::uint64_t>(get_u32(in, off + 4)) << 32;
+    return static_cast<std::uint64_t>(get_u32(in, off)) |
+           static_cast<std::uint64_t>(get_u32(in, off + 4)) << 32;
 }
-inline std::span<const std::byte> as_bytes(std::string_view s) { return std::as_bytes(std::span(s)); }
+inline std::span<const std::byte> as_bytes(std::string_view s) {
+    return std::as_bytes(std::span(s));
+}
 
 }  // namespace exhibit::adb

@@ -21,7 +21,9 @@ namespace exhibit::adb {
 namespace {
 constexpr int kModulusWords = 64;  // 2048 bits
 
-EVP_PKEY* pk(const EvpPkeyPtr& p) { return static_cast<EVP_PKEY*>(p.get()); }
+EVP_PKEY* pk(const EvpPkeyPtr& p) {
+    return static_cast<EVP_PKEY*>(p.get());
+}
 
 struct BnDeleter {
     void operator()(BIGNUM* b) const noexcept { BN_free(b); }
@@ -60,22 +62,28 @@ bool put_le(std::byte* out, const BIGNUM* bn, int len) {
 }
 }  // namespace
 
-void EvpPkeyDeleter::operator()(void* p) const noexcept { EVP_PKEY_free(static_cast<EVP_PKEY*>(p)); }
+void EvpPkeyDeleter::operator()(void* p) const noexcept {
+    EVP_PKEY_free(static_cast<EVP_PKEY*>(p));
+}
 
 std::string base64_encode(std::span<const std::byte> data) {
     std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+                            reinterpret_cast<const unsigned char*>(data.data()),
+                            static_cast<int>(data.size()));
     out.resize(static_cast<std::size_t>(n));
     return out;
 }
 
 Result<std::vector<std::byte>> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0 || text.empty()) return fail(Errc::invalid_argument, "base64 length is not a multiple of 4");
+    if (text.size() % 4 != 0 || text.empty())
+        return fail(Errc::invalid_argument, "base64 length is not a multiple of 4");
     std::vector<std::byte> out(text.size() / 4 * 3);
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0) return fail(Errc::invalid_argument, "invalid base64");
+                            reinterpret_cast<const unsigned char*>(text.data()),
+                            static_cast<int>(text.size()));
+    if (n < 0)
+        return fail(Errc::invalid_argument, "invalid base64");
     std::size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
     out.resize(static_cast<std::size_t>(n) - pad);
     return out;
@@ -91,10 +99,12 @@ Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const vo
         return crypto_fail("not an RSA key");
     }
     BnPtr n(n_raw), e(e_raw);
-    if (BN_num_bits(n.get()) != 2048) return fail(Errc::crypto, "ADB keys must be RSA-2048");
+    if (BN_num_bits(n.get()) != 2048)
+        return fail(Errc::crypto, "ADB keys must be RSA-2048");
     std::unique_ptr<BN_CTX, BnCtxDeleter> ctx(BN_CTX_new());
     BnPtr r32(BN_new()), n0inv(BN_new()), rr(BN_new());
-    if (!ctx || !r32 || !n0inv || !rr) return crypto_fail("out of memory");
+    if (!ctx || !r32 || !n0inv || !rr)
+        return crypto_fail("out of memory");
 
     // n0inv = -1 / n[0] mod 2^32
     if (!BN_set_bit(r32.get(), 32) || !BN_mod_inverse(n0inv.get(), n.get(), r32.get(), ctx.get()) ||
@@ -106,7 +116,8 @@ Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const vo
 
     std::array<std::byte, kAndroidPubkeySize> out{};
     auto put32 = [&](std::size_t off, std::uint32_t v) {
-        for (int i = 0; i < 4; ++i) out[off + static_cast<std::size_t>(i)] = static_cast<std::byte>(v >> (8 * i));
+        for (int i = 0; i < 4; ++i)
+            out[off + static_cast<std::size_t>(i)] = static_cast<std::byte>(v >> (8 * i));
     };
     put32(0, kModulusWords);
     put32(4, static_cast<std::uint32_t>(BN_get_word(n0inv.get())));
@@ -117,8 +128,11 @@ Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const vo
 }
 
 Result<AdbPublicKey> AdbPublicKey::parse(std::string_view line) {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0'; };
-    while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+    auto is_space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
+    };
+    while (!line.empty() && is_space(line.front()))
+        line.remove_prefix(1);
     auto end = line.find_first_of(std::string_view(" \t\r\n\0", 5));
     std::string_view b64 = line.substr(0, end);
     auto raw = base64_decode(b64);
@@ -127,19 +141,24 @@ Result<AdbPublicKey> AdbPublicKey::parse(std::string_view line) {
     std::span<const std::byte> bytes(*raw);
     auto word = [&](std::size_t off) {
         std::uint32_t v = 0;
-        for (int i = 3; i >= 0; --i) v = v << 8 | std::to_integer<std::uint32_t>(bytes[off + static_cast<std::size_t>(i)]);
+        for (int i = 3; i >= 0; --i)
+            v = v << 8 | std::to_integer<std::uint32_t>(bytes[off + static_cast<std::size_t>(i)]);
         return v;
     };
-    if (word(0) != kModulusWords) return fail(Errc::invalid_argument, "ADB public key is not RSA-2048");
+    if (word(0) != kModulusWords)
+        return fail(Errc::invalid_argument, "ADB public key is not RSA-2048");
     BnPtr n(BN_lebin2bn(reinterpret_cast<const unsigned char*>(bytes.data() + 8), 256, nullptr));
     BnPtr e(BN_new());
-    if (!n || !e || !BN_set_word(e.get(), word(520))) return crypto_fail("cannot decode ADB public key");
+    if (!n || !e || !BN_set_word(e.get(), word(520)))
+        return crypto_fail("cannot decode ADB public key");
 
-    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                        OSSL_PARAM_BLD_free);
     if (!bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()))
         return crypto_fail("cannot build RSA parameters");
-    std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
+    std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
+        OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
     EVP_PKEY* raw_key = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -148,15 +167,18 @@ Result<AdbPublicKey> AdbPublicKey::parse(std::string_view line) {
     return AdbPublicKey(EvpPkeyPtr(raw_key), std::string(b64));
 }
 
-Status AdbPublicKey::verify_token(std::span<const std::byte> token, std::span<const std::byte> signature) const {
-    if (token.size() != 20) return fail(Errc::protocol, "an AUTH token has 20 bytes");
+Status AdbPublicKey::verify_token(std::span<const std::byte> token,
+                                  std::span<const std::byte> signature) const {
+    if (token.size() != 20)
+        return fail(Errc::protocol, "an AUTH token has 20 bytes");
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pk(key_), nullptr));
     if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
         EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha1()) != 1)
         return crypto_fail("cannot start RSA verification");
-    int rc = EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                             reinterpret_cast<const unsigned char*>(token.data()), token.size());
+    int rc = EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                             token.size());
     if (rc != 1) {
         ERR_clear_error();
         return fail(Errc::crypto, "AUTH signature does not verify with this key");
@@ -164,50 +186,68 @@ Status AdbPublicKey::verify_token(std::span<const std::byte> token, std::span<co
     return {};
 }
 
-Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load(const std::filesystem::path& adbkey, std::string_view comment) {
+Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load(const std::filesystem::path& adbkey,
+                                                     std::string_view comment) {
     auto pem = fs::read_file(adbkey, 64 * 1024);
-    if (!pem) return std::unexpected(pem.error());
+    if (!pem)
+        return std::unexpected(pem.error());
     BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
     EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-    if (!key) return crypto_fail(fmt::format("{} is not a PEM private key", adbkey));
-    if (EVP_PKEY_get_base_id(pk(key)) != EVP_PKEY_RSA) return fail(Errc::crypto, fmt::format("{} is not an RSA key", adbkey));
+    if (!key)
+        return crypto_fail(fmt::format("{} is not a PEM private key", adbkey));
+    if (EVP_PKEY_get_base_id(pk(key)) != EVP_PKEY_RSA)
+        return fail(Errc::crypto, fmt::format("{} is not an RSA key", adbkey));
     auto encoded = encode_android_pubkey(key.get());
-    if (!encoded) return std::unexpected(encoded.error());
-    return std::unique_ptr<AdbHostKey>(new AdbHostKey(std::move(key), base64_encode(*encoded), std::string(comment)));
+    if (!encoded)
+        return std::unexpected(encoded.error());
+    return std::unique_ptr<AdbHostKey>(
+        new AdbHostKey(std::move(key), base64_encode(*encoded), std::string(comment)));
 }
 
-Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load_or_create(const std::filesystem::path& dir, std::string_view comment) {
+Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load_or_create(const std::filesystem::path& dir,
+                                                               std::string_view comment) {
     const auto priv = dir / "adbkey";
     const auto pub = dir / "adbkey.pub";
     if (::access(priv.c_str(), F_OK) != 0) {
-        if (auto s = fs::ensure_directory(dir, 0700); !s) return std::unexpected(s.error());
+        if (auto s = fs::ensure_directory(dir, 0700); !s)
+            return std::unexpected(s.error());
         EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
-        if (!key) return crypto_fail("cannot generate the ADB host key");
+        if (!key)
+            return crypto_fail("cannot generate the ADB host key");
         BioPtr bio(BIO_new(BIO_s_mem()));
-        if (!bio || PEM_write_bio_PrivateKey(bio.get(), pk(key), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+        if (!bio || PEM_write_bio_PrivateKey(bio.get(), pk(key), nullptr, nullptr, 0, nullptr,
+                                             nullptr) != 1)
             return crypto_fail("cannot encode the ADB host key");
         char* data = nullptr;
         long n = BIO_get_mem_data(bio.get(), &data);
         auto tmp = dir / fmt::format("adbkey.new.{}", ::getpid());
-        if (auto s = fs::write_file_atomic(tmp, std::string_view(data, static_cast<std::size_t>(n)), 0600); !s)
+        if (auto s = fs::write_file_atomic(tmp, std::string_view(data, static_cast<std::size_t>(n)),
+                                           0600);
+            !s)
             return std::unexpected(s.error());
         int rc = ::link(tmp.c_str(), priv.c_str());  // keep a key another process made meanwhile
         int err = errno;
         ::unlink(tmp.c_str());
-        if (rc != 0 && err != EEXIST) return fail_errno(fmt::format("cannot create {}", priv), err);
+        if (rc != 0 && err != EEXIST)
+            return fail_errno(fmt::format("cannot create {}", priv), err);
     }
     auto key = load(priv, comment);
-    if (!key) return key;
+    if (!key)
+        return key;
     if (::access(pub.c_str(), F_OK) != 0)
         if (auto s = fs::write_file_atomic(pub, (*key)->public_key_line() + "\n", 0644); !s)
             return std::unexpected(s.error());
     return key;
 }
 
-Result<std::array<std::byte, kRsaSignatureSize>> AdbHostKey::sign_token(std::span<const std::byte> token) const {
-    if (token.size() != 20) return fail(Errc::protocol, fmt::format("AUTH token has {} bytes, expected 20", token.size()));
+Result<std::array<std::byte, kRsaSignatureSize>> AdbHostKey::sign_token(
+    std::span<const std::byte> token) const {
+    if (token.size() != 20)
+        return fail(Errc::protocol,
+                    fmt::format("AUTH token has {} bytes, expected 20", token.size()));
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pk(key_), nullptr));
-    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha1()) != 1)
         return crypto_fail("cannot start RSA signing");
     std::array<std::byte, kRsaSignatureSize> sig{};
@@ -220,7 +260,9 @@ Result<std::array<std::byte, kRsaSignatureSize>> AdbHostKey::sign_token(std::spa
     return sig;
 }
 
-std::string AdbHostKey::public_key_line() const { return fmt::format("{} {}", pub_b64_, comment_); }
+std::string AdbHostKey::public_key_line() const {
+    return fmt::format("{} {}", pub_b64_, comment_);
+}
 
 std::string AdbHostKey::fingerprint() const {
     auto raw = base64_decode(pub_b64_);

@@ -28,16 +28,17 @@ using EvpPkeyPtr = std::unique_ptr<void, EvpPkeyDeleter>;  // EVP_PKEY*
 
 // An RSA public key as a phone keeps it (one line of adb_keys).
 class AdbPublicKey {
-public:
+  public:
     // Parses "<base64 of 524 bytes>[ comment]" (leading/trailing whitespace ignored).
     static Result<AdbPublicKey> parse(std::string_view line);
 
     // Ok when `signature` signs `token` with the private half of this key.
-    Status verify_token(std::span<const std::byte> token, std::span<const std::byte> signature) const;
+    Status verify_token(std::span<const std::byte> token,
+                        std::span<const std::byte> signature) const;
     // The 524-byte Android encoding, base64 (700 characters).
     const std::string& base64() const { return base64_; }
 
-private:
+  private:
     AdbPublicKey(EvpPkeyPtr key, std::string b64) : key_(std::move(key)), base64_(std::move(b64)) {}
     EvpPkeyPtr key_;
     std::string base64_;
@@ -45,7 +46,7 @@ private:
 
 // The kiosk's ADB host key.
 class AdbHostKey {
-public:
+  public:
     // Loads <dir>/adbkey (creating an RSA-2048 key with mode 0600 when absent) and writes
     // <dir>/adbkey.pub beside it when missing. `comment` ends the .pub line ("exhibit@kiosk").
     static Result<std::unique_ptr<AdbHostKey>> load_or_create(const std::filesystem::path& dir,
@@ -53,12 +54,13 @@ public:
     static Result<std::unique_ptr<AdbHostKey>> load(const std::filesystem::path& adbkey,
                                                     std::string_view comment);
 
-    Result<std::array<std::byte, kRsaSignatureSize>> sign_token(std::span<const std::byte> token) const;
+    Result<std::array<std::byte, kRsaSignatureSize>> sign_token(
+        std::span<const std::byte> token) const;
     // "<base64> <comment>" as sent in AUTH(RSAPUBLICKEY) (without the trailing NUL).
     std::string public_key_line() const;
     std::string fingerprint() const;  // SHA256 hex of the 524-byte encoding
 
-private:
+  private:
     AdbHostKey(EvpPkeyPtr key, std::string pub_b64, std::string comment)
         : key_(std::move(key)), pub_b64_(std::move(pub_b64)), comment_(std::move(comment)) {}
     EvpPkeyPtr key_;

@@ -100,11 +100,14 @@ FileStat decode_stat_v1(std::span<const std::byte, kStatV1Size> r) {
     st.mode = get_u32(r, 4);
     st.size = get_u32(r, 8);
     st.mtime = get_u32(r, 12);
-    if (st.mode == 0 && st.size == 0 && st.mtime == 0) st.error = 2;  // ENOENT: all-zero record
+    if (st.mode == 0 && st.size == 0 && st.mtime == 0)
+        st.error = 2;  // ENOENT: all-zero record
     return st;
 }
 
-FileStat decode_stat_v2(std::span<const std::byte, kStatV2Size> r) { return get_stat_fields(r.subspan(4)); }
+FileStat decode_stat_v2(std::span<const std::byte, kStatV2Size> r) {
+    return get_stat_fields(r.subspan(4));
+}
 
 FileStat decode_dent_v1(std::span<const std::byte, kDentV1Size> r, std::uint32_t* name_length) {
     FileStat st;
@@ -125,7 +128,8 @@ std::string id_name(std::uint32_t id) {
     std::string s;
     for (int i = 0; i < 4; ++i) {
         char c = static_cast<char>(id >> (8 * i));
-        if (c < 0x20 || c > 0x7e) return fmt::format("{:#010x}", id);
+        if (c < 0x20 || c > 0x7e)
+            return fmt::format("{:#010x}", id);
         s.push_back(c);
     }
     return s;

@@ -42,10 +42,10 @@ inline constexpr std::size_t kMaxPathLength = 1024;
 inline constexpr std::size_t kMaxDataChunk = 64 * 1024;
 inline constexpr std::size_t kMaxNameLength = 255;  // longer directory entry names are refused
 inline constexpr std::size_t kMaxFailMessage = 4096;
-inline constexpr std::size_t kStatV1Size = 16;      // id, mode, size, mtime
+inline constexpr std::size_t kStatV1Size = 16;  // id, mode, size, mtime
 inline constexpr std::size_t kStatV2Size = 72;
-inline constexpr std::size_t kDentV1Size = 20;      // id, mode, size, mtime, namelen
-inline constexpr std::size_t kDentV2Size = 76;      // id + 17 stat fields (68) + namelen
+inline constexpr std::size_t kDentV1Size = 20;  // id, mode, size, mtime, namelen
+inline constexpr std::size_t kDentV2Size = 76;  // id + 17 stat fields (68) + namelen
 
 // Linux st_mode file-type bits (the device reports its own values).
 inline constexpr std::uint32_t kModeTypeMask = 0170000;

@@ -12,7 +12,8 @@
 
 namespace exhibit::adb {
 
-Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& host, std::uint16_t port,
+Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& host,
+                                                            std::uint16_t port,
                                                             std::chrono::milliseconds timeout) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -24,8 +25,10 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& h
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(res, ::freeaddrinfo);
     Error last{Errc::io, fmt::format("cannot connect to {}:{}", host, port), 0};
     for (auto* ai = res; ai; ai = ai->ai_next) {
-        UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
-        if (!fd) continue;
+        UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                             ai->ai_protocol));
+        if (!fd)
+            continue;
         if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
             last.sys_errno = errno;
             continue;
@@ -35,7 +38,8 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& h
         int err = 0;
         socklen_t len = sizeof err;
         if (n <= 0) {
-            last = Error{Errc::timeout, fmt::format("connecting to {}:{} timed out", host, port), 0};
+            last =
+                Error{Errc::timeout, fmt::format("connecting to {}:{} timed out", host, port), 0};
             continue;
         }
         ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -50,7 +54,8 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& h
     return std::unexpected(last);
 }
 
-TcpTransport::TcpTransport(UniqueFd fd, std::string peer) : fd_(std::move(fd)), peer_(std::move(peer)) {
+TcpTransport::TcpTransport(UniqueFd fd, std::string peer)
+    : fd_(std::move(fd)), peer_(std::move(peer)) {
     int flags = 1;
     ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &flags, sizeof flags);
     int size = 4 << 20;
@@ -60,40 +65,53 @@ TcpTransport::TcpTransport(UniqueFd fd, std::string peer) : fd_(std::move(fd)), 
 
 Status TcpTransport::read_exact(std::span<std::byte> buffer) {
     while (!buffer.empty()) {
-        if (shut_) return fail(Errc::cancelled, "transport was shut down");
+        if (shut_)
+            return fail(Errc::cancelled, "transport was shut down");
         ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n > 0) {
             buffer = buffer.subspan(static_cast<std::size_t>(n));
             continue;
         }
-        if (n == 0) return fail(Errc::protocol, fmt::format("{}: connection closed by the peer", peer_));
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail_errno(fmt::format("{}: read failed", peer_));
+        if (n == 0)
+            return fail(Errc::protocol, fmt::format("{}: connection closed by the peer", peer_));
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return fail_errno(fmt::format("{}: read failed", peer_));
         pollfd p{fd_.get(), POLLIN, 0};
         int rc = ::poll(&p, 1, static_cast<int>(read_timeout_.count()));
-        if (rc == 0) return fail(Errc::timeout, fmt::format("{}: no data for {} ms", peer_, read_timeout_.count()));
-        if (rc < 0 && errno != EINTR) return fail_errno(fmt::format("{}: poll failed", peer_));
+        if (rc == 0)
+            return fail(Errc::timeout,
+                        fmt::format("{}: no data for {} ms", peer_, read_timeout_.count()));
+        if (rc < 0 && errno != EINTR)
+            return fail_errno(fmt::format("{}: poll failed", peer_));
     }
     return {};
 }
 
-Status TcpTransport::write_message(std::span<const std::byte> header, std::span<const std::byte> payload) {
+Status TcpTransport::write_message(std::span<const std::byte> header,
+                                   std::span<const std::byte> payload) {
     iovec iov[2] = {{const_cast<std::byte*>(header.data()), header.size()},
                     {const_cast<std::byte*>(payload.data()), payload.size()}};
     int count = payload.empty() ? 1 : 2;
     std::size_t total = header.size() + payload.size(), sent = 0;
     while (sent < total) {
-        if (shut_) return fail(Errc::cancelled, "transport was shut down");
+        if (shut_)
+            return fail(Errc::cancelled, "transport was shut down");
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = static_cast<std::size_t>(count);
         ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) return fail_errno(fmt::format("{}: write failed", peer_));
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return fail_errno(fmt::format("{}: write failed", peer_));
             pollfd p{fd_.get(), POLLOUT, 0};
             int rc = ::poll(&p, 1, static_cast<int>(read_timeout_.count()));
-            if (rc == 0) return fail(Errc::timeout, fmt::format("{}: peer not reading for {} ms", peer_, read_timeout_.count()));
+            if (rc == 0)
+                return fail(Errc::timeout, fmt::format("{}: peer not reading for {} ms", peer_,
+                                                       read_timeout_.count()));
             continue;
         }
         sent += static_cast<std::size_t>(n);

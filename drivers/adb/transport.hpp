@@ -19,7 +19,7 @@
 namespace exhibit::adb {
 
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
 
     // Fills `buffer` completely, or fails: Errc::timeout when nothing arrives within the read
@@ -27,27 +27,30 @@ public:
     virtual Status read_exact(std::span<std::byte> buffer) = 0;
     // Sends one ADB message: header then payload (a USB transport sends them as separate
     // transfers and adds a zero-length packet where needed).
-    virtual Status write_message(std::span<const std::byte> header, std::span<const std::byte> payload) = 0;
+    virtual Status write_message(std::span<const std::byte> header,
+                                 std::span<const std::byte> payload) = 0;
     virtual void shutdown() = 0;
     virtual std::string describe() const = 0;
 };
 
 // ADB over TCP (adb connect HOST:PORT; phonesim listens this way).
 class TcpTransport final : public Transport {
-public:
-    static Result<std::unique_ptr<TcpTransport>> connect(const std::string& host, std::uint16_t port,
+  public:
+    static Result<std::unique_ptr<TcpTransport>> connect(const std::string& host,
+                                                         std::uint16_t port,
                                                          std::chrono::milliseconds timeout);
     // Takes a connected socket (the device side accepts these).
     TcpTransport(UniqueFd fd, std::string peer);
 
     Status read_exact(std::span<std::byte> buffer) override;
-    Status write_message(std::span<const std::byte> header, std::span<const std::byte> payload) override;
+    Status write_message(std::span<const std::byte> header,
+                         std::span<const std::byte> payload) override;
     void shutdown() override;
     std::string describe() const override { return peer_; }
 
     void set_read_timeout(std::chrono::milliseconds t) { read_timeout_ = t; }
 
-private:
+  private:
     UniqueFd fd_;
     std::string peer_;
     std::chrono::milliseconds read_timeout_{30'000};

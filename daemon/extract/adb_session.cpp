@@ -1,0 +1,94 @@
+#include "adb_session.hpp"
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+
+namespace exhibit::extract {
+
+nlohmann::json device_to_json(const drivers::DeviceInfo& info) {
+    nlohmann::json j = {{"manufacturer", info.manufacturer},
+                        {"model", info.model},
+                        {"serial", info.serial},
+                        {"os_version", info.os_version},
+                        {"build_fingerprint", info.build_fingerprint}};
+    if (info.clock_offset_ms)
+        j["clock_offset_ms"] = *info.clock_offset_ms;
+    return j;
+}
+
+nlohmann::json scope_to_json(const drivers::Scope& scope) {
+    nlohmann::json categories = nlohmann::json::array();
+    for (auto c : scope.categories)
+        categories.push_back(drivers::to_string(c));
+    nlohmann::json j = {{"categories", categories}};
+    if (scope.from_ms)
+        j["from_ms"] = *scope.from_ms;
+    if (scope.until_ms)
+        j["until_ms"] = *scope.until_ms;
+    return j;
+}
+
+namespace {
+// The state a session ends in after the driver stopped with `error`.
+std::pair<store::SessionState, std::string> classify_end(const Error& error) {
+    switch (error.code) {
+        case Errc::cancelled:
+            return {store::SessionState::cancelled, "cancelled"};
+        case Errc::protocol:
+        case Errc::timeout:
+        case Errc::io:
+        case Errc::not_found:
+            return {store::SessionState::interrupted,
+                    fmt::format("interrupted: {}", error.describe())};
+        default:
+            return {store::SessionState::failed, error.describe()};
+    }
+}
+}  // namespace
+
+SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
+                               std::int64_t session_id, const drivers::Scope& scope,
+                               std::stop_token stop, StoreSink::ProgressFn on_progress,
+                               const Clock& clock, adb::ExtractorLimits limits) {
+    SessionOutcome outcome;
+    auto end = [&](store::SessionState state, std::optional<std::string> reason) {
+        outcome.state = state;
+        outcome.reason = reason;
+        if (auto s = store.catalog().set_session_state(session_id, state, reason, "exhibitd"); !s)
+            log::error("session {}: cannot record its end: {}", session_id, s.error().describe());
+        return outcome;
+    };
+    if (auto s = store.catalog().set_session_state(session_id, store::SessionState::running,
+                                                   std::nullopt, "exhibitd");
+        !s)
+        return end(store::SessionState::failed, s.error().describe());
+
+    adb::AdbExtractor extractor(connection, clock, limits);
+    auto info = extractor.device_info();
+    if (!info) {
+        auto [state, reason] = classify_end(info.error());
+        return end(state, reason);
+    }
+    outcome.device = *info;
+    if (auto s = store.catalog().set_session_device(session_id, device_to_json(*info), info->serial,
+                                                    info->clock_offset_ms);
+        !s)
+        return end(store::SessionState::failed, s.error().describe());
+
+    StoreSink sink(store, session_id, stop, on_progress);
+    auto extracted = extractor.extract(scope, sink);
+    auto flushed = sink.flush();  // commit what arrived whole, whatever happened next
+    outcome.progress = sink.progress();
+    if (sink.storage_error())
+        return end(store::SessionState::failed, sink.storage_error()->describe());
+    if (!flushed)
+        return end(store::SessionState::failed, flushed.error().describe());
+    if (!extracted) {
+        auto [state, reason] = classify_end(extracted.error());
+        return end(state, reason);
+    }
+    return end(store::SessionState::completed, std::nullopt);
+}
+
+}  // namespace exhibit::extract
