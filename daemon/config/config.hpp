@@ -1,0 +1,110 @@
+// exhibitd's configuration: /etc/exhibit/exhibitd.conf (TOML) plus the drop-ins
+// exhibitd.conf.d/*.conf, applied in lexical order, parsed once into an immutable Config.
+//
+// Every table and key is known in advance: an unknown table or key, a value of the wrong
+// type or out of range, and a TOML syntax error are all errors (Errc::config) whose message
+// names the file, the line and the key, e.g.
+//
+//   /etc/exhibit/exhibitd.conf:12: unknown key "store.verfy_on_start" (did you mean
+//   "store.verify_on_start"?)
+//
+// Adding a section ([adb], [upload], [usb]): add a struct below and a member to Config, and
+// its keys to the table in config_keys.cpp; defaults live in the struct's initialisers.
+//
+// Reentrant: load_config touches no global state (the environment is passed in).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace exhibit::config {
+
+inline constexpr std::string_view kDefaultConfigFile = "/etc/exhibit/exhibitd.conf";
+inline constexpr std::string_view kDefaultStateDirectory = "/var/lib/exhibit";
+inline constexpr std::size_t kMaxKioskIdLength = 64;
+inline constexpr std::uint64_t kDefaultMinFreeMb = 2048;
+inline constexpr std::uint64_t kMaxMinFreeMb = 16ULL * 1024 * 1024;  // 16 TiB
+inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
+// How thoroughly the store checks its blobs at startup (maps to store::VerifyDepth; kept
+// separate so the configuration does not depend on the store).
+enum class VerifyOnStart { none, size, full };
+
+// [daemon]
+struct DaemonConfig {
+    std::string kiosk_id;  // never empty after load_config (defaults to the host name)
+    log::Target log_target = log::Target::automatic;
+    log::Level log_level = log::Level::info;
+    bool watchdog = true;  // ping systemd's watchdog when WATCHDOG_USEC is set
+
+    bool operator==(const DaemonConfig&) const = default;
+};
+
+// [store]
+struct StoreConfig {
+    std::filesystem::path state_directory;  // absolute, never empty after load_config
+    VerifyOnStart verify_on_start = VerifyOnStart::size;
+    std::uint64_t min_free_mb = kDefaultMinFreeMb;  // refuse new extractions below this
+
+    std::uint64_t min_free_bytes() const { return min_free_mb * 1024 * 1024; }
+    bool operator==(const StoreConfig&) const = default;
+};
+
+// The whole configuration. The daemon holds it as `const Config`: it is never changed after
+// loading (a reload, if ever needed, builds a new one).
+struct Config {
+    DaemonConfig daemon;
+    StoreConfig store;
+
+    bool operator==(const Config&) const = default;
+};
+
+// What the loader reads from the process environment, injected so tests control it.
+struct Environment {
+    std::optional<std::string> state_directory;  // $STATE_DIRECTORY, as systemd sets it
+    std::string hostname;                        // default kiosk id
+
+    // $STATE_DIRECTORY and gethostname() of this process.
+    static Environment from_process();
+};
+
+enum class StateDirectorySource { config_key, environment, builtin_default };
+
+struct LoadedConfig {
+    Config config;
+    // The main file was the default path and did not exist: built-in defaults (plus any
+    // drop-ins) are in use. main logs this; it is not an error.
+    bool main_file_missing = false;
+    std::vector<std::filesystem::path> files_read;  // main file and drop-ins, in order applied
+    StateDirectorySource state_directory_source = StateDirectorySource::builtin_default;
+};
+
+// Reads `file` and then `<file>.d/*.conf` in lexical order; later values override earlier
+// ones. When `file` is missing: an error if `file_was_explicit` (given with --config),
+// otherwise defaults are used and main_file_missing is set.
+Result<LoadedConfig> load_config(const std::filesystem::path& file, bool file_was_explicit,
+                                 const Environment& env);
+
+// The same rules applied to TOML text; `source_name` names it in error messages. No drop-ins.
+Result<LoadedConfig> load_config_text(std::string_view text, std::string_view source_name,
+                                      const Environment& env);
+
+// "<file>.d": where the drop-ins for `file` live.
+std::filesystem::path drop_in_directory(const std::filesystem::path& file);
+
+// Every key the loader accepts, as "table.key", in documentation order.
+std::vector<std::string> known_keys();
+
+std::string_view to_string(VerifyOnStart v);
+std::string_view to_string(log::Target t);
+std::string_view to_string(log::Level l);
+std::string_view to_string(StateDirectorySource s);
+
+}  // namespace exhibit::config

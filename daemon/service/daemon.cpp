@@ -1,0 +1,197 @@
+#include "daemon/service/daemon.hpp"
+
+#include <signal.h>
+#include <string.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <exhibit/version.hpp>
+
+#include "common/log.hpp"
+#include "daemon/service/message_ids.hpp"
+#include "daemon/service/notify.hpp"
+
+namespace exhibit::service {
+
+namespace {
+
+constexpr std::chrono::seconds kStatusRefresh{30};
+
+std::string human_bytes(std::uint64_t bytes) {
+    constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    auto value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+        value /= 1024.0;
+        ++unit;
+    }
+    if (unit == 0)
+        return fmt::format("{} B", bytes);
+    return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+// Logs a notify failure; the daemon keeps going (systemd may simply not be listening).
+void report_notify(const Result<bool>& sent) {
+    if (!sent)
+        log::warning("{}", sent.error().describe());
+}
+
+}  // namespace
+
+store::VerifyDepth to_verify_depth(config::VerifyOnStart v) {
+    switch (v) {
+        case config::VerifyOnStart::none:
+            return store::VerifyDepth::none;
+        case config::VerifyOnStart::size:
+            return store::VerifyDepth::size;
+        case config::VerifyOnStart::full:
+            return store::VerifyDepth::full;
+    }
+    return store::VerifyDepth::size;
+}
+
+Daemon::Daemon(const config::Config& config, EventLoop loop)
+    : config_(config), loop_(std::move(loop)) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config) {
+    // Blocked before anything slow, so a stop request during startup waits for the loop
+    // (and is then handled cleanly) instead of killing a half-opened store.
+    if (auto s = block_signals({SIGTERM, SIGINT}); !s)
+        return std::unexpected(s.error());
+    auto loop = EventLoop::create();
+    if (!loop)
+        return std::unexpected(loop.error());
+
+    std::unique_ptr<Daemon> daemon(new Daemon(config, std::move(*loop)));
+    if (auto s = daemon->watch_signals(); !s)
+        return std::unexpected(s.error());
+    if (config.daemon.watchdog) {
+        auto on = daemon->loop_.enable_watchdog();
+        if (!on)
+            return std::unexpected(on.error());
+        if (*on)
+            log::debug("watchdog pings enabled");
+    } else if (watchdog_expected()) {
+        log::warning(
+            "watchdog = false, but the service manager expects watchdog pings "
+            "(WatchdogSec=): it will stop exhibitd as hung; set WatchdogSec=0 as well");
+    }
+
+    report_notify(notify_status(
+        fmt::format("Opening the evidence store in {}", config.store.state_directory.string())));
+    if (auto s = daemon->open_store(); !s)
+        return std::unexpected(s.error());
+
+    auto timer = daemon->loop_.add_periodic_timer(
+        kStatusRefresh, [d = daemon.get()] { d->refresh_status(); }, "status-refresh");
+    if (!timer)
+        return std::unexpected(timer.error());
+    daemon->status_timer_ = std::move(*timer);
+
+    daemon->status_ = daemon->describe_health();
+    report_notify(notify_ready(daemon->status_));
+    const auto& store = *daemon->store_;
+    log::write(
+        log::Level::info,
+        fmt::format("exhibitd {} started: kiosk {}, store {}, {}", kVersion, config.daemon.kiosk_id,
+                    config.store.state_directory.string(), daemon->status_),
+        {{"MESSAGE_ID", std::string(message_id::kDaemonStarted)},
+         {"EXHIBIT_KIOSK_ID", config.daemon.kiosk_id},
+         {"EXHIBIT_STATE_DIRECTORY", config.store.state_directory.string()},
+         {"EXHIBIT_VERSION", kVersion},
+         {"EXHIBIT_KEY_FINGERPRINT", store.identity().fingerprint()}});
+    return daemon;
+}
+
+Status Daemon::open_store() {
+    store::StoreOptions options;
+    options.state_directory = config_.store.state_directory;
+    options.kiosk_id = config_.daemon.kiosk_id;
+    options.verify = to_verify_depth(config_.store.verify_on_start);
+    auto opened = store::Store::open(options);
+    if (!opened)
+        return std::unexpected(
+            Error{opened.error().code,
+                  fmt::format("cannot open the evidence store in {}: {}",
+                              config_.store.state_directory.string(), opened.error().describe()),
+                  0});
+    store_ = std::move(*opened);
+    const auto& report = store_->open_report();
+    if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
+        log::warning(
+            "store reconciled: {} partial files removed, {} of {} items missing, {} "
+            "damaged",
+            report.spool_files_removed, report.items_missing, report.items_checked,
+            report.items_mismatch);
+    return {};
+}
+
+Status Daemon::watch_signals() {
+    auto handler = [this](const signalfd_siginfo& info) { on_stop_signal(info); };
+    auto term = loop_.add_signal(SIGTERM, handler);
+    if (!term)
+        return std::unexpected(term.error());
+    auto intr = loop_.add_signal(SIGINT, handler);
+    if (!intr)
+        return std::unexpected(intr.error());
+    sigterm_ = std::move(*term);
+    sigint_ = std::move(*intr);
+    return {};
+}
+
+void Daemon::on_stop_signal(const signalfd_siginfo& info) {
+    const char* name = sigabbrev_np(static_cast<int>(info.ssi_signo));
+    stop_signal_ = fmt::format("SIG{}", name ? name : "?");
+    log::info("stopping on {} from pid {}", stop_signal_, info.ssi_pid);
+    report_notify(notify_stopping(fmt::format("Stopping ({})", stop_signal_)));
+    loop_.exit(EXIT_SUCCESS);
+}
+
+void Daemon::refresh_status() {
+    auto status = describe_health();
+    if (status == status_)
+        return;
+    status_ = std::move(status);
+    report_notify(notify_status(status_));
+}
+
+std::string Daemon::describe_health() {
+    auto health = store_->health();
+    if (!health) {
+        log::warning("cannot read store health: {}", health.error().describe());
+        return fmt::format("Ready (store health unavailable: {})", health.error().describe());
+    }
+    std::string status =
+        fmt::format("Ready: {} items, {} flagged", health->items_complete, health->items_flagged);
+    if (health->items_incomplete > 0)
+        status += fmt::format(", {} incomplete", health->items_incomplete);
+    status +=
+        fmt::format(", key {}, {} free", health->key_fingerprint, human_bytes(health->free_bytes));
+    return status;
+}
+
+int Daemon::run() {
+    auto code = loop_.run();
+    status_timer_.reset();
+    sigint_.reset();
+    sigterm_.reset();
+    if (!code) {
+        log::write(log::Level::error, fmt::format("exhibitd failed: {}", code.error().describe()),
+                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        return EXIT_FAILURE;
+    }
+    if (*code != EXIT_SUCCESS) {
+        log::write(log::Level::error, "exhibitd stopped after an internal error",
+                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        return *code;
+    }
+    store_.reset();
+    log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),
+               {{"MESSAGE_ID", std::string(message_id::kDaemonStopped)},
+                {"EXHIBIT_SIGNAL", stop_signal_}});
+    return EXIT_SUCCESS;
+}
+
+}  // namespace exhibit::service
