@@ -1,6 +1,7 @@
 #include "store.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <set>
@@ -55,6 +56,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 
     // The catalog is checked and migrated before anything else is created, so that a refusal
     // leaves the directory as it was.
+    // Create the catalog owner-only ourselves (SQLite would follow the umask, and gives its
+    // -wal and -shm files the catalog's mode).
+    if (auto fd = fs::open_file(dir / "exhibit.db", O_RDWR | O_CREAT, 0600); !fd) return std::unexpected(fd.error());
     auto db = open_catalog(dir / "exhibit.db");
     if (!db)
         return std::unexpected(db.error());

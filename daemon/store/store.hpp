@@ -4,6 +4,7 @@
 //   <state>/exhibit.db            catalog (WAL)
 //   <state>/blobs/ab/abcdef...    blobs, named by their SHA-256, read-only
 //   <state>/spool/                partial files being written
+//   <state>/quarantine/           damaged blobs moved aside when a good copy arrived
 //   <state>/keys/                 kiosk identity key (and later the ADB host key)
 //
 // Thread-compatible: one Store per thread (each opens its own SQLite connection); several
