@@ -31,7 +31,13 @@ nlohmann::json scope_to_json(const drivers::Scope& scope) {
 
 namespace {
 // The state a session ends in after the driver stopped with `error`.
-std::pair<store::SessionState, std::string> classify_end(const Error& error) {
+std::pair<store::SessionState, std::string> classify_end(const Error& error, StopReason why) {
+    if (why == StopReason::device_gone)
+        return {store::SessionState::interrupted, "interrupted: device disconnected"};
+    if (why == StopReason::shutdown)
+        return {store::SessionState::interrupted, "interrupted: exhibitd stopped"};
+    if (why == StopReason::cancelled)
+        return {store::SessionState::cancelled, "cancelled"};
     switch (error.code) {
         case Errc::cancelled:
             return {store::SessionState::cancelled, "cancelled"};
@@ -50,8 +56,10 @@ std::pair<store::SessionState, std::string> classify_end(const Error& error) {
 SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
                                std::int64_t session_id, const drivers::Scope& scope,
                                std::stop_token stop, StoreSink::ProgressFn on_progress,
-                               const Clock& clock, adb::ExtractorLimits limits) {
+                               const Clock& clock, adb::ExtractorLimits limits,
+                               const std::atomic<StopReason>* stop_reason) {
     SessionOutcome outcome;
+    auto why = [&] { return stop_reason ? stop_reason->load() : StopReason::none; };
     auto end = [&](store::SessionState state, std::optional<std::string> reason) {
         outcome.state = state;
         outcome.reason = reason;
@@ -67,7 +75,7 @@ SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
     adb::AdbExtractor extractor(connection, clock, limits);
     auto info = extractor.device_info();
     if (!info) {
-        auto [state, reason] = classify_end(info.error());
+        auto [state, reason] = classify_end(info.error(), why());
         return end(state, reason);
     }
     outcome.device = *info;
@@ -85,7 +93,7 @@ SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
     if (!flushed)
         return end(store::SessionState::failed, flushed.error().describe());
     if (!extracted) {
-        auto [state, reason] = classify_end(extracted.error());
+        auto [state, reason] = classify_end(extracted.error(), why());
         return end(state, reason);
     }
     return end(store::SessionState::completed, std::nullopt);

@@ -3,6 +3,7 @@
 // on the session's worker thread, which owns `store` and `connection`.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -16,6 +17,9 @@
 #include "drivers/artefact.hpp"
 
 namespace exhibit::extract {
+
+// Why a session's stop token was triggered: decides the state it ends in.
+enum class StopReason { none, cancelled, device_gone, shutdown };
 
 struct SessionOutcome {
     store::SessionState state = store::SessionState::failed;
@@ -35,6 +39,7 @@ SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
                                std::int64_t session_id, const drivers::Scope& scope,
                                std::stop_token stop, StoreSink::ProgressFn on_progress = {},
                                const Clock& clock = Clock::system(),
-                               adb::ExtractorLimits limits = {});
+                               adb::ExtractorLimits limits = {},
+                               const std::atomic<StopReason>* stop_reason = nullptr);
 
 }  // namespace exhibit::extract
