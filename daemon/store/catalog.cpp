@@ -256,7 +256,11 @@ Result<std::vector<ItemRecord>> Catalog::items_of_session(std::int64_t session_i
 }
 
 Result<std::vector<ItemRecord>> Catalog::all_items() {
-    return query_items(*db_, "", std::nullopt);
+    // A blob released after its receipt and the retention period is gone on purpose.
+    return query_items(*db_,
+                       "WHERE id NOT IN (SELECT item_id FROM uploads "
+                       "WHERE blob_released_at_ms IS NOT NULL)",
+                       std::nullopt);
 }
 
 Result<std::int64_t> Catalog::insert_item_in_transaction(const ItemRecord& item) {

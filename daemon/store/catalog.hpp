@@ -88,7 +88,8 @@ class Catalog {
     Result<SessionRecord> session(std::int64_t id);
     Result<ItemRecord> item(std::int64_t id);
     Result<std::vector<ItemRecord>> items_of_session(std::int64_t session_id);
-    // Items with a blob that should be on disk (every item, in id order).
+    // Items with a blob that should be on disk (in id order): every item except those whose
+    // blob the upload channel released after its receipt and the retention period.
     Result<std::vector<ItemRecord>> all_items();
 
     // Inserts an item row; the caller holds the transaction and writes the audit entry.

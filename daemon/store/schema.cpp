@@ -12,7 +12,7 @@ namespace {
 // Each entry takes the catalog from version (index) to version (index + 1). Never edit a
 // step once released: add a new one, and a fixture for the old version in
 // tests/fixtures/catalog/.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 0 -> 1: cases, sessions, items, uploads, audit.
     R"sql(
 CREATE TABLE cases (
@@ -108,6 +108,41 @@ CREATE TABLE audit_head (
     hash            TEXT NOT NULL,
     key_fingerprint TEXT NOT NULL,
     signature       TEXT NOT NULL    -- hex Ed25519 signature of audit_head_message()
+) STRICT;
+)sql",
+    // 1 -> 2: the upload channel: signed session manifests and their uploads, and the
+    // administrator's request to sync outside the window.
+    R"sql(
+CREATE TABLE manifests (
+    session_id         INTEGER PRIMARY KEY REFERENCES sessions(id),
+    body               TEXT NOT NULL,    -- canonical JSON: exactly the bytes signed and uploaded
+    sha256             TEXT NOT NULL CHECK (length(sha256) = 64),
+    signature          TEXT NOT NULL,    -- base64 Ed25519 signature of body (detached)
+    key_fingerprint    TEXT NOT NULL,
+    created_at_ms      INTEGER NOT NULL,
+    lane               TEXT NOT NULL DEFAULT 'normal' CHECK (lane IN ('urgent', 'normal')),
+    state              TEXT NOT NULL DEFAULT 'queued'
+                       CHECK (state IN ('queued', 'uploading', 'received', 'failed', 'cancelled')),
+    remote_url         TEXT,
+    remote_offset      INTEGER NOT NULL DEFAULT 0,
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER,
+    last_error         TEXT,
+    receipt            TEXT,             -- JSON once received
+    queued_at_ms       INTEGER NOT NULL,
+    received_at_ms     INTEGER
+) STRICT;
+CREATE INDEX manifests_by_state ON manifests(state, lane, queued_at_ms);
+CREATE TRIGGER manifests_signed_immutable
+BEFORE UPDATE OF session_id, body, sha256, signature, key_fingerprint, created_at_ms ON manifests
+BEGIN SELECT RAISE(ABORT, 'manifests: a signed manifest is immutable'); END;
+CREATE TRIGGER manifests_never_deleted BEFORE DELETE ON manifests
+BEGIN SELECT RAISE(ABORT, 'manifests: signed manifests are never deleted'); END;
+
+CREATE TABLE sync_request (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    requested_at_ms INTEGER NOT NULL,
+    actor           TEXT NOT NULL
 ) STRICT;
 )sql",
 };
