@@ -1,0 +1,134 @@
+// A small tus 1.0 server that offers the checksum extension (sha256), for exhibit's tests of
+// Upload-Checksum: @tus/server does not offer it. Storage is like @tus/file-store: a data file
+// <id> and <id>.json with the metadata. HTTPS with a required client certificate, 127.0.0.1.
+//
+//   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
+//
+// --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
+// so the client must see 460 and send the chunk again. Prints "listening <port>" when ready
+// and one line per PATCH: "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>".
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+
+const opts = { port: 0, corrupt: 0 };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const v = argv[i + 1];
+  switch (argv[i]) {
+    case '--port': opts.port = Number(v); i++; break;
+    case '--dir': opts.dir = v; i++; break;
+    case '--cert': opts.cert = v; i++; break;
+    case '--key': opts.key = v; i++; break;
+    case '--ca': opts.ca = v; i++; break;
+    case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
+    default: console.error(`unknown argument ${argv[i]}`); process.exit(2);
+  }
+}
+fs.mkdirSync(opts.dir, { recursive: true });
+const MAX_CHUNK = 64 * 1024 * 1024;
+let patches = 0;
+
+const infoPath = (id) => path.join(opts.dir, `${id}.json`);
+const dataPath = (id) => path.join(opts.dir, id);
+function load(id) {
+  if (!/^[0-9a-f]{32}$/.test(id) || !fs.existsSync(infoPath(id))) return null;
+  const info = JSON.parse(fs.readFileSync(infoPath(id), 'utf8'));
+  info.offset = fs.statSync(dataPath(id)).size;
+  return info;
+}
+function send(res, status, headers = {}, body = '') {
+  res.writeHead(status, { 'Tus-Resumable': '1.0.0', ...headers });
+  res.end(body);
+}
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    const parts = [];
+    let size = 0;
+    req.on('data', (d) => {
+      size += d.length;
+      if (size > limit) { reject(new Error('too large')); req.destroy(); return; }
+      parts.push(d);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+function checksumOf(req, body) {
+  const header = req.headers['upload-checksum'];
+  if (!header) return 'absent';
+  const [algo, b64] = header.split(' ');
+  if (algo !== 'sha256') return 'unsupported';
+  const digest = crypto.createHash('sha256').update(body).digest('base64');
+  return digest === b64 ? 'ok' : 'mismatch';
+}
+function append(id, info, req, res, body, status, extra = {}) {
+  const check = checksumOf(req, body);
+  console.log(`patch ${id} offset=${info.offset} length=${body.length} checksum=${check}`);
+  if (check === 'unsupported') return send(res, 400, {}, 'unsupported checksum algorithm');
+  if (check === 'mismatch') return send(res, 460, {}, 'checksum mismatch');
+  if (info.offset + body.length > info.size) return send(res, 413, {}, 'past Upload-Length');
+  fs.appendFileSync(dataPath(id), body);
+  send(res, status, { 'Upload-Offset': String(info.offset + body.length), ...extra });
+}
+
+async function handle(req, res) {
+  if (req.method !== 'OPTIONS' && req.headers['tus-resumable'] !== '1.0.0')
+    return send(res, 412, { 'Tus-Version': '1.0.0' });
+  const url = new URL(req.url, 'https://127.0.0.1');
+  const m = url.pathname.match(/^\/files\/?([0-9a-f]*)$/);
+  if (!m) return send(res, 404);
+  const id = m[1];
+  if (req.method === 'OPTIONS')
+    return send(res, 204, {
+      'Tus-Version': '1.0.0',
+      'Tus-Extension': 'creation,creation-with-upload,termination,checksum',
+      'Tus-Checksum-Algorithm': 'sha256',
+    });
+  if (req.method === 'POST' && !id) {
+    const size = Number(req.headers['upload-length']);
+    if (!Number.isSafeInteger(size) || size < 0) return send(res, 400, {}, 'bad Upload-Length');
+    const newId = crypto.randomBytes(16).toString('hex');
+    const info = { id: newId, size, offset: 0, metadata: req.headers['upload-metadata'] || '' };
+    fs.writeFileSync(infoPath(newId), JSON.stringify(info));
+    fs.writeFileSync(dataPath(newId), '');
+    const location = { Location: `https://127.0.0.1:${server.address().port}/files/${newId}` };
+    if (req.headers['content-type'] === 'application/offset+octet-stream') {
+      const body = await readBody(req, MAX_CHUNK);
+      return append(newId, info, req, res, body, 201, location);
+    }
+    return send(res, 201, location);
+  }
+  const info = id ? load(id) : null;
+  if (!info) return send(res, 404);
+  if (req.method === 'HEAD')
+    return send(res, 200, {
+      'Upload-Offset': String(info.offset), 'Upload-Length': String(info.size),
+      'Cache-Control': 'no-store',
+    });
+  if (req.method === 'DELETE') {
+    fs.rmSync(dataPath(id)); fs.rmSync(infoPath(id));
+    return send(res, 204);
+  }
+  if (req.method === 'PATCH') {
+    if (req.headers['content-type'] !== 'application/offset+octet-stream') return send(res, 415);
+    if (Number(req.headers['upload-offset']) !== info.offset)
+      return send(res, 409, { Connection: 'close' }, 'offset mismatch');
+    const body = await readBody(req, MAX_CHUNK);
+    if (++patches === opts.corrupt && body.length > 0) body[body.length >> 1] ^= 0xff;
+    return append(id, info, req, res, body, 204);
+  }
+  send(res, 405);
+}
+
+const server = https.createServer(
+  {
+    cert: fs.readFileSync(opts.cert), key: fs.readFileSync(opts.key), ca: fs.readFileSync(opts.ca),
+    requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+  },
+  (req, res) => handle(req, res).catch((e) => { if (!res.headersSent) send(res, 500, {}, e.message); }),
+);
+server.keepAliveTimeout = 60_000;
+server.listen(opts.port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
