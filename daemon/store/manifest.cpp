@@ -1,0 +1,238 @@
+#include "manifest.hpp"
+
+#include <openssl/evp.h>
+
+#include <fmt/format.h>
+
+#include "common/sha256.hpp"
+#include "daemon/store/store.hpp"
+
+namespace exhibit::store {
+
+namespace {
+
+template <class T>
+std::unexpected<Error> err(const Result<T>& r) {
+    return std::unexpected(r.error());
+}
+
+std::string base64(std::span<const std::byte> bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+Result<std::vector<std::byte>> unbase64(std::string_view text) {
+    if (text.empty() || text.size() % 4 != 0)
+        return fail(Errc::corrupt, "the signature is not base64");
+    std::vector<std::byte> out(text.size() / 4 * 3);
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0)
+        return fail(Errc::corrupt, "the signature is not base64");
+    std::size_t size = static_cast<std::size_t>(n);
+    size -= text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+    out.resize(size);
+    return out;
+}
+
+bool has_float(const nlohmann::json& v) {
+    if (v.is_number_float())
+        return true;
+    if (v.is_structured())
+        for (const auto& child : v)
+            if (has_float(child))
+                return true;
+    return false;
+}
+
+std::string utc(std::optional<std::int64_t> ms) {
+    return ms ? format_utc_ms(from_unix_ms(*ms)) : std::string();
+}
+
+Result<nlohmann::json> case_of(Database& db, std::int64_t case_id) {
+    auto stmt = db.prepare(
+        "SELECT case_reference, exhibit_reference, officer_id, basis, basis_detail, scope, "
+        "created_at_ms FROM cases WHERE id = ?1");
+    if (!stmt)
+        return err(stmt);
+    stmt->bind(1, case_id);
+    auto row = stmt->step();
+    if (!row)
+        return err(row);
+    if (!*row)
+        return fail(Errc::not_found, fmt::format("no case {}", case_id));
+    return nlohmann::json{
+        {"id", case_id},
+        {"case_reference", stmt->column_text(0)},
+        {"exhibit_reference", stmt->column_text(1)},
+        {"officer_id", stmt->column_text(2)},
+        {"lawful_basis", stmt->column_text(3)},
+        {"lawful_basis_detail", nlohmann::json::parse(stmt->column_text(4), nullptr, false)},
+        {"scope", nlohmann::json::parse(stmt->column_text(5), nullptr, false)},
+        {"created_at", utc(stmt->column_int(6))},
+    };
+}
+
+Result<nlohmann::json> raw_paths(Database& db, std::int64_t session_id) {
+    auto stmt = db.prepare(
+        "SELECT id, lower(hex(source_path_raw)) FROM items WHERE session_id = ?1 "
+        "AND source_path_raw IS NOT NULL");
+    if (!stmt)
+        return err(stmt);
+    stmt->bind(1, session_id);
+    nlohmann::json out = nlohmann::json::object();
+    for (;;) {
+        auto more = stmt->step();
+        if (!more)
+            return err(more);
+        if (!*more)
+            break;
+        out[std::to_string(stmt->column_int(0))] = stmt->column_text(1);
+    }
+    return out;
+}
+
+Result<nlohmann::json> audit_head(Database& db) {
+    auto stmt = db.prepare("SELECT seq, hash FROM audit_head WHERE id = 1");
+    if (!stmt)
+        return err(stmt);
+    auto row = stmt->step();
+    if (!row)
+        return err(row);
+    if (!*row)
+        return nlohmann::json(nullptr);
+    return nlohmann::json{{"seq", stmt->column_int(0)}, {"hash", stmt->column_text(1)}};
+}
+
+nlohmann::json item_json(const ItemRecord& item, const nlohmann::json& raw,
+                         const nlohmann::json& deliveries) {
+    const auto id = std::to_string(item.id);
+    nlohmann::json j = {{"id", item.id},
+                        {"category", item.category},
+                        {"source_path", item.source_path},
+                        {"size", item.size},
+                        {"sha256", item.sha256},
+                        {"state", to_string(item.state)},
+                        {"integrity", to_string(item.integrity)},
+                        {"stored_at", utc(item.created_at_ms)}};
+    if (raw.contains(id))
+        j["source_path_raw_hex"] = raw[id];
+    if (item.declared_size)
+        j["declared_size"] = *item.declared_size;
+    if (item.source_mtime_ms)
+        j["source_mtime"] = utc(item.source_mtime_ms);
+    if (item.incomplete_reason)
+        j["incomplete_reason"] = *item.incomplete_reason;
+    j["delivery"] = deliveries.contains(id) ? deliveries[id] : nlohmann::json{{"state", "none"}};
+    return j;
+}
+
+}  // namespace
+
+Result<std::string> canonical_json(const nlohmann::json& value) {
+    if (has_float(value))
+        return fail(Errc::invalid_argument, "canonical JSON allows integers only");
+    try {
+        return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(Errc::invalid_argument, fmt::format("not canonical JSON: {}", e.what()));
+    }
+}
+
+Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
+                                      const nlohmann::json& deliveries, const Clock& clock) {
+    auto session = store.catalog().session(session_id);
+    if (!session)
+        return err(session);
+    if (!session->ended_at_ms || session->state == SessionState::created ||
+        session->state == SessionState::running)
+        return fail(
+            Errc::invalid_argument,
+            fmt::format("session {} has not ended; its manifest would be incomplete", session_id));
+    auto kase = case_of(store.database(), session->case_id);
+    if (!kase)
+        return err(kase);
+    auto items = store.catalog().items_of_session(session_id);
+    if (!items)
+        return err(items);
+    auto raw = raw_paths(store.database(), session_id);
+    if (!raw)
+        return err(raw);
+    auto head = audit_head(store.database());
+    if (!head)
+        return err(head);
+
+    nlohmann::json list = nlohmann::json::array();
+    std::int64_t total = 0;
+    for (const auto& item : *items) {
+        list.push_back(item_json(item, *raw, deliveries));
+        total += item.size;
+    }
+    const auto& key = store.identity().public_key();
+    const auto raw_key = key.raw();
+    nlohmann::json session_json = {{"id", session->id},
+                                   {"state", to_string(session->state)},
+                                   {"priority", to_string(session->priority)},
+                                   {"started_at", utc(session->started_at_ms)},
+                                   {"ended_at", utc(session->ended_at_ms)},
+                                   {"device", session->device}};
+    if (session->state_reason)
+        session_json["state_reason"] = *session->state_reason;
+    if (session->device_serial)
+        session_json["device_serial"] = *session->device_serial;
+    if (session->clock_offset_ms)
+        session_json["phone_clock_offset_ms"] = *session->clock_offset_ms;
+
+    nlohmann::json doc = {
+        {"format", kManifestFormat},
+        {"kiosk",
+         {{"id", store.options().kiosk_id},
+          {"key_fingerprint", key.fingerprint()},
+          {"public_key_ed25519", base64(raw_key)}}},
+        {"case", std::move(*kase)},
+        {"session", std::move(session_json)},
+        {"items", std::move(list)},
+        {"totals", {{"items", items->size()}, {"bytes", total}}},
+        {"audit_head", std::move(*head)},
+        {"created_at", format_utc_ms(clock.now())},
+    };
+    auto body = canonical_json(doc);
+    if (!body)
+        return err(body);
+    auto signature = store.identity().sign(*body);
+    if (!signature)
+        return err(signature);
+    return SignedManifest{.body = *body,
+                          .sha256 = to_hex(Sha256::of(*body)),
+                          .signature = base64(*signature),
+                          .key_fingerprint = key.fingerprint()};
+}
+
+Status verify_manifest(std::string_view body, std::string_view signature_base64,
+                       const keys::PublicKey& key) {
+    auto signature = unbase64(signature_base64);
+    if (!signature)
+        return std::unexpected(signature.error());
+    if (signature->size() != keys::kSignatureSize)
+        return fail(Errc::corrupt, "the manifest signature is not 64 bytes");
+    if (auto s = key.verify(body, *signature); !s)
+        return fail(Errc::corrupt, "the manifest signature does not verify with this kiosk key");
+    auto doc = nlohmann::json::parse(body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object())
+        return fail(Errc::corrupt, "the manifest is not a JSON object");
+    auto again = canonical_json(doc);
+    if (!again || *again != body)
+        return fail(Errc::corrupt, "the manifest is not in canonical form");
+    if (doc.value("format", "") != kManifestFormat)
+        return fail(Errc::unsupported, "unknown manifest format");
+    if (!doc["kiosk"].is_object() || doc["kiosk"].value("key_fingerprint", "") != key.fingerprint())
+        return fail(Errc::corrupt, "the manifest names another kiosk key");
+    return {};
+}
+
+}  // namespace exhibit::store

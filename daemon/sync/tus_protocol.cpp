@@ -1,0 +1,323 @@
+#include "tus_protocol.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace exhibit::sync {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::ranges::transform(out, out.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    });
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        auto comma = s.find(',');
+        auto part = trim(s.substr(0, comma));
+        if (!part.empty())
+            out.emplace_back(part);
+        if (comma == std::string_view::npos)
+            break;
+        s.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+struct UrlDeleter {
+    void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
+
+std::string url_part(CURLU* url, CURLUPart part) {
+    char* value = nullptr;
+    if (curl_url_get(url, part, &value, part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) !=
+        CURLUE_OK)
+        return {};
+    std::string out(value);
+    curl_free(value);
+    return out;
+}
+
+UrlPtr parse_url(std::string_view text) {
+    UrlPtr url(curl_url());
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK)
+        return nullptr;
+    return url;
+}
+
+}  // namespace
+
+bool Headers::add_line(std::string_view line) {
+    if (line.starts_with("HTTP/")) {
+        map_.clear();
+        return false;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return false;
+    add(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    return true;
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+    auto key = lower(name);
+    auto it = map_.find(key);
+    if (it == map_.end())
+        map_.emplace(std::move(key), std::string(value));
+    else
+        it->second += fmt::format(", {}", value);
+}
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+    auto it = map_.find(lower(name));
+    if (it == map_.end())
+        return std::nullopt;
+    return it->second;
+}
+
+bool ServerCapabilities::has_extension(std::string_view name) const {
+    return std::ranges::find(extensions, name) != extensions.end();
+}
+
+bool ServerCapabilities::offers_sha256() const {
+    return std::ranges::find(checksum_algorithms, "sha256") != checksum_algorithms.end() &&
+           has_extension("checksum");
+}
+
+Result<ServerCapabilities> parse_capabilities(long status, const Headers& headers) {
+    if (status != 200 && status != 204)
+        return fail(Errc::protocol,
+                    fmt::format("the server answered OPTIONS with HTTP {}, not a tus discovery "
+                                "response",
+                                status));
+    ServerCapabilities caps;
+    auto version = headers.get("tus-version");
+    if (!version)
+        return fail(Errc::protocol, "the server sent no Tus-Version: it is not a tus server");
+    caps.versions = split_list(*version);
+    if (std::ranges::find(caps.versions, kTusVersion) == caps.versions.end())
+        return fail(Errc::unsupported,
+                    fmt::format("the server speaks tus {}, not {}", *version, kTusVersion));
+    if (auto ext = headers.get("tus-extension"))
+        caps.extensions = split_list(*ext);
+    if (auto algos = headers.get("tus-checksum-algorithm"))
+        for (auto& a : split_list(*algos))
+            caps.checksum_algorithms.push_back(lower(a));
+    if (auto max = headers.get("tus-max-size")) {
+        auto n = parse_uint(*max);
+        if (!n)
+            return fail(Errc::protocol, fmt::format("bad Tus-Max-Size \"{}\"", *max));
+        caps.max_size = *n;
+    }
+    if (!caps.has_extension("creation"))
+        return fail(Errc::unsupported,
+                    "the server does not offer the tus creation extension; exhibit needs it");
+    return caps;
+}
+
+Result<std::uint64_t> parse_uint(std::string_view text) {
+    if (text.empty() || text.size() > 20)
+        return fail(Errc::protocol, fmt::format("\"{}\" is not a byte count", text));
+    std::uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || ptr != text.data() + text.size())
+        return fail(Errc::protocol, fmt::format("\"{}\" is not a byte count", text));
+    return value;
+}
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+Result<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0)
+        return fail(Errc::protocol, "base64 text has a length that is not a multiple of 4");
+    std::string out(text.size() / 4 * 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0)
+        return fail(Errc::protocol, "invalid base64");
+    std::size_t size = static_cast<std::size_t>(n);
+    if (text.ends_with("=="))
+        size -= 2;
+    else if (text.ends_with("="))
+        size -= 1;
+    out.resize(size);
+    return out;
+}
+
+Result<std::string> encode_metadata(const MetadataPairs& pairs) {
+    std::string out;
+    for (const auto& [key, value] : pairs) {
+        if (key.empty() || std::ranges::any_of(key, [](unsigned char c) {
+                return c <= ' ' || c >= 0x7f || c == ',';
+            }))
+            return fail(Errc::invalid_argument, fmt::format("bad metadata key \"{}\"", key));
+        if (!out.empty())
+            out += ',';
+        out += key;
+        if (!value.empty())
+            out += fmt::format(" {}", base64_encode(value));
+    }
+    return out;
+}
+
+Result<MetadataPairs> decode_metadata(std::string_view header) {
+    MetadataPairs out;
+    for (const auto& part : split_list(header)) {
+        auto space = part.find(' ');
+        if (space == std::string::npos) {
+            out.emplace_back(part, "");
+            continue;
+        }
+        auto value = base64_decode(trim(std::string_view(part).substr(space + 1)));
+        if (!value)
+            return std::unexpected(value.error());
+        out.emplace_back(part.substr(0, space), std::move(*value));
+    }
+    return out;
+}
+
+std::string checksum_header_value(const Digest& digest) {
+    return fmt::format("sha256 {}",
+                       base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()),
+                                                      digest.size())));
+}
+
+Result<std::string> resolve_location(std::string_view endpoint, std::string_view location) {
+    auto base = parse_url(endpoint);
+    if (!base)
+        return fail(Errc::config, fmt::format("\"{}\" is not a URL", endpoint));
+    auto loc = trim(location);
+    if (loc.empty())
+        return fail(Errc::protocol, "the server created an upload but sent no Location");
+    UrlPtr resolved(curl_url_dup(base.get()));
+    if (!resolved ||
+        curl_url_set(resolved.get(), CURLUPART_URL, std::string(loc).c_str(), 0) != CURLUE_OK)
+        return fail(Errc::protocol, fmt::format("the server sent an unusable Location \"{}\"",
+                                                printable_excerpt(loc)));
+    // A server behind TLS that does not know it (common with @tus/server) names its uploads
+    // "http://" on the very same host and port: that is still the endpoint, reached over TLS.
+    const auto base_scheme = lower(url_part(base.get(), CURLUPART_SCHEME));
+    if (base_scheme == "https" && lower(url_part(resolved.get(), CURLUPART_SCHEME)) == "http") {
+        char* port = nullptr;
+        const bool explicit_port =
+            curl_url_get(resolved.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK;
+        curl_free(port);
+        if (explicit_port)
+            curl_url_set(resolved.get(), CURLUPART_SCHEME, "https", 0);
+    }
+    for (auto part : {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT})
+        if (lower(url_part(base.get(), part)) != lower(url_part(resolved.get(), part)))
+            return fail(Errc::protocol,
+                        fmt::format("the server sent a Location on another origin (\"{}\"); "
+                                    "exhibit only uploads to the configured endpoint",
+                                    printable_excerpt(loc)));
+    return url_part(resolved.get(), CURLUPART_URL);
+}
+
+Disposition classify_status(long status) {
+    if (status >= 200 && status < 300)
+        return Disposition::success;
+    if (status == 409)
+        return Disposition::conflict;
+    if (status == 404 || status == 410)
+        return Disposition::gone;
+    if (status == 423 || status == 429 || status >= 500 || status == 0)
+        return Disposition::transient;
+    if (status == kStatusChecksumMismatch)
+        return Disposition::checksum_mismatch;
+    return Disposition::rejected;
+}
+
+std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds initial,
+                                        std::chrono::milliseconds max, double random01) {
+    const double cap = static_cast<double>(std::max(max.count(), initial.count()));
+    const int exponent = std::clamp(attempt - 1, 0, 40);
+    const double ceiling =
+        std::min(cap, static_cast<double>(initial.count()) * std::ldexp(1.0, exponent));
+    const double r = std::clamp(random01, 0.0, 1.0);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(ceiling / 2 + r * ceiling / 2));
+}
+
+bool is_loopback_url(std::string_view url) {
+    auto parsed = parse_url(url);
+    if (!parsed)
+        return false;
+    auto host = lower(url_part(parsed.get(), CURLUPART_HOST));
+    if (host == "localhost" || host == "[::1]" || host == "::1")
+        return true;
+    // 127.0.0.0/8 in dotted-quad form only.
+    if (!host.starts_with("127."))
+        return false;
+    int dots = 0;
+    for (char c : host) {
+        if (c == '.')
+            ++dots;
+        else if (c < '0' || c > '9')
+            return false;
+    }
+    return dots == 3;
+}
+
+std::string url_scheme(std::string_view url) {
+    auto parsed = parse_url(url);
+    return parsed ? lower(url_part(parsed.get(), CURLUPART_SCHEME)) : std::string();
+}
+
+std::string printable_excerpt(std::string_view body, std::size_t max) {
+    std::string out;
+    for (unsigned char c : body) {
+        if (out.size() >= max)
+            break;
+        if (c == '\n' || c == '\r' || c == '\t')
+            c = ' ';
+        if (c < 0x20 || c == 0x7f)
+            continue;
+        out += static_cast<char>(c);
+    }
+    // Do not end in the middle of a UTF-8 sequence.
+    std::size_t cut = out.size();
+    std::size_t back = 0;
+    while (cut > 0 && back < 4 && (static_cast<unsigned char>(out[cut - 1]) & 0xC0) == 0x80) {
+        --cut;
+        ++back;
+    }
+    if (cut > 0 && (static_cast<unsigned char>(out[cut - 1]) & 0x80)) {
+        unsigned char lead = static_cast<unsigned char>(out[cut - 1]);
+        std::size_t need = (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : 3;
+        if (need != back)
+            out.resize(cut - 1);
+    }
+    return std::string(trim(out));
+}
+
+}  // namespace exhibit::sync
