@@ -57,11 +57,30 @@ struct StoreConfig {
     bool operator==(const StoreConfig&) const = default;
 };
 
+// [dbus]
+struct DbusConfig {
+    std::string bus = "system";  // "system", "session", or a D-Bus address ("unix:path=...")
+    std::string officer_group = "exhibit-kiosk";
+    std::string admin_group = "exhibit-admin";
+
+    bool operator==(const DbusConfig&) const = default;
+};
+
+// [adb]
+struct AdbConfig {
+    std::vector<std::string> network_devices;  // "HOST:PORT" phones reachable over ADB on TCP
+    std::uint32_t authorisation_wait_seconds = 120;  // for the person to allow the kiosk
+
+    bool operator==(const AdbConfig&) const = default;
+};
+
 // The whole configuration. The daemon holds it as `const Config`: it is never changed after
 // loading (a reload, if ever needed, builds a new one).
 struct Config {
     DaemonConfig daemon;
     StoreConfig store;
+    DbusConfig dbus;
+    AdbConfig adb;
 
     bool operator==(const Config&) const = default;
 };

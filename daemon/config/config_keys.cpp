@@ -231,11 +231,99 @@ constexpr KeySpec kStoreKeys[] = {
     {"min_free_mb", apply_min_free_mb},
 };
 
+// ---- [dbus] ----
+
+ValueResult apply_bus(const toml::node& n, Config& out) {
+    constexpr std::string_view kExpected = "\"system\", \"session\" or a D-Bus address such as \"unix:path=/run/x\"";
+    auto s = read_string(n, kExpected);
+    if (!s)
+        return std::unexpected(s.error());
+    if (*s != "system" && *s != "session" && s->find(':') == std::string::npos)
+        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+    out.dbus.bus = std::move(*s);
+    return {};
+}
+
+std::expected<std::string, std::string> read_group(const toml::node& n) {
+    constexpr std::string_view kExpected = "a group name of 1 to 32 characters from a-z 0-9 _ -";
+    auto s = read_string(n, kExpected);
+    if (!s)
+        return s;
+    bool ok = !s->empty() && s->size() <= 32 && std::all_of(s->begin(), s->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!ok)
+        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+    return s;
+}
+
+ValueResult apply_officer_group(const toml::node& n, Config& out) {
+    auto g = read_group(n);
+    if (!g)
+        return std::unexpected(g.error());
+    out.dbus.officer_group = std::move(*g);
+    return {};
+}
+
+ValueResult apply_admin_group(const toml::node& n, Config& out) {
+    auto g = read_group(n);
+    if (!g)
+        return std::unexpected(g.error());
+    out.dbus.admin_group = std::move(*g);
+    return {};
+}
+
+constexpr KeySpec kDbusKeys[] = {
+    {"bus", apply_bus},
+    {"officer_group", apply_officer_group},
+    {"admin_group", apply_admin_group},
+};
+
+// ---- [adb] ----
+
+ValueResult apply_network_devices(const toml::node& n, Config& out) {
+    constexpr std::string_view kExpected = "an array of \"HOST:PORT\" strings";
+    const auto* arr = n.as_array();
+    if (!arr)
+        return wrong_type(kExpected, n);
+    std::vector<std::string> devices;
+    for (const auto& item : *arr) {
+        auto s = read_string(item, kExpected);
+        if (!s)
+            return std::unexpected(s.error());
+        auto colon = s->rfind(':');
+        bool ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size() && colon + 6 >= s->size() &&
+                  std::all_of(s->begin() + static_cast<std::ptrdiff_t>(colon) + 1, s->end(),
+                              [](char c) { return c >= '0' && c <= '9'; }) &&
+                  std::stoul(s->substr(colon + 1)) >= 1 && std::stoul(s->substr(colon + 1)) <= 65535;
+        if (!ok)
+            return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+        devices.push_back(std::move(*s));
+    }
+    out.adb.network_devices = std::move(devices);
+    return {};
+}
+
+ValueResult apply_authorisation_wait(const toml::node& n, Config& out) {
+    auto v = read_integer(n, 5, 3600, " (seconds)");
+    if (!v)
+        return std::unexpected(v.error());
+    out.adb.authorisation_wait_seconds = static_cast<std::uint32_t>(*v);
+    return {};
+}
+
+constexpr KeySpec kAdbKeys[] = {
+    {"network_devices", apply_network_devices},
+    {"authorisation_wait_seconds", apply_authorisation_wait},
+};
+
 // ---- the schema ----
 
 constexpr TableSpec kTables[] = {
     {"daemon", kDaemonKeys},
     {"store", kStoreKeys},
+    {"dbus", kDbusKeys},
+    {"adb", kAdbKeys},
 };
 
 const TableSpec* find_table(std::string_view name) {

@@ -84,6 +84,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config) {
     if (auto s = daemon->open_store(); !s)
         return std::unexpected(s.error());
 
+    if (auto s = daemon->start_core(); !s)
+        return std::unexpected(s.error());
+
     auto timer = daemon->loop_.add_periodic_timer(
         kStatusRefresh, [d = daemon.get()] { d->refresh_status(); }, "status-refresh");
     if (!timer)
@@ -126,6 +129,77 @@ Status Daemon::open_store() {
             report.spool_files_removed, report.items_missing, report.items_checked,
             report.items_mismatch);
     return {};
+}
+
+Status Daemon::start_core() {
+    const auto& dir = config_.store.state_directory;
+    auto key = adb::AdbHostKey::load_or_create(dir / "keys" / "adb",
+                                               fmt::format("exhibit@{}", config_.daemon.kiosk_id));
+    if (!key)
+        return std::unexpected(
+            Error{key.error().code, fmt::format("ADB host key: {}", key.error().describe()), 0});
+    adb_key_ = std::move(*key);
+    auto channel = LoopChannel::create(loop_);
+    if (!channel)
+        return std::unexpected(channel.error());
+    channel_ = std::move(*channel);
+
+    extract::SessionManagerOptions options;
+    options.state_directory = dir;
+    options.kiosk_id = config_.daemon.kiosk_id;
+    options.host_key = adb_key_.get();
+    options.user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
+    sessions_ =
+        std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, std::move(options));
+    devices_.subscribe([](const devices::DeviceRecord& d, devices::DeviceChange change) {
+        const char* what = change == devices::DeviceChange::added     ? "added"
+                           : change == devices::DeviceChange::removed ? "removed"
+                                                                      : "changed";
+        log::write(
+            log::Level::info,
+            fmt::format("device {} {}: {} ({}){}", d.id, what, d.transport,
+                        devices::to_string(d.state), d.detail.empty() ? "" : ": " + d.detail),
+            {{"EXHIBIT_DEVICE", d.id},
+             {"EXHIBIT_DEVICE_STATE", std::string(devices::to_string(d.state))}});
+    });
+
+    bus::BusServiceOptions bus_options{.bus = config_.dbus.bus,
+                                       .kiosk_id = config_.daemon.kiosk_id,
+                                       .officer_group = config_.dbus.officer_group,
+                                       .admin_group = config_.dbus.admin_group,
+                                       .min_free_bytes = config_.store.min_free_bytes()};
+    bus::BusHooks hooks{
+        .add_network_device = [this](const std::string& a) { return add_network_device(a); },
+        .reload_config = {}};
+    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
+                                      *sessions_, std::move(hooks));
+    if (!bus)
+        return std::unexpected(bus.error());
+    bus_ = std::move(*bus);
+    for (const auto& address : config_.adb.network_devices)
+        if (auto id = add_network_device(address); !id)
+            log::warning("network device {}: {}", address, id.error().describe());
+    return {};
+}
+
+Result<std::string> Daemon::add_network_device(const std::string& address) {
+    auto colon = address.rfind(':');
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < address.size() &&
+              colon + 6 >= address.size() &&
+              address.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+              address.find_first_of(" /\\") == std::string::npos;
+    int port = ok ? std::atoi(address.c_str() + colon + 1) : 0;
+    if (!ok || port < 1 || port > 65535)
+        return fail(Errc::invalid_argument, fmt::format("\"{}\" is not HOST:PORT", address));
+    auto transport = "tcp:" + address;
+    if (devices_.find_by_transport(transport))
+        return fail(Errc::exists, fmt::format("{} is already a device", address));
+    devices::DeviceRecord record;
+    record.classes = {devices::DeviceClass::android_adb};
+    record.transport = transport;
+    record.state = devices::DeviceState::ready;
+    record.detail = "network phone (ADB over TCP)";
+    return devices_.add(std::move(record));
 }
 
 Status Daemon::watch_signals() {
@@ -187,6 +261,8 @@ int Daemon::run() {
                    {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
         return *code;
     }
+    bus_.reset();
+    sessions_.reset();  // stops and joins every worker; their sessions end interrupted
     store_.reset();
     log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),
                {{"MESSAGE_ID", std::string(message_id::kDaemonStopped)},

@@ -9,9 +9,14 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "daemon/bus/bus_service.hpp"
 #include "daemon/config/config.hpp"
+#include "daemon/devices/device_registry.hpp"
+#include "daemon/extract/session_manager.hpp"
 #include "daemon/service/event_loop.hpp"
+#include "daemon/service/loop_channel.hpp"
 #include "daemon/store/store.hpp"
+#include "drivers/adb/android_pubkey.hpp"
 
 namespace exhibit::service {
 
@@ -31,14 +36,23 @@ class Daemon {
   private:
     Daemon(const config::Config& config, EventLoop loop);
     Status open_store();
+    // Devices, sessions and the D-Bus edge, once the store is open.
+    Status start_core();
+    Result<std::string> add_network_device(const std::string& address);
     Status watch_signals();
     void on_stop_signal(const signalfd_siginfo& info);
     void refresh_status();
     std::string describe_health();
 
     const config::Config config_;
+    std::string config_file_;
     EventLoop loop_;
     std::unique_ptr<store::Store> store_;
+    std::unique_ptr<adb::AdbHostKey> adb_key_;
+    std::unique_ptr<LoopChannel> channel_;
+    devices::DeviceRegistry devices_;
+    std::unique_ptr<extract::SessionManager> sessions_;
+    std::unique_ptr<bus::BusService> bus_;
     EventSource sigterm_;
     EventSource sigint_;
     EventSource status_timer_;

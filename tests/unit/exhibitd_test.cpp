@@ -22,6 +22,8 @@
 #include <gtest/gtest.h>
 #include <exhibit/version.hpp>
 
+#include "tests/support/private_bus.hpp"
+
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -226,6 +228,7 @@ class ExhibitdTest : public ::testing::Test {
         config_ = dir_ / "exhibitd.conf";
     }
     void TearDown() override {
+        bus_.reset();
         std::error_code ec;
         stdfs::remove_all(dir_, ec);
     }
@@ -235,11 +238,16 @@ class ExhibitdTest : public ::testing::Test {
         out << text;
         ASSERT_TRUE(out.good());
     }
+    // exhibitd offers its API on D-Bus: each test gets a private bus with the project's policy.
     void write_good_config(std::string_view extra_daemon_keys = "") {
+        if (!bus_)
+            bus_ = std::make_unique<exhibit::testing::PrivateBus>(dir_);
+        ASSERT_TRUE(bus_->ok()) << "dbus-daemon did not start";
         write_config("[daemon]\nkiosk_id = \"test-kiosk\"\nlog_target = \"stderr\"\n" +
                      std::string(extra_daemon_keys) + "\n[store]\nstate_directory = \"" +
-                     (dir_ / "state").string() + "\"\n");
+                     (dir_ / "state").string() + "\"\n[dbus]\nbus = \"" + bus_->address() + "\"\n");
     }
+    std::unique_ptr<exhibit::testing::PrivateBus> bus_;
 
     static bool contains(const std::vector<std::string>& messages, std::string_view needle) {
         for (const auto& m : messages)

@@ -1,0 +1,96 @@
+// exhibitd's D-Bus edge: exports org.exhibit.Exhibit1 (interface/org.exhibit.Exhibit1.xml)
+// on the daemon's sd-event loop, maps calls onto the core (device registry, session
+// manager, store) and core changes onto signals. Callers are checked here by their
+// credentials, so a loose bus policy cannot widen access; every error leaves as a named
+// org.exhibit.Exhibit1.Error.* with a sentence.
+//
+// Thread-bound to the loop thread.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "daemon/bus/bus_message.hpp"
+#include "daemon/devices/device_registry.hpp"
+#include "daemon/extract/session_manager.hpp"
+#include "daemon/store/store.hpp"
+
+namespace exhibit::bus {
+
+inline constexpr const char* kBusName = "org.exhibit.Exhibit1";
+inline constexpr const char* kRootPath = "/org/exhibit/Exhibit1";
+
+struct BusServiceOptions {
+    std::string bus = "system";  // "system", "session", or a D-Bus address
+    std::string kiosk_id;
+    std::string officer_group = "exhibit-kiosk";
+    std::string admin_group = "exhibit-admin";
+    std::uint64_t min_free_bytes = 0;  // under this, StartExtraction answers LowDisk
+};
+
+struct BusHooks {
+    // AddNetworkDevice: returns the new device's id.
+    std::function<Result<std::string>(const std::string& address)> add_network_device;
+    std::function<Status()> reload_config;
+};
+
+enum class Role { officer, admin };
+
+// The D-Bus error name for an Error (the one mapping at this edge).
+const char* error_name(const Error& error);
+
+class BusService {
+  public:
+    static Result<std::unique_ptr<BusService>> start(sd_event* event, BusServiceOptions options,
+                                                     store::Store& store,
+                                                     devices::DeviceRegistry& devices,
+                                                     extract::SessionManager& sessions,
+                                                     BusHooks hooks);
+    ~BusService();
+    BusService(const BusService&) = delete;
+    BusService& operator=(const BusService&) = delete;
+
+    // Health changed (store reconciled, items added): emit PropertiesChanged on /health.
+    void health_changed();
+
+    // Handlers reached from the sd-bus trampolines (public for them; not an API).
+    Status check_access(sd_bus_message* m, Role role) const;
+    int reply_error(sd_bus_message* m, const Error& error) const;
+    store::Store& store() { return *store_; }
+    devices::DeviceRegistry& devices() { return *devices_; }
+    extract::SessionManager& sessions() { return *sessions_; }
+    const BusServiceOptions& options() const { return options_; }
+    const BusHooks& hooks() const { return hooks_; }
+    sd_bus* bus() const { return bus_.get(); }
+    // A session's highest reported progress (never decreases), 0..1.
+    double progress_of(const extract::SessionView& s);
+
+  private:
+    BusService(BusServiceOptions options, store::Store& store, devices::DeviceRegistry& devices,
+               extract::SessionManager& sessions, BusHooks hooks);
+    Status export_objects();
+    void on_device(const devices::DeviceRecord& record, devices::DeviceChange change);
+    void on_session(const extract::SessionView& view);
+
+    BusServiceOptions options_;
+    store::Store* store_;
+    devices::DeviceRegistry* devices_;
+    extract::SessionManager* sessions_;
+    BusHooks hooks_;
+    BusPtr bus_;
+    std::vector<SlotPtr> slots_;
+    std::set<std::int64_t> announced_sessions_;
+    std::set<std::int64_t> completed_sessions_;
+    std::map<std::int64_t, double> progress_;
+    gid_t officer_gid_ = static_cast<gid_t>(-1);
+    gid_t admin_gid_ = static_cast<gid_t>(-1);
+};
+
+std::string device_path(const std::string& id);
+std::string session_path(std::int64_t id);
+
+}  // namespace exhibit::bus

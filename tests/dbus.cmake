@@ -1,0 +1,4 @@
+# The D-Bus API against a private dbus-daemon with the project's policy (label dbus).
+exhibit_test(bus_api_test dbus/bus_api_test.cpp LIBS exhibit_common exhibit_test_support PkgConfig::SYSTEMD
+             LABEL dbus TIMEOUT 180)
+add_dependencies(bus_api_test exhibitd)
