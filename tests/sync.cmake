@@ -9,6 +9,14 @@ target_compile_definitions(exhibit_upload_test_support PUBLIC
 
 # The stand-in for exhibitd in the crash test and the benchmark: imports files into a store
 # and uploads them with exhibit_sync on its own sd-event loop.
+add_executable(upload_runner support/upload_runner.cpp)
+target_link_libraries(upload_runner PRIVATE exhibit_options exhibit_sync)
+set_target_properties(upload_runner PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 
 exhibit_test(uploader_test unit/uploader_test.cpp LIBS exhibit_upload_test_support
              LABEL upload TIMEOUT 300)
+exhibit_test(tus_client_test unit/tus_client_test.cpp LIBS exhibit_upload_test_support
+             LABEL upload TIMEOUT 300)
+exhibit_test(upload_resilience_test unit/upload_resilience_test.cpp
+             LIBS exhibit_upload_test_support LABEL upload TIMEOUT 900)
+add_dependencies(upload_resilience_test upload_runner)
