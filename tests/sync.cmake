@@ -13,6 +13,14 @@ add_executable(upload_runner support/upload_runner.cpp)
 target_link_libraries(upload_runner PRIVATE exhibit_options exhibit_sync)
 set_target_properties(upload_runner PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 
+exhibit_test(tus_protocol_test unit/tus_protocol_test.cpp LIBS exhibit_sync)
+exhibit_test(rate_limiter_test unit/rate_limiter_test.cpp LIBS exhibit_sync)
+exhibit_test(sync_window_test unit/sync_window_test.cpp LIBS exhibit_upload_test_support)
+exhibit_test(upload_options_test unit/upload_options_test.cpp LIBS exhibit_sync)
+exhibit_test(upload_queue_test unit/upload_queue_test.cpp LIBS exhibit_upload_test_support)
+exhibit_test(retention_test unit/retention_test.cpp LIBS exhibit_upload_test_support)
+exhibit_test(manifest_test unit/manifest_test.cpp LIBS exhibit_upload_test_support)
+
 exhibit_test(uploader_test unit/uploader_test.cpp LIBS exhibit_upload_test_support
              LABEL upload TIMEOUT 300)
 exhibit_test(tus_client_test unit/tus_client_test.cpp LIBS exhibit_upload_test_support
