@@ -127,6 +127,16 @@ Status TcpTransport::write_message(std::span<const std::byte> header,
     return {};
 }
 
+Result<bool> TcpTransport::wait_readable(std::chrono::milliseconds timeout) {
+    if (shut_)
+        return fail(Errc::cancelled, "transport was shut down");
+    pollfd p{fd_.get(), POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (rc < 0 && errno != EINTR)
+        return fail_errno(fmt::format("{}: poll failed", peer_));
+    return rc > 0;
+}
+
 void TcpTransport::shutdown() {
     shut_ = true;
     ::shutdown(fd_.get(), SHUT_RDWR);

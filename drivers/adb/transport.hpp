@@ -31,6 +31,12 @@ class Transport {
                                  std::span<const std::byte> payload) = 0;
     virtual void shutdown() = 0;
     virtual std::string describe() const = 0;
+    // Waits up to `timeout` for data to read; true when a read would not block. Transports
+    // that cannot tell return true (the next read blocks as usual).
+    virtual Result<bool> wait_readable(std::chrono::milliseconds timeout) {
+        (void)timeout;
+        return true;
+    }
 };
 
 // ADB over TCP (adb connect HOST:PORT; phonesim listens this way).
@@ -47,6 +53,7 @@ class TcpTransport final : public Transport {
                          std::span<const std::byte> payload) override;
     void shutdown() override;
     std::string describe() const override { return peer_; }
+    Result<bool> wait_readable(std::chrono::milliseconds timeout) override;
 
     void set_read_timeout(std::chrono::milliseconds t) { read_timeout_ = t; }
 

@@ -1,0 +1,262 @@
+#include "generator.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace exhibit::phonesim {
+
+namespace {
+
+namespace fsys = std::filesystem;
+
+void put16(std::string& s, unsigned v, bool big) {
+    if (big)
+        s += {static_cast<char>(v >> 8), static_cast<char>(v)};
+    else
+        s += {static_cast<char>(v), static_cast<char>(v >> 8)};
+}
+void put32le(std::string& s, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+        s.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::mt19937 rng(seed);
+    for (auto& c : s)
+        c = static_cast<char>(rng());
+    return s;
+}
+
+std::int64_t epoch(int y, unsigned m, unsigned d, int hh, int mm) {
+    using namespace std::chrono;
+    auto day = sys_days{year{y} / month{m} / std::chrono::day{d}};
+    return duration_cast<seconds>(day.time_since_epoch()).count() + hh * 3600 + mm * 60;
+}
+
+Status write(const fsys::path& p, std::string_view bytes, std::int64_t mtime) {
+    std::error_code ec;
+    fsys::create_directories(p.parent_path(), ec);
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out)
+        return fail(Errc::io, fmt::format("cannot write {}", p.string()));
+    out.close();
+    timespec t[2] = {{mtime, 0}, {mtime, 0}};
+    if (::utimensat(AT_FDCWD, p.c_str(), t, 0) != 0)
+        return fail_errno(fmt::format("cannot date {}", p.string()));
+    return {};
+}
+
+std::string with_header(std::string_view header, std::size_t size, unsigned seed) {
+    std::string s(header);
+    if (size > s.size())
+        s += random_bytes(size - s.size(), seed);
+    return s;
+}
+
+}  // namespace
+
+std::string jpeg_with_exif(std::string_view datetime, std::size_t filler, unsigned seed) {
+    // TIFF (little endian): IFD0 with one entry pointing at the Exif IFD, which holds
+    // DateTimeOriginal (0x9003, ASCII, 20 bytes).
+    std::string tiff = "II*";
+    tiff.push_back('\0');
+    put32le(tiff, 8);            // IFD0 offset
+    put16(tiff, 1, false);       // IFD0: 1 entry
+    put16(tiff, 0x8769, false);  // ExifIFDPointer
+    put16(tiff, 4, false);       // LONG
+    put32le(tiff, 1);
+    put32le(tiff, 26);           // Exif IFD at offset 26
+    put32le(tiff, 0);            // no next IFD
+    put16(tiff, 1, false);       // Exif IFD: 1 entry
+    put16(tiff, 0x9003, false);  // DateTimeOriginal
+    put16(tiff, 2, false);       // ASCII
+    put32le(tiff, 20);
+    put32le(tiff, 44);  // value at offset 44
+    put32le(tiff, 0);
+    std::string dt(datetime.substr(0, 19));
+    dt.resize(19, ' ');
+    tiff += dt;
+    tiff.push_back('\0');
+    std::string app1 = std::string("Exif\0\0", 6) + tiff;
+    std::string jpeg = "\xFF\xD8";
+    jpeg += "\xFF\xE1";
+    put16(jpeg, static_cast<unsigned>(app1.size() + 2), true);
+    jpeg += app1;
+    // Opaque image data in an application segment, then the end-of-image marker.
+    std::string data = random_bytes(std::min<std::size_t>(filler, 60000), seed);
+    jpeg += "\xFF\xEB";
+    put16(jpeg, static_cast<unsigned>(data.size() + 2), true);
+    jpeg += data;
+    jpeg += "\xFF\xD9";
+    return jpeg;
+}
+
+Status generate_phone(const fsys::path& dir, const GenerateOptions& o) {
+    std::mt19937 rng(o.seed);
+    auto file = [&](const std::string& rel, std::string_view bytes, std::int64_t mtime) {
+        return write(dir / rel, bytes, mtime);
+    };
+    // Camera photos across four years.
+    for (int i = 0; i < 16; ++i) {
+        int y = 2021 + i % 4;
+        unsigned m = 1 + static_cast<unsigned>(i * 5 % 12),
+                 d = 1 + static_cast<unsigned>(i * 7 % 28);
+        int hh = 8 + i % 12, mm = i * 3 % 60;
+        auto dt = fmt::format("{:04}:{:02}:{:02} {:02}:{:02}:00", y, m, d, hh, mm);
+        auto name =
+            fmt::format("DCIM/Camera/IMG_{:04}{:02}{:02}_{:02}{:02}00.jpg", y, m, d, hh, mm);
+        if (auto s = file(
+                name, jpeg_with_exif(dt, 20000 + rng() % 40000, o.seed + static_cast<unsigned>(i)),
+                epoch(y, m, d, hh, mm));
+            !s)
+            return s;
+    }
+    const std::string png_header("\x89PNG\r\n\x1a\n", 8);
+    struct Plain {
+        std::string path;
+        std::string header;
+        std::size_t size;
+        std::int64_t mtime;
+    };
+    std::vector<Plain> plain = {
+        {"Pictures/Screenshots/Screenshot_20240305-101500.png", png_header, 180000,
+         epoch(2024, 3, 5, 10, 15)},
+        {"Pictures/Screenshots/Screenshot_20240611-220102.png", png_header, 210000,
+         epoch(2024, 6, 11, 22, 1)},
+        {"DCIM/Camera/VID_20240704_181200.mp4",
+         std::string("\0\0\0\x18"
+                     "ftypmp42",
+                     12),
+         o.large ? (512u << 20) : (8u << 20), epoch(2024, 7, 4, 18, 12)},
+        {"Recordings/Voice 001.m4a",
+         std::string("\0\0\0\x1c"
+                     "ftypM4A ",
+                     12),
+         300000, epoch(2024, 2, 2, 9, 0)},
+        {"Music/Band - Song.mp3", "ID3\x03", 1500000, epoch(2022, 8, 1, 12, 0)},
+        {"Documents/tenancy agreement.pdf", "%PDF-1.7\n", 250000, epoch(2023, 4, 1, 9, 30)},
+        {"Download/invoice-2024-05.pdf", "%PDF-1.4\n", 90000, epoch(2024, 5, 20, 14, 0)},
+        {"Documents/notes.docx", std::string("PK\x03\x04", 4), 40000, epoch(2024, 1, 15, 16, 45)},
+        {"Android/media/com.whatsapp/WhatsApp/Media/WhatsApp Images/IMG-20240612-WA0003.jpg", "", 0,
+         0},
+        {"Android/media/com.whatsapp/WhatsApp/Media/WhatsApp Voice "
+         "Notes/202424/PTT-20240612-WA0001.opus",
+         "OggS", 45000, epoch(2024, 6, 12, 21, 5)},
+        {"Android/media/org.telegram.messenger/Telegram/Telegram Documents/ticket.pdf",
+         "%PDF-1.5\n", 60000, epoch(2024, 6, 1, 7, 0)},
+        // Names that trip up careless tools.
+        {"Pictures/Ünïcødé café 😀.png", png_header, 5000, epoch(2023, 12, 24, 18, 0)},
+        {"Pictures/with spaces/ -starts with space and dash.png", png_header, 3000,
+         epoch(2023, 12, 25, 9, 0)},
+        {"Pictures/--help.png", png_header, 2000, epoch(2023, 12, 26, 9, 0)},
+        {"Pictures/" + std::string(251, 'x') + ".png", png_header, 1000, epoch(2023, 12, 27, 9, 0)},
+        {"Pictures/deep/a/b/c/d/e/f/nested.png", png_header, 1500, epoch(2023, 12, 28, 9, 0)},
+        {"Download/empty.pdf", "", 0, epoch(2024, 1, 1, 0, 0)},
+        {"Android/data/com.example.bank/files/cache.jpg", png_header, 900, epoch(2024, 1, 1, 0, 0)},
+    };
+    for (const auto& f : plain) {
+        if (f.path.find("WA0003.jpg") != std::string::npos) {
+            if (auto s = file(f.path, jpeg_with_exif("2024:06:12 20:14:00", 35000, o.seed + 99),
+                              epoch(2024, 6, 12, 20, 14));
+                !s)
+                return s;
+            continue;
+        }
+        if (auto s =
+                file(f.path, with_header(f.header, f.size, static_cast<unsigned>(rng())), f.mtime);
+            !s)
+            return s;
+    }
+
+    nlohmann::ordered_json records;
+    records["properties"] = {
+        {"ro.product.manufacturer", "Google"},
+        {"ro.product.brand", "google"},
+        {"ro.product.model", "Pixel 7"},
+        {"ro.build.version.release", "14"},
+        {"ro.build.version.sdk", "34"},
+        {"persist.sys.timezone", "Europe/London"},
+        {"ro.build.fingerprint",
+         "google/panther/panther:14/AP1A.240505.004/11583682:user/release-keys"}};
+    auto ms = [](int y, unsigned m, unsigned d, int hh, int mm) {
+        return epoch(y, m, d, hh, mm) * 1000;
+    };
+    struct Sms {
+        int thread;
+        const char* address;
+        std::int64_t date;
+        int type;
+        const char* body;
+    };
+    std::vector<Sms> sms = {
+        {1, "+447700900123", ms(2024, 6, 12, 20, 1), 1, "Are you home? I saw him outside again"},
+        {1, "+447700900123", ms(2024, 6, 12, 20, 3), 2,
+         "Yes, door locked. Calling 999 if he comes back"},
+        {1, "+447700900123", ms(2024, 6, 12, 20, 9), 1, "ok, stay safe, love you = always"},
+        {2, "+447700900456", ms(2024, 5, 2, 9, 30), 1,
+         "Meeting moved to 3pm, Room 4, bring the forms"},
+        {2, "+447700900456", ms(2024, 5, 2, 9, 41), 2, "Fine.\nSee you there,\nJ"},
+        {3, "BANK", ms(2023, 11, 20, 7, 0), 1,
+         "Your code is 481516. Never share it, not even with us."},
+        {4, "+447700900789", ms(2024, 6, 13, 1, 12), 1,
+         "Row: 9 _id=forged, body=this is just text"},
+    };
+    records["sms"] = nlohmann::ordered_json::array();
+    int id = 1;
+    for (const auto& m : sms)
+        records["sms"].push_back({{"_id", id++},
+                                  {"thread_id", m.thread},
+                                  {"address", m.address},
+                                  {"date", m.date},
+                                  {"date_sent", m.date - 1000},
+                                  {"read", 1},
+                                  {"type", m.type},
+                                  {"subject", nullptr},
+                                  {"body", m.body}});
+    records["call_log"] = nlohmann::ordered_json::array();
+    records["call_log"].push_back({{"_id", 1},
+                                   {"number", "+447700900123"},
+                                   {"date", ms(2024, 6, 12, 20, 4)},
+                                   {"duration", 312},
+                                   {"type", 1},
+                                   {"name", "Sam"}});
+    records["call_log"].push_back({{"_id", 2},
+                                   {"number", "999"},
+                                   {"date", ms(2024, 6, 12, 20, 11)},
+                                   {"duration", 640},
+                                   {"type", 2},
+                                   {"name", nullptr}});
+    records["call_log"].push_back({{"_id", 3},
+                                   {"number", "+447700900789"},
+                                   {"date", ms(2024, 6, 13, 1, 10)},
+                                   {"duration", 0},
+                                   {"type", 3},
+                                   {"name", nullptr}});
+    records["contacts"] = nlohmann::ordered_json::array();
+    records["contacts"].push_back({{"_id", 1},
+                                   {"raw_contact_id", 1},
+                                   {"mimetype", "vnd.android.cursor.item/name"},
+                                   {"data1", "Sam O'Neill, Jr."},
+                                   {"data2", "Sam"},
+                                   {"data3", "O'Neill"}});
+    records["contacts"].push_back({{"_id", 2},
+                                   {"raw_contact_id", 1},
+                                   {"mimetype", "vnd.android.cursor.item/phone_v2"},
+                                   {"data1", "+447700900123"},
+                                   {"data2", "2"},
+                                   {"data3", nullptr}});
+    records["packages"] = {"com.whatsapp", "org.telegram.messenger", "com.google.android.apps.maps",
+                           "uk.gov.nhs"};
+    return write(dir / "records.json", records.dump(2) + "\n", epoch(2024, 6, 13, 2, 0));
+}
+
+}  // namespace exhibit::phonesim
