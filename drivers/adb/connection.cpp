@@ -54,7 +54,12 @@ Result<Message> Connection::receive(std::uint32_t max_payload) {
     m.payload.resize(header->data_length);
     if (auto s = transport_->read_exact(m.payload); !s)
         return fail_with(s.error());
-    if (auto s = check_payload(m.header, m.payload, version_); !s)
+    // A modern peer writes no checksum once it knows our version, even before its CNXN tells
+    // us its own: verify only what an old (pre-2017) peer is known to send.
+    const std::uint32_t check_version = m.command() == kCmdCnxn ? std::min(m.arg0(), kVersion)
+                                        : online_               ? version_
+                                                                : kVersion;
+    if (auto s = check_payload(m.header, m.payload, check_version); !s)
         return fail_with(s.error());
     return m;
 }
@@ -90,6 +95,7 @@ Status Connection::handshake(const ConnectOptions& options) {
             return std::unexpected(m.error());
         }
         if (m->command() == kCmdCnxn) {
+            online_ = true;
             version_ = std::min(m->arg0(), kVersion);
             max_payload_ =
                 std::clamp(m->arg1(), kMaxPayloadV1, std::min(options.max_payload, kMaxPayload));

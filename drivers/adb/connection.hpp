@@ -118,6 +118,7 @@ class Connection {
     std::unique_ptr<Transport> transport_;
     Banner banner_;
     std::uint32_t version_ = kVersionMin;
+    bool online_ = false;  // the device's CNXN arrived
     std::uint32_t max_payload_ = kMaxPayloadV1;
     std::uint32_t next_id_ = 1;
     std::map<std::uint32_t, StreamState> streams_;
