@@ -10,3 +10,8 @@ exhibit_test(adb_extraction_test adb/adb_extraction_test.cpp LIBS exhibit_extrac
 if(TARGET exhibit-phonesim)
   add_dependencies(adb_extraction_test exhibit-phonesim)
 endif()
+exhibit_test(adb_records_auth_test adb/adb_records_auth_test.cpp LIBS exhibit_extract exhibit_test_support
+             LABEL adb TIMEOUT 180)
+if(TARGET exhibit-phonesim)
+  add_dependencies(adb_records_auth_test exhibit-phonesim)
+endif()
