@@ -15,3 +15,9 @@ exhibit_test(adb_records_auth_test adb/adb_records_auth_test.cpp LIBS exhibit_ex
 if(TARGET exhibit-phonesim)
   add_dependencies(adb_records_auth_test exhibit-phonesim)
 endif()
+# Hostile phones: also run under ASan/UBSan by scripts/test (label hostile).
+exhibit_test(adb_hostile_test adb/adb_hostile_test.cpp LIBS exhibit_extract exhibit_test_support
+             LABEL hostile TIMEOUT 300)
+if(TARGET exhibit-phonesim)
+  add_dependencies(adb_hostile_test exhibit-phonesim)
+endif()
