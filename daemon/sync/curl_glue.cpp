@@ -145,8 +145,10 @@ int CurlGlue::update_timer(long timeout_ms) {
             return -1;
         return 0;
     }
+    // Accuracy 1 µs: sd-event's default (0 = 250 ms of coalescing) would stall every transfer
+    // start and every curl timeout by up to a quarter of a second.
     sd_event_source* source = nullptr;
-    if (sd_event_add_time(loop_, &source, CLOCK_MONOTONIC, when, 0, &CurlGlue::on_time, this) < 0)
+    if (sd_event_add_time(loop_, &source, CLOCK_MONOTONIC, when, 1, &CurlGlue::on_time, this) < 0)
         return -1;
     timer_.reset(source);
     sd_event_source_set_description(source, "curl-timer");

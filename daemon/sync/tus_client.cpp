@@ -141,7 +141,7 @@ std::size_t TusRequest::read(char* data, std::size_t max) {
             sd_event_source_set_enabled(unpause_timer_.get(), SD_EVENT_ONESHOT);
         } else {
             sd_event_source* s = nullptr;
-            if (sd_event_add_time(loop, &s, CLOCK_MONOTONIC, when, 0, &TusRequest::on_unpause,
+            if (sd_event_add_time(loop, &s, CLOCK_MONOTONIC, when, 1, &TusRequest::on_unpause,
                                   this) < 0) {
                 read_error_ = Error{Errc::internal, "cannot arm the bandwidth timer", 0};
                 return CURL_READFUNC_ABORT;

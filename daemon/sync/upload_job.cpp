@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxConflicts = 3;         // 409s in a row before backing off
 constexpr int kMaxChecksumFailures = 3;  // 460s in a row before backing off
 constexpr std::size_t kHashBuffer = 1024 * 1024;
+constexpr auto kPersistInterval = std::chrono::seconds(2);
 
 std::string reason_of(std::string_view step, const HttpResponse& r) {
     auto body = printable_excerpt(r.body);
@@ -212,8 +213,11 @@ void UploadJob::patch() {
             conflicts_ = 0;
             checksum_failures_ = 0;
             job_.attempts = 0;
-            if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
-                return end(JobRetry{s.error().describe()});
+            // The server is the authority on the offset (a resume always asks it), so the
+            // catalog's copy, which only feeds the status, is written every few seconds rather
+            // than with an fsync between every two chunks.
+            if (std::chrono::steady_clock::now() - persisted_at_ >= kPersistInterval)
+                persist_offset();
             next();
         }));
 }
@@ -268,7 +272,17 @@ void UploadJob::on_transport(std::string_view step, const Error& e) {
     end(JobRetry{fmt::format("{}: {}", step, e.message)});
 }
 
+void UploadJob::persist_offset() {
+    persisted_at_ = std::chrono::steady_clock::now();
+    if (offset_known_ && job_.remote_url)
+        if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
+            log::warning("{}: cannot record offset {}: {}", describe(job_.key), offset_,
+                         s.error().describe());
+}
+
 void UploadJob::end(JobOutcome outcome) {
+    if (!std::holds_alternative<JobReceived>(outcome))
+        persist_offset();
     host_->job_ended(*this, std::move(outcome));  // may destroy this job: nothing after
 }
 

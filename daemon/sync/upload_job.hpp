@@ -85,6 +85,7 @@ class UploadJob {
     Result<Digest> hash_range(std::uint64_t offset, std::uint64_t length);
     bool use_checksum() const;
     void issue(Result<TusClient::RequestPtr> request);
+    void persist_offset();
 
     JobHost* host_;
     Job job_;
@@ -95,6 +96,7 @@ class UploadJob {
     std::optional<std::string> recreated_reason_;
     int conflicts_ = 0;          // 409s in a row
     int checksum_failures_ = 0;  // 460s in a row
+    std::chrono::steady_clock::time_point persisted_at_{};
 };
 
 }  // namespace exhibit::sync
