@@ -131,41 +131,52 @@ int upload(const Args& a) {
     }
     struct Watch {
         sync::Uploader* up;
+        sd_event* loop;
         std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
         std::map<std::int64_t, std::uint64_t> confirmed;
         int exit_code = -1;
-    } watch{up->get()};
-    // Progress and completion are looked at every 20 ms, not after every event: the loop's
-    // hot path stays what exhibitd's is.
-    auto tick = [](sd_event_source* s, uint64_t usec, void* data) noexcept -> int {
-        auto& w = *static_cast<Watch*>(data);
-        auto status = w.up->status();
-        if (status) {
-            for (const auto& u : status->active)
-                if (u.key.kind == sync::JobKind::item && w.confirmed[u.key.id] != u.offset) {
-                    w.confirmed[u.key.id] = u.offset;
+
+        void progress(const sync::UploaderStatus& status) {
+            for (const auto& u : status.active)
+                if (u.key.kind == sync::JobKind::item && confirmed[u.key.id] != u.offset) {
+                    confirmed[u.key.id] = u.offset;
                     printf("confirmed %lld %llu\n", static_cast<long long>(u.key.id),
                            static_cast<unsigned long long>(u.offset));
                 }
-            const auto& q = status->queue;
-            if (q.items.queued + q.items.uploading + q.manifests.queued + q.manifests.uploading ==
-                    0 &&
-                w.up->idle().value_or(false)) {
-                const double secs =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - w.t0).count();
-                printf("done bytes_sent=%llu seconds=%.3f\n",
-                       static_cast<unsigned long long>(status->bytes_sent), secs);
-                w.exit_code = 0;
-                return sd_event_exit(sd_event_source_get_event(s), 0);
-            }
         }
-        sd_event_source_set_time(s, usec + 20'000);
+        // Called when an upload ended or the queue changed: done when nothing is left.
+        void check_done() {
+            auto status = up->status();
+            if (!status || exit_code == 0)
+                return;
+            const auto& q = status->queue;
+            if (q.items.queued + q.items.uploading + q.manifests.queued + q.manifests.uploading >
+                    0 ||
+                !up->idle().value_or(false))
+                return;
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            printf("done bytes_sent=%llu seconds=%.3f\n",
+                   static_cast<unsigned long long>(status->bytes_sent), secs);
+            exit_code = 0;
+            sd_event_exit(loop, 0);
+        }
+    } watch{up->get(), raw};
+    (*up)->set_on_change([&watch] { watch.check_done(); });
+    // Progress is printed every 50 ms (not after every event: the loop's hot path stays what
+    // exhibitd's is).
+    auto tick = [](sd_event_source* s, uint64_t usec, void* data) noexcept -> int {
+        auto& w = *static_cast<Watch*>(data);
+        if (auto status = w.up->status())
+            w.progress(*status);
+        w.check_done();
+        sd_event_source_set_time(s, usec + 50'000);
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
     };
     std::uint64_t now = 0;
     sd_event_now(raw, CLOCK_MONOTONIC, &now);
     sd_event_source* timer = nullptr;
-    if (sd_event_add_time(raw, &timer, CLOCK_MONOTONIC, now + 20'000, 0, tick, &watch) < 0)
+    if (sd_event_add_time(raw, &timer, CLOCK_MONOTONIC, now + 50'000, 0, tick, &watch) < 0)
         return 1;
     sync::EventSourcePtr timer_owner(timer);
     const int r = sd_event_loop(raw);

@@ -55,6 +55,9 @@ fs.mkdirSync(opts.dir, { recursive: true });
 const tus = new Server({
   path: '/files',
   datastore: new FileStore({ directory: opts.dir }),
+  // The server cannot tell it is behind TLS (it would name uploads "http://"); say it.
+  generateUrl: (req, { host, path: base, id }) =>
+    `${opts.http ? 'http' : 'https'}://${host}${base}/${id}`,
   ...(opts.maxSize ? { maxSize: opts.maxSize } : {}),
 });
 
