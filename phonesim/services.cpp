@@ -134,16 +134,12 @@ void SyncService::start(const Request& r) {
                 action_ = ConnectionAction::bad_magic;
                 return;
             }
-            auto host = fs_.resolve(r.path);
-            struct stat st {};
-            int fd = host ? ::open(host->c_str(), O_RDONLY | O_CLOEXEC) : -1;
-            if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                if (fd >= 0)
-                    ::close(fd);
-                return fail_with(fmt::format(
-                    "open failed: {}", std::strerror(host ? (errno ? errno : EISDIR) : ENOENT)));
-            }
-            file_.reset(fd);
+            // Nothing outside the root, not even through a symlink (virtual_fs.hpp).
+            auto fd = fs_.open_file(r.path);
+            if (!fd)
+                return fail_with(
+                    fmt::format("open failed: {}", std::strerror(fd.error().sys_errno)));
+            file_ = std::move(*fd);
             file_path_ = r.path;
             file_sent_ = 0;
             return;
@@ -180,7 +176,14 @@ bool SyncService::produce_file(std::vector<std::byte>& out, std::size_t max) {
         std::size_t at = out.size();
         out.resize(at + 8 + want);
         ssize_t n = ::read(file_.get(), out.data() + at + 8, want);
-        if (n <= 0) {
+        if (n < 0) {  // adbd answers FAIL, never a short file that looks whole
+            int err = errno;
+            out.resize(at);
+            file_.reset();
+            fail_with(fmt::format("read failed: {}", std::strerror(err)));
+            return true;
+        }
+        if (n == 0) {
             out.resize(at);
             put_u32(out, kDone);
             put_u32(out, 0);

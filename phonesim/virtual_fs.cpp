@@ -61,47 +61,63 @@ std::optional<std::filesystem::path> VirtualFs::resolve(std::string_view phone_p
         // Symlinks may point anywhere: the parent directory must resolve inside the root.
         char buf[PATH_MAX];
         auto parent = host.has_parent_path() && !rel.empty() ? host.parent_path() : host;
-        if (::realpath(parent.c_str(), buf)) {
-            std::string real = buf;
-            std::string base = real_root_.string();
-            if (real != base && !real.starts_with(base + "/"))
-                return std::nullopt;
-        }
+        if (::realpath(parent.c_str(), buf) && !inside(buf))
+            return std::nullopt;
         return host;
     }
     return std::nullopt;
 }
 
+bool VirtualFs::inside(const std::string& real_path) const {
+    const std::string& base = real_root_.native();
+    return real_path == base || real_path.starts_with(base + "/");
+}
+
+std::optional<std::filesystem::path> VirtualFs::resolve_target(std::string_view phone_path) const {
+    auto host = resolve(phone_path);
+    if (!host)
+        return std::nullopt;
+    char buf[PATH_MAX];
+    if (!::realpath(host->c_str(), buf) || !inside(buf))
+        return std::nullopt;
+    return std::filesystem::path(buf);
+}
+
+Result<UniqueFd> VirtualFs::open_file(std::string_view phone_path) const {
+    auto target = resolve_target(phone_path);
+    if (!target)
+        return fail_errno("open failed", ENOENT);
+    // The resolved path has no symlink left: refuse one swapped in since.
+    UniqueFd fd(::open(target->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd)
+        return fail_errno("open failed");
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return fail_errno("open failed");
+    if (S_ISDIR(st.st_mode))
+        return fail_errno("open failed", EISDIR);
+    return fd;
+}
+
 adb::sync::FileStat VirtualFs::stat(std::string_view phone_path, bool follow) const {
     adb::sync::FileStat f;
-    auto host = resolve(phone_path);
+    // lstat names the entry itself; stat must also land inside the root.
+    auto host = follow ? resolve_target(phone_path) : resolve(phone_path);
     if (!host) {
         f.error = ENOENT;
         return f;
     }
     struct stat st {};
-    int rc = follow ? ::stat(host->c_str(), &st) : ::lstat(host->c_str(), &st);
-    if (rc != 0) {
+    if ((follow ? ::stat(host->c_str(), &st) : ::lstat(host->c_str(), &st)) != 0) {
         f.error = static_cast<std::uint32_t>(errno);
         return f;
-    }
-    if (follow) {
-        // A followed symlink must still land inside the root.
-        char buf[PATH_MAX];
-        if (::realpath(host->c_str(), buf)) {
-            std::string real = buf, base = real_root_.string();
-            if (real != base && !real.starts_with(base + "/")) {
-                f.error = ENOENT;
-                return f;
-            }
-        }
     }
     return to_file_stat(st);
 }
 
 std::vector<adb::sync::DirEntry> VirtualFs::list(std::string_view phone_path) const {
     std::vector<adb::sync::DirEntry> out;
-    auto host = resolve(phone_path);
+    auto host = resolve_target(phone_path);
     if (!host)
         return out;
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(host->c_str()), ::closedir);
