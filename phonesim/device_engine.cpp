@@ -26,18 +26,20 @@ Status DeviceEngine::send(std::uint32_t command, std::uint32_t arg0, std::uint32
 }
 
 std::string DeviceEngine::banner() const {
-    Banner b{.system_type = "device"};
-    b.properties = {{"ro.product.name", options_.product},
-                    {"ro.product.model", options_.model},
-                    {"ro.product.device", options_.device}};
-    b.features = options_.features;
-    return format_banner(b);
+    // adbd's order: name, model, device, then the features (reference §2).
+    std::string features;
+    for (const auto& f : options_.features)
+        features += (features.empty() ? "" : ",") + f;
+    return fmt::format(
+        "device::ro.product.name={};ro.product.model={};ro.product.device={};features={}",
+        options_.product, options_.model, options_.device, features);
 }
 
 Status DeviceEngine::go_online() {
     online_ = true;
     waiting_key_.reset();
-    return send(kCmdCnxn, version_, max_payload_, as_bytes(banner()));
+    // Like adbd: always its own version; the negotiated one only decides the checksum.
+    return send(kCmdCnxn, kVersion, max_payload_, as_bytes(banner()));
 }
 
 Status DeviceEngine::send_token() {
@@ -49,7 +51,7 @@ Status DeviceEngine::send_token() {
 
 Status DeviceEngine::on_cnxn(const Message& m) {
     version_ = std::min(m.arg0(), kVersion);
-    max_payload_ = std::clamp(m.arg1(), kMaxPayloadV1, options_.max_payload);
+    max_payload_ = std::min(m.arg1(), options_.max_payload);
     if (!options_.require_auth)
         return go_online();
     online_ = false;
@@ -76,6 +78,8 @@ Status DeviceEngine::on_auth(const Message& m) {
 }
 
 Status DeviceEngine::on_open(const Message& m) {
+    if (m.arg0() == 0)
+        return {};  // 0 is never a valid stream id: adbd drops such an OPEN
     std::string name(m.payload_text());
     while (!name.empty() && name.back() == '\0')
         name.pop_back();
@@ -220,7 +224,10 @@ Status DeviceEngine::serve(Transport& transport) {
         m.payload.resize(header->data_length);
         if (auto s = transport.read_exact(m.payload); !s)
             return {};
-        if (auto s = check_payload(m.header, m.payload, version_); !s)
+        // Only a host speaking the original version (0x01000000) fills data_check, and its
+        // CNXN tells us so; modern adbd never verifies.
+        auto check_version = m.command() == kCmdCnxn ? std::min(m.arg0(), kVersion) : version_;
+        if (auto s = check_payload(m.header, m.payload, check_version); !s)
             return s;
         if (auto s = handle(m); !s)
             return s;

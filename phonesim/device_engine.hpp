@@ -34,8 +34,9 @@ struct PhoneOptions {
     bool require_auth = false;
     std::shared_ptr<AuthKeys> keys;  // required when require_auth
     std::uint32_t max_payload = adb::kMaxPayload;
-    std::set<std::string> features = {"shell_v2", "cmd",         "stat_v2",
-                                      "ls_v2",    "sendrecv_v2", "fixed_push_mkdir"};
+    // Only what the phone really serves: SND2 exists but is refused (the phone is
+    // read-only), so no push or compression features are advertised.
+    std::set<std::string> features = {"shell_v2", "cmd", "stat_v2", "ls_v2", "sendrecv_v2"};
     std::shared_ptr<const Scenario> scenario;  // may be null
 };
 

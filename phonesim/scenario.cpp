@@ -1,5 +1,7 @@
 #include "scenario.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,15 @@ Result<Scenario> parse_scenario(std::string_view json_text) {
             return rule[key].get<std::uint64_t>();
         };
         if (action == "inject_names") {
+            // Lists of strings only: anything else would throw inside nlohmann::json.
+            auto strings = [&](const char* key) {
+                auto v = rule.value(key, nlohmann::json::array());
+                return v.is_array() &&
+                       std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+            };
+            if (!strings("names") || !strings("names_hex"))
+                return fail(Errc::invalid_argument,
+                            "scenario: names and names_hex must be lists of strings");
             auto& names = s.injected_names[path];
             for (const auto& n : rule.value("names", nlohmann::json::array()))
                 names.push_back(n.get<std::string>());

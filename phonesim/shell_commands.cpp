@@ -1,5 +1,6 @@
 #include "shell_commands.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -96,10 +97,16 @@ ShellOutput run_shell_command(std::string_view command, const PhoneIdentity& pho
         std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S UTC %Y", &tm);
         return {std::string(buf) + "\n", "", 0};
     }
-    if (cmd == "pm" && w.size() >= 3 && w[1] == "list" && w[2] == "packages") {
+    // `pm list packages [-f]`, and `cmd package list packages [-f]` (the "cmd" feature).
+    bool is_pm = cmd == "pm" && w.size() >= 3 && w[1] == "list" && w[2] == "packages";
+    bool is_cmd =
+        cmd == "cmd" && w.size() >= 4 && w[1] == "package" && w[2] == "list" && w[3] == "packages";
+    if (is_pm || is_cmd) {
+        bool with_file = std::find(w.begin(), w.end(), "-f") != w.end();
         std::string out;
         for (const auto& p : records.packages)
-            out += "package:" + p + "\n";
+            out += with_file ? fmt::format("package:/data/app/{}-1/base.apk={}\n", p, p)
+                             : fmt::format("package:{}\n", p);
         return {out, "", 0};
     }
     if (cmd == "content")
