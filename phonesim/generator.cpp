@@ -55,6 +55,25 @@ Status write(const fsys::path& p, std::string_view bytes, std::int64_t mtime) {
     return {};
 }
 
+// An MP4 header, then a hole: the file takes a few KiB of disk whatever its size.
+Status write_sparse(const fsys::path& p, std::uint64_t size, std::int64_t mtime) {
+    if (auto s = write(p,
+                       std::string("\0\0\0\x18"
+                                   "ftypmp42",
+                                   12),
+                       mtime);
+        !s)
+        return s;
+    std::error_code ec;
+    fsys::resize_file(p, size, ec);
+    if (ec)
+        return fail(Errc::io, fmt::format("cannot grow {}: {}", p.string(), ec.message()));
+    timespec t[2] = {{mtime, 0}, {mtime, 0}};
+    if (::utimensat(AT_FDCWD, p.c_str(), t, 0) != 0)
+        return fail_errno(fmt::format("cannot date {}", p.string()));
+    return {};
+}
+
 std::string with_header(std::string_view header, std::size_t size, unsigned seed) {
     std::string s(header);
     if (size > s.size())
@@ -64,38 +83,110 @@ std::string with_header(std::string_view header, std::size_t size, unsigned seed
 
 }  // namespace
 
-std::string jpeg_with_exif(std::string_view datetime, std::size_t filler, unsigned seed) {
-    // TIFF (little endian): IFD0 with one entry pointing at the Exif IFD, which holds
-    // DateTimeOriginal (0x9003, ASCII, 20 bytes).
-    std::string tiff = "II*";
-    tiff.push_back('\0');
-    put32le(tiff, 8);            // IFD0 offset
-    put16(tiff, 1, false);       // IFD0: 1 entry
-    put16(tiff, 0x8769, false);  // ExifIFDPointer
-    put16(tiff, 4, false);       // LONG
-    put32le(tiff, 1);
-    put32le(tiff, 26);           // Exif IFD at offset 26
-    put32le(tiff, 0);            // no next IFD
-    put16(tiff, 1, false);       // Exif IFD: 1 entry
-    put16(tiff, 0x9003, false);  // DateTimeOriginal
-    put16(tiff, 2, false);       // ASCII
-    put32le(tiff, 20);
-    put32le(tiff, 44);  // value at offset 44
-    put32le(tiff, 0);
+namespace {
+
+// One TIFF tag: type 2 ASCII (data includes the NUL), 3 SHORT, 4 LONG, 7 UNDEFINED.
+struct TiffTag {
+    std::uint16_t tag;
+    std::uint16_t type;
+    std::uint32_t count;
+    std::string data;  // little-endian value bytes
+};
+
+TiffTag ascii_tag(std::uint16_t tag, std::string_view text) {
+    std::string data(text);
+    data.push_back('\0');
+    return {tag, 2, static_cast<std::uint32_t>(data.size()), data};
+}
+
+std::size_t ifd_size(const std::vector<TiffTag>& tags) {
+    std::size_t n = 2 + 12 * tags.size() + 4;
+    for (const auto& t : tags)
+        if (t.data.size() > 4)
+            n += (t.data.size() + 1) & ~std::size_t{1};
+    return n;
+}
+
+// Appends an IFD that starts at TIFF offset `at`, its long values right after it.
+void put_ifd(std::string& out, std::size_t at, const std::vector<TiffTag>& tags) {
+    std::size_t values = at + 2 + 12 * tags.size() + 4;
+    std::string tail;
+    put16(out, static_cast<unsigned>(tags.size()), false);
+    for (const auto& t : tags) {
+        put16(out, t.tag, false);
+        put16(out, t.type, false);
+        put32le(out, t.count);
+        if (t.data.size() <= 4) {
+            out += t.data + std::string(4 - t.data.size(), '\0');
+        } else {
+            put32le(out, static_cast<std::uint32_t>(values + tail.size()));
+            tail += t.data;
+            if (tail.size() % 2)
+                tail.push_back('\0');
+        }
+    }
+    put32le(out, 0);  // no next IFD
+    out += tail;
+}
+
+void put_segment(std::string& jpeg, unsigned marker, std::string_view body) {
+    jpeg += {'\xFF', static_cast<char>(marker)};
+    put16(jpeg, static_cast<unsigned>(body.size() + 2), true);
+    jpeg += body;
+}
+
+// APP1 "Exif": IFD0 (Make, Model, Orientation, DateTime, Exif IFD pointer) and the Exif IFD
+// (ExifVersion, DateTimeOriginal, DateTimeDigitized).
+std::string exif_segment(std::string_view datetime) {
     std::string dt(datetime.substr(0, 19));
     dt.resize(19, ' ');
-    tiff += dt;
-    tiff.push_back('\0');
-    std::string app1 = std::string("Exif\0\0", 6) + tiff;
+    std::vector<TiffTag> exif = {
+        {0x9000, 7, 4, "0232"}, ascii_tag(0x9003, dt), ascii_tag(0x9004, dt)};
+    std::vector<TiffTag> ifd0 = {ascii_tag(0x010F, "Google"),
+                                 ascii_tag(0x0110, "Pixel 7"),
+                                 {0x0112, 3, 1, std::string("\1\0", 2)},
+                                 ascii_tag(0x0132, dt),
+                                 {0x8769, 4, 1, ""}};
+    std::size_t exif_at = 8 + ifd_size(ifd0);
+    put32le(ifd0.back().data, static_cast<std::uint32_t>(exif_at));
+    std::string tiff("II*\0", 4);
+    put32le(tiff, 8);
+    put_ifd(tiff, 8, ifd0);
+    put_ifd(tiff, exif_at, exif);
+    return std::string("Exif\0\0", 6) + tiff;
+}
+
+// A baseline grayscale image of flat blocks: every block codes DC difference 0 and EOB, each
+// with a one-bit Huffman code, so the scan is 2 bits per 8x8 block.
+void put_flat_image(std::string& jpeg, unsigned width, unsigned height) {
+    put_segment(jpeg, 0xDB, std::string(1, '\0') + std::string(64, '\x08'));  // DQT 0
+    std::string sof = "\x08";                                                 // 8-bit samples
+    put16(sof, height, true);
+    put16(sof, width, true);
+    sof += std::string("\x01\x01\x11\x00", 4);  // one component: id 1, 1x1, table 0
+    put_segment(jpeg, 0xC0, sof);
+    std::string one_code = std::string("\x01", 1) + std::string(15, '\0') + std::string(1, '\0');
+    put_segment(jpeg, 0xC4, std::string(1, '\x00') + one_code);  // DC 0: category 0 -> "0"
+    put_segment(jpeg, 0xC4, std::string(1, '\x10') + one_code);  // AC 0: EOB -> "0"
+    put_segment(jpeg, 0xDA, std::string("\x01\x01\x00\x00\x3F\x00", 6));
+    std::size_t blocks = ((width + 7) / 8) * ((height + 7) / 8);
+    std::size_t bits = 2 * blocks;
+    std::string scan(bits / 8, '\0');
+    if (bits % 8)  // pad the last byte with 1-bits
+        scan.push_back(static_cast<char>(0xFF >> (bits % 8)));
+    jpeg += scan;
+}
+
+}  // namespace
+
+std::string jpeg_with_exif(std::string_view datetime, std::size_t filler, unsigned seed) {
     std::string jpeg = "\xFF\xD8";
-    jpeg += "\xFF\xE1";
-    put16(jpeg, static_cast<unsigned>(app1.size() + 2), true);
-    jpeg += app1;
-    // Opaque image data in an application segment, then the end-of-image marker.
-    std::string data = random_bytes(std::min<std::size_t>(filler, 60000), seed);
-    jpeg += "\xFF\xEB";
-    put16(jpeg, static_cast<unsigned>(data.size() + 2), true);
-    jpeg += data;
+    put_segment(jpeg, 0xE1, exif_segment(datetime));
+    // Camera-like bulk: opaque application data (APP11 segments of at most 60000 bytes).
+    std::string data = random_bytes(filler, seed);
+    for (std::size_t pos = 0; pos < data.size(); pos += 60000)
+        put_segment(jpeg, 0xEB, std::string_view(data).substr(pos, 60000));
+    put_flat_image(jpeg, 160 + seed % 8 * 8, 120);
     jpeg += "\xFF\xD9";
     return jpeg;
 }
@@ -176,6 +267,11 @@ Status generate_phone(const fsys::path& dir, const GenerateOptions& o) {
             !s)
             return s;
     }
+
+    if (o.sparse_4g)
+        if (auto s = write_sparse(dir / kSparseVideo, kSparseVideoSize, epoch(2024, 6, 12, 23, 59));
+            !s)
+            return s;
 
     nlohmann::ordered_json records;
     records["properties"] = {

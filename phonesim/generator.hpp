@@ -4,7 +4,9 @@
 // packages and properties.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string_view>
 
 #include "common/error.hpp"
 
@@ -12,8 +14,13 @@ namespace exhibit::phonesim {
 
 struct GenerateOptions {
     unsigned seed = 1;
-    bool large = false;  // a 512 MiB video instead of 8 MiB
+    bool large = false;      // a 512 MiB video instead of 8 MiB
+    bool sparse_4g = false;  // also Movies/ a sparse video just over 4 GiB (v2 sizes needed)
 };
+
+// The sparse file --sparse-4g adds, relative to the phone's root, and its size.
+inline constexpr std::string_view kSparseVideo = "Movies/dashcam_20240612_full.mp4";
+inline constexpr std::uint64_t kSparseVideoSize = (4ull << 30) + 1'000'003;
 
 Status generate_phone(const std::filesystem::path& dir, const GenerateOptions& options);
 

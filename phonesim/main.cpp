@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     std::string listen = "127.0.0.1:5555";
     std::string control, generate;
     unsigned seed = 1;
-    bool large = false;
+    bool large = false, sparse_4g = false;
     app.add_option("--root", s.root, "directory served as /sdcard and /storage/emulated/0");
     app.add_option("--records", s.records,
                    "JSON records: SMS, call log, contacts, packages, properties");
@@ -92,10 +92,11 @@ int main(int argc, char** argv) {
     app.add_option("--generate", generate, "write a realistic test phone into DIR and exit");
     app.add_option("--seed", seed, "seed for --generate");
     app.add_flag("--large", large, "--generate: include a large video");
+    app.add_flag("--sparse-4g", sparse_4g, "--generate: add a sparse video just over 4 GiB");
     CLI11_PARSE(app, argc, argv);
 
     if (!generate.empty()) {
-        auto r = generate_phone(generate, {.seed = seed, .large = large});
+        auto r = generate_phone(generate, {.seed = seed, .large = large, .sparse_4g = sparse_4g});
         if (!r)
             return std::fprintf(stderr, "exhibit-phonesim: %s\n", r.error().describe().c_str()), 1;
         std::printf("generated a test phone in %s (records: %s/records.json)\n", generate.c_str(),
