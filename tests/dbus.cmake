@@ -2,3 +2,9 @@
 exhibit_test(bus_api_test dbus/bus_api_test.cpp LIBS exhibit_common exhibit_test_support PkgConfig::SYSTEMD
              LABEL dbus TIMEOUT 180)
 add_dependencies(bus_api_test exhibitd)
+exhibit_test(session_signals_test dbus/session_signals_test.cpp LIBS exhibit_common exhibit_test_support
+             PkgConfig::SYSTEMD LABEL dbus TIMEOUT 240)
+add_dependencies(session_signals_test exhibitd)
+if(TARGET exhibit-phonesim)
+  add_dependencies(session_signals_test exhibit-phonesim)
+endif()
