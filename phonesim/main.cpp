@@ -79,9 +79,10 @@ int main(int argc, char** argv) {
     app.add_option("--records", s.records,
                    "JSON records: SMS, call log, contacts, packages, properties");
     app.add_option("--listen", listen, "IPv4 HOST:PORT to listen on (port 0 picks one)");
-    app.add_option("--serial", s.serial, "serial number");
-    app.add_option("--model", s.model, "model name");
-    app.add_option("--manufacturer", s.manufacturer, "manufacturer");
+    app.add_option("--serial", s.serial, "ro.serialno (default: records, else PHONESIM0001)");
+    app.add_option("--model", s.model, "ro.product.model (default: records, else Phonesim)");
+    app.add_option("--manufacturer", s.manufacturer,
+                   "ro.product.manufacturer and brand (default: records, else exhibit)");
     app.add_option("--auth", s.auth, "none | require")->check(CLI::IsMember({"none", "require"}));
     app.add_option("--adb-keys", s.adb_keys, "authorised host keys file (adb_keys format)");
     app.add_flag("--accept-new-keys", s.accept_new_keys, "authorise any key the host offers");

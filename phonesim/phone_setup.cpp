@@ -31,23 +31,31 @@ Result<PhoneOptions> make_phone(const PhoneSettings& s) {
     if (!keys)
         return std::unexpected(keys.error());
     p.keys = *keys;
-    p.model = s.model;
-    p.product = p.device = "phonesim";
-    // getprop: sensible defaults, then the records file, then the command line.
+    // getprop: built-in defaults, then the records file, then what the command line gave.
     auto& props = p.identity.properties;
-    props = {{"ro.product.manufacturer", s.manufacturer},
-             {"ro.product.brand", s.manufacturer},
+    props = {{"ro.product.manufacturer", "exhibit"},
+             {"ro.product.brand", "exhibit"},
+             {"ro.product.model", "Phonesim"},
              {"ro.product.name", "phonesim"},
              {"ro.product.device", "phonesim"},
+             {"ro.serialno", "PHONESIM0001"},
              {"ro.build.version.release", "14"},
              {"ro.build.version.sdk", "34"},
              {"ro.build.fingerprint",
               "exhibit/phonesim/phonesim:14/UP1A.231005.007/1:user/release-keys"}};
     for (const auto& [k, v] : p.records.properties)
         props[k] = v;
-    props["ro.product.model"] = s.model;
-    props["ro.serialno"] = s.serial;
-    props["ro.boot.serialno"] = s.serial;
+    if (!s.manufacturer.empty())
+        props["ro.product.manufacturer"] = props["ro.product.brand"] = s.manufacturer;
+    if (!s.model.empty())
+        props["ro.product.model"] = s.model;
+    if (!s.serial.empty())
+        props["ro.serialno"] = s.serial;
+    props["ro.boot.serialno"] = props["ro.serialno"];
+    // The CNXN banner says what getprop says.
+    p.product = props["ro.product.name"];
+    p.model = props["ro.product.model"];
+    p.device = props["ro.product.device"];
     p.identity.clock_offset_seconds = s.clock_offset_seconds;
     return p;
 }
