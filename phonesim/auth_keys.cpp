@@ -1,5 +1,6 @@
 #include "auth_keys.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -69,7 +70,9 @@ bool AuthKeys::offer(const std::string& key_line) {
         add_locked(key_line);
         return true;
     }
-    pending_.push_back(key_line);
+    // A host that reconnects offers the same key again: one dialog, not one per attempt.
+    if (std::find(pending_.begin(), pending_.end(), key_line) == pending_.end())
+        pending_.push_back(key_line);
     return false;
 }
 
