@@ -273,6 +273,37 @@ TEST_F(AdbReferee, TwoPullsAtOnceShareTheConnection) {
     }
 }
 
+TEST_F(AdbReferee, TwoHostsConnectAtOnce) {
+    auto root = dir_ / "phone";
+    ASSERT_NO_FATAL_FAILURE(
+        write_file(root / "DCIM/clip.mp4", random_bytes(5'000'000, 3), 1700000000));
+    SimPhone phone({"--root", root.string()});
+    ASSERT_TRUE(phone.ok());
+    AdbServer first(dir_ / "home1");
+    AdbServer second(dir_ / "home2");
+    ASSERT_TRUE(first.ok() && second.ok()) << first.log() << second.log();
+    connect(first, phone);
+    connect(second, phone);
+    EXPECT_EQ(first.state_of(phone.serial()), "device");
+    EXPECT_EQ(second.state_of(phone.serial()), "device");
+    // Both pull the same file at the same time, each over its own ADB connection.
+    std::vector<Process> pulls;
+    int n = 0;
+    for (auto* adb : {&first, &second})
+        pulls.push_back(
+            Process::start({"adb", "-P", std::to_string(adb->port()), "-s", phone.serial(), "pull",
+                            "/sdcard/DCIM/clip.mp4", (dir_ / fmt::format("got{}", n++)).string()},
+                           {"HOME=" + (dir_ / "home1").string()}, false));
+    for (auto& p : pulls) {
+        auto status = p.wait(std::chrono::seconds(60));
+        ASSERT_TRUE(status) << "a pull hung";
+        EXPECT_EQ(*status, 0);
+    }
+    auto want = to_hex(*Sha256::of_file(root / "DCIM/clip.mp4"));
+    EXPECT_EQ(to_hex(*Sha256::of_file(dir_ / "got0")), want);
+    EXPECT_EQ(to_hex(*Sha256::of_file(dir_ / "got1")), want);
+}
+
 TEST_F(AdbReferee, NothingOutsideTheRootIsServed) {
     auto root = dir_ / "phone";
     auto outside = dir_ / "outside";
