@@ -47,6 +47,31 @@ inline bool tcp_port_accepts(std::uint16_t port) {
     return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
 }
 
+// True when process `pid` itself holds the socket listening on 127.0.0.1:`port` (so a
+// server that lost the race for a "free" port is never mistaken for ours).
+inline bool pid_listens_on(pid_t pid, std::uint16_t port) {
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line, inode;
+    std::getline(tcp, line);  // header
+    while (std::getline(tcp, line)) {
+        std::istringstream f(line);
+        std::string slot, local, remote, state, queues, timer, retr, uid, timeout, node;
+        f >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> node;
+        auto colon = local.find(':');
+        if (state == "0A" && colon != std::string::npos &&
+            std::stoul(local.substr(colon + 1), nullptr, 16) == port)
+            inode = node;
+    }
+    if (inode.empty())
+        return false;
+    std::error_code ec;
+    auto fds = "/proc/" + std::to_string(pid) + "/fd";
+    for (const auto& e : std::filesystem::directory_iterator(fds, ec))
+        if (std::filesystem::read_symlink(e.path(), ec).string() == "socket:[" + inode + "]")
+            return true;
+    return false;
+}
+
 // Polls `done` every 100 ms until it is true or `timeout` passes.
 template <class F>
 bool eventually(F done, std::chrono::milliseconds timeout) {
@@ -81,7 +106,7 @@ class AdbServer {
                                   env(), false);
         // Until the server listens, a client would fork a daemon of its own: never call one
         // before this.
-        started_ = eventually([&] { return tcp_port_accepts(port_); }, 20s);
+        started_ = eventually([&] { return pid_listens_on(process_.pid(), port_); }, 20s);
     }
     ~AdbServer() { stop(); }
     AdbServer(const AdbServer&) = delete;
