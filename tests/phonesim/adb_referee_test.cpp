@@ -158,6 +158,8 @@ TEST_F(AdbReferee, ShellAnswersGetpropDatePmAndErrorsLikeAPhone) {
     EXPECT_EQ(packages, "package:com.whatsapp\npackage:org.telegram.messenger\n");
     auto [erc, echo] = shell(adb, phone, {"echo", "hello", "phone"});
     EXPECT_EQ(echo, "hello phone\n");
+    auto [xrc, exec] = adb.run({"-s", phone.serial(), "exec-out", "getprop", "ro.product.model"});
+    EXPECT_EQ(exec, "Pixel Referee\n") << "exec: is binary-clean, no shell protocol";
 
     // shell_v2 carries the exit status and stderr back to the client.
     auto [nrc, missing] = shell(adb, phone, {"frobnicate", "--now"});
@@ -235,6 +237,13 @@ TEST_F(AdbReferee, PullOfAGeneratedTreeIsByteIdenticalWithTimes) {
     }
     for (const auto& [path, facts] : got)
         EXPECT_TRUE(expected.contains(path)) << "pulled but not on the phone: " << path;
+
+    // LIST (v1) through `adb ls`: mode, size and mtime in hex, then the name.
+    auto [lrc, listing] = adb.run({"-s", phone.serial(), "ls", "/sdcard/Edge/sizes"});
+    EXPECT_EQ(lrc, 0) << listing;
+    EXPECT_NE(listing.find(fmt::format("000081a4 00010001 {:08x} 65537.bin\n", 1600000006)),
+              std::string::npos)
+        << listing;
 
     // The same files under the phone's other name for shared storage.
     auto one = dir_ / "one.mp4";
