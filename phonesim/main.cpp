@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <thread>
 
@@ -31,7 +32,12 @@ Result<UniqueFd> listen_on(const std::string& address, std::uint16_t* bound_port
     sa.sin_family = AF_INET;
     if (::inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1)
         return fail(Errc::invalid_argument, "--listen needs an IPv4 address such as 127.0.0.1");
-    sa.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
+    std::uint16_t port = 0;
+    auto digits = std::string_view(address).substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty())
+        return fail(Errc::invalid_argument, fmt::format("--listen {}: bad port", address));
+    sa.sin_port = htons(port);
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
