@@ -176,12 +176,10 @@ Status UploadQueue::requeue_interrupted() {
     return {};
 }
 
-Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t limit) {
+Status UploadQueue::runnable_items(bool normal_allowed, std::size_t limit, std::vector<Job>& jobs) {
     auto& db = store_->database();
     const auto now = to_unix_ms(clock_->now());
     const auto& kiosk = store_->options().kiosk_id;
-    std::vector<Job> jobs;
-
     auto items = db.prepare(
         "SELECT u.item_id, i.session_id, u.lane, u.remote_url, u.remote_offset, u.attempts, "
         "u.queued_at_ms, i.size, i.sha256, i.blob, i.integrity, i.category, i.source_path, "
@@ -192,14 +190,14 @@ Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t 
         "AND (u.lane = 'urgent' OR ?2) "
         "ORDER BY u.lane = 'urgent' DESC, u.queued_at_ms, u.item_id LIMIT ?3");
     if (!items)
-        return err(items);
+        return std::unexpected(items.error());
     items->bind(1, now)
         .bind(2, std::int64_t{normal_allowed})
         .bind(3, static_cast<std::int64_t>(limit));
     for (;;) {
         auto more = items->step();
         if (!more)
-            return err(more);
+            return std::unexpected(more.error());
         if (!*more)
             break;
         Job j;
@@ -229,6 +227,14 @@ Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t 
         jobs.push_back(std::move(j));
     }
 
+    return {};
+}
+
+Status UploadQueue::runnable_manifests(bool normal_allowed, std::size_t limit,
+                                       std::vector<Job>& jobs) {
+    auto& db = store_->database();
+    const auto now = to_unix_ms(clock_->now());
+    const auto& kiosk = store_->options().kiosk_id;
     auto manifests = db.prepare(
         "SELECT m.session_id, m.lane, m.remote_url, m.remote_offset, m.attempts, m.queued_at_ms, "
         "m.body, m.sha256, m.signature, m.key_fingerprint, c.case_reference, c.exhibit_reference "
@@ -237,14 +243,14 @@ Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t 
         "AND (m.lane = 'urgent' OR ?2) "
         "ORDER BY m.lane = 'urgent' DESC, m.queued_at_ms, m.session_id LIMIT ?3");
     if (!manifests)
-        return err(manifests);
+        return std::unexpected(manifests.error());
     manifests->bind(1, now)
         .bind(2, std::int64_t{normal_allowed})
         .bind(3, static_cast<std::int64_t>(limit));
     for (;;) {
         auto more = manifests->step();
         if (!more)
-            return err(more);
+            return std::unexpected(more.error());
         if (!*more)
             break;
         Job j;
@@ -270,6 +276,15 @@ Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t 
                       {"kiosk_id", kiosk}};
         jobs.push_back(std::move(j));
     }
+    return {};
+}
+
+Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t limit) {
+    std::vector<Job> jobs;
+    if (auto s = runnable_items(normal_allowed, limit, jobs); !s)
+        return std::unexpected(s.error());
+    if (auto s = runnable_manifests(normal_allowed, limit, jobs); !s)
+        return std::unexpected(s.error());
     std::ranges::stable_sort(jobs, [](const Job& a, const Job& b) {
         if (a.lane != b.lane)
             return a.lane == Lane::urgent;
@@ -664,19 +679,18 @@ Status UploadQueue::clear_sync_request() {
     return store_->database().exec("DELETE FROM sync_request");
 }
 
-Result<QueueSnapshot> UploadQueue::snapshot() {
+Status UploadQueue::count_states(QueueSnapshot& snap) {
     auto& db = store_->database();
-    QueueSnapshot snap;
     for (auto kind : {JobKind::item, JobKind::manifest}) {
         auto stmt = db.prepare(
             fmt::format("SELECT state, count(*) FROM {} GROUP BY state", table_of(kind).table));
         if (!stmt)
-            return err(stmt);
+            return std::unexpected(stmt.error());
         auto& counts = kind == JobKind::item ? snap.items : snap.manifests;
         for (;;) {
             auto more = stmt->step();
             if (!more)
-                return err(more);
+                return std::unexpected(more.error());
             if (!*more)
                 break;
             const auto n = static_cast<std::uint64_t>(stmt->column_int(1));
@@ -699,6 +713,14 @@ Result<QueueSnapshot> UploadQueue::snapshot() {
             }
         }
     }
+    return {};
+}
+
+Result<QueueSnapshot> UploadQueue::snapshot() {
+    auto& db = store_->database();
+    QueueSnapshot snap;
+    if (auto s = count_states(snap); !s)
+        return std::unexpected(s.error());
     auto pending = db.prepare(
         "SELECT coalesce(sum(max(i.size - u.remote_offset, 0)), 0) FROM uploads u "
         "JOIN items i ON i.id = u.item_id WHERE u.state IN ('queued', 'uploading')");
