@@ -10,5 +10,7 @@ namespace exhibit::bus {
 class BusService;
 
 Status add_object_vtables(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
+Status add_queue_vtable(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
+void emit_queue_changed(sd_bus* bus);
 
 }  // namespace exhibit::bus

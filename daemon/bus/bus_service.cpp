@@ -421,7 +421,13 @@ Status BusService::export_objects() {
     if (r < 0)
         return std::unexpected(bus_error(r, "cannot export the manager"));
     slots_.emplace_back(slot);
-    return add_object_vtables(bus_.get(), this, slots_);
+    if (auto s = add_object_vtables(bus_.get(), this, slots_); !s)
+        return s;
+    return add_queue_vtable(bus_.get(), this, slots_);
+}
+
+void BusService::queue_changed() {
+    emit_queue_changed(bus_.get());
 }
 
 double BusService::progress_of(const extract::SessionView& s) {

@@ -19,6 +19,10 @@
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/store/store.hpp"
 
+namespace exhibit::sync {
+class Uploader;
+}
+
 namespace exhibit::bus {
 
 inline constexpr const char* kBusName = "org.exhibit.Exhibit1";
@@ -56,6 +60,9 @@ class BusService {
 
     // Health changed (store reconciled, items added): emit PropertiesChanged on /health.
     void health_changed();
+    // The upload queue changed: emit PropertiesChanged on /queue.
+    void queue_changed();
+    sync::Uploader* uploader() const { return uploader_; }
 
     // Handlers reached from the sd-bus trampolines (public for them; not an API).
     Status check_access(sd_bus_message* m, Role role) const;
@@ -81,6 +88,7 @@ class BusService {
     devices::DeviceRegistry* devices_;
     extract::SessionManager* sessions_;
     BusHooks hooks_;
+    sync::Uploader* uploader_ = nullptr;  // null when uploads are not configured
     BusPtr bus_;
     std::vector<SlotPtr> slots_;
     std::set<std::int64_t> announced_sessions_;

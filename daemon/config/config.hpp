@@ -68,10 +68,35 @@ struct DbusConfig {
 
 // [adb]
 struct AdbConfig {
-    std::vector<std::string> network_devices;  // "HOST:PORT" phones reachable over ADB on TCP
+    std::vector<std::string> network_devices;        // "HOST:PORT" phones reachable over ADB on TCP
     std::uint32_t authorisation_wait_seconds = 120;  // for the person to allow the kiosk
 
     bool operator==(const AdbConfig&) const = default;
+};
+
+// [upload] (maps one to one onto exhibit::sync::UploadOptions; docs/upload.md)
+struct UploadConfig {
+    std::string endpoint;  // empty: uploads are off
+    std::filesystem::path ca_file;
+    std::filesystem::path client_cert;
+    std::filesystem::path client_key;
+    std::string pinned_public_key;
+    bool allow_insecure_loopback = false;
+    std::uint64_t chunk_size = 8ull << 20;
+    std::uint32_t concurrency = 2;
+    std::uint32_t window_start_minutes = 22 * 60;  // "HH:MM", local time
+    std::uint32_t window_end_minutes = 6 * 60;
+    std::uint64_t max_rate_in_window = 0;  // bytes per second, 0: none
+    std::uint64_t max_rate_outside_window = 0;
+    std::uint32_t retention_days = 7;
+    std::uint32_t retry_initial_ms = 2000;
+    std::uint32_t retry_max_s = 300;
+    std::uint32_t max_rejections = 5;
+    std::uint32_t connect_timeout_s = 20;
+    std::uint32_t stall_timeout_s = 60;
+    std::uint32_t poll_interval_s = 30;
+
+    bool operator==(const UploadConfig&) const = default;
 };
 
 // The whole configuration. The daemon holds it as `const Config`: it is never changed after
@@ -81,6 +106,7 @@ struct Config {
     StoreConfig store;
     DbusConfig dbus;
     AdbConfig adb;
+    UploadConfig upload;
 
     bool operator==(const Config&) const = default;
 };

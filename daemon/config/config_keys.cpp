@@ -234,7 +234,8 @@ constexpr KeySpec kStoreKeys[] = {
 // ---- [dbus] ----
 
 ValueResult apply_bus(const toml::node& n, Config& out) {
-    constexpr std::string_view kExpected = "\"system\", \"session\" or a D-Bus address such as \"unix:path=/run/x\"";
+    constexpr std::string_view kExpected =
+        "\"system\", \"session\" or a D-Bus address such as \"unix:path=/run/x\"";
     auto s = read_string(n, kExpected);
     if (!s)
         return std::unexpected(s.error());
@@ -292,10 +293,12 @@ ValueResult apply_network_devices(const toml::node& n, Config& out) {
         if (!s)
             return std::unexpected(s.error());
         auto colon = s->rfind(':');
-        bool ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size() && colon + 6 >= s->size() &&
+        bool ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size() &&
+                  colon + 6 >= s->size() &&
                   std::all_of(s->begin() + static_cast<std::ptrdiff_t>(colon) + 1, s->end(),
                               [](char c) { return c >= '0' && c <= '9'; }) &&
-                  std::stoul(s->substr(colon + 1)) >= 1 && std::stoul(s->substr(colon + 1)) <= 65535;
+                  std::stoul(s->substr(colon + 1)) >= 1 &&
+                  std::stoul(s->substr(colon + 1)) <= 65535;
         if (!ok)
             return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
         devices.push_back(std::move(*s));
@@ -317,13 +320,91 @@ constexpr KeySpec kAdbKeys[] = {
     {"authorisation_wait_seconds", apply_authorisation_wait},
 };
 
+// ---- [upload] ----
+
+template <auto Member>
+ValueResult apply_upload_string(const toml::node& n, Config& out) {
+    auto s = read_string(n, "a string");
+    if (!s)
+        return std::unexpected(s.error());
+    out.upload.*Member = std::move(*s);
+    return {};
+}
+
+template <auto Member>
+ValueResult apply_upload_path(const toml::node& n, Config& out) {
+    constexpr std::string_view kExpected = "an absolute file path (or \"\" for none)";
+    auto s = read_string(n, kExpected);
+    if (!s)
+        return std::unexpected(s.error());
+    if (!s->empty() && !std::filesystem::path(*s).is_absolute())
+        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+    out.upload.*Member = *s;
+    return {};
+}
+
+template <auto Member, std::int64_t Min, std::int64_t Max>
+ValueResult apply_upload_integer(const toml::node& n, Config& out) {
+    auto v = read_integer(n, Min, Max, "");
+    if (!v)
+        return std::unexpected(v.error());
+    using T = std::remove_reference_t<decltype(out.upload.*Member)>;
+    out.upload.*Member = static_cast<T>(*v);
+    return {};
+}
+
+template <auto Member>
+ValueResult apply_upload_time(const toml::node& n, Config& out) {
+    constexpr std::string_view kExpected = "a time of day \"HH:MM\" (24-hour, local time)";
+    auto s = read_string(n, kExpected);
+    if (!s)
+        return std::unexpected(s.error());
+    int hh = -1, mm = -1;
+    char tail = 0;
+    if (s->size() != 5 || std::sscanf(s->c_str(), "%2d:%2d%c", &hh, &mm, &tail) != 2 || hh < 0 ||
+        hh > 23 || mm < 0 || mm > 59)
+        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+    out.upload.*Member = static_cast<std::uint32_t>(hh * 60 + mm);
+    return {};
+}
+
+ValueResult apply_allow_insecure_loopback(const toml::node& n, Config& out) {
+    auto v = read_bool(n);
+    if (!v)
+        return std::unexpected(v.error());
+    out.upload.allow_insecure_loopback = *v;
+    return {};
+}
+
+constexpr std::int64_t kMaxRate = 100LL << 30;
+constexpr KeySpec kUploadKeys[] = {
+    {"endpoint", apply_upload_string<&UploadConfig::endpoint>},
+    {"ca_file", apply_upload_path<&UploadConfig::ca_file>},
+    {"client_cert", apply_upload_path<&UploadConfig::client_cert>},
+    {"client_key", apply_upload_path<&UploadConfig::client_key>},
+    {"pinned_public_key", apply_upload_string<&UploadConfig::pinned_public_key>},
+    {"allow_insecure_loopback", apply_allow_insecure_loopback},
+    {"chunk_size", apply_upload_integer<&UploadConfig::chunk_size, 65536, 1LL << 30>},
+    {"concurrency", apply_upload_integer<&UploadConfig::concurrency, 1, 16>},
+    {"window_start", apply_upload_time<&UploadConfig::window_start_minutes>},
+    {"window_end", apply_upload_time<&UploadConfig::window_end_minutes>},
+    {"max_rate_in_window", apply_upload_integer<&UploadConfig::max_rate_in_window, 0, kMaxRate>},
+    {"max_rate_outside_window",
+     apply_upload_integer<&UploadConfig::max_rate_outside_window, 0, kMaxRate>},
+    {"retention_days", apply_upload_integer<&UploadConfig::retention_days, 0, 3650>},
+    {"retry_initial_ms", apply_upload_integer<&UploadConfig::retry_initial_ms, 10, 600000>},
+    {"retry_max_s", apply_upload_integer<&UploadConfig::retry_max_s, 1, 86400>},
+    {"max_rejections", apply_upload_integer<&UploadConfig::max_rejections, 1, 1000>},
+    {"connect_timeout_s", apply_upload_integer<&UploadConfig::connect_timeout_s, 1, 600>},
+    {"stall_timeout_s", apply_upload_integer<&UploadConfig::stall_timeout_s, 1, 3600>},
+    {"poll_interval_s", apply_upload_integer<&UploadConfig::poll_interval_s, 1, 3600>},
+};
+
 // ---- the schema ----
 
 constexpr TableSpec kTables[] = {
-    {"daemon", kDaemonKeys},
-    {"store", kStoreKeys},
-    {"dbus", kDbusKeys},
-    {"adb", kAdbKeys},
+    {"daemon", kDaemonKeys}, {"store", kStoreKeys},   {"dbus", kDbusKeys},
+    {"adb", kAdbKeys},       {"upload", kUploadKeys},
 };
 
 const TableSpec* find_table(std::string_view name) {

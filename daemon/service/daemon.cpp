@@ -163,6 +163,14 @@ Status Daemon::start_core() {
              {"EXHIBIT_DEVICE_STATE", std::string(devices::to_string(d.state))}});
     });
 
+    if (auto s = start_uploads(); !s)
+        return s;
+    // Stored items are queued for upload as they arrive (urgent sessions go at once).
+    sessions_->subscribe([this](const extract::SessionView&) {
+        if (uploader_)
+            uploader_->items_added();
+    });
+
     bus::BusServiceOptions bus_options{.bus = config_.dbus.bus,
                                        .kiosk_id = config_.daemon.kiosk_id,
                                        .officer_group = config_.dbus.officer_group,
@@ -179,6 +187,44 @@ Status Daemon::start_core() {
     for (const auto& address : config_.adb.network_devices)
         if (auto id = add_network_device(address); !id)
             log::warning("network device {}: {}", address, id.error().describe());
+    return {};
+}
+
+Status Daemon::start_uploads() {
+    const auto& u = config_.upload;
+    if (u.endpoint.empty()) {
+        log::info("uploads are off: [upload] endpoint is not set; evidence stays on this kiosk");
+        return {};
+    }
+    sync::UploadOptions o;
+    o.endpoint = u.endpoint;
+    o.ca_file = u.ca_file;
+    o.client_cert = u.client_cert;
+    o.client_key = u.client_key;
+    o.pinned_public_key = u.pinned_public_key;
+    o.allow_insecure_loopback = u.allow_insecure_loopback;
+    o.chunk_size = u.chunk_size;
+    o.concurrency = u.concurrency;
+    o.window_start = std::chrono::minutes(u.window_start_minutes);
+    o.window_end = std::chrono::minutes(u.window_end_minutes);
+    o.max_rate_in_window = u.max_rate_in_window;
+    o.max_rate_outside_window = u.max_rate_outside_window;
+    o.retention = std::chrono::days(u.retention_days);
+    o.min_free_bytes = config_.store.min_free_bytes();
+    o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
+    o.retry_max = std::chrono::seconds(u.retry_max_s);
+    o.max_rejections = static_cast<int>(u.max_rejections);
+    o.connect_timeout = std::chrono::seconds(u.connect_timeout_s);
+    o.stall_timeout = std::chrono::seconds(u.stall_timeout_s);
+    o.poll_interval = std::chrono::seconds(u.poll_interval_s);
+    if (auto s = sync::validate(o); !s)
+        return std::unexpected(
+            Error{Errc::config, fmt::format("[upload]: {}", s.error().message), 0});
+    auto up = sync::Uploader::create(loop_.get(), *store_, std::move(o));
+    if (!up)
+        return std::unexpected(up.error());
+    uploader_ = std::move(*up);
+    log::info("uploading to {}", u.endpoint);
     return {};
 }
 
@@ -262,6 +308,7 @@ int Daemon::run() {
         return *code;
     }
     bus_.reset();
+    uploader_.reset();  // transfers in flight resume from the server's offset next time
     sessions_.reset();  // stops and joins every worker; their sessions end interrupted
     store_.reset();
     log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),

@@ -16,6 +16,7 @@
 #include "daemon/service/event_loop.hpp"
 #include "daemon/service/loop_channel.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/sync/uploader.hpp"
 #include "drivers/adb/android_pubkey.hpp"
 
 namespace exhibit::service {
@@ -39,6 +40,7 @@ class Daemon {
     // Devices, sessions and the D-Bus edge, once the store is open.
     Status start_core();
     Result<std::string> add_network_device(const std::string& address);
+    Status start_uploads();
     Status watch_signals();
     void on_stop_signal(const signalfd_siginfo& info);
     void refresh_status();
@@ -52,6 +54,7 @@ class Daemon {
     std::unique_ptr<LoopChannel> channel_;
     devices::DeviceRegistry devices_;
     std::unique_ptr<extract::SessionManager> sessions_;
+    std::unique_ptr<sync::Uploader> uploader_;
     std::unique_ptr<bus::BusService> bus_;
     EventSource sigterm_;
     EventSource sigint_;

@@ -198,6 +198,19 @@ std::vector<MethodCall> every_method() {
          true},
         {kRoot, kManager, "ReloadConfig", empty_map, true},
         {kRoot, kManager, "VerifyAudit", empty_map, true},
+        {kRoot + "/queue", "org.exhibit.Exhibit1.Queue", "SyncNow", empty_map, true},
+        {kRoot + "/queue", "org.exhibit.Exhibit1.Queue", "SetPriority",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "ts", std::uint64_t{1}, "urgent");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/queue", "org.exhibit.Exhibit1.Queue", "CancelUpload",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "t", std::uint64_t{1});
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
     };
 }
 
@@ -210,7 +223,8 @@ TEST_F(BusApi, ExportedInterfacesEqualTheXml) {
                       1 << 20)
             .value());
     std::map<std::string, std::string> exported;
-    for (auto path : {kRoot, kRoot + "/health", kRoot + "/devices/d1", kRoot + "/sessions/1"}) {
+    for (auto path : {kRoot, kRoot + "/health", kRoot + "/queue", kRoot + "/devices/d1",
+                      kRoot + "/sessions/1"}) {
         auto m = members_of(introspect(path));
         EXPECT_FALSE(m.empty()) << path;
         exported.insert(m.begin(), m.end());

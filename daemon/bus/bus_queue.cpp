@@ -1,0 +1,201 @@
+// The upload queue's object, /org/exhibit/Exhibit1/queue: properties from the uploader's
+// status, SyncNow, SetPriority and CancelUpload for admins.
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "daemon/bus/bus_objects.hpp"
+#include "daemon/bus/bus_service.hpp"
+#include "daemon/sync/uploader.hpp"
+
+namespace exhibit::bus {
+
+namespace {
+
+BusService* service_of(void* userdata) {
+    return static_cast<BusService*>(userdata);
+}
+
+Error no_uploads() {
+    return Error{Errc::unsupported, "uploads are not configured on this kiosk ([upload] endpoint)",
+                 0};
+}
+
+int queue_property(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+                   void* userdata, sd_bus_error* error) noexcept {
+    try {
+        auto* up = service_of(userdata)->uploader();
+        sync::UploaderStatus st;
+        if (up) {
+            auto s = up->status();
+            if (!s)
+                return sd_bus_error_set(error, error_name(s.error()), s.error().describe().c_str());
+            st = std::move(*s);
+        }
+        const auto& q = st.queue;
+        std::string_view p = property;
+        auto ms = [](const std::optional<TimePoint>& t) {
+            return t ? to_unix_ms(*t) : std::int64_t{0};
+        };
+        if (p == "ItemsQueued")
+            return sd_bus_message_append(reply, "t", q.items.queued);
+        if (p == "ItemsUploading")
+            return sd_bus_message_append(reply, "t", q.items.uploading);
+        if (p == "ItemsReceived")
+            return sd_bus_message_append(reply, "t", q.items.received);
+        if (p == "ItemsFailed")
+            return sd_bus_message_append(reply, "t", q.items.failed);
+        if (p == "BytesPending")
+            return sd_bus_message_append(reply, "t", q.bytes_pending);
+        if (p == "OldestUnsentItem")
+            return sd_bus_message_append(
+                reply, "t", static_cast<std::uint64_t>(q.oldest_unsent_item.value_or(0)));
+        if (p == "OldestUnsentSince")
+            return sd_bus_message_append(reply, "x", ms(q.oldest_unsent_since));
+        if (p == "LastSuccessfulUpload")
+            return sd_bus_message_append(reply, "x", ms(q.last_success));
+        if (p == "CurrentError") {
+            auto e = up ? st.last_error.value_or(q.last_error.value_or("")) : no_uploads().message;
+            return sd_bus_message_append(reply, "s", e.c_str());
+        }
+        if (p == "WindowOpen")
+            return sd_bus_message_append(reply, "b", st.window_open);
+        if (p == "SyncRequested")
+            return sd_bus_message_append(reply, "b", q.sync_requested);
+        if (p == "ActiveUploads")
+            return sd_bus_message_append(reply, "t", static_cast<std::uint64_t>(st.active.size()));
+        return -ENOENT;
+    } catch (...) {
+        return -EIO;
+    }
+}
+
+std::string admin_actor(sd_bus_message* m) {
+    sd_bus_creds* c = nullptr;
+    uid_t uid = 0;
+    if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &c) >= 0)
+        sd_bus_creds_get_euid(c, &uid);
+    sd_bus_creds_unref(c);
+    return fmt::format("admin:{}", uid);
+}
+
+template <class F>
+int admin_method(sd_bus_message* m, void* userdata, F&& body) noexcept {
+    try {
+        auto* svc = service_of(userdata);
+        if (auto s = svc->check_access(m, Role::admin); !s)
+            return svc->reply_error(m, s.error());
+        return body(svc);
+    } catch (...) {
+        return sd_bus_reply_method_errorf(m, "org.exhibit.Exhibit1.Error.Failed", "internal error");
+    }
+}
+
+int method_sync_now(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return admin_method(m, userdata, [&](BusService* svc) {
+        auto options = read_value_map(m);
+        if (!options)
+            return svc->reply_error(m, options.error());
+        if (auto s = only_keys(*options, {}, "options"); !s)
+            return svc->reply_error(m, s.error());
+        if (!svc->uploader())
+            return svc->reply_error(m, no_uploads());
+        if (auto s = svc->uploader()->request_sync(admin_actor(m)); !s)
+            return svc->reply_error(m, s.error());
+        return sd_bus_reply_method_return(m, "");
+    });
+}
+
+int method_set_priority(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return admin_method(m, userdata, [&](BusService* svc) {
+        std::uint64_t item = 0;
+        const char* lane = nullptr;
+        if (int r = sd_bus_message_read(m, "ts", &item, &lane); r < 0)
+            return svc->reply_error(m, bus_error(r, "bad arguments"));
+        auto options = read_value_map(m);
+        if (!options)
+            return svc->reply_error(m, options.error());
+        if (auto s = only_keys(*options, {}, "options"); !s)
+            return svc->reply_error(m, s.error());
+        auto l = sync::lane_from(lane ? lane : "");
+        if (!l)
+            return svc->reply_error(
+                m, Error{Errc::invalid_argument, "lane must be \"urgent\" or \"normal\"", 0});
+        if (!svc->uploader())
+            return svc->reply_error(m, no_uploads());
+        if (item == 0 || item > INT64_MAX)
+            return svc->reply_error(m, Error{Errc::not_found, "there is no item 0", 0});
+        if (auto s = svc->uploader()->set_lane(static_cast<std::int64_t>(item), *l, admin_actor(m));
+            !s)
+            return svc->reply_error(m, s.error());
+        return sd_bus_reply_method_return(m, "");
+    });
+}
+
+int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return admin_method(m, userdata, [&](BusService* svc) {
+        std::uint64_t item = 0;
+        if (int r = sd_bus_message_read(m, "t", &item); r < 0)
+            return svc->reply_error(m, bus_error(r, "bad item"));
+        auto options = read_value_map(m);
+        if (!options)
+            return svc->reply_error(m, options.error());
+        if (auto s = only_keys(*options, {}, "options"); !s)
+            return svc->reply_error(m, s.error());
+        if (!svc->uploader())
+            return svc->reply_error(m, no_uploads());
+        if (item == 0 || item > INT64_MAX)
+            return svc->reply_error(m, Error{Errc::not_found, "there is no item 0", 0});
+        if (auto s = svc->uploader()->cancel_item(static_cast<std::int64_t>(item), admin_actor(m));
+            !s)
+            return svc->reply_error(m, s.error());
+        return sd_bus_reply_method_return(m, "");
+    });
+}
+
+#define EXHIBIT_QUEUE_RO(name, sig) \
+    SD_BUS_PROPERTY(name, sig, queue_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+
+const sd_bus_vtable kQueueVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_NAMES("SyncNow", "a{sv}", SD_BUS_PARAM(options), "", , method_sync_now,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("SetPriority", "tsa{sv}",
+                             SD_BUS_PARAM(item) SD_BUS_PARAM(lane) SD_BUS_PARAM(options), "", ,
+                             method_set_priority, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CancelUpload", "ta{sv}", SD_BUS_PARAM(item) SD_BUS_PARAM(options), "",
+                             , method_cancel_upload, SD_BUS_VTABLE_UNPRIVILEGED),
+    EXHIBIT_QUEUE_RO("ItemsQueued", "t"),
+    EXHIBIT_QUEUE_RO("ItemsUploading", "t"),
+    EXHIBIT_QUEUE_RO("ItemsReceived", "t"),
+    EXHIBIT_QUEUE_RO("ItemsFailed", "t"),
+    EXHIBIT_QUEUE_RO("BytesPending", "t"),
+    EXHIBIT_QUEUE_RO("OldestUnsentItem", "t"),
+    EXHIBIT_QUEUE_RO("OldestUnsentSince", "x"),
+    EXHIBIT_QUEUE_RO("LastSuccessfulUpload", "x"),
+    EXHIBIT_QUEUE_RO("CurrentError", "s"),
+    EXHIBIT_QUEUE_RO("WindowOpen", "b"),
+    EXHIBIT_QUEUE_RO("SyncRequested", "b"),
+    EXHIBIT_QUEUE_RO("ActiveUploads", "t"),
+    SD_BUS_VTABLE_END};
+
+}  // namespace
+
+Status add_queue_vtable(sd_bus* bus, BusService* svc, std::vector<SlotPtr>& slots) {
+    sd_bus_slot* slot = nullptr;
+    int r = sd_bus_add_object_vtable(bus, &slot, "/org/exhibit/Exhibit1/queue",
+                                     "org.exhibit.Exhibit1.Queue", kQueueVtable, svc);
+    if (r < 0)
+        return std::unexpected(bus_error(r, "cannot export the queue"));
+    slots.emplace_back(slot);
+    return {};
+}
+
+void emit_queue_changed(sd_bus* bus) {
+    (void)sd_bus_emit_properties_changed(
+        bus, "/org/exhibit/Exhibit1/queue", "org.exhibit.Exhibit1.Queue", "ItemsQueued",
+        "ItemsUploading", "ItemsReceived", "ItemsFailed", "BytesPending", "OldestUnsentItem",
+        "OldestUnsentSince", "LastSuccessfulUpload", "CurrentError", "WindowOpen", "SyncRequested",
+        "ActiveUploads", nullptr);
+}
+
+}  // namespace exhibit::bus
