@@ -374,9 +374,10 @@ Result<std::unique_ptr<BusService>> BusService::start(sd_event* event, BusServic
                                                       store::Store& store,
                                                       devices::DeviceRegistry& devices,
                                                       extract::SessionManager& sessions,
-                                                      BusHooks hooks) {
+                                                      BusHooks hooks, sync::Uploader* uploader) {
     std::unique_ptr<BusService> svc(
         new BusService(std::move(options), store, devices, sessions, std::move(hooks)));
+    svc->uploader_ = uploader;
     sd_bus* raw = nullptr;
     const auto& which = svc->options_.bus;
     int r;

@@ -53,7 +53,8 @@ class BusService {
                                                      store::Store& store,
                                                      devices::DeviceRegistry& devices,
                                                      extract::SessionManager& sessions,
-                                                     BusHooks hooks);
+                                                     BusHooks hooks,
+                                                     sync::Uploader* uploader = nullptr);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;

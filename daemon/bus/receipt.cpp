@@ -42,10 +42,24 @@ Result<ValueMap> session_receipt(store::Store& store, std::int64_t session_id) {
     r["items_incomplete"] = static_cast<std::uint64_t>(items->column_int(1));
     r["bytes"] = static_cast<std::uint64_t>(items->column_int(2));
     r["items_received_by_dfu"] = received;
-    r["upload_state"] = std::string(total == 0          ? "nothing to upload"
-                                    : received == total ? "all received"
-                                                        : "pending");
-    r["manifest_sha256"] = std::string();
+    std::string manifest_sha, manifest_state;
+    auto m = store.database().prepare("SELECT sha256, state FROM manifests WHERE session_id = ?1");
+    if (!m)
+        return std::unexpected(m.error());
+    m->bind(1, session_id);
+    if (auto row = m->step(); row && *row) {
+        manifest_sha = m->column_text(0);
+        manifest_state = m->column_text(1);
+    }
+    r["manifest_sha256"] = manifest_sha;
+    r["manifest_upload_state"] =
+        manifest_state.empty() ? std::string("not yet written") : manifest_state;
+    const char* state = total == 0         ? "nothing to upload"
+                        : received < total ? "pending"
+                        : manifest_state == "received"
+                            ? "delivered: every item and the signed manifest received"
+                            : "items received, manifest pending";
+    r["upload_state"] = std::string(state);
     return r;
 }
 

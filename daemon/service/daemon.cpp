@@ -180,10 +180,16 @@ Status Daemon::start_core() {
         .add_network_device = [this](const std::string& a) { return add_network_device(a); },
         .reload_config = {}};
     auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
-                                      *sessions_, std::move(hooks));
+                                      *sessions_, std::move(hooks), uploader_.get());
     if (!bus)
         return std::unexpected(bus.error());
     bus_ = std::move(*bus);
+    if (uploader_) {
+        uploader_->set_on_change([b = bus_.get()] {
+            b->queue_changed();
+            b->health_changed();
+        });
+    }
     for (const auto& address : config_.adb.network_devices)
         if (auto id = add_network_device(address); !id)
             log::warning("network device {}: {}", address, id.error().describe());
