@@ -8,3 +8,8 @@ add_dependencies(session_signals_test exhibitd)
 if(TARGET exhibit-phonesim)
   add_dependencies(session_signals_test exhibit-phonesim)
 endif()
+if(TARGET exhibit_upload_test_support)
+  exhibit_test(exhibitd_upload_test dbus/exhibitd_upload_test.cpp LIBS exhibit_upload_test_support PkgConfig::SYSTEMD
+               LABEL upload TIMEOUT 300)
+  add_dependencies(exhibitd_upload_test exhibitd exhibit-phonesim)
+endif()

@@ -61,6 +61,8 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
             return sd_bus_message_append(reply, "b", st.window_open);
         if (p == "SyncRequested")
             return sd_bus_message_append(reply, "b", q.sync_requested);
+        if (p == "BytesSentThisRun")
+            return sd_bus_message_append(reply, "t", st.bytes_sent);
         if (p == "ActiveUploads")
             return sd_bus_message_append(reply, "t", static_cast<std::uint64_t>(st.active.size()));
         return -ENOENT;
@@ -176,6 +178,7 @@ const sd_bus_vtable kQueueVtable[] = {
     EXHIBIT_QUEUE_RO("WindowOpen", "b"),
     EXHIBIT_QUEUE_RO("SyncRequested", "b"),
     EXHIBIT_QUEUE_RO("ActiveUploads", "t"),
+    EXHIBIT_QUEUE_RO("BytesSentThisRun", "t"),
     SD_BUS_VTABLE_END};
 
 }  // namespace
@@ -195,7 +198,7 @@ void emit_queue_changed(sd_bus* bus) {
         bus, "/org/exhibit/Exhibit1/queue", "org.exhibit.Exhibit1.Queue", "ItemsQueued",
         "ItemsUploading", "ItemsReceived", "ItemsFailed", "BytesPending", "OldestUnsentItem",
         "OldestUnsentSince", "LastSuccessfulUpload", "CurrentError", "WindowOpen", "SyncRequested",
-        "ActiveUploads", nullptr);
+        "ActiveUploads", "BytesSentThisRun", nullptr);
 }
 
 }  // namespace exhibit::bus
