@@ -93,9 +93,9 @@ class BusApi : public ::testing::Test {
         auto conf = dir_ / "exhibitd.conf";
         std::ofstream(conf) << fmt::format(
             "[daemon]\nkiosk_id = \"test-kiosk\"\nwatchdog = false\nlog_target = \"stderr\"\n"
-            "[store]\nstate_directory = \"{}\"\nmin_free_mb = 0\n[dbus]\nbus = \"{}\"\n"
+            "[store]\nstate_directory = \"{}\"\nmin_free_mb = {}\n[dbus]\nbus = \"{}\"\n"
             "[adb]\nnetwork_devices = [\"127.0.0.1:9\"]\nauthorisation_wait_seconds = 5\n",
-            (dir_ / "state").string(), bus_->address());
+            (dir_ / "state").string(), min_free_mb_, bus_->address());
         daemon_ = Process::start(
             {std::string(EXHIBIT_BINARY_DIR) + "/bin/exhibitd", "--config", conf.string()});
         for (int i = 0; i < 100 && !ready(); ++i)
@@ -145,6 +145,7 @@ class BusApi : public ::testing::Test {
     }
 
     TempDir dir_;
+    std::uint64_t min_free_mb_ = 0;
     std::unique_ptr<PrivateBus> bus_;
     Process daemon_;
 };
@@ -373,6 +374,25 @@ TEST_F(BusApi, BadArgumentsGetNamedErrorsAndTheDaemonKeepsRunning) {
     EXPECT_TRUE(daemon_.running());
     auto audit = call("VerifyAudit", empty_map);
     EXPECT_EQ(audit.error_name, "");
+}
+
+TEST_F(BusApi, NewExtractionsAreRefusedWhenTheDiskIsLow) {
+    min_free_mb_ = 16777216;  // 16 TiB: more than this machine has free
+    ASSERT_NO_FATAL_FAILURE(start());
+    auto r = call("StartExtraction", [](sd_bus_message* m) {
+        int rc = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/devices/d1");
+        if (rc >= 0)
+            rc = append_map(m, {{.key = "case_reference", .text = "CR"},
+                                {.key = "exhibit_reference", .text = "EX"},
+                                {.key = "officer_id", .text = "PC1"},
+                                {.key = "basis", .text = "other"}});
+        if (rc >= 0)
+            rc = append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true}});
+        return rc < 0 ? rc : append_map(m, {});
+    });
+    EXPECT_EQ(r.error_name, "org.exhibit.Exhibit1.Error.LowDisk");
+    EXPECT_NE(r.error_message.find("MiB free"), std::string::npos) << r.error_message;
+    EXPECT_TRUE(ready()) << "the daemon keeps running (and uploading)";
 }
 
 }  // namespace
