@@ -55,7 +55,7 @@ class BlobStore {
     // kept and the spool file removed. The directory to fsync afterwards is added to `dirty`.
     Result<CommitOutcome> install(SpoolFile spool, const Digest& digest, std::uint64_t size,
                                   std::set<std::filesystem::path>& dirty) const;
-    // fsyncs every directory in `dirty` and the spool directory.
+    // Makes the renames into `dirty` directories (and out of the spool) durable.
     Status sync_directories(const std::set<std::filesystem::path>& dirty) const;
 
     // "blobs/ab/abcdef..." relative to the state directory.
