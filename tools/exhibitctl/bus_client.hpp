@@ -1,0 +1,80 @@
+// exhibitctl's connection to exhibitd: one sd-bus connection (system, session or an address),
+// method calls whose errors become Failures through failure_from_bus_error(), a{sv} reading
+// and writing, and a loop that processes signals until a condition holds. Only the public
+// D-Bus API is used (interface/org.exhibit.Exhibit1.xml).
+//
+// Thread-bound: one thread uses a client.
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tools/exhibitctl/failure.hpp"
+#include "tools/exhibitctl/values.hpp"
+
+namespace exhibit::ctl {
+
+struct BusDeleter {
+    void operator()(sd_bus* b) const noexcept { sd_bus_flush_close_unref(b); }
+};
+using BusPtr = std::unique_ptr<sd_bus, BusDeleter>;
+struct MessageDeleter {
+    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+};
+using MessagePtr = std::unique_ptr<sd_bus_message, MessageDeleter>;
+struct SlotDeleter {
+    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
+};
+using SlotPtr = std::unique_ptr<sd_bus_slot, SlotDeleter>;
+
+// Appends the method's arguments; returns a negative errno on failure.
+using Append = std::function<int(sd_bus_message*)>;
+
+// a{sv} in the message at its read position; values of types exhibit does not use are
+// skipped.
+Outcome<ValueMap> read_dict(sd_bus_message* m);
+// Appends `map` as a{sv}.
+int append_dict(sd_bus_message* m, const ValueMap& map);
+
+// path -> interface -> properties, as ObjectManager.GetManagedObjects answers.
+using ManagedObjects = std::map<std::string, std::map<std::string, ValueMap>>;
+
+// Ctrl-C while waiting: the wait ends with Exit::interrupted; the daemon's work goes on.
+void install_interrupt_handler();
+
+class BusClient {
+  public:
+    // "system" (default; honours DBUS_SYSTEM_BUS_ADDRESS), "session", or a D-Bus address
+    // such as "unix:path=/run/exhibit-test/bus".
+    static Outcome<BusClient> connect(const std::string& spec);
+
+    sd_bus* get() const { return bus_.get(); }
+
+    // Calls `member` on exhibitd; `what` names it in error messages.
+    Outcome<MessagePtr> call(const std::string& path, const char* iface, const char* member,
+                             const Append& append, std::chrono::seconds timeout = kCallTimeout);
+    Outcome<ValueMap> get_all(const std::string& path, const char* iface,
+                              std::uint64_t* reply_cookie = nullptr);
+    Outcome<ManagedObjects> managed_objects();
+    // The unique name that owns org.exhibit.Exhibit1 now.
+    Outcome<std::string> daemon_owner();
+
+    // Processes incoming messages (dispatching matches) until `done()` holds. Ends with
+    // timed_out after `timeout` (when given), interrupted on Ctrl-C, unreachable if the
+    // connection breaks.
+    Done run_until(const std::function<bool()>& done, std::optional<std::chrono::seconds> timeout);
+
+    static constexpr std::chrono::seconds kCallTimeout{30};
+
+  private:
+    explicit BusClient(BusPtr bus) : bus_(std::move(bus)) {}
+    BusPtr bus_;
+};
+
+}  // namespace exhibit::ctl
