@@ -5,3 +5,7 @@ foreach(part failure requests format views progress values)
   exhibit_test(exhibitctl_${part}_test tools/exhibitctl_${part}_test.cpp LIBS exhibitctl_core)
 endforeach()
 
+# exhibit-verify on deliveries made with the daemon's own store and manifest code (a test may
+# link daemon libraries; the program does not).
+exhibit_test(exhibit_verify_test tools/exhibit_verify_test.cpp LIBS exhibit_upload_test_support)
+add_dependencies(exhibit_verify_test exhibit-verify)
