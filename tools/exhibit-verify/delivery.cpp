@@ -66,7 +66,8 @@ std::optional<fs::path> relative_source(const nlohmann::json& item) {
             return std::nullopt;
         raw.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     }
-    if (raw.empty() || raw.find('\0') != std::string::npos)
+    // Records (messages, call log, contacts) have a content:// URI, not a path: items/<id>.
+    if (raw.empty() || raw.find('\0') != std::string::npos || raw.find("://") != std::string::npos)
         return std::nullopt;
     fs::path rel = fs::path(raw).relative_path();
     for (const auto& part : rel)
