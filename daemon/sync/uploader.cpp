@@ -158,6 +158,7 @@ Status Uploader::schedule_steps() {
                 return s;
             log::info("requested sync complete: nothing of the normal lane is left to send");
             *requested = false;
+            changed();  // followers (exhibitctl sync --wait) see SyncRequested end
         }
     }
     normal_open_ = window_open_ || *requested;
