@@ -94,11 +94,21 @@ Result<Delivery> Delivery::open(const fs::path& dir) {
         return std::unexpected(uploads.error());
     Delivery d(uploads->empty() ? Layout::files : Layout::tus, dir);
     d.uploads_ = std::move(*uploads);
-    if (d.layout_ == Layout::tus)
+    if (d.layout_ == Layout::tus) {
+        d.index_items();
         d.collect_tus_manifests();
-    else
+    } else
         d.collect_file_manifests();
     return d;
+}
+
+void Delivery::index_items() {
+    for (const auto& u : uploads_) {
+        if (u.meta("type") != "item")
+            continue;
+        by_item_[{u.meta("session_id"), u.meta("item_id")}].push_back(&u);
+        by_session_[u.meta("session_id")].push_back(&u);
+    }
 }
 
 std::string Delivery::describe() const {
@@ -195,10 +205,10 @@ std::vector<Candidate> Delivery::tus_candidates(const nlohmann::json& doc, std::
         url_id = url.substr(url.rfind('/') + 1);
     }
     std::vector<Candidate> out;
-    for (const auto& u : uploads_)
-        if (u.meta("type") == "item" && u.meta("item_id") == std::to_string(item_id) &&
-            same_session(u, doc))
-            out.push_back({.data = u.data, .location = "upload " + u.id, .upload = &u});
+    if (auto it = by_item_.find({session_of(doc), std::to_string(item_id)}); it != by_item_.end())
+        for (const auto* u : it->second)
+            if (same_session(*u, doc))
+                out.push_back({.data = u->data, .location = "upload " + u->id, .upload = u});
     std::ranges::stable_sort(out, [&](const Candidate& a, const Candidate& b) {
         return (a.upload->id == url_id) > (b.upload->id == url_id);
     });
@@ -234,17 +244,17 @@ std::vector<std::string> Delivery::strays(const nlohmann::json& doc,
     std::vector<std::string> out;
     if (layout_ != Layout::tus)
         return out;
-    for (const auto& u : uploads_) {
-        if (u.meta("type") != "item" || !same_session(u, doc))
-            continue;
-        const auto id = u.meta("item_id");
-        const bool known =
-            std::ranges::any_of(listed, [&](std::int64_t l) { return std::to_string(l) == id; });
-        if (!known)
+    auto it = by_session_.find(session_of(doc));
+    if (it == by_session_.end())
+        return out;
+    std::set<std::string> ids;
+    for (auto l : listed)
+        ids.insert(std::to_string(l));
+    for (const auto* u : it->second)
+        if (same_session(*u, doc) && !ids.contains(u->meta("item_id")))
             out.push_back(fmt::format(
                 "upload {} claims item_id {} of this session, which the manifest does not list",
-                u.id, id));
-    }
+                u->id, u->meta("item_id")));
     return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -44,6 +45,11 @@ struct Candidate {
 class Delivery {
   public:
     static Result<Delivery> open(const std::filesystem::path& dir);
+    // Move-only: the indexes and manifests point into uploads_.
+    Delivery(Delivery&&) = default;
+    Delivery& operator=(Delivery&&) = default;
+    Delivery(const Delivery&) = delete;
+    Delivery& operator=(const Delivery&) = delete;
 
     Layout layout() const { return layout_; }
     const std::filesystem::path& dir() const { return dir_; }
@@ -71,9 +77,15 @@ class Delivery {
     std::vector<Candidate> file_candidates(std::int64_t item_id, const nlohmann::json& item,
                                            std::string* tried) const;
 
+    void index_items();
+
     Layout layout_;
     std::filesystem::path dir_;
     std::vector<StoredUpload> uploads_;
+    // tus item uploads by (session_id, item_id), and by session_id, so that a store holding
+    // millions of uploads is not scanned once per item.
+    std::map<std::pair<std::string, std::string>, std::vector<const StoredUpload*>> by_item_;
+    std::map<std::string, std::vector<const StoredUpload*>> by_session_;
     std::vector<ManifestSource> manifests_;
     std::vector<std::string> notes_;
 };
