@@ -2,3 +2,10 @@
 # "unit"; tests on the emulated bus (umockdev, real libusb, real processes) carry "usb".
 exhibit_test(usb_classify_test usb/classify_test.cpp LIBS exhibit_usb)
 exhibit_test(usb_string_descriptor_test usb/string_descriptor_test.cpp LIBS exhibit_usb)
+exhibit_test(usb_device_spec_test usb/device_spec_test.cpp LIBS exhibit_usbsim exhibit_usb)
+
+# On the emulated bus, in-process (the umockdev preload is linked in).
+exhibit_test(usb_bulk_transport_test usb/bulk_transport_test.cpp
+             LIBS exhibit_usb exhibit_usbsim exhibit_umockdev_preload LABEL usb TIMEOUT 180)
+exhibit_test(usb_monitor_test usb/usb_monitor_test.cpp
+             LIBS exhibit_usb exhibit_usbsim exhibit_umockdev_preload LABEL usb TIMEOUT 120)

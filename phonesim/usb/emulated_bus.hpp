@@ -1,0 +1,62 @@
+// An emulated USB bus: a umockdev testbed holding emulated devices — the sysfs tree, /dev
+// nodes and udev events that libusb sees, in this process and in children started with
+// LD_PRELOAD=libumockdev-preload.so.0 (they inherit $UMOCKDEV_DIR).
+//
+// The process itself needs the preload too (linked with --no-as-needed, or LD_PRELOAD):
+// umockdev sends its uevents through it. Create the bus before the first libusb_init in the
+// process (libusb binds its udev monitor then) and destroy it after the last libusb_exit.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "phonesim/usb/device_spec.hpp"
+#include "phonesim/usb/emulated_device.hpp"
+#include "phonesim/usb/gobject_ptr.hpp"
+
+namespace exhibit::usbsim {
+
+class EmulatedBus {
+  public:
+    // Errc::unsupported when libumockdev-preload is not loaded. Also lowers this thread's
+    // timer slack (inherited by threads and children started later): the preload sleeps
+    // briefly after every emulated ioctl, and the default slack makes that a real 50 µs.
+    static Result<std::unique_ptr<EmulatedBus>> create();
+    static bool preload_active();
+
+    EmulatedBus(const EmulatedBus&) = delete;
+    EmulatedBus& operator=(const EmulatedBus&) = delete;
+    ~EmulatedBus();  // unplugs what is plugged, removes the testbed
+
+    const std::string& root() const { return root_; }
+
+    // Plugs a device at "1-PORT" with a new address (as the kernel gives at every plug);
+    // `server` serves its ADB interface, if it has one. libusb can see and open the device
+    // when this returns. The pointer stays valid until the bus is destroyed.
+    Result<EmulatedDevice*> plug(const DeviceSpec& spec, std::uint8_t port, AdbServer server = {});
+    // The "remove" uevent, in-flight transfers failing, the server stopped.
+    void unplug(EmulatedDevice& device);
+    // The device plugged at PORT, if any.
+    EmulatedDevice* at_port(std::uint8_t port);
+
+  private:
+    EmulatedBus(GObjectPtr<> testbed, std::string root)
+        : testbed_(std::move(testbed)), root_(std::move(root)) {}
+    std::string record(const EmulatedDevice& d, const BuiltDescriptors& desc) const;
+    Result<UniqueFd> replace_node_with_fifo(const std::string& devnode) const;
+    std::uint8_t next_address();
+
+    GObjectPtr<> testbed_;
+    std::string root_;
+    std::mutex mutex_;                                      // guards devices_ and last_address_
+    std::vector<std::unique_ptr<EmulatedDevice>> devices_;  // unplugged ones too
+    std::uint8_t last_address_ = 1;
+};
+
+}  // namespace exhibit::usbsim
