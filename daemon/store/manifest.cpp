@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.hpp"
 #include "common/sha256.hpp"
 #include "daemon/store/store.hpp"
 
@@ -16,28 +17,11 @@ std::unexpected<Error> err(const Result<T>& r) {
     return std::unexpected(r.error());
 }
 
-std::string base64(std::span<const std::byte> bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 Result<std::vector<std::byte>> unbase64(std::string_view text) {
-    if (text.empty() || text.size() % 4 != 0)
+    auto raw = base64_decode(text);
+    if (!raw || raw->empty())
         return fail(Errc::corrupt, "the signature is not base64");
-    std::vector<std::byte> out(text.size() / 4 * 3);
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-    if (n < 0)
-        return fail(Errc::corrupt, "the signature is not base64");
-    std::size_t size = static_cast<std::size_t>(n);
-    size -= text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-    out.resize(size);
-    return out;
+    return raw;
 }
 
 bool has_float(const nlohmann::json& v) {
@@ -193,7 +177,7 @@ Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
         {"kiosk",
          {{"id", store.options().kiosk_id},
           {"key_fingerprint", key.fingerprint()},
-          {"public_key_ed25519", base64(raw_key)}}},
+          {"public_key_ed25519", base64_encode(std::span<const std::byte>(raw_key))}}},
         {"case", std::move(*kase)},
         {"session", std::move(session_json)},
         {"items", std::move(list)},
@@ -209,7 +193,7 @@ Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
         return err(signature);
     return SignedManifest{.body = *body,
                           .sha256 = to_hex(Sha256::of(*body)),
-                          .signature = base64(*signature),
+                          .signature = base64_encode(std::span<const std::byte>(*signature)),
                           .key_fingerprint = key.fingerprint()};
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.hpp"
+
 namespace exhibit::sync {
 
 namespace {
@@ -147,31 +149,13 @@ Result<std::uint64_t> parse_uint(std::string_view text) {
     return value;
 }
 
-std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
+std::string base64_encode(std::string_view bytes) { return exhibit::base64_encode(bytes); }
 
 Result<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0)
-        return fail(Errc::protocol, "base64 text has a length that is not a multiple of 4");
-    std::string out(text.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-    if (n < 0)
-        return fail(Errc::protocol, "invalid base64");
-    std::size_t size = static_cast<std::size_t>(n);
-    if (text.ends_with("=="))
-        size -= 2;
-    else if (text.ends_with("="))
-        size -= 1;
-    out.resize(size);
-    return out;
+    auto raw = exhibit::base64_decode(text);
+    if (!raw)
+        return fail(Errc::protocol, raw.error().message);
+    return std::string(reinterpret_cast<const char*>(raw->data()), raw->size());
 }
 
 Result<std::string> encode_metadata(const MetadataPairs& pairs) {

@@ -66,29 +66,6 @@ void EvpPkeyDeleter::operator()(void* p) const noexcept {
     EVP_PKEY_free(static_cast<EVP_PKEY*>(p));
 }
 
-std::string base64_encode(std::span<const std::byte> data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-Result<std::vector<std::byte>> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0 || text.empty())
-        return fail(Errc::invalid_argument, "base64 length is not a multiple of 4");
-    std::vector<std::byte> out(text.size() / 4 * 3);
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()),
-                            static_cast<int>(text.size()));
-    if (n < 0)
-        return fail(Errc::invalid_argument, "invalid base64");
-    std::size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
-}
-
 Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const void* evp_pkey) {
     auto* key = static_cast<EVP_PKEY*>(const_cast<void*>(evp_pkey));
     BIGNUM* n_raw = nullptr;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.hpp"
 #include "common/error.hpp"
 
 namespace exhibit::adb {
@@ -72,7 +73,5 @@ class AdbHostKey {
 // mincrypt-era devices accept it).
 Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const void* evp_pkey);
 
-std::string base64_encode(std::span<const std::byte> data);
-Result<std::vector<std::byte>> base64_decode(std::string_view text);
 
 }  // namespace exhibit::adb
