@@ -33,7 +33,7 @@ TEST(ExhibitctlValues, TypedAccessToleratesAbsentAndOtherTypes) {
 }
 
 // A bus on one end of a socketpair is enough to build and read messages offline.
-class Offline : public ::testing::Test {
+class ExhibitctlValuesOffline : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_), 0);
@@ -62,7 +62,7 @@ class Offline : public ::testing::Test {
     BusPtr bus_;
 };
 
-TEST_F(Offline, ScopeTravelsAsTheApiExpects) {
+TEST_F(ExhibitctlValuesOffline, ScopeTravelsAsTheApiExpects) {
     ValueMap scope = {{"categories", std::vector<std::string>{"photos", "videos"}},
                       {"from", std::string("2026-01-01")}};
     auto m = sealed(scope);
@@ -77,7 +77,7 @@ TEST_F(Offline, ScopeTravelsAsTheApiExpects) {
     EXPECT_STREQ(contents, "as") << "categories is a list of strings";
 }
 
-TEST_F(Offline, EveryValueTypeRoundTrips) {
+TEST_F(ExhibitctlValuesOffline, EveryValueTypeRoundTrips) {
     ValueMap all = {{"s", std::string("text")},
                     {"as", std::vector<std::string>{"a", "b"}},
                     {"empty", std::vector<std::string>{}},
