@@ -1,7 +1,5 @@
 #include "canonical_json.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -110,27 +108,6 @@ Result<std::string> canonical_json(const nlohmann::json& value) {
     std::string out;
     if (auto s = write(value, out, 0); !s)
         return std::unexpected(s.error());
-    return out;
-}
-
-Result<std::string> base64_decode(std::string_view text) {
-    auto bad = [] { return fail(Errc::invalid_argument, "not base64"); };
-    if (text.size() % 4 != 0 || text.size() > (1u << 30))
-        return bad();
-    const auto pad = text.ends_with("==") ? 2u : text.ends_with("=") ? 1u : 0u;
-    const auto body = text.substr(0, text.size() - pad);
-    if (!std::ranges::all_of(body, [](char c) {
-            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '+' || c == '/';
-        }))
-        return bad();
-    std::string out(text.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-    if (n < 0)
-        return bad();
-    out.resize(static_cast<std::size_t>(n) - pad);
     return out;
 }
 

@@ -16,7 +16,4 @@ namespace exhibit::verify {
 // The one canonical byte form of `value`; fails on floating-point numbers and binary values.
 Result<std::string> canonical_json(const nlohmann::json& value);
 
-// Standard base64 (RFC 4648 with padding) decoding; fails on anything else.
-Result<std::string> base64_decode(std::string_view text);
-
 }  // namespace exhibit::verify

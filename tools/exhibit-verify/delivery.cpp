@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.hpp"
 #include "common/fs.hpp"
 #include "common/sha256.hpp"
-#include "tools/exhibit-verify/canonical_json.hpp"
 
 namespace exhibit::verify {
 
@@ -45,14 +45,16 @@ bool same_session(const StoredUpload& u, const nlohmann::json& doc) {
 }
 
 // The signature file's bytes: base64 text (as in the upload metadata) or the raw 64 bytes.
-std::optional<std::string> signature_bytes(const std::string& content) {
+std::optional<std::vector<std::byte>> signature_bytes(const std::string& content) {
     std::string text = content;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
         text.pop_back();
     if (auto decoded = base64_decode(text); decoded && decoded->size() == kSignatureSize)
         return *decoded;
-    if (content.size() == kSignatureSize)
-        return content;
+    if (content.size() == kSignatureSize) {
+        const auto raw = std::as_bytes(std::span(content));
+        return std::vector<std::byte>(raw.begin(), raw.end());
+    }
     return std::nullopt;
 }
 

@@ -27,12 +27,12 @@ namespace exhibit::verify {
 enum class Layout { tus, files };
 
 struct ManifestSource {
-    std::string origin;                    // "upload <id>" or the file name
-    std::string body;                      // the exact bytes received (empty if unreadable)
-    std::string read_problem;              // why the body could not be read, if it could not
-    std::optional<std::string> signature;  // raw bytes; nullopt when none was found
-    std::string signature_problem;         // why there is none, or why it is unusable
-    const StoredUpload* upload = nullptr;  // tus: the manifest's upload
+    std::string origin;        // "upload <id>" or the file name
+    std::string body;          // the exact bytes received (empty if unreadable)
+    std::string read_problem;  // why the body could not be read, if it could not
+    std::optional<std::vector<std::byte>> signature;  // nullopt when none was found
+    std::string signature_problem;                    // why there is none, or why it is unusable
+    const StoredUpload* upload = nullptr;             // tus: the manifest's upload
 };
 
 // A place that may hold an item's bytes.

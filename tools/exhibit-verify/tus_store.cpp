@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.hpp"
 #include "common/fs.hpp"
-#include "tools/exhibit-verify/canonical_json.hpp"
 
 namespace exhibit::verify {
 
@@ -80,7 +80,7 @@ Result<std::map<std::string, std::string>> decode_upload_metadata(std::string_vi
         if (!value)
             return fail(Errc::invalid_argument,
                         fmt::format("Upload-Metadata: the value of \"{}\" is not base64", key));
-        out[key] = std::move(*value);
+        out[key] = std::string(reinterpret_cast<const char*>(value->data()), value->size());
     }
     return out;
 }

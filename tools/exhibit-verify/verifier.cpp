@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.hpp"
 #include "common/sha256.hpp"
 #include "tools/exhibit-verify/canonical_json.hpp"
 #include "tools/exhibit-verify/item_check.hpp"
@@ -28,10 +29,6 @@ std::string text(const nlohmann::json& obj, const char* key) {
     return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-std::span<const std::byte> bytes_of(std::string_view s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
-
 // The key to check the signature with, and the "kiosk key" check.
 std::optional<keys::PublicKey> resolve_key(const nlohmann::json& doc, const TrustedKey& trusted,
                                            Check& check) {
@@ -41,7 +38,7 @@ std::optional<keys::PublicKey> resolve_key(const nlohmann::json& doc, const Trus
     auto embedded_raw = base64_decode(text(kiosk, "public_key_ed25519"));
     std::optional<keys::PublicKey> embedded;
     if (embedded_raw)
-        if (auto k = keys::PublicKey::from_raw(bytes_of(*embedded_raw)))
+        if (auto k = keys::PublicKey::from_raw(*embedded_raw))
             embedded = std::move(*k);
     std::optional<keys::PublicKey> key;
     if (trusted.key)
@@ -68,7 +65,7 @@ Check signature_check(const ManifestSource& m, const std::optional<keys::PublicK
         c.detail = m.signature_problem;
     else if (!key)
         c.detail = fmt::format("no key with fingerprint {} to check it with", trusted.fingerprint);
-    else if (!key->verify(m.body, bytes_of(*m.signature)))
+    else if (!key->verify(m.body, *m.signature))
         c.detail = fmt::format(
             "does NOT verify with key {}: the manifest is altered or signed "
             "by another key",
