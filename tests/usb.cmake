@@ -9,3 +9,12 @@ exhibit_test(usb_bulk_transport_test usb/bulk_transport_test.cpp
              LIBS exhibit_usb exhibit_usbsim exhibit_umockdev_preload LABEL usb TIMEOUT 180)
 exhibit_test(usb_monitor_test usb/usb_monitor_test.cpp
              LIBS exhibit_usb exhibit_usbsim exhibit_umockdev_preload LABEL usb TIMEOUT 120)
+
+# exhibitd's core in-process on the emulated bus, phones served by phonesim's engine.
+exhibit_test(usb_devices_test usb/usb_devices_test.cpp
+             LIBS exhibit_usb_devices exhibit_usbsim exhibit_phonesim_engine
+                  exhibit_umockdev_preload LABEL usb TIMEOUT 120)
+exhibit_test(usb_extraction_test usb/usb_extraction_test.cpp
+             LIBS exhibit_usb_devices exhibit_usbsim exhibit_phonesim_engine exhibit_test_support
+                  exhibit_umockdev_preload LABEL usb TIMEOUT 300)
+add_dependencies(usb_extraction_test exhibit-phonesim)

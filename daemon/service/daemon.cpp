@@ -149,8 +149,19 @@ Status Daemon::start_core() {
     options.kiosk_id = config_.daemon.kiosk_id;
     options.host_key = adb_key_.get();
     options.user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
+    // USB phones are found by the monitor and opened through libusb; without USB the kiosk
+    // still serves network devices.
+    if (auto usb = UsbDevices::create(*channel_, devices_); usb)
+        usb_ = std::move(*usb);
+    else
+        log::warning("USB is not available: {}", usb.error().describe());
+    options.connect = usb_ ? usb_->transport_factory(extract::connect_tcp_device)
+                           : extract::TransportFactory(extract::connect_tcp_device);
     sessions_ =
         std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, std::move(options));
+    if (usb_)
+        if (auto s = usb_->start(*sessions_); !s)
+            log::warning("USB devices will not be detected: {}", s.error().describe());
     devices_.subscribe([](const devices::DeviceRecord& d, devices::DeviceChange change) {
         const char* what = change == devices::DeviceChange::added     ? "added"
                            : change == devices::DeviceChange::removed ? "removed"
@@ -316,6 +327,7 @@ int Daemon::run() {
     bus_.reset();
     uploader_.reset();  // transfers in flight resume from the server's offset next time
     sessions_.reset();  // stops and joins every worker; their sessions end interrupted
+    usb_.reset();       // after the sessions that used its transports
     store_.reset();
     log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),
                {{"MESSAGE_ID", std::string(message_id::kDaemonStopped)},

@@ -15,6 +15,7 @@
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/service/event_loop.hpp"
 #include "daemon/service/loop_channel.hpp"
+#include "daemon/service/usb_devices.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/sync/uploader.hpp"
 #include "drivers/adb/android_pubkey.hpp"
@@ -53,6 +54,7 @@ class Daemon {
     std::unique_ptr<adb::AdbHostKey> adb_key_;
     std::unique_ptr<LoopChannel> channel_;
     devices::DeviceRegistry devices_;
+    std::unique_ptr<UsbDevices> usb_;  // null when libusb could not start
     std::unique_ptr<extract::SessionManager> sessions_;
     std::unique_ptr<sync::Uploader> uploader_;
     std::unique_ptr<bus::BusService> bus_;
