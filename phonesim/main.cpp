@@ -18,6 +18,7 @@
 #include "common/unique_fd.hpp"
 #include "phonesim/generator.hpp"
 #include "phonesim/phone_setup.hpp"
+#include "phonesim/usb/usb_mode.hpp"
 
 using namespace exhibit;
 using namespace exhibit::phonesim;
@@ -100,7 +101,16 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed, "seed for --generate");
     app.add_flag("--large", large, "--generate: include a large video");
     app.add_flag("--sparse-4g", sparse_4g, "--generate: add a sparse video just over 4 GiB");
+    // Emulated USB mode: phonesim/usb/usb_mode.hpp, docs/usb.md.
+    bool usb = false;
+    std::string phones;
+    std::vector<std::string> command;
+    app.add_flag("--usb", usb, "plug the phone(s) into an emulated USB bus and run COMMAND on it");
+    app.add_option("--phones", phones, "--usb: JSON list of phones to plug in (docs/usb.md)");
+    app.add_option("command", command, "--usb: the command to run on the bus, after --");
     CLI11_PARSE(app, argc, argv);
+    if (usb || !phones.empty() || !command.empty())
+        return usbsim::usb_main(s, phones, control, command, argv);
 
     if (!generate.empty()) {
         auto r = generate_phone(generate, {.seed = seed, .large = large, .sparse_4g = sparse_4g});

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -124,12 +125,15 @@ Result<EmulatedDevice*> EmulatedBus::plug(const DeviceSpec& spec, std::uint8_t p
     // listener never reads a half-built device.
     if (!umockdev_testbed_add_from_string(tb, record(*d, d->descriptors_).c_str(), &err))
         return std::unexpected(glib_error(err, "add the device"));
-    auto fifo = replace_node_with_fifo(d->devnode());
-    if (fifo)
-        d->set_node_fifo(std::move(*fifo));
-    else
-        std::fprintf(stderr, "usbsim: %s; hosts will poll busily\n",
-                     fifo.error().describe().c_str());
+    // EXHIBIT_USBSIM_BUSY_POLL=1 keeps umockdev's plain-file node, to show what the FIFO saves.
+    if (!std::getenv("EXHIBIT_USBSIM_BUSY_POLL")) {
+        auto fifo = replace_node_with_fifo(d->devnode());
+        if (fifo)
+            d->set_node_fifo(std::move(*fifo));
+        else
+            std::fprintf(stderr, "usbsim: %s; hosts will poll busily\n",
+                         fifo.error().describe().c_str());
+    }
     devices_.push_back(std::move(d));
     return devices_.back().get();
 }

@@ -1,0 +1,175 @@
+#include "phonesim/usb/phone_list.hpp"
+
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace exhibit::usbsim {
+
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string> kKeys = {
+    "serial",    "model",      "manufacturer", "product",         "root",         "records",
+    "scenario",  "auth",       "adb_keys",     "accept_new_keys", "clock_offset", "port",
+    "vendor_id", "product_id", "speed",        "max_packet",      "interfaces"};
+
+Result<std::uint16_t> id16(const json& v, const std::string& where) {
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 0xffff)
+        return static_cast<std::uint16_t>(v.get<std::uint64_t>());
+    if (v.is_string()) {
+        auto s = v.get<std::string>();
+        if (!s.empty() && s.size() <= 4 &&
+            s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
+            return static_cast<std::uint16_t>(std::stoul(s, nullptr, 16));
+    }
+    return fail(Errc::invalid_argument,
+                fmt::format("{}: expected a 16-bit id such as \"18d1\"", where));
+}
+
+Result<InterfaceSpec> interface_of(const json& v, const std::string& where) {
+    if (v.is_string())
+        return interface_preset(v.get<std::string>());
+    if (!v.is_object())
+        return fail(Errc::invalid_argument, fmt::format("{}: expected a name or an object", where));
+    InterfaceSpec i;
+    i.name.clear();
+    for (auto [key, field] : {std::pair{"class", &i.class_code},
+                              {"subclass", &i.subclass},
+                              {"protocol", &i.protocol}}) {
+        if (!v.contains(key) || !v[key].is_number_unsigned() || v[key].get<std::uint64_t>() > 255)
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"{}\" must be a number from 0 to 255", where, key));
+        *field = static_cast<std::uint8_t>(v[key].get<std::uint64_t>());
+    }
+    if (v.contains("name"))
+        i.name = v["name"].get<std::string>();
+    i.bulk = v.value("bulk", true);
+    i.interrupt_in = v.value("interrupt", false);
+    return i;
+}
+
+std::filesystem::path path_in(const json& p, const std::filesystem::path& base) {
+    std::filesystem::path out(p.get<std::string>());
+    return out.is_absolute() ? out : base / out;
+}
+
+Status apply_settings(const json& p, const std::filesystem::path& base,
+                      phonesim::PhoneSettings& s) {
+    if (!p.contains("root"))
+        return fail(Errc::invalid_argument, "an ADB phone needs \"root\"");
+    s.root = path_in(p["root"], base);
+    if (p.contains("records"))
+        s.records = path_in(p["records"], base);
+    if (p.contains("scenario"))
+        s.scenario = path_in(p["scenario"], base);
+    if (p.contains("adb_keys"))
+        s.adb_keys = path_in(p["adb_keys"], base);
+    s.serial = p.value("serial", "");
+    s.model = p.value("model", "");
+    s.manufacturer = p.value("manufacturer", "");
+    s.auth = p.value("auth", "none");
+    s.accept_new_keys = p.value("accept_new_keys", false);
+    s.clock_offset_seconds = p.value("clock_offset", std::int64_t{0});
+    return {};
+}
+
+Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
+                                  const std::filesystem::path& base) {
+    auto where = fmt::format("phone {}", index);
+    if (!p.is_object())
+        return fail(Errc::invalid_argument, where + ": expected an object");
+    for (const auto& [key, value] : p.items())
+        if (!kKeys.contains(key))
+            return fail(Errc::invalid_argument, fmt::format("{}: unknown key \"{}\"", where, key));
+    EmulatedPhone phone;
+    auto& spec = phone.spec;
+    spec.interfaces.clear();
+    const json names = p.value("interfaces", json::array({"mtp", "adb"}));
+    if (!names.is_array() || names.empty())
+        return fail(Errc::invalid_argument, where + ": \"interfaces\" must be a non-empty list");
+    for (const auto& n : names) {
+        auto i = interface_of(n, where + ": interfaces");
+        if (!i)
+            return std::unexpected(Error{i.error().code, where + ": " + i.error().message, 0});
+        spec.interfaces.push_back(*i);
+        if (i->class_code == 0xff && i->subclass == 0x42 && i->protocol == 0x01 && !phone.adb)
+            phone.adb.emplace();
+    }
+    if (phone.adb)
+        if (auto s = apply_settings(p, base, *phone.adb); !s)
+            return std::unexpected(Error{s.error().code, where + ": " + s.error().message, 0});
+    for (auto [key, field] :
+         {std::pair{"vendor_id", &spec.vendor_id}, {"product_id", &spec.product_id}})
+        if (p.contains(key)) {
+            auto v = id16(p[key], fmt::format("{}: {}", where, key));
+            if (!v)
+                return std::unexpected(v.error());
+            *field = *v;
+        }
+    spec.serial = p.value("serial", fmt::format("EMU{:04}", index + 1));
+    spec.manufacturer = p.value("manufacturer", spec.manufacturer);
+    spec.product = p.value("product", p.value("model", spec.product));
+    if (p.contains("speed")) {
+        auto s = speed_from(p["speed"].get<std::string>());
+        if (!s)
+            return std::unexpected(Error{s.error().code, where + ": " + s.error().message, 0});
+        spec.speed = *s;
+    }
+    spec.max_packet = p.value("max_packet", std::uint16_t{0});
+    auto port = p.value("port", static_cast<unsigned>(index + 1));
+    if (port < 1 || port > 15)
+        return fail(Errc::invalid_argument, fmt::format("{}: port must be 1 to 15", where));
+    phone.port = static_cast<std::uint8_t>(port);
+    return phone;
+}
+
+}  // namespace
+
+Result<std::vector<EmulatedPhone>> parse_phone_list(const json& list,
+                                                    const std::filesystem::path& base_dir) {
+    if (!list.is_array() || list.empty() || list.size() > 15)
+        return fail(Errc::invalid_argument, "the phone list must be a JSON list of 1 to 15 phones");
+    std::vector<EmulatedPhone> out;
+    std::set<unsigned> ports;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        Result<EmulatedPhone> p = fail(Errc::internal, "");
+        try {
+            p = parse_phone(list[i], i, base_dir);
+        } catch (const json::exception& e) {  // a value of the wrong type
+            return fail(Errc::invalid_argument, fmt::format("phone {}: {}", i, e.what()));
+        }
+        if (!p)
+            return std::unexpected(p.error());
+        if (!ports.insert(p->port).second)
+            return fail(Errc::invalid_argument,
+                        fmt::format("phone {}: port {} is taken", i, p->port));
+        out.push_back(std::move(*p));
+    }
+    return out;
+}
+
+Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in)
+        return fail(Errc::not_found, fmt::format("{}: cannot read the phone list", file.string()));
+    json list = json::parse(in, nullptr, false);
+    if (list.is_discarded())
+        return fail(Errc::invalid_argument, fmt::format("{}: not valid JSON", file.string()));
+    auto phones = parse_phone_list(list, file.parent_path());
+    if (!phones)
+        return std::unexpected(
+            Error{phones.error().code, file.string() + ": " + phones.error().message, 0});
+    return phones;
+}
+
+EmulatedPhone phone_from_settings(const phonesim::PhoneSettings& settings) {
+    EmulatedPhone phone;
+    phone.spec.interfaces = {interface_preset("mtp").value(), interface_preset("adb").value()};
+    phone.adb = settings;
+    return phone;
+}
+
+}  // namespace exhibit::usbsim

@@ -1,0 +1,34 @@
+// The phones of exhibit-phonesim --usb: one from the command line, or a --phones FILE (a JSON
+// list; docs/usb.md documents it). Each becomes a device spec on its own port, with the
+// phonesim settings of its ADB interface when it has one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "phonesim/phone_setup.hpp"
+#include "phonesim/usb/device_spec.hpp"
+
+namespace exhibit::usbsim {
+
+struct EmulatedPhone {
+    DeviceSpec spec;  // strings of a phone with ADB are filled from its resolved identity
+    std::uint8_t port = 1;
+    std::optional<phonesim::PhoneSettings> adb;  // set when an interface is "adb"
+};
+
+// Relative paths in the list are taken from `base_dir`. Unknown keys and bad values are
+// errors naming the phone (by index) and the key.
+Result<std::vector<EmulatedPhone>> parse_phone_list(const nlohmann::json& list,
+                                                    const std::filesystem::path& base_dir);
+Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& file);
+
+// The single phone of the command line: MTP + ADB on port 1.
+EmulatedPhone phone_from_settings(const phonesim::PhoneSettings& settings);
+
+}  // namespace exhibit::usbsim

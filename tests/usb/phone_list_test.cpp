@@ -1,0 +1,69 @@
+// exhibit-phonesim --usb --phones FILE: the JSON list of emulated phones.
+#include "phonesim/usb/phone_list.hpp"
+
+#include <gtest/gtest.h>
+
+namespace exhibit::usbsim {
+namespace {
+
+using nlohmann::json;
+
+TEST(UsbsimPhoneList, AdbPhoneWithDefaults) {
+    auto list = parse_phone_list(json::parse(R"([{"root": "phone1", "serial": "S1"}])"), "/base");
+    ASSERT_TRUE(list) << list.error().describe();
+    ASSERT_EQ(list->size(), 1u);
+    const auto& p = (*list)[0];
+    EXPECT_EQ(p.port, 1);
+    ASSERT_TRUE(p.adb);
+    EXPECT_EQ(p.adb->root, "/base/phone1") << "relative paths are taken from the list's folder";
+    EXPECT_EQ(p.adb->serial, "S1");
+    ASSERT_EQ(p.spec.interfaces.size(), 2u) << "MTP and ADB by default";
+    EXPECT_EQ(p.spec.interfaces[0].class_code, 0x06);
+    EXPECT_EQ(p.spec.interfaces[1].subclass, 0x42);
+    EXPECT_EQ(p.spec.vendor_id, 0x18d1);
+}
+
+TEST(UsbsimPhoneList, EveryKindOfDescriptorSet) {
+    auto list = parse_phone_list(json::parse(R"([
+      {"serial": "MTP", "vendor_id": "04e8", "product_id": 26720, "interfaces": ["mtp"]},
+      {"serial": "APPLE", "vendor_id": "05ac", "product_id": "12a8", "speed": "super",
+       "interfaces": [{"class": 6, "subclass": 1, "protocol": 1, "name": "PTP"}, "usbmux"]},
+      {"serial": "STICK", "port": 9, "interfaces": ["mass_storage"]},
+      {"serial": "ODD", "interfaces": [{"class": 255, "subclass": 1, "protocol": 2, "bulk": false,
+                                        "interrupt": true}]}
+    ])"),
+                                 "/");
+    ASSERT_TRUE(list) << list.error().describe();
+    ASSERT_EQ(list->size(), 4u);
+    EXPECT_FALSE((*list)[0].adb) << "no ADB interface: nothing to serve, no root needed";
+    EXPECT_EQ((*list)[0].spec.product_id, 0x6860);
+    EXPECT_EQ((*list)[1].spec.vendor_id, 0x05ac);
+    EXPECT_EQ((*list)[1].spec.speed, Speed::super);
+    EXPECT_EQ((*list)[1].spec.interfaces[0].name, "PTP");
+    EXPECT_EQ((*list)[1].port, 2);
+    EXPECT_EQ((*list)[2].port, 9);
+    EXPECT_FALSE((*list)[3].spec.interfaces[0].bulk);
+    EXPECT_TRUE((*list)[3].spec.interfaces[0].interrupt_in);
+}
+
+TEST(UsbsimPhoneList, MistakesAreNamed) {
+    auto error = [](const char* text) {
+        auto r = parse_phone_list(json::parse(text), "/");
+        return r ? std::string("accepted") : r.error().message;
+    };
+    EXPECT_EQ(error(R"([{"serial": "X", "colour": "red"}])"), "phone 0: unknown key \"colour\"");
+    EXPECT_EQ(error(R"([{"serial": "X"}])"), "phone 0: an ADB phone needs \"root\"");
+    EXPECT_EQ(error(R"([{"interfaces": ["hid"], "vendor_id": "xyz"}])"),
+              "phone 0: vendor_id: expected a 16-bit id such as \"18d1\"");
+    EXPECT_EQ(error(R"([{"interfaces": ["floppy"]}])").substr(0, 37),
+              "phone 0: unknown interface \"floppy\" (");
+    EXPECT_EQ(error(R"([{"interfaces": ["hid"]}, {"interfaces": ["hid"], "port": 1}])"),
+              "phone 1: port 1 is taken");
+    EXPECT_EQ(error(R"([{"interfaces": ["hid"], "port": 16}])"), "phone 0: port must be 1 to 15");
+    EXPECT_EQ(error(R"({})"), "the phone list must be a JSON list of 1 to 15 phones");
+    EXPECT_NE(error(R"([{"interfaces": ["hid"], "serial": 5}])").find("phone 0: "),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace exhibit::usbsim

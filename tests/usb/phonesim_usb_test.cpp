@@ -1,0 +1,303 @@
+// exhibit-phonesim --usb around a real exhibitd, as a person would watch it: the daemon
+// detects, classifies and loses phones in its log within a second, extracts over USB when
+// exhibitctl asks, both idle at ~0% CPU, and phonesim exits with the command's status.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/sha256.hpp"
+#include "daemon/store/store.hpp"
+#include "tests/support/private_bus.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace exhibit::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fsys = std::filesystem;
+
+const std::string kBin = std::string(EXHIBIT_BINARY_DIR) + "/bin/";
+
+void write_file(const fsys::path& p, std::size_t size, unsigned seed) {
+    fsys::create_directories(p.parent_path());
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i)
+        data[i] = static_cast<char>((i * 2654435761u + seed) >> 13);
+    std::ofstream(p, std::ios::binary).write(data.data(), static_cast<std::streamsize>(size));
+}
+
+// CPU seconds (user + system) a process has used so far.
+double cpu_of(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat;
+    std::getline(in, stat);
+    auto close = stat.rfind(')');
+    if (close == std::string::npos)
+        return -1;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+        if (i >= 14)
+            ticks += std::stod(f);
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// phonesim --usb with exhibitd as its command (exhibitd's log merged into stdout).
+class KioskOnUsb {
+  public:
+    KioskOnUsb(const fsys::path& dir, std::vector<std::string> phone_args) : dir_(dir) {
+        bus_ = std::make_unique<PrivateBus>(dir);
+        std::ofstream(dir / "exhibitd.conf") << fmt::format(
+            "[daemon]\nkiosk_id = \"usb-kiosk\"\nwatchdog = false\nlog_target = \"stderr\"\n"
+            "[store]\nstate_directory = \"{}\"\nmin_free_mb = 0\n[dbus]\nbus = \"{}\"\n",
+            (dir / "state").string(), bus_->address());
+        std::vector<std::string> argv = {kBin + "exhibit-phonesim", "--usb", "--control",
+                                         control().string()};
+        argv.insert(argv.end(), phone_args.begin(), phone_args.end());
+        argv.insert(argv.end(), {"--", "sh", "-c",
+                                 fmt::format("exec {}exhibitd --config {} 2>&1", kBin,
+                                             (dir / "exhibitd.conf").string())});
+        process_ = Process::start(argv);
+        auto running = process_.wait_for_line("usb: running sh (pid ", 20s);
+        if (running)
+            daemon_pid_ = std::stoi(running->substr(running->rfind(' ') + 1));
+    }
+    ~KioskOnUsb() { process_.stop(); }
+
+    bool ok() const { return bus_->ok() && daemon_pid_ > 0; }
+    fsys::path control() const { return dir_ / "control"; }
+    fsys::path state() const { return dir_ / "state"; }
+    pid_t daemon_pid() const { return daemon_pid_; }
+    Process& process() { return process_; }
+    const std::string& bus_address() const { return bus_->address(); }
+
+    void send(const std::string& line) {
+        std::ofstream(control()) << line << "\n";  // phonesim keeps the FIFO open
+    }
+    // The next line containing `needle` and when it was read.
+    std::optional<std::pair<std::string, Clock::time_point>> expect(
+        const std::string& needle, std::chrono::milliseconds timeout) {
+        auto line = process_.wait_for_line(needle, timeout);
+        if (!line)
+            return std::nullopt;
+        return std::pair(*line, Clock::now());
+    }
+    // Reads lines until each needle was in one (any order); when each was read.
+    std::map<std::string, Clock::time_point> expect_all(const std::vector<std::string>& needles,
+                                                        std::chrono::milliseconds timeout) {
+        std::map<std::string, Clock::time_point> seen;
+        auto deadline = Clock::now() + timeout;
+        while (seen.size() < needles.size() && Clock::now() < deadline) {
+            auto line = process_.read_line(
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+            if (!line)
+                break;
+            for (const auto& n : needles)
+                if (line->find(n) != std::string::npos && !seen.contains(n))
+                    seen[n] = Clock::now();
+        }
+        return seen;
+    }
+    std::pair<int, std::string> ctl(std::vector<std::string> args, int timeout_s = 120) {
+        std::vector<std::string> argv = {kBin + "exhibitctl", "--bus", bus_->address()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv, std::chrono::seconds(timeout_s));
+    }
+    // SIGTERM to phonesim, passed on to exhibitd; phonesim's exit status.
+    std::optional<int> stop() {
+        process_.kill(SIGTERM);
+        auto status = process_.wait(20s);
+        if (!status || !WIFEXITED(*status))
+            return std::nullopt;
+        return WEXITSTATUS(*status);
+    }
+
+  private:
+    fsys::path dir_;
+    std::unique_ptr<PrivateBus> bus_;
+    Process process_;
+    pid_t daemon_pid_ = 0;
+};
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+TEST(PhonesimUsb, ExhibitdDetectsClassifiesAndLosesThePhoneInItsLog) {
+    TempDir dir, phone;
+    write_file(phone / "DCIM/Camera/IMG_1.jpg", 1000, 1);
+    KioskOnUsb kiosk(dir.path(),
+                     {"--root", phone.path().string(), "--serial", "HANDSET1", "--model", "Pixel 8",
+                      "--manufacturer", "Google", "--auth", "require"});
+    ASSERT_TRUE(kiosk.ok()) << "phonesim or exhibitd did not start";
+    auto plugged = kiosk.expect("USB device d1 plugged in at 1-1", 20s);
+    ASSERT_TRUE(plugged) << "exhibitd did not detect the phone";
+    EXPECT_NE(plugged->first.find("Google Pixel 8"), std::string::npos) << plugged->first;
+    EXPECT_NE(plugged->first.find("serial HANDSET1"), std::string::npos) << plugged->first;
+    ASSERT_TRUE(kiosk.expect("USB device d1 classified as android_mtp,android_adb", 1s));
+
+    // The phone asks its owner to allow this kiosk: the session waits, the USB handle open
+    // and a read queued. Nothing may spin meanwhile (the emulated node is a FIFO, not a
+    // plain file that is always ready).
+    auto extraction = std::async(std::launch::async, [&] {
+        return kiosk.ctl({"extract", "d1", "--case", "CR/USB/2", "--exhibit", "EX/2", "--officer",
+                          "PC 1", "--basis", "consent", "--notice", "v1", "--agreed-by", "owner",
+                          "--categories", "photos", "--wait"});
+    });
+    ASSERT_TRUE(kiosk.expect("device d1 changed: usb:1-1 (needs_authorisation)", 20s))
+        << "the session did not reach the phone's authorisation prompt";
+    std::this_thread::sleep_for(500ms);
+    double sim0 = cpu_of(kiosk.process().pid()), daemon0 = cpu_of(kiosk.daemon_pid());
+    std::this_thread::sleep_for(3s);
+    double sim = cpu_of(kiosk.process().pid()) - sim0;
+    double daemon = cpu_of(kiosk.daemon_pid()) - daemon0;
+    std::printf("idle 3 s waiting for the owner: phonesim %.2f s CPU, exhibitd %.2f s CPU\n", sim,
+                daemon);
+    EXPECT_LT(sim, 0.15) << "phonesim is not idle";
+    EXPECT_LT(daemon, 0.15) << "exhibitd is not idle";
+    kiosk.send("allow");
+    ASSERT_EQ(extraction.wait_for(60s), std::future_status::ready);
+    auto done = extraction.get();
+    EXPECT_EQ(done.first, 0) << done.second;
+
+    auto sent = Clock::now();
+    kiosk.send("unplug");
+    auto gone = kiosk.expect_all(
+        {"usb: unplugged HANDSET1 from 1-1", "USB device d1 unplugged from 1-1"}, 5s);
+    ASSERT_TRUE(gone.contains("USB device d1 unplugged from 1-1"))
+        << "exhibitd did not notice the unplug";
+    ASSERT_TRUE(gone.contains("usb: unplugged HANDSET1 from 1-1"));
+    std::printf("unplug in exhibitd's log %.1f ms after the control command\n",
+                ms_between(sent, gone["USB device d1 unplugged from 1-1"]));
+    EXPECT_LT(ms_between(sent, gone["USB device d1 unplugged from 1-1"]), 1000.0);
+
+    sent = Clock::now();
+    kiosk.send("plug HANDSET1");
+    auto back =
+        kiosk.expect_all({"usb: plugged HANDSET1 at 1-1", "USB device d2 plugged in at 1-1"}, 5s);
+    ASSERT_TRUE(back.contains("USB device d2 plugged in at 1-1"))
+        << "the re-plugged phone is not a new device d2";
+    std::printf("re-plug in exhibitd's log %.1f ms after the control command\n",
+                ms_between(sent, back["USB device d2 plugged in at 1-1"]));
+    EXPECT_LT(ms_between(sent, back["USB device d2 plugged in at 1-1"]), 1000.0);
+
+    EXPECT_EQ(kiosk.stop(), 0) << "phonesim exits with exhibitd's status (a clean stop)";
+}
+
+TEST(PhonesimUsb, ExhibitctlExtractsOverUsb) {
+    TempDir dir, phone;
+    std::map<std::string, std::size_t> files = {{"DCIM/Camera/IMG_1.jpg", 200'000},
+                                                {"DCIM/Camera/IMG_2.jpg", 512 * 100},
+                                                {"Movies/clip.mp4", 3'000'000},
+                                                {"Pictures/ünï 😀.png", 777}};
+    unsigned seed = 1;
+    for (const auto& [path, size] : files)
+        write_file(phone / path, size, seed++);
+    KioskOnUsb kiosk(dir.path(), {"--root", phone.path().string(), "--serial", "HANDSET2"});
+    ASSERT_TRUE(kiosk.ok());
+    ASSERT_TRUE(kiosk.expect("USB device d1 classified as", 20s));
+    auto extract = kiosk.ctl({"extract", "d1", "--case", "CR/USB/1", "--exhibit", "EX/1",
+                              "--officer", "PC 1", "--basis", "consent", "--notice", "v1",
+                              "--agreed-by", "owner", "--categories", "photos,videos", "--wait"});
+    ASSERT_EQ(extract.first, 0) << extract.second;
+    ASSERT_EQ(kiosk.stop(), 0);
+
+    auto store = store::Store::open({.state_directory = kiosk.state(), .kiosk_id = "usb-kiosk"});
+    ASSERT_TRUE(store) << store.error().describe();
+    auto items = (*store)->catalog().items_of_session(1);
+    ASSERT_TRUE(items);
+    ASSERT_EQ(items->size(), files.size());
+    for (const auto& item : *items) {
+        auto rel = item.source_path.substr(std::string("/sdcard/").size());
+        ASSERT_TRUE(files.contains(rel)) << item.source_path;
+        EXPECT_EQ(item.state, store::ItemState::complete);
+        EXPECT_EQ(item.sha256, to_hex(Sha256::of_file(phone / rel).value())) << rel;
+    }
+}
+
+TEST(PhonesimUsb, PhonesFilePlugsEveryKindOfDevice) {
+    TempDir dir, phone;
+    write_file(phone / "DCIM/a.jpg", 10, 1);
+    auto list = dir / "phones.json";
+    std::ofstream(list) << fmt::format(R"([
+  {{"serial": "ADBPHONE", "root": "{}", "model": "Pixel 8", "interfaces": ["mtp", "adb"]}},
+  {{"serial": "MTPPHONE", "vendor_id": "04e8", "product_id": "6860", "interfaces": ["mtp"]}},
+  {{"serial": "IPHONE", "vendor_id": "05ac", "product_id": "12a8", "manufacturer": "Apple Inc.",
+    "product": "iPhone", "interfaces": [{{"class": 6, "subclass": 1, "protocol": 1,
+    "name": "PTP", "interrupt": true}}, "usbmux"]}},
+  {{"serial": "STICK", "vendor_id": "0781", "product_id": "5581", "port": 7,
+    "interfaces": ["mass_storage"]}},
+  {{"serial": "KEYBOARD", "vendor_id": "046d", "product_id": "c31c", "interfaces": ["hid"]}}
+])",
+                                       phone.path().string());
+    KioskOnUsb kiosk(dir.path(), {"--phones", list.string()});
+    ASSERT_TRUE(kiosk.ok());
+    std::map<std::string, std::string> device_of;  // serial -> dN
+    std::map<std::string, std::string> classes;    // dN -> classes
+    auto deadline = Clock::now() + 20s;
+    while (classes.size() < 5 && Clock::now() < deadline) {
+        auto line = kiosk.process().read_line(1s);
+        if (!line)
+            continue;
+        auto at = line->find("USB device d");
+        if (at == std::string::npos)
+            continue;
+        auto id = line->substr(at + 11, line->find(' ', at + 11) - (at + 11));
+        if (auto s = line->find(", serial ");
+            s != std::string::npos && line->find("plugged in") != std::string::npos)
+            device_of[line->substr(s + 9, line->find(',', s + 9) - (s + 9))] = id;
+        if (auto c = line->find("classified as "); c != std::string::npos)
+            classes[id] = line->substr(c + 14, line->find(':', c) - (c + 14));
+    }
+    ASSERT_EQ(classes.size(), 5u) << "not every device was classified";
+    EXPECT_EQ(classes[device_of["ADBPHONE"]], "android_mtp,android_adb");
+    EXPECT_EQ(classes[device_of["MTPPHONE"]], "android_mtp");
+    EXPECT_EQ(classes[device_of["IPHONE"]], "apple");
+    EXPECT_EQ(classes[device_of["STICK"]], "mass_storage");
+    EXPECT_EQ(classes[device_of["KEYBOARD"]], "unsupported");
+
+    kiosk.send("unplug STICK");
+    auto lost = fmt::format("USB device {} unplugged from 1-7", device_of["STICK"]);
+    auto seen = kiosk.expect_all({"usb: unplugged STICK from 1-7", lost}, 5s);
+    EXPECT_EQ(seen.size(), 2u) << "the stick's unplug was not seen by exhibitd";
+    EXPECT_EQ(kiosk.stop(), 0);
+}
+
+TEST(PhonesimUsb, ExitsWithTheCommandsStatus) {
+    TempDir phone;
+    auto run = [&](std::vector<std::string> tail) {
+        std::vector<std::string> argv = {kBin + "exhibit-phonesim", "--usb", "--root",
+                                         phone.path().string()};
+        argv.insert(argv.end(), tail.begin(), tail.end());
+        return run_command(argv, 30s);
+    };
+    auto seven = run({"--", "sh", "-c", "test -n \"$UMOCKDEV_DIR\" && exit 7"});
+    EXPECT_EQ(seven.first, 7) << seven.second;
+    EXPECT_NE(seven.second.find("usb: plugged PHONESIM0001 at 1-1"), std::string::npos)
+        << seven.second;
+    auto missing = run({"--", "/nonexistent/program"});
+    EXPECT_EQ(missing.first, 127) << missing.second;
+    auto none = run({});
+    EXPECT_EQ(none.first, 64) << none.second;
+    EXPECT_NE(none.second.find("needs a command"), std::string::npos) << none.second;
+    TempDir dir;
+    std::ofstream(dir / "bad.json")
+        << R"([{"serial": "X", "colour": "red", "interfaces": ["hid"]}])";
+    auto bad = run({"--phones", (dir / "bad.json").string(), "--", "true"});
+    EXPECT_EQ(bad.first, 2) << bad.second;
+    EXPECT_NE(bad.second.find("phone 0: unknown key \"colour\""), std::string::npos) << bad.second;
+}
+
+}  // namespace
+}  // namespace exhibit::testing
