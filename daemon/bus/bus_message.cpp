@@ -125,4 +125,11 @@ Status only_keys(const ValueMap& map, std::initializer_list<std::string_view> al
     return {};
 }
 
+Status read_no_options(sd_bus_message* m) {
+    auto options = read_value_map(m);
+    if (!options)
+        return std::unexpected(options.error());
+    return only_keys(*options, {}, "options");
+}
+
 }  // namespace exhibit::bus

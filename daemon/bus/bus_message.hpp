@@ -42,6 +42,10 @@ Result<std::vector<std::string>> get_strings(const ValueMap& map, const std::str
 Status only_keys(const ValueMap& map, std::initializer_list<std::string_view> allowed,
                  std::string_view what);
 
+// Reads an `options a{sv}` argument of a method that accepts no option yet: any key is an
+// InvalidArgument naming it.
+Status read_no_options(sd_bus_message* m);
+
 // An sd-bus negative errno as an Error.
 Error bus_error(int r, std::string_view what);
 

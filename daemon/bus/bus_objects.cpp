@@ -163,10 +163,7 @@ int session_cancel(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
         auto* svc = service_of(userdata);
         if (auto s = svc->check_access(m, Role::officer); !s)
             return svc->reply_error(m, s.error());
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         auto id = session_id_of(sd_bus_message_get_path(m));
         if (!id)

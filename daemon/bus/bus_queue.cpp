@@ -94,10 +94,7 @@ int admin_method(sd_bus_message* m, void* userdata, F&& body) noexcept {
 
 int method_sync_now(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return admin_method(m, userdata, [&](BusService* svc) {
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         if (!svc->uploader())
             return svc->reply_error(m, no_uploads());
@@ -113,10 +110,7 @@ int method_set_priority(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
         const char* lane = nullptr;
         if (int r = sd_bus_message_read(m, "ts", &item, &lane); r < 0)
             return svc->reply_error(m, bus_error(r, "bad arguments"));
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         auto l = sync::lane_from(lane ? lane : "");
         if (!l)
@@ -138,10 +132,7 @@ int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexc
         std::uint64_t item = 0;
         if (int r = sd_bus_message_read(m, "t", &item); r < 0)
             return svc->reply_error(m, bus_error(r, "bad item"));
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         if (!svc->uploader())
             return svc->reply_error(m, no_uploads());

@@ -80,10 +80,7 @@ int method_preview(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
         auto scope_args = read_value_map(m);
         if (!scope_args)
             return svc->reply_error(m, scope_args.error());
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         auto scope = parse_scope(*scope_args);
         if (!scope)
@@ -174,10 +171,7 @@ int method_get_receipt(sd_bus_message* m, void* userdata, sd_bus_error*) noexcep
         const char* path = nullptr;
         if (int r = sd_bus_message_read_basic(m, 'o', &path); r < 0)
             return svc->reply_error(m, bus_error(r, "bad session"));
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         auto id = session_id_of(path ? path : "");
         if (!id)
@@ -216,10 +210,7 @@ int method_add_network_device(sd_bus_message* m, void* userdata, sd_bus_error*) 
         const char* address = nullptr;
         if (int r = sd_bus_message_read_basic(m, 's', &address); r < 0)
             return svc->reply_error(m, bus_error(r, "bad address"));
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         if (!svc->hooks().add_network_device)
             return svc->reply_error(m, Error{Errc::unsupported, "not available", 0});
@@ -234,10 +225,7 @@ int method_reload_config(sd_bus_message* m, void* userdata, sd_bus_error*) noexc
     return guarded(m, userdata, [&](BusService* svc) {
         if (auto s = svc->check_access(m, Role::admin); !s)
             return svc->reply_error(m, s.error());
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         if (!svc->hooks().reload_config)
             return svc->reply_error(m, Error{Errc::unsupported, "not available", 0});
@@ -251,10 +239,7 @@ int method_verify_audit(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
     return guarded(m, userdata, [&](BusService* svc) {
         if (auto s = svc->check_access(m, Role::admin); !s)
             return svc->reply_error(m, s.error());
-        auto options = read_value_map(m);
-        if (!options)
-            return svc->reply_error(m, options.error());
-        if (auto s = only_keys(*options, {}, "options"); !s)
+        if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         auto report = svc->store().audit().verify();
         if (!report)
