@@ -12,7 +12,6 @@
 namespace exhibit::store {
 
 namespace {
-constexpr std::size_t kBufferSize = 1 << 20;
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one (no overlongs, no
 // surrogates, nothing above U+10FFFF).
@@ -53,16 +52,16 @@ std::string printable_path(std::string_view raw) {
 }
 
 ItemWriter::ItemWriter(Store& store, ItemSpec spec, SpoolFile spool)
-    : store_(&store), spec_(std::move(spec)), spool_(std::move(spool)), buffer_(kBufferSize) {}
+    : store_(&store),
+      spec_(std::move(spec)),
+      spool_(std::move(spool)),
+      writer_(std::make_unique<SpoolWriter>(spool_.fd.get())) {}
 
 ItemWriter::ItemWriter(ItemWriter&& o) noexcept
     : store_(o.store_),
       spec_(std::move(o.spec_)),
       spool_(std::move(o.spool_)),
-      hash_(std::move(o.hash_)),
-      buffer_(std::move(o.buffer_)),
-      buffered_(o.buffered_),
-      written_(o.written_),
+      writer_(std::move(o.writer_)),
       open_(std::exchange(o.open_, false)) {}
 
 ItemWriter::~ItemWriter() {
@@ -73,43 +72,15 @@ void ItemWriter::abort() {
     if (!open_)
         return;
     open_ = false;
+    writer_.reset();
     spool_.fd.reset();
     ::unlink(spool_.path.c_str());
-}
-
-Status ItemWriter::flush() {
-    if (buffered_ == 0)
-        return {};
-    if (auto s = fs::write_all(spool_.fd.get(), std::span(buffer_.data(), buffered_)); !s)
-        return std::unexpected(Error{
-            s.error().code, fmt::format("cannot write to the spool: {}", s.error().describe()),
-            s.error().sys_errno});
-    written_ += buffered_;
-    buffered_ = 0;
-    return {};
 }
 
 Status ItemWriter::append(std::span<const std::byte> chunk) {
     if (!open_)
         return fail(Errc::invalid_argument, "item writer is already finished");
-    hash_.update(chunk);
-    while (!chunk.empty()) {
-        if (buffered_ == 0 && chunk.size() >= buffer_.size()) {
-            // Large chunks go straight to the file.
-            if (auto s = fs::write_all(spool_.fd.get(), chunk); !s)
-                return s;
-            written_ += chunk.size();
-            return {};
-        }
-        std::size_t n = std::min(chunk.size(), buffer_.size() - buffered_);
-        std::memcpy(buffer_.data() + buffered_, chunk.data(), n);
-        buffered_ += n;
-        chunk = chunk.subspan(n);
-        if (buffered_ == buffer_.size())
-            if (auto s = flush(); !s)
-                return s;
-    }
-    return {};
+    return writer_->append(chunk);
 }
 
 std::optional<std::string> ItemWriter::size_problem() const {
@@ -147,11 +118,14 @@ Result<ItemRecord> ItemWriter::commit_one(Result<SealedItem> sealed) {
 Result<SealedItem> ItemWriter::seal_with(std::optional<std::string> incomplete_reason) {
     if (!open_)
         return fail(Errc::invalid_argument, "item writer is already finished");
-    if (auto s = flush(); !s)
-        return std::unexpected(s.error());
+    auto digest = writer_->finish();
+    if (!digest)
+        return std::unexpected(digest.error());
+    const std::uint64_t received = writer_->appended();
+    writer_.reset();
     open_ = false;  // from here on the spool file travels with the sealed item
     SealedItem sealed;
-    sealed.digest = hash_.finish();
+    sealed.digest = *digest;
     sealed.spool = std::move(spool_);
     auto& r = sealed.record;
     r.session_id = spec_.session_id;
@@ -161,7 +135,7 @@ Result<SealedItem> ItemWriter::seal_with(std::optional<std::string> incomplete_r
         r.source_path_raw = spec_.source_path;
     if (spec_.declared_size)
         r.declared_size = static_cast<std::int64_t>(*spec_.declared_size);
-    r.size = static_cast<std::int64_t>(written_);
+    r.size = static_cast<std::int64_t>(received);
     r.source_mtime_ms = spec_.source_mtime_ms;
     r.sha256 = to_hex(sealed.digest);
     r.blob = BlobStore::relative_path(sealed.digest);

@@ -1,5 +1,6 @@
 // Streams one item from a phone into the store: bytes are hashed (SHA-256) and written to a
-// spool file in one pass; finish() fsyncs, renames the file into the blob store and commits
+// spool file in one pass (by a SpoolWriter, off the caller's thread for large items);
+// finish() fsyncs, renames the file into the blob store and commits
 // the catalog row with its audit entry. Destroying an unfinished writer aborts it (the spool
 // file is removed and nothing is recorded).
 //
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +18,7 @@
 #include "common/sha256.hpp"
 #include "daemon/store/blob_store.hpp"
 #include "daemon/store/catalog.hpp"
+#include "daemon/store/spool_writer.hpp"
 
 namespace exhibit::store {
 
@@ -57,12 +60,11 @@ class ItemWriter {
     // Drops everything received; nothing is recorded.
     void abort();
 
-    std::uint64_t bytes_written() const { return written_ + buffered_; }
+    std::uint64_t bytes_written() const { return writer_ ? writer_->appended() : 0; }
 
   private:
     friend class Store;
     ItemWriter(Store& store, ItemSpec spec, SpoolFile spool);
-    Status flush();
     std::optional<std::string> size_problem() const;
     Result<SealedItem> seal_with(std::optional<std::string> incomplete_reason);
     Result<ItemRecord> commit_one(Result<SealedItem> sealed);
@@ -70,10 +72,7 @@ class ItemWriter {
     Store* store_;
     ItemSpec spec_;
     SpoolFile spool_;
-    Sha256 hash_;
-    std::vector<std::byte> buffer_;
-    std::size_t buffered_ = 0;
-    std::uint64_t written_ = 0;
+    std::unique_ptr<SpoolWriter> writer_;  // declared after spool_: stopped before it closes
     bool open_ = true;
 };
 

@@ -1,0 +1,128 @@
+#include "daemon/store/spool_writer.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include "common/fs.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace exhibit::store {
+namespace {
+
+constexpr std::size_t kBlock = SpoolWriter::kBlockSize;
+
+std::vector<std::byte> random_bytes(std::size_t n, unsigned seed) {
+    std::mt19937 gen(seed);
+    std::vector<std::byte> out(n);
+    for (auto& b : out)
+        b = static_cast<std::byte>(gen());
+    return out;
+}
+
+std::vector<std::byte> read_whole(const std::filesystem::path& path) {
+    std::vector<std::byte> out;
+    auto fd = fs::open_file(path, O_RDONLY);
+    EXPECT_TRUE(fd.has_value());
+    std::byte buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd->get(), buf, sizeof buf);
+        EXPECT_GE(n, 0);
+        if (n <= 0)
+            break;
+        out.insert(out.end(), buf, buf + n);
+    }
+    return out;
+}
+
+class SpoolWriterTest : public ::testing::TestWithParam<std::size_t> {
+  protected:
+    testing::TempDir dir;
+};
+
+// Every size around the page and block edges, and more blocks than the ring holds: the file
+// holds exactly the bytes appended, and the digest is theirs.
+TEST_P(SpoolWriterTest, FileAndDigestMatchWhatWasAppended) {
+    const std::size_t size = GetParam();
+    const auto data = random_bytes(size, static_cast<unsigned>(size));
+    const auto path = dir.path() / "spool";
+    auto fd = fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL);
+    ASSERT_TRUE(fd.has_value());
+    SpoolWriter writer(fd->get());
+    // Appends in uneven pieces, as a phone's messages arrive.
+    std::mt19937 gen(7);
+    std::span<const std::byte> rest(data);
+    while (!rest.empty()) {
+        const std::size_t n = std::min<std::size_t>(rest.size(), 1 + gen() % 70000);
+        ASSERT_TRUE(writer.append(rest.first(n)));
+        rest = rest.subspan(n);
+    }
+    EXPECT_EQ(writer.appended(), size);
+    auto digest = writer.finish();
+    ASSERT_TRUE(digest.has_value()) << digest.error().describe();
+    EXPECT_EQ(*digest, Sha256::of(data));
+    EXPECT_EQ(read_whole(path), data);
+    EXPECT_FALSE(writer.finish().has_value()) << "a writer finishes once";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, SpoolWriterTest,
+                         ::testing::Values(0, 1, 4095, 4096, 4097, kBlock - 1, kBlock, kBlock + 1,
+                                           kBlock + 4096, 2 * kBlock + 12345,
+                                           (SpoolWriter::kBlocks + 3) * kBlock + 511));
+
+// A write that fails on the helper thread surfaces as an error on the caller, without a hang.
+TEST(SpoolWriter, WriteFailureIsReportedNotHung) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "spool";
+    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
+    auto fd = fs::open_file(path, O_RDONLY);  // every write fails with EBADF
+    ASSERT_TRUE(fd.has_value());
+    SpoolWriter writer(fd->get());
+    const auto data = random_bytes(kBlock, 1);
+    const auto start = std::chrono::steady_clock::now();
+    Status status;
+    for (int i = 0; i < 100 && status; ++i)
+        status = writer.append(data);
+    auto digest = writer.finish();
+    EXPECT_FALSE(status.has_value() && digest.has_value());
+    const auto& error = status ? digest.error() : status.error();
+    EXPECT_NE(error.message.find("cannot write to the spool"), std::string::npos)
+        << error.describe();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// A small item that cannot be written fails at finish().
+TEST(SpoolWriter, SmallItemWriteFailureIsReported) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "spool";
+    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
+    auto fd = fs::open_file(path, O_RDONLY);
+    ASSERT_TRUE(fd.has_value());
+    SpoolWriter writer(fd->get());
+    const auto data = random_bytes(1000, 2);
+    ASSERT_TRUE(writer.append(data));
+    EXPECT_FALSE(writer.finish().has_value());
+}
+
+// Destroying a writer in the middle of a large item (a cancelled extraction) stops its
+// helpers promptly.
+TEST(SpoolWriter, DestroyedMidItemStopsPromptly) {
+    testing::TempDir dir;
+    auto fd = fs::open_file(dir.path() / "spool", O_WRONLY | O_CREAT | O_EXCL);
+    ASSERT_TRUE(fd.has_value());
+    const auto data = random_bytes(kBlock + 100, 3);
+    const auto start = std::chrono::steady_clock::now();
+    {
+        SpoolWriter writer(fd->get());
+        for (int i = 0; i < 6; ++i)
+            ASSERT_TRUE(writer.append(data));
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace exhibit::store
