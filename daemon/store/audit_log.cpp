@@ -45,14 +45,12 @@ std::string audit_head_message(std::int64_t seq, std::string_view hash) {
     return fmt::format("exhibit-audit-head-v1\n{}\n{}\n", seq, hash);
 }
 
-Result<AuditEntry> AuditLog::append_in_transaction(std::string_view actor, std::string_view event,
-                                                   const nlohmann::json& details) {
-    auto last = last_entry(*db_);
-    if (!last)
-        return std::unexpected(last.error());
+Result<AuditEntry> AuditLog::insert_entry(const std::optional<AuditEntry>& last,
+                                          std::string_view actor, std::string_view event,
+                                          const nlohmann::json& details) {
     AuditEntry e;
-    e.seq = *last ? (*last)->seq + 1 : 1;
-    e.prev_hash = *last ? (*last)->hash : std::string(kGenesisHash);
+    e.seq = last ? last->seq + 1 : 1;
+    e.prev_hash = last ? last->hash : std::string(kGenesisHash);
     e.time = format_utc_ms(clock_->now());
     e.actor = actor;
     e.event = event;
@@ -74,8 +72,11 @@ Result<AuditEntry> AuditLog::append_in_transaction(std::string_view actor, std::
         .bind(7, e.hash);
     if (auto s = insert->run(); !s)
         return std::unexpected(s.error());
+    return e;
+}
 
-    auto sig = key_->sign(audit_head_message(e.seq, e.hash));
+Status AuditLog::sign_head(const AuditEntry& newest) {
+    auto sig = key_->sign(audit_head_message(newest.seq, newest.hash));
     if (!sig)
         return std::unexpected(sig.error());
     auto head = db_->prepare(
@@ -85,10 +86,41 @@ Result<AuditEntry> AuditLog::append_in_transaction(std::string_view actor, std::
         "signature = excluded.signature");
     if (!head)
         return std::unexpected(head.error());
-    head->bind(1, e.seq).bind(2, e.hash).bind(3, key_->fingerprint()).bind(4, to_hex(*sig));
-    if (auto s = head->run(); !s)
+    head->bind(1, newest.seq)
+        .bind(2, newest.hash)
+        .bind(3, key_->fingerprint())
+        .bind(4, to_hex(*sig));
+    return head->run();
+}
+
+Result<AuditEntry> AuditLog::append_in_transaction(std::string_view actor, std::string_view event,
+                                                   const nlohmann::json& details) {
+    auto entries = append_all_in_transaction(actor, event, std::span(&details, 1));
+    if (!entries)
+        return std::unexpected(entries.error());
+    return std::move(entries->front());
+}
+
+Result<std::vector<AuditEntry>> AuditLog::append_all_in_transaction(
+    std::string_view actor, std::string_view event, std::span<const nlohmann::json> details) {
+    std::vector<AuditEntry> entries;
+    if (details.empty())
+        return entries;
+    auto last = last_entry(*db_);
+    if (!last)
+        return std::unexpected(last.error());
+    std::optional<AuditEntry> previous = std::move(*last);
+    entries.reserve(details.size());
+    for (const auto& d : details) {
+        auto e = insert_entry(previous, actor, event, d);
+        if (!e)
+            return std::unexpected(e.error());
+        previous = *e;
+        entries.push_back(std::move(*e));
+    }
+    if (auto s = sign_head(entries.back()); !s)
         return std::unexpected(s.error());
-    return e;
+    return entries;
 }
 
 Result<AuditEntry> AuditLog::append(std::string_view actor, std::string_view event,

@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +59,11 @@ class AuditLog {
     // records).
     Result<AuditEntry> append_in_transaction(std::string_view actor, std::string_view event,
                                              const nlohmann::json& details);
+    // Appends one entry per element of `details`, in order, inside the caller's open
+    // transaction, and signs the head once, after the last (a head is only ever seen
+    // committed, so signing the ones in between would change nothing).
+    Result<std::vector<AuditEntry>> append_all_in_transaction(
+        std::string_view actor, std::string_view event, std::span<const nlohmann::json> details);
     // Appends in a transaction of its own.
     Result<AuditEntry> append(std::string_view actor, std::string_view event,
                               const nlohmann::json& details);
@@ -68,6 +75,11 @@ class AuditLog {
     Result<std::uint64_t> count();
 
   private:
+    // Inserts the entry after `last` (none: the first entry); does not sign.
+    Result<AuditEntry> insert_entry(const std::optional<AuditEntry>& last, std::string_view actor,
+                                    std::string_view event, const nlohmann::json& details);
+    Status sign_head(const AuditEntry& newest);
+
     Database* db_;
     const keys::IdentityKey* key_;
     const Clock* clock_;

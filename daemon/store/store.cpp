@@ -58,7 +58,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     // leaves the directory as it was.
     // Create the catalog owner-only ourselves (SQLite would follow the umask, and gives its
     // -wal and -shm files the catalog's mode).
-    if (auto fd = fs::open_file(dir / "exhibit.db", O_RDWR | O_CREAT, 0600); !fd) return std::unexpected(fd.error());
+    if (auto fd = fs::open_file(dir / "exhibit.db", O_RDWR | O_CREAT, 0600); !fd)
+        return std::unexpected(fd.error());
     auto db = open_catalog(dir / "exhibit.db");
     if (!db)
         return std::unexpected(db.error());
@@ -125,6 +126,8 @@ Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> item
     if (!tx)
         return std::unexpected(tx.error());
     const auto now = to_unix_ms(options_.clock->now());
+    std::vector<nlohmann::json> entries;
+    entries.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         ItemRecord r = std::move(items[i].record);
         r.created_at_ms = now;
@@ -145,10 +148,11 @@ Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> item
             details["deduplicated"] = true;
         if (outcomes[i] == CommitOutcome::repaired)
             details["replaced_damaged_blob"] = true;
-        if (auto e = audit_.append_in_transaction(kActor, "store.item_added", details); !e)
-            return std::unexpected(e.error());
+        entries.push_back(std::move(details));
         records.push_back(std::move(r));
     }
+    if (auto e = audit_.append_all_in_transaction(kActor, "store.item_added", entries); !e)
+        return std::unexpected(e.error());
     if (auto s = tx->commit(); !s)
         return std::unexpected(s.error());
     return records;

@@ -41,6 +41,29 @@ TEST_F(AuditLogTest, IntactChainVerifies) {
     EXPECT_EQ(r.entries, static_cast<std::uint64_t>(kEntries));
 }
 
+// Several entries in one transaction, the head signed once after the last: the chain links
+// on from the entries before, and the signed head covers the newest.
+TEST_F(AuditLogTest, EntriesAppendedTogetherChainAndTheHeadCoversTheLast) {
+    const std::vector<nlohmann::json> details = {{{"n", "a"}}, {{"n", "b"}}, {{"n", "c"}}};
+    auto tx = Transaction::begin(db());
+    ASSERT_TRUE(tx.has_value());
+    auto entries = store_->audit().append_all_in_transaction("exhibitd", "test.batch", details);
+    ASSERT_TRUE(entries.has_value()) << entries.error().describe();
+    ASSERT_TRUE(tx->commit());
+    ASSERT_EQ(entries->size(), 3u);
+    EXPECT_EQ(entries->front().seq, kEntries + 1);
+    EXPECT_EQ((*entries)[1].prev_hash, entries->front().hash);
+    auto r = verify();
+    EXPECT_TRUE(r.ok()) << r.problem;
+    EXPECT_EQ(r.entries, static_cast<std::uint64_t>(kEntries + 3));
+    EXPECT_EQ(r.head_hash, entries->back().hash);
+    // Nothing to append signs nothing and changes nothing.
+    auto none = store_->audit().append_all_in_transaction("exhibitd", "test.batch", {});
+    ASSERT_TRUE(none.has_value());
+    EXPECT_TRUE(none->empty());
+    EXPECT_EQ(verify().entries, static_cast<std::uint64_t>(kEntries + 3));
+}
+
 TEST_F(AuditLogTest, EntriesAreAppendOnlyThroughSql) {
     testing::TempDir other;
     auto s = Store::open({.state_directory = other.path()});
