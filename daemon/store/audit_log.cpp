@@ -14,17 +14,18 @@ void put_field(Sha256& h, std::string_view field) {
 }
 
 Result<std::optional<AuditEntry>> last_entry(Database& db) {
-    auto stmt = db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-    if (!stmt)
-        return std::unexpected(stmt.error());
-    auto row = stmt->step();
+    auto cached = db.prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    if (!cached)
+        return std::unexpected(cached.error());
+    Statement& stmt = **cached;
+    auto row = stmt.step();
     if (!row)
         return std::unexpected(row.error());
     if (!*row)
         return std::optional<AuditEntry>();
     AuditEntry e;
-    e.seq = stmt->column_int(0);
-    e.hash = stmt->column_text(1);
+    e.seq = stmt.column_int(0);
+    e.hash = stmt.column_text(1);
     return std::optional<AuditEntry>(std::move(e));
 }
 }  // namespace
@@ -58,19 +59,20 @@ Result<AuditEntry> AuditLog::insert_entry(const std::optional<AuditEntry>& last,
     e.details = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     e.hash = audit_entry_hash(e);
 
-    auto insert = db_->prepare(
+    auto cached = db_->prepare_cached(
         "INSERT INTO audit (seq, time, actor, event, details, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!insert)
-        return std::unexpected(insert.error());
-    insert->bind(1, e.seq)
+    if (!cached)
+        return std::unexpected(cached.error());
+    Statement& insert = **cached;
+    insert.bind(1, e.seq)
         .bind(2, e.time)
         .bind(3, e.actor)
         .bind(4, e.event)
         .bind(5, e.details)
         .bind(6, e.prev_hash)
         .bind(7, e.hash);
-    if (auto s = insert->run(); !s)
+    if (auto s = insert.run(); !s)
         return std::unexpected(s.error());
     return e;
 }
@@ -79,18 +81,19 @@ Status AuditLog::sign_head(const AuditEntry& newest) {
     auto sig = key_->sign(audit_head_message(newest.seq, newest.hash));
     if (!sig)
         return std::unexpected(sig.error());
-    auto head = db_->prepare(
+    auto cached = db_->prepare_cached(
         "INSERT INTO audit_head (id, seq, hash, key_fingerprint, signature) "
         "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
         "seq = excluded.seq, hash = excluded.hash, key_fingerprint = excluded.key_fingerprint, "
         "signature = excluded.signature");
-    if (!head)
-        return std::unexpected(head.error());
-    head->bind(1, newest.seq)
+    if (!cached)
+        return std::unexpected(cached.error());
+    Statement& head = **cached;
+    head.bind(1, newest.seq)
         .bind(2, newest.hash)
         .bind(3, key_->fingerprint())
         .bind(4, to_hex(*sig));
-    return head->run();
+    return head.run();
 }
 
 Result<AuditEntry> AuditLog::append_in_transaction(std::string_view actor, std::string_view event,

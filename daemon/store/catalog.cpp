@@ -264,13 +264,14 @@ Result<std::vector<ItemRecord>> Catalog::all_items() {
 }
 
 Result<std::int64_t> Catalog::insert_item_in_transaction(const ItemRecord& item) {
-    auto stmt = db_->prepare(
+    auto cached = db_->prepare_cached(
         "INSERT INTO items (session_id, category, source_path, declared_size, size, "
         "source_mtime_ms, sha256, blob, state, incomplete_reason, created_at_ms, source_path_raw) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-    if (!stmt)
-        return std::unexpected(stmt.error());
-    stmt->bind(1, item.session_id)
+    if (!cached)
+        return std::unexpected(cached.error());
+    Statement& stmt = **cached;
+    stmt.bind(1, item.session_id)
         .bind(2, item.category)
         .bind(3, item.source_path)
         .bind(4, item.declared_size)
@@ -282,8 +283,8 @@ Result<std::int64_t> Catalog::insert_item_in_transaction(const ItemRecord& item)
         .bind(10, item.incomplete_reason)
         .bind(11, item.created_at_ms);
     if (item.source_path_raw)
-        stmt->bind(12, std::as_bytes(std::span(*item.source_path_raw)));
-    if (auto s = stmt->run(); !s)
+        stmt.bind(12, std::as_bytes(std::span(*item.source_path_raw)));
+    if (auto s = stmt.run(); !s)
         return std::unexpected(s.error());
     return db_->last_insert_rowid();
 }

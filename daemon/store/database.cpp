@@ -133,6 +133,17 @@ Result<Statement> Database::prepare(std::string_view sql) {
     return Statement(stmt);
 }
 
+Result<CachedStatement> Database::prepare_cached(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+        auto stmt = prepare(sql);
+        if (!stmt)
+            return std::unexpected(stmt.error());
+        it = cache_.emplace(std::string(sql), std::move(*stmt)).first;
+    }
+    return CachedStatement(it->second);
+}
+
 Status Database::exec(std::string_view sql) {
     std::string copy(sql);
     char* msg = nullptr;

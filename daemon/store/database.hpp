@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/error.hpp"
 
@@ -56,6 +58,24 @@ class Statement {
     std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
+// A statement borrowed from its connection's cache: reset, with its bindings cleared, when
+// released, so that it holds no read transaction open and starts clean next time.
+class CachedStatement {
+  public:
+    explicit CachedStatement(Statement& statement) : statement_(&statement) {}
+    CachedStatement(CachedStatement&& o) noexcept
+        : statement_(std::exchange(o.statement_, nullptr)) {}
+    CachedStatement& operator=(CachedStatement&&) = delete;
+    ~CachedStatement() {
+        if (statement_)
+            statement_->reset();
+    }
+    Statement& operator*() const { return *statement_; }
+
+  private:
+    Statement* statement_;
+};
+
 class Database {
   public:
     enum class Mode { read_write_create, read_write, read_only };
@@ -66,6 +86,8 @@ class Database {
     Status enable_wal();
 
     Result<Statement> prepare(std::string_view sql);
+    // As prepare(), but compiled once per connection and kept: for statements run per item.
+    Result<CachedStatement> prepare_cached(std::string_view sql);
     // Runs one or more statements without parameters.
     Status exec(std::string_view sql);
 
@@ -81,6 +103,8 @@ class Database {
         void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
     };
     std::unique_ptr<sqlite3, Closer> db_;
+    // Declared after db_: finalized before the connection closes.
+    std::map<std::string, Statement, std::less<>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.

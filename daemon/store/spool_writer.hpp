@@ -9,8 +9,8 @@
 // leaves the flush with everything still to do. The tail that is not a whole number of
 // pages is written through the cache. A file system without O_DIRECT gets ordinary writes.
 //
-// An item smaller than one block never starts the helpers: finish() hashes and writes it on
-// the caller's thread.
+// An item smaller than one block never starts the helpers: finish() hashes it and writes it
+// through the page cache on the caller's thread (small items are flushed in batches).
 //
 // The caller uses it from one thread. Destroying it stops the helpers; what they wrote stays
 // in the file, which the owner then discards.
