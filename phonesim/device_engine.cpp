@@ -142,7 +142,8 @@ Status DeviceEngine::handle(const Message& m) {
 }
 
 Status DeviceEngine::pump_output() {
-    std::vector<std::byte> out;
+    auto& out = out_;
+    out.reserve(max_payload_ + 64);
     for (auto it = streams_.begin(); it != streams_.end();) {
         auto& s = *it->second;
         if (!s.remote_ready) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "drivers/adb/adb_protocol.hpp"
@@ -67,6 +68,9 @@ class DeviceEngine {
     adb::Transport* transport_ = nullptr;
     std::uint32_t version_ = adb::kVersionMin;
     std::uint32_t max_payload_ = adb::kMaxPayloadV1;
+    // The payload being produced, kept between messages: a fresh megabyte per message would
+    // cost the simulated phone page faults and copies a real one does not have.
+    std::vector<std::byte> out_;
     bool online_ = false;
     std::optional<std::string> waiting_key_;  // offered, waiting for the person
     std::array<std::byte, adb::kAuthTokenSize> token_{};
