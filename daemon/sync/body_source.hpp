@@ -1,5 +1,6 @@
 // Where the bytes of an upload come from: a blob file read with pread() at the offset curl
-// asks for (nothing is loaded whole), or a small in-memory document (the manifest).
+// asks for (nothing is loaded whole; the kernel is asked to read ahead of it), or a small
+// in-memory document (the manifest).
 // Thread-compatible.
 #pragma once
 
@@ -34,6 +35,7 @@ class FileBody final : public BodySource {
     UniqueFd fd_;
     std::uint64_t size_;
     std::filesystem::path path_;
+    std::uint64_t prefetched_ = 0;  // read-ahead has been asked for up to here
 };
 
 class MemoryBody final : public BodySource {
