@@ -29,12 +29,40 @@ Result<std::unique_ptr<adb::Transport>> connect_tcp_device(const devices::Device
     return std::unique_ptr<adb::Transport>(std::move(*tcp));
 }
 
+namespace {
+// The connection's view of a transport that the worker record also holds, so that the loop
+// thread can shut it down while the worker thread reads, uses or destroys its connection.
+class SharedTransport final : public adb::Transport {
+  public:
+    explicit SharedTransport(std::shared_ptr<adb::Transport> t) : t_(std::move(t)) {}
+    Status read_exact(std::span<std::byte> buffer) override { return t_->read_exact(buffer); }
+    Status write_message(std::span<const std::byte> header,
+                         std::span<const std::byte> payload) override {
+        return t_->write_message(header, payload);
+    }
+    void shutdown() override { t_->shutdown(); }
+    std::string describe() const override { return t_->describe(); }
+    Result<bool> wait_readable(std::chrono::milliseconds timeout) override {
+        return t_->wait_readable(timeout);
+    }
+
+  private:
+    std::shared_ptr<adb::Transport> t_;
+};
+}  // namespace
+
 void SessionManager::Worker::stop(StopReason why) {
     StopReason expected = StopReason::none;
     reason.compare_exchange_strong(expected, why);
     thread.request_stop();
-    if (auto* t = transport.load())
-        t->shutdown();
+    std::lock_guard lock(mu_);
+    if (transport_)
+        transport_->shutdown();
+}
+
+void SessionManager::Worker::set_transport(std::shared_ptr<adb::Transport> t) {
+    std::lock_guard lock(mu_);
+    transport_ = std::move(t);
 }
 
 SessionManager::SessionManager(service::LoopChannel& channel, store::Store& store,
@@ -70,12 +98,14 @@ Result<const devices::DeviceRecord*> SessionManager::usable_device(const std::st
 
 Result<std::unique_ptr<adb::Connection>> SessionManager::connect(
     const devices::DeviceRecord& device, Worker& worker) {
-    auto transport = options_.connect(device);
-    if (!transport)
-        return std::unexpected(transport.error());
-    worker.transport = transport->get();
+    auto opened = options_.connect(device);
+    if (!opened)
+        return std::unexpected(opened.error());
+    std::shared_ptr<adb::Transport> shared(std::move(*opened));
+    worker.set_transport(shared);
     if (worker.reason != StopReason::none)
-        (*transport)->shutdown();
+        shared->shutdown();  // stopped while connecting
+    auto transport = std::make_unique<SharedTransport>(std::move(shared));
     adb::ConnectOptions opts{.key = options_.host_key, .user_wait = options_.user_wait};
     const auto id = device.id;
     opts.on_auth_state = [this, id, alive = alive_](adb::AuthState state) {
@@ -88,9 +118,9 @@ Result<std::unique_ptr<adb::Connection>> SessionManager::connect(
                     "waiting for the person to allow this kiosk on the phone");
         });
     };
-    auto conn = adb::Connection::open(std::move(*transport), opts);
+    auto conn = adb::Connection::open(std::move(transport), opts);
     if (!conn)
-        worker.transport = nullptr;
+        worker.set_transport(nullptr);
     return conn;
 }
 
@@ -204,7 +234,7 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
     };
     auto outcome = run_adb_session(store, **conn, session_id, scope, stop, on_progress,
                                    *options_.clock, options_.limits, &worker.reason);
-    worker.transport = nullptr;
+    worker.set_transport(nullptr);
     final_view.state = outcome.state;
     final_view.reason = outcome.reason;
     final_view.progress = outcome.progress;
@@ -262,7 +292,7 @@ void SessionManager::preview(const std::string& device_id, const drivers::Scope&
             adb::AdbExtractor extractor(**conn, *options_.clock, options_.limits);
             result = extractor.preview(scope);
         }
-        w->transport = nullptr;
+        w->set_transport(nullptr);
         channel_->post([this, key, id = device_copy.id, result = std::move(result),
                         done = std::move(done), alive] {
             if (!*alive)

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -82,9 +83,17 @@ class SessionManager {
     struct Worker {
         std::string device_id;
         std::atomic<StopReason> reason{StopReason::none};
-        std::atomic<adb::Transport*> transport{nullptr};
         std::jthread thread;
+        // Stops the worker: its stop token, and a shutdown of its transport so that a
+        // blocked read returns. Callable from any thread, at any time.
         void stop(StopReason why);
+        // The worker's transport, shared with its connection so that stop() never reaches
+        // a destroyed one; cleared when the worker is done with it.
+        void set_transport(std::shared_ptr<adb::Transport> t);
+
+      private:
+        std::mutex mu_;
+        std::shared_ptr<adb::Transport> transport_;  // guarded by mu_
     };
     Result<const devices::DeviceRecord*> usable_device(const std::string& device_id);
     Result<std::unique_ptr<adb::Connection>> connect(const devices::DeviceRecord& device,
