@@ -408,23 +408,30 @@ Status AdbExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink&
     std::uint64_t bytes = 0;
     for (const auto& f : *files)
         bytes += f.size;
-    std::uint64_t record_sets = 0;
-    for (auto c : scope.categories)
-        record_sets += drivers::is_record_category(c);
-    sink.planned(files->size() + record_sets, bytes);
-
-    // Records first: small, and often what the case is about.
+    // Records first: small, and often what the case is about. They are read before anything
+    // is stored so that the plan counts their bytes too.
+    std::vector<std::pair<Category, Result<RecordSet>>> record_sets;
     for (auto category : scope.categories) {
         if (!drivers::is_record_category(category))
             continue;
         if (sink.stop_requested())
             return fail(Errc::cancelled, "the extraction was cancelled");
-        Artefact a{.category = category};
         auto set = read_records(category, scope);
+        if (!set && set.error().code != Errc::protocol)
+            return std::unexpected(set.error());
+        if (set)
+            for (const auto& line : set->lines)
+                bytes += line.size() + 1;
+        record_sets.emplace_back(category, std::move(set));
+    }
+    sink.planned(files->size() + record_sets.size(), bytes);
+
+    for (auto& [category, set] : record_sets) {
+        if (sink.stop_requested())
+            return fail(Errc::cancelled, "the extraction was cancelled");
+        Artefact a{.category = category};
         if (!set) {
             a.source_path = std::string(drivers::to_string(category));
-            if (set.error().code != Errc::protocol)
-                return std::unexpected(set.error());
             sink.skipped(a, set.error());  // the phone refused one query: the rest goes on
             continue;
         }

@@ -154,6 +154,7 @@ TEST_F(AdbExtraction, EveryFileInScopeArrivesWithTheSourceHash) {
     std::int64_t session = 0;
     auto outcome = extract(*conn, scope, &session);
     ASSERT_EQ(outcome.state, store::SessionState::completed) << outcome.reason.value_or("");
+    EXPECT_EQ(outcome.progress.bytes_done, outcome.progress.planned_bytes);
 
     auto items = items_by_path(session);
     std::size_t expected = 0;

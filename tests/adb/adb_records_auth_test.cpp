@@ -93,6 +93,13 @@ TEST_F(PhoneFixture, RecordsBecomeJsonLinesWithTrickyValuesIntact) {
     for (auto& i : *all)
         items[i.source_path] = i;
     ASSERT_EQ(items.size(), 5u);
+    // The plan counted the records' bytes: progress ends exactly at its total.
+    std::int64_t stored = 0;
+    for (const auto& [path, item] : items)
+        stored += item.size;
+    EXPECT_EQ(outcome.progress.planned_items, 5u);
+    EXPECT_EQ(outcome.progress.planned_bytes, static_cast<std::uint64_t>(stored));
+    EXPECT_EQ(outcome.progress.bytes_done, outcome.progress.planned_bytes);
     auto sms = lines_of(items.at("content://sms"));
     ASSERT_EQ(sms.size(), 7u);
     EXPECT_EQ(sms[4]["body"], "Fine.\nSee you there,\nJ");
