@@ -118,14 +118,14 @@ Result<ItemRecord> ItemWriter::commit_one(Result<SealedItem> sealed) {
 Result<SealedItem> ItemWriter::seal_with(std::optional<std::string> incomplete_reason) {
     if (!open_)
         return fail(Errc::invalid_argument, "item writer is already finished");
-    auto digest = writer_->finish();
-    if (!digest)
-        return std::unexpected(digest.error());
+    auto pending = writer_->finish_later();
+    if (!pending)
+        return std::unexpected(pending.error());
     const std::uint64_t received = writer_->appended();
     writer_.reset();
     open_ = false;  // from here on the spool file travels with the sealed item
     SealedItem sealed;
-    sealed.digest = *digest;
+    sealed.pending = std::move(*pending);
     sealed.spool = std::move(spool_);
     auto& r = sealed.record;
     r.session_id = spec_.session_id;
@@ -137,8 +137,6 @@ Result<SealedItem> ItemWriter::seal_with(std::optional<std::string> incomplete_r
         r.declared_size = static_cast<std::int64_t>(*spec_.declared_size);
     r.size = static_cast<std::int64_t>(received);
     r.source_mtime_ms = spec_.source_mtime_ms;
-    r.sha256 = to_hex(sealed.digest);
-    r.blob = BlobStore::relative_path(sealed.digest);
     r.state = incomplete_reason ? ItemState::incomplete : ItemState::complete;
     r.incomplete_reason = std::move(incomplete_reason);
     return sealed;

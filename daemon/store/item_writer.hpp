@@ -36,6 +36,10 @@ struct ItemSpec {
 // ItemWriter::finish, or with others by Store::commit_items).
 struct SealedItem {
     SpoolFile spool;
+    // The content's digest: a small item's may still be being computed (and its bytes
+    // written) by a helper; Store::commit_items waits for it and fills `digest`,
+    // record.sha256 and record.blob.
+    std::shared_ptr<PendingDigest> pending;
     Digest digest{};
     ItemRecord record;  // id is 0 until committed
 };

@@ -7,10 +7,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <new>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "common/fs.hpp"
+#include "common/unique_fd.hpp"
 
 namespace exhibit::store {
 
@@ -27,13 +31,128 @@ thread_local std::vector<std::unique_ptr<std::byte, SpoolWriter::FreeBytes>> spa
 Error spool_error(const Error& e) {
     return Error{e.code, fmt::format("cannot write to the spool: {}", e.describe()), e.sys_errno};
 }
+
+using BlockPtr = std::unique_ptr<std::byte, SpoolWriter::FreeBytes>;
+
+// A small item goes through the page cache (a direct write per item costs a wait for the
+// disk each), and its write-back starts at once, so that the batch's flush at commit finds
+// most of it done.
+Status write_small_item(int fd, std::span<const std::byte> bytes) {
+    if (auto s = fs::write_all(fd, bytes); !s)
+        return s;
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: the flush still follows
+    return {};
+}
+
+// Hashes and writes small items for one receiving thread, one after another, while that
+// thread receives the next ones. Each job owns a duplicate of its spool file's descriptor,
+// so a job outlives an aborted item harmlessly (its file is already unlinked). At most
+// kMaxQueued items wait: a receiver that outruns the disk waits too.
+class SmallItemFinisher {
+  public:
+    static SmallItemFinisher& of_this_thread() {
+        thread_local SmallItemFinisher finisher;
+        return finisher;
+    }
+
+    void submit(UniqueFd fd, BlockPtr block, std::size_t size,
+                std::shared_ptr<PendingDigest> pending) {
+        std::unique_lock lock(mu_);
+        if (!thread_.joinable())
+            thread_ = std::thread([this] { run(); });
+        cv_.wait(lock, [&] { return jobs_.size() < kMaxQueued; });
+        jobs_.push_back(Job{std::move(fd), std::move(block), size, std::move(pending)});
+        cv_.notify_all();
+    }
+
+    // A block a finished job gave back, if any.
+    BlockPtr take_spare() {
+        std::lock_guard lock(mu_);
+        if (spares_.empty())
+            return nullptr;
+        BlockPtr b = std::move(spares_.back());
+        spares_.pop_back();
+        return b;
+    }
+
+    ~SmallItemFinisher() {
+        {
+            std::lock_guard lock(mu_);
+            stopping_ = true;
+            cv_.notify_all();
+        }
+        if (thread_.joinable())
+            thread_.join();
+    }
+
+  private:
+    static constexpr std::size_t kMaxQueued = 8;
+    struct Job {
+        UniqueFd fd;
+        BlockPtr block;
+        std::size_t size;
+        std::shared_ptr<PendingDigest> pending;
+    };
+
+    void run() {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty())
+                    return;  // stopping, and everything submitted is done
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+                cv_.notify_all();
+            }
+            std::span<const std::byte> bytes(job.block.get(), job.size);
+            Sha256 hash;
+            hash.update(bytes);
+            Digest digest = hash.finish();
+            if (auto s = write_small_item(job.fd.get(), bytes); !s)
+                job.pending->resolve(std::unexpected(spool_error(s.error())));
+            else
+                job.pending->resolve(digest);
+            job.fd.reset();
+            std::lock_guard lock(mu_);
+            if (spares_.size() < kMaxQueued)
+                spares_.push_back(std::move(job.block));
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Job> jobs_;          // guarded by mu_
+    std::vector<BlockPtr> spares_;  // guarded by mu_
+    bool stopping_ = false;         // guarded by mu_
+    std::thread thread_;
+};
 }  // namespace
+
+std::shared_ptr<PendingDigest> PendingDigest::ready(Result<Digest> result) {
+    auto p = std::make_shared<PendingDigest>();
+    p->resolve(std::move(result));
+    return p;
+}
+
+Result<Digest> PendingDigest::wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return result_.has_value(); });
+    return *result_;
+}
+
+void PendingDigest::resolve(Result<Digest> result) {
+    std::lock_guard lock(mu_);
+    result_ = std::move(result);
+    cv_.notify_all();
+}
 
 void SpoolWriter::FreeBytes::operator()(std::byte* p) const noexcept {
     std::free(p);
 }
 
-SpoolWriter::SpoolWriter(int fd) : fd_(fd) {}
+SpoolWriter::SpoolWriter(int fd) : fd_(fd), appender_(fd) {}
 
 SpoolWriter::~SpoolWriter() {
     {
@@ -55,6 +174,8 @@ Status SpoolWriter::append(std::span<const std::byte> data) {
             block.data = std::move(spare_blocks.back());
             spare_blocks.pop_back();
         }
+        if (!block.data)
+            block.data = SmallItemFinisher::of_this_thread().take_spare();
         if (!block.data) {
             void* p = std::aligned_alloc(kAlign, kBlockSize);
             if (!p)
@@ -93,14 +214,11 @@ Result<Digest> SpoolWriter::finish() {
         return fail(Errc::invalid_argument, "the spool writer is already finished");
     finished_ = true;
     if (!started_) {
-        // Small item: everything is in the first block. It goes through the page cache: a
-        // batch of small items is flushed together when it commits, which costs less than
-        // a direct write (and a wait for the disk) per item.
-        direct_tried_ = true;
+        // Small item: everything is in the first block.
         if (fill_ > 0) {
             std::span<const std::byte> bytes(current().data.get(), fill_);
             hash_.update(bytes);
-            if (auto s = write_block(bytes); !s)
+            if (auto s = write_small_item(fd_, bytes); !s)
                 return std::unexpected(spool_error(s.error()));
         }
         return hash_.finish();
@@ -119,6 +237,23 @@ Result<Digest> SpoolWriter::finish() {
     if (error_)
         return std::unexpected(*error_);
     return hash_.finish();
+}
+
+Result<std::shared_ptr<PendingDigest>> SpoolWriter::finish_later() {
+    if (started_ || fill_ == 0 || finished_) {
+        auto digest = finish();
+        if (!digest)
+            return std::unexpected(digest.error());
+        return PendingDigest::ready(*digest);
+    }
+    finished_ = true;
+    const int dup = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0)
+        return fail_errno("cannot hand the spool file to its writer");
+    auto pending = std::make_shared<PendingDigest>();
+    SmallItemFinisher::of_this_thread().submit(UniqueFd(dup), std::move(current().data), fill_,
+                                               pending);
+    return pending;
 }
 
 void SpoolWriter::start_helpers() {
@@ -158,7 +293,7 @@ void SpoolWriter::hash_loop() {
 void SpoolWriter::write_loop() {
     for (std::uint64_t seq = 0; wait_for_block(seq); ++seq) {
         const Block& block = ring_[seq % kBlocks];
-        auto s = write_block(std::span<const std::byte>(block.data.get(), block.size));
+        auto s = appender_.write(std::span<const std::byte>(block.data.get(), block.size));
         std::lock_guard lock(mu_);
         if (!s) {
             error_ = spool_error(s.error());
@@ -171,7 +306,7 @@ void SpoolWriter::write_loop() {
     }
 }
 
-void SpoolWriter::use_page_cache() {
+void SpoolAppender::use_page_cache() {
     if (!direct_)
         return;
     const int flags = ::fcntl(fd_, F_GETFL);
@@ -180,7 +315,7 @@ void SpoolWriter::use_page_cache() {
     direct_ = false;
 }
 
-Status SpoolWriter::write_block(std::span<const std::byte> data) {
+Status SpoolAppender::write(std::span<const std::byte> data) {
     if (!direct_tried_) {
         direct_tried_ = true;
         const int flags = ::fcntl(fd_, F_GETFL);
@@ -198,7 +333,7 @@ Status SpoolWriter::write_block(std::span<const std::byte> data) {
     return {};
 }
 
-Status SpoolWriter::write_at(std::span<const std::byte> data) {
+Status SpoolAppender::write_at(std::span<const std::byte> data) {
     while (!data.empty()) {
         const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset_));
         if (n < 0 && errno == EINTR)

@@ -9,8 +9,11 @@
 // leaves the flush with everything still to do. The tail that is not a whole number of
 // pages is written through the cache. A file system without O_DIRECT gets ordinary writes.
 //
-// An item smaller than one block never starts the helpers: finish() hashes it and writes it
-// through the page cache on the caller's thread (small items are flushed in batches).
+// An item smaller than one block never starts the helpers. It is written through the page
+// cache with its write-back started at once (small items are flushed in batches, and a
+// direct write each would wait for the disk each time). finish() hashes and writes it on the
+// caller's thread; finish_later() hands that to one long-lived helper of the caller's
+// thread, so that the caller goes on receiving the next item meanwhile.
 //
 // The caller uses it from one thread. Destroying it stops the helpers; what they wrote stays
 // in the file, which the owner then discards.
@@ -31,6 +34,37 @@
 
 namespace exhibit::store {
 
+// Appends to a spool file from its start: whole pages around the page cache (O_DIRECT) where
+// the file system allows it, the rest through the cache. One thread at a time.
+class SpoolAppender {
+  public:
+    explicit SpoolAppender(int fd) : fd_(fd) {}
+    Status write(std::span<const std::byte> data);
+
+  private:
+    Status write_at(std::span<const std::byte> data);
+    void use_page_cache();
+
+    int fd_;
+    std::uint64_t offset_ = 0;
+    bool direct_tried_ = false;
+    bool direct_ = false;
+};
+
+// The digest of an item whose last bytes a helper may still be hashing and writing.
+class PendingDigest {
+  public:
+    static std::shared_ptr<PendingDigest> ready(Result<Digest> result);
+    // Waits for the helper: the digest, or why the item could not be written.
+    Result<Digest> wait();
+    void resolve(Result<Digest> result);
+
+  private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::optional<Result<Digest>> result_;  // guarded by mu_
+};
+
 class SpoolWriter {
   public:
     static constexpr std::size_t kBlockSize = 2 << 20;
@@ -46,6 +80,10 @@ class SpoolWriter {
     // Writes what is left, waits for the helpers and returns the digest of every appended
     // byte. The writer is spent afterwards.
     Result<Digest> finish();
+    // As finish(), but a small item's hashing and writing may still be under way when it
+    // returns: its digest (and any write error) comes from the PendingDigest. The spool
+    // file's descriptor may be closed meanwhile; the helper writes through its own.
+    Result<std::shared_ptr<PendingDigest>> finish_later();
 
     std::uint64_t appended() const { return appended_; }
 
@@ -67,11 +105,6 @@ class SpoolWriter {
     void write_loop();
     // Waits until block `seq` is submitted; false when there is nothing more to do.
     bool wait_for_block(std::uint64_t seq);
-    // Writes `data` at `offset_`; only the writing helper (or the caller, before the helpers
-    // start) calls it.
-    Status write_block(std::span<const std::byte> data);
-    Status write_at(std::span<const std::byte> data);
-    void use_page_cache();
 
     const int fd_;
     std::array<Block, kBlocks> ring_;
@@ -81,10 +114,8 @@ class SpoolWriter {
     bool started_ = false;
     bool finished_ = false;
 
-    // The writing side (the writing helper's once started, the caller's before).
-    std::uint64_t offset_ = 0;
-    bool direct_tried_ = false;
-    bool direct_ = false;
+    // The writing helper's once started, the caller's before.
+    SpoolAppender appender_;
 
     std::mutex mu_;
     std::condition_variable cv_;

@@ -101,6 +101,18 @@ Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> item
     std::vector<ItemRecord> records;
     if (items.empty())
         return records;
+    // 0. Wait for the helpers still hashing and writing small items.
+    for (auto& item : items) {
+        if (!item.pending)
+            continue;
+        auto digest = item.pending->wait();
+        if (!digest)
+            return std::unexpected(digest.error());
+        item.pending.reset();
+        item.digest = *digest;
+        item.record.sha256 = to_hex(item.digest);
+        item.record.blob = BlobStore::relative_path(item.digest);
+    }
     // 1. Make the data durable: one fsync for a single item, one syncfs for a batch.
     const int fd = items.front().spool.fd.get();
     if (items.size() == 1) {

@@ -1,11 +1,13 @@
 #include "daemon/store/spool_writer.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "common/fs.hpp"
@@ -122,6 +124,79 @@ TEST(SpoolWriter, DestroyedMidItemStopsPromptly) {
             ASSERT_TRUE(writer.append(data));
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// Small items handed to the thread's helper: each one's file and digest are right, even when
+// the caller closed its own descriptor before the helper got to it.
+TEST(SpoolWriter, SmallItemsFinishedLaterArriveWhole) {
+    testing::TempDir dir;
+    std::vector<std::pair<std::vector<std::byte>, std::shared_ptr<PendingDigest>>> items;
+    for (unsigned i = 0; i < 40; ++i) {
+        const auto data = random_bytes(1 + i * 7919 % 300000, i);
+        const auto path = dir.path() / fmt::format("spool-{}", i);
+        auto fd = fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL);
+        ASSERT_TRUE(fd.has_value());
+        SpoolWriter writer(fd->get());
+        ASSERT_TRUE(writer.append(data));
+        auto pending = writer.finish_later();
+        ASSERT_TRUE(pending.has_value()) << pending.error().describe();
+        fd->reset();  // the sealed item may be dropped before its bytes are written
+        items.emplace_back(data, *pending);
+    }
+    for (unsigned i = 0; i < items.size(); ++i) {
+        auto digest = items[i].second->wait();
+        ASSERT_TRUE(digest.has_value()) << digest.error().describe();
+        EXPECT_EQ(*digest, Sha256::of(items[i].first));
+        EXPECT_EQ(read_whole(dir.path() / fmt::format("spool-{}", i)), items[i].first);
+    }
+}
+
+// A large item is finished at once: finish_later() gives a digest that is already there.
+TEST(SpoolWriter, LargeItemFinishedLaterIsAlreadyDone) {
+    testing::TempDir dir;
+    auto fd = fs::open_file(dir.path() / "spool", O_WRONLY | O_CREAT | O_EXCL);
+    ASSERT_TRUE(fd.has_value());
+    const auto data = random_bytes(kBlock * 2 + 5, 9);
+    SpoolWriter writer(fd->get());
+    ASSERT_TRUE(writer.append(data));
+    auto pending = writer.finish_later();
+    ASSERT_TRUE(pending.has_value());
+    EXPECT_EQ((*pending)->wait().value(), Sha256::of(data));
+}
+
+// A small item that cannot be written reports it through its pending digest.
+TEST(SpoolWriter, SmallItemFinishedLaterReportsAWriteFailure) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "spool";
+    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
+    auto fd = fs::open_file(path, O_RDONLY);
+    ASSERT_TRUE(fd.has_value());
+    SpoolWriter writer(fd->get());
+    ASSERT_TRUE(writer.append(random_bytes(1000, 4)));
+    auto pending = writer.finish_later();
+    ASSERT_TRUE(pending.has_value());
+    auto digest = (*pending)->wait();
+    ASSERT_FALSE(digest.has_value());
+    EXPECT_NE(digest.error().message.find("cannot write to the spool"), std::string::npos);
+}
+
+// A thread that ends with items still with its helper: the helper finishes them first.
+TEST(SpoolWriter, AThreadEndingWithQueuedItemsStillFinishesThem) {
+    testing::TempDir dir;
+    std::vector<std::shared_ptr<PendingDigest>> pendings;
+    const auto data = random_bytes(200000, 5);
+    std::thread([&] {
+        for (int i = 0; i < 20; ++i) {
+            auto fd = fs::open_file(dir.path() / fmt::format("s{}", i), O_WRONLY | O_CREAT);
+            ASSERT_TRUE(fd.has_value());
+            SpoolWriter writer(fd->get());
+            ASSERT_TRUE(writer.append(data));
+            pendings.push_back(writer.finish_later().value());
+        }
+    }).join();
+    ASSERT_EQ(pendings.size(), 20u);
+    for (auto& p : pendings)
+        EXPECT_EQ(p->wait().value(), Sha256::of(data));
 }
 
 }  // namespace
