@@ -219,6 +219,10 @@ Result<LoadedConfig> load_config_text(std::string_view text, std::string_view so
     return loaded;
 }
 
+std::vector<std::string> changed_keys(const Config& a, const Config& b) {
+    return detail::changed_keys(a, b);
+}
+
 std::vector<std::string> known_keys() {
     return detail::key_names();
 }

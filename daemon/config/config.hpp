@@ -99,8 +99,8 @@ struct UploadConfig {
     bool operator==(const UploadConfig&) const = default;
 };
 
-// The whole configuration. The daemon holds it as `const Config`: it is never changed after
-// loading (a reload, if ever needed, builds a new one).
+// The whole configuration. A reload builds a new one and applies what may change live
+// (changed_keys() says what differs).
 struct Config {
     DaemonConfig daemon;
     StoreConfig store;
@@ -146,6 +146,8 @@ std::filesystem::path drop_in_directory(const std::filesystem::path& file);
 
 // Every key the loader accepts, as "table.key", in documentation order.
 std::vector<std::string> known_keys();
+// The keys ("table.key") whose values differ between two configurations (for a reload).
+std::vector<std::string> changed_keys(const Config& a, const Config& b);
 
 std::string_view to_string(VerifyOnStart v);
 std::string_view to_string(log::Target t);

@@ -18,10 +18,18 @@ namespace {
 using ValueResult = std::expected<void, std::string>;
 using ApplyFn = ValueResult (*)(const toml::node& value, Config& out);
 
+using DiffersFn = bool (*)(const Config& a, const Config& b);
+
 struct KeySpec {
     std::string_view name;
     ApplyFn apply;
+    DiffersFn differs;  // whether the key's value differs between two configurations
 };
+
+template <auto Section, auto Member>
+bool differs(const Config& a, const Config& b) {
+    return (a.*Section).*Member != (b.*Section).*Member;
+}
 
 struct TableSpec {
     std::string_view name;
@@ -176,10 +184,10 @@ ValueResult apply_watchdog(const toml::node& n, Config& out) {
 }
 
 constexpr KeySpec kDaemonKeys[] = {
-    {"kiosk_id", apply_kiosk_id},
-    {"log_target", apply_log_target},
-    {"log_level", apply_log_level},
-    {"watchdog", apply_watchdog},
+    {"kiosk_id", apply_kiosk_id, differs<&Config::daemon, &DaemonConfig::kiosk_id>},
+    {"log_target", apply_log_target, differs<&Config::daemon, &DaemonConfig::log_target>},
+    {"log_level", apply_log_level, differs<&Config::daemon, &DaemonConfig::log_level>},
+    {"watchdog", apply_watchdog, differs<&Config::daemon, &DaemonConfig::watchdog>},
 };
 
 // ---- [store] ----
@@ -226,9 +234,11 @@ ValueResult apply_min_free_mb(const toml::node& n, Config& out) {
 }
 
 constexpr KeySpec kStoreKeys[] = {
-    {"state_directory", apply_state_directory},
-    {"verify_on_start", apply_verify_on_start},
-    {"min_free_mb", apply_min_free_mb},
+    {"state_directory", apply_state_directory,
+     differs<&Config::store, &StoreConfig::state_directory>},
+    {"verify_on_start", apply_verify_on_start,
+     differs<&Config::store, &StoreConfig::verify_on_start>},
+    {"min_free_mb", apply_min_free_mb, differs<&Config::store, &StoreConfig::min_free_mb>},
 };
 
 // ---- [dbus] ----
@@ -275,9 +285,9 @@ ValueResult apply_admin_group(const toml::node& n, Config& out) {
 }
 
 constexpr KeySpec kDbusKeys[] = {
-    {"bus", apply_bus},
-    {"officer_group", apply_officer_group},
-    {"admin_group", apply_admin_group},
+    {"bus", apply_bus, differs<&Config::dbus, &DbusConfig::bus>},
+    {"officer_group", apply_officer_group, differs<&Config::dbus, &DbusConfig::officer_group>},
+    {"admin_group", apply_admin_group, differs<&Config::dbus, &DbusConfig::admin_group>},
 };
 
 // ---- [adb] ----
@@ -316,8 +326,9 @@ ValueResult apply_authorisation_wait(const toml::node& n, Config& out) {
 }
 
 constexpr KeySpec kAdbKeys[] = {
-    {"network_devices", apply_network_devices},
-    {"authorisation_wait_seconds", apply_authorisation_wait},
+    {"network_devices", apply_network_devices, differs<&Config::adb, &AdbConfig::network_devices>},
+    {"authorisation_wait_seconds", apply_authorisation_wait,
+     differs<&Config::adb, &AdbConfig::authorisation_wait_seconds>},
 };
 
 // ---- [upload] ----
@@ -378,26 +389,45 @@ ValueResult apply_allow_insecure_loopback(const toml::node& n, Config& out) {
 
 constexpr std::int64_t kMaxRate = 100LL << 30;
 constexpr KeySpec kUploadKeys[] = {
-    {"endpoint", apply_upload_string<&UploadConfig::endpoint>},
-    {"ca_file", apply_upload_path<&UploadConfig::ca_file>},
-    {"client_cert", apply_upload_path<&UploadConfig::client_cert>},
-    {"client_key", apply_upload_path<&UploadConfig::client_key>},
-    {"pinned_public_key", apply_upload_string<&UploadConfig::pinned_public_key>},
-    {"allow_insecure_loopback", apply_allow_insecure_loopback},
-    {"chunk_size", apply_upload_integer<&UploadConfig::chunk_size, 65536, 1LL << 30>},
-    {"concurrency", apply_upload_integer<&UploadConfig::concurrency, 1, 16>},
-    {"window_start", apply_upload_time<&UploadConfig::window_start_minutes>},
-    {"window_end", apply_upload_time<&UploadConfig::window_end_minutes>},
-    {"max_rate_in_window", apply_upload_integer<&UploadConfig::max_rate_in_window, 0, kMaxRate>},
+    {"endpoint", apply_upload_string<&UploadConfig::endpoint>,
+     differs<&Config::upload, &UploadConfig::endpoint>},
+    {"ca_file", apply_upload_path<&UploadConfig::ca_file>,
+     differs<&Config::upload, &UploadConfig::ca_file>},
+    {"client_cert", apply_upload_path<&UploadConfig::client_cert>,
+     differs<&Config::upload, &UploadConfig::client_cert>},
+    {"client_key", apply_upload_path<&UploadConfig::client_key>,
+     differs<&Config::upload, &UploadConfig::client_key>},
+    {"pinned_public_key", apply_upload_string<&UploadConfig::pinned_public_key>,
+     differs<&Config::upload, &UploadConfig::pinned_public_key>},
+    {"allow_insecure_loopback", apply_allow_insecure_loopback,
+     differs<&Config::upload, &UploadConfig::allow_insecure_loopback>},
+    {"chunk_size", apply_upload_integer<&UploadConfig::chunk_size, 65536, 1LL << 30>,
+     differs<&Config::upload, &UploadConfig::chunk_size>},
+    {"concurrency", apply_upload_integer<&UploadConfig::concurrency, 1, 16>,
+     differs<&Config::upload, &UploadConfig::concurrency>},
+    {"window_start", apply_upload_time<&UploadConfig::window_start_minutes>,
+     differs<&Config::upload, &UploadConfig::window_start_minutes>},
+    {"window_end", apply_upload_time<&UploadConfig::window_end_minutes>,
+     differs<&Config::upload, &UploadConfig::window_end_minutes>},
+    {"max_rate_in_window", apply_upload_integer<&UploadConfig::max_rate_in_window, 0, kMaxRate>,
+     differs<&Config::upload, &UploadConfig::max_rate_in_window>},
     {"max_rate_outside_window",
-     apply_upload_integer<&UploadConfig::max_rate_outside_window, 0, kMaxRate>},
-    {"retention_days", apply_upload_integer<&UploadConfig::retention_days, 0, 3650>},
-    {"retry_initial_ms", apply_upload_integer<&UploadConfig::retry_initial_ms, 10, 600000>},
-    {"retry_max_s", apply_upload_integer<&UploadConfig::retry_max_s, 1, 86400>},
-    {"max_rejections", apply_upload_integer<&UploadConfig::max_rejections, 1, 1000>},
-    {"connect_timeout_s", apply_upload_integer<&UploadConfig::connect_timeout_s, 1, 600>},
-    {"stall_timeout_s", apply_upload_integer<&UploadConfig::stall_timeout_s, 1, 3600>},
-    {"poll_interval_s", apply_upload_integer<&UploadConfig::poll_interval_s, 1, 3600>},
+     apply_upload_integer<&UploadConfig::max_rate_outside_window, 0, kMaxRate>,
+     differs<&Config::upload, &UploadConfig::max_rate_outside_window>},
+    {"retention_days", apply_upload_integer<&UploadConfig::retention_days, 0, 3650>,
+     differs<&Config::upload, &UploadConfig::retention_days>},
+    {"retry_initial_ms", apply_upload_integer<&UploadConfig::retry_initial_ms, 10, 600000>,
+     differs<&Config::upload, &UploadConfig::retry_initial_ms>},
+    {"retry_max_s", apply_upload_integer<&UploadConfig::retry_max_s, 1, 86400>,
+     differs<&Config::upload, &UploadConfig::retry_max_s>},
+    {"max_rejections", apply_upload_integer<&UploadConfig::max_rejections, 1, 1000>,
+     differs<&Config::upload, &UploadConfig::max_rejections>},
+    {"connect_timeout_s", apply_upload_integer<&UploadConfig::connect_timeout_s, 1, 600>,
+     differs<&Config::upload, &UploadConfig::connect_timeout_s>},
+    {"stall_timeout_s", apply_upload_integer<&UploadConfig::stall_timeout_s, 1, 3600>,
+     differs<&Config::upload, &UploadConfig::stall_timeout_s>},
+    {"poll_interval_s", apply_upload_integer<&UploadConfig::poll_interval_s, 1, 3600>,
+     differs<&Config::upload, &UploadConfig::poll_interval_s>},
 };
 
 // ---- the schema ----
@@ -538,6 +568,15 @@ void apply_document(const toml::table& doc, Config& out, std::vector<Problem>& p
             add(problems, key, value, fmt::format("unknown key \"{}\"{}", key.str(), hint));
         }
     }
+}
+
+std::vector<std::string> changed_keys(const Config& a, const Config& b) {
+    std::vector<std::string> names;
+    for (const auto& t : kTables)
+        for (const auto& k : t.keys)
+            if (k.differs(a, b))
+                names.push_back(fmt::format("{}.{}", t.name, k.name));
+    return names;
 }
 
 std::vector<std::string> key_names() {

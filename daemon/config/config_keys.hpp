@@ -25,6 +25,8 @@ void apply_document(const toml::table& doc, Config& out, std::vector<Problem>& p
 
 // Every accepted key as "table.key", in documentation order.
 std::vector<std::string> key_names();
+// The keys whose values differ between `a` and `b`, in documentation order.
+std::vector<std::string> changed_keys(const Config& a, const Config& b);
 
 // 1 to 64 characters of [A-Za-z0-9._-].
 bool is_valid_kiosk_id(std::string_view id);

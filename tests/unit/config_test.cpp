@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -390,6 +392,79 @@ TEST(ConfigDocs, EveryKeyIsDocumented) {
     for (const auto& key : known_keys()) {
         auto name = key.substr(key.find('.') + 1);
         EXPECT_THAT(text.str(), HasSubstr("`" + name + "`")) << key;
+    }
+}
+
+}  // namespace
+}  // namespace exhibit::config
+
+namespace exhibit::config {
+namespace {
+
+// What a reload compares: exactly the keys whose values differ, named as in the file.
+TEST(ConfigChangedKeys, NamesExactlyTheKeysThatDiffer) {
+    Environment env{.state_directory = std::nullopt, .hostname = "kiosk"};
+    auto a = load_config_text("[store]\nstate_directory = \"/var/lib/a\"\n", "a", env);
+    ASSERT_TRUE(a) << a.error().describe();
+    EXPECT_TRUE(changed_keys(a->config, a->config).empty());
+    auto b = load_config_text(
+        "[daemon]\nlog_level = \"debug\"\n[store]\nstate_directory = \"/var/lib/b\"\n"
+        "[adb]\nnetwork_devices = [\"10.0.0.5:5555\"]\n[upload]\nwindow_start = \"21:30\"\n",
+        "b", env);
+    ASSERT_TRUE(b) << b.error().describe();
+    EXPECT_EQ(changed_keys(a->config, b->config),
+              (std::vector<std::string>{"daemon.log_level", "store.state_directory",
+                                        "adb.network_devices", "upload.window_start"}));
+}
+
+// Every key the loader knows is compared: setting each one alone to a value other than its
+// default is seen as a change of that key only.
+TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
+    Environment env{.state_directory = std::nullopt, .hostname = "kiosk"};
+    const std::map<std::string, std::string> values = {
+        {"daemon.kiosk_id", "\"other\""},
+        {"daemon.log_target", "\"stderr\""},
+        {"daemon.log_level", "\"debug\""},
+        {"daemon.watchdog", "false"},
+        {"store.state_directory", "\"/srv/exhibit\""},
+        {"store.verify_on_start", "\"full\""},
+        {"store.min_free_mb", "10"},
+        {"dbus.bus", "\"session\""},
+        {"dbus.officer_group", "\"officers\""},
+        {"dbus.admin_group", "\"admins\""},
+        {"adb.network_devices", "[\"10.0.0.5:5555\"]"},
+        {"adb.authorisation_wait_seconds", "30"},
+        {"upload.endpoint", "\"https://dfu.example/files/\""},
+        {"upload.ca_file", "\"/etc/ca.pem\""},
+        {"upload.client_cert", "\"/etc/c.pem\""},
+        {"upload.client_key", "\"/etc/c.key\""},
+        {"upload.pinned_public_key", "\"sha256//AAAA\""},
+        {"upload.allow_insecure_loopback", "true"},
+        {"upload.chunk_size", "1048576"},
+        {"upload.concurrency", "3"},
+        {"upload.window_start", "\"21:00\""},
+        {"upload.window_end", "\"07:00\""},
+        {"upload.max_rate_in_window", "1000000"},
+        {"upload.max_rate_outside_window", "1000"},
+        {"upload.retention_days", "30"},
+        {"upload.retry_initial_ms", "500"},
+        {"upload.retry_max_s", "60"},
+        {"upload.max_rejections", "7"},
+        {"upload.connect_timeout_s", "5"},
+        {"upload.stall_timeout_s", "30"},
+        {"upload.poll_interval_s", "10"},
+    };
+    auto base = load_config_text("", "base", env);
+    ASSERT_TRUE(base);
+    for (const auto& key : known_keys()) {
+        auto it = values.find(key);
+        ASSERT_NE(it, values.end()) << "give " << key << " a test value";
+        const auto dot = key.find('.');
+        auto text =
+            fmt::format("[{}]\n{} = {}\n", key.substr(0, dot), key.substr(dot + 1), it->second);
+        auto changed = load_config_text(text, key, env);
+        ASSERT_TRUE(changed) << changed.error().describe();
+        EXPECT_EQ(changed_keys(base->config, changed->config), std::vector<std::string>{key});
     }
 }
 
