@@ -91,6 +91,19 @@ void Uploader::items_added() {
     kick();
 }
 
+void Uploader::set_schedule(std::chrono::minutes window_start, std::chrono::minutes window_end,
+                            std::uint64_t max_rate_in_window, std::uint64_t max_rate_outside_window,
+                            unsigned concurrency) {
+    options_.window_start = window_start;
+    options_.window_end = window_end;
+    options_.max_rate_in_window = max_rate_in_window;
+    options_.max_rate_outside_window = max_rate_outside_window;
+    options_.concurrency = std::max(1u, concurrency);
+    window_ = DailyWindow{window_start, window_end};
+    glue_->set_max_host_connections(static_cast<long>(options_.concurrency) + 1);
+    reschedule();  // the window, the rate and the cap are looked at again on the next turn
+}
+
 void Uploader::reschedule() {
     enqueue_due_ = true;
     kick();

@@ -70,6 +70,13 @@ class Uploader final : public JobHost {
     // Look at the queue, the window and the clock again on the next loop turn.
     void reschedule();
 
+    // Applies what may change while running (a configuration reload): the sync window, the
+    // rate caps and the concurrency cap. Transfers under way go on; a lowered cap only stops
+    // new ones from starting.
+    void set_schedule(std::chrono::minutes window_start, std::chrono::minutes window_end,
+                      std::uint64_t max_rate_in_window, std::uint64_t max_rate_outside_window,
+                      unsigned concurrency);
+
     // Administrator actions, audited with `actor`.
     Status request_sync(std::string_view actor);
     Status cancel_item(std::int64_t item_id, std::string_view actor);  // DELETEs the upload

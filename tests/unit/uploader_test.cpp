@@ -329,6 +329,28 @@ TEST_F(UploaderTest, NormalWaitsForTheWindowUrgentGoesAtOnceARequestedSyncOverri
     EXPECT_EQ(ev.query("SELECT actor FROM audit WHERE event = 'upload.sync_requested'"), "admin:0");
 }
 
+// A reload that moves the window takes effect at once, without a restart.
+TEST_F(UploaderTest, AScheduleChangedWhileRunningOpensTheNewWindow) {
+    testing::FakeClock clock(testing::utc_time(2026, 11, 30, 12, 0));  // midday
+    EvidenceStore ev(clock);
+    auto normal = ev.add_item(200'000, 34);
+    auto o = options();
+    o.window_start = 22h;
+    o.window_end = 6h;
+    auto up = start(ev, o, clock);
+    ASSERT_TRUE(up);
+    auto state = [&] {
+        return ev.query("SELECT state FROM uploads WHERE item_id = " + std::to_string(normal.id));
+    };
+    loop_.run_for(1s);
+    EXPECT_EQ(state(), "queued") << "outside the configured window";
+    up->set_schedule(11h, 13h, 0, 0, 1);
+    EXPECT_TRUE(up->status().value().window_open);
+    ASSERT_TRUE(loop_.run_until([&] { return state() == "received"; }, 30s))
+        << "the new window (11:00-13:00) holds midday";
+    EXPECT_EQ(up->options().concurrency, 1u);
+}
+
 TEST_F(UploaderTest, ANormalUploadStopsWhenTheWindowClosesAndResumesInTheNext) {
     testing::FakeClock clock(testing::utc_time(2026, 11, 30, 5, 59));
     EvidenceStore ev(clock);
