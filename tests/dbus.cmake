@@ -17,3 +17,8 @@ if(TARGET exhibit_upload_test_support AND TARGET exhibitctl AND TARGET exhibit-v
   exhibit_test(journey_test dbus/journey_test.cpp LIBS exhibit_upload_test_support LABEL upload TIMEOUT 400)
   add_dependencies(journey_test exhibitd exhibit-phonesim exhibitctl exhibit-verify)
 endif()
+if(TARGET exhibitctl AND TARGET exhibit-phonesim)
+  exhibit_test(reload_test dbus/reload_test.cpp LIBS exhibit_store exhibit_test_support
+               LABEL dbus TIMEOUT 180)
+  add_dependencies(reload_test exhibitd exhibitctl exhibit-phonesim)
+endif()

@@ -132,4 +132,13 @@ Status read_no_options(sd_bus_message* m) {
     return only_keys(*options, {}, "options");
 }
 
+std::string admin_actor(sd_bus_message* m) {
+    sd_bus_creds* c = nullptr;
+    uid_t uid = 0;
+    if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &c) >= 0)
+        sd_bus_creds_get_euid(c, &uid);
+    sd_bus_creds_unref(c);
+    return fmt::format("admin:{}", uid);
+}
+
 }  // namespace exhibit::bus

@@ -46,6 +46,9 @@ Status only_keys(const ValueMap& map, std::initializer_list<std::string_view> al
 // InvalidArgument naming it.
 Status read_no_options(sd_bus_message* m);
 
+// "admin:<uid>" of the method call's sender, for the audit log.
+std::string admin_actor(sd_bus_message* m);
+
 // An sd-bus negative errno as an Error.
 Error bus_error(int r, std::string_view what);
 

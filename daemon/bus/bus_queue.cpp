@@ -71,15 +71,6 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
     }
 }
 
-std::string admin_actor(sd_bus_message* m) {
-    sd_bus_creds* c = nullptr;
-    uid_t uid = 0;
-    if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &c) >= 0)
-        sd_bus_creds_get_euid(c, &uid);
-    sd_bus_creds_unref(c);
-    return fmt::format("admin:{}", uid);
-}
-
 template <class F>
 int admin_method(sd_bus_message* m, void* userdata, F&& body) noexcept {
     try {

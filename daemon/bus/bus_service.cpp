@@ -229,9 +229,42 @@ int method_reload_config(sd_bus_message* m, void* userdata, sd_bus_error*) noexc
             return svc->reply_error(m, s.error());
         if (!svc->hooks().reload_config)
             return svc->reply_error(m, Error{Errc::unsupported, "not available", 0});
-        if (auto s = svc->hooks().reload_config(); !s)
-            return svc->reply_error(m, s.error());
-        return sd_bus_reply_method_return(m, "");
+        auto report = svc->hooks().reload_config(admin_actor(m));
+        if (!report)
+            return svc->reply_error(m, report.error());
+        sd_bus_message* reply = nullptr;
+        int r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+            return r;
+        auto put = [&](const char* key, const std::vector<std::string>& names) {
+            int k = sd_bus_message_open_container(reply, 'e', "sv");
+            if (k >= 0)
+                k = sd_bus_message_append(reply, "s", key);
+            if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'v', "as");
+            if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'a', "s");
+            for (std::size_t i = 0; k >= 0 && i < names.size(); ++i)
+                k = sd_bus_message_append(reply, "s", names[i].c_str());
+            if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+            if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+            if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+            return k;
+        };
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+            r = put("applied", report->applied);
+        if (r >= 0)
+            r = put("restart_required", report->restart_required);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply, nullptr);
+        sd_bus_message_unref(reply);
+        return r;
     });
 }
 
@@ -265,8 +298,9 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("AddNetworkDevice", "sa{sv}",
                              SD_BUS_PARAM(address) SD_BUS_PARAM(options), "o", SD_BUS_PARAM(device),
                              method_add_network_device, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ReloadConfig", "a{sv}", SD_BUS_PARAM(options), "", ,
-                             method_reload_config, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ReloadConfig", "a{sv}", SD_BUS_PARAM(options), "a{sv}",
+                             SD_BUS_PARAM(report), method_reload_config,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("VerifyAudit", "a{sv}", SD_BUS_PARAM(options), "btts",
                              SD_BUS_PARAM(ok) SD_BUS_PARAM(entries) SD_BUS_PARAM(first_broken)
                                  SD_BUS_PARAM(problem),
@@ -287,6 +321,8 @@ const char* error_name(const Error& error) {
             return "org.exhibit.Exhibit1.Error.Unsupported";
         case Errc::no_space:
             return "org.exhibit.Exhibit1.Error.LowDisk";
+        case Errc::config:
+            return "org.exhibit.Exhibit1.Error.InvalidConfig";
         default:
             return "org.exhibit.Exhibit1.Error.Failed";
     }

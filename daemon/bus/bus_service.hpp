@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "daemon/bus/bus_message.hpp"
 #include "daemon/devices/device_registry.hpp"
@@ -36,10 +37,16 @@ struct BusServiceOptions {
     std::uint64_t min_free_bytes = 0;  // under this, StartExtraction answers LowDisk
 };
 
+struct ReloadReport {
+    std::vector<std::string> applied;
+    std::vector<std::string> restart_required;
+};
+
 struct BusHooks {
     // AddNetworkDevice: returns the new device's id.
     std::function<Result<std::string>(const std::string& address)> add_network_device;
-    std::function<Status()> reload_config;
+    // ReloadConfig: what was applied and what waits for a restart ("table.key" names).
+    std::function<Result<ReloadReport>(const std::string& actor)> reload_config;
 };
 
 enum class Role { officer, admin };

@@ -3,11 +3,14 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <exhibit/version.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
 #include "daemon/service/message_ids.hpp"
@@ -52,19 +55,19 @@ store::VerifyDepth to_verify_depth(config::VerifyOnStart v) {
     return store::VerifyDepth::size;
 }
 
-Daemon::Daemon(const config::Config& config, EventLoop loop)
-    : config_(config), loop_(std::move(loop)) {}
+Daemon::Daemon(const config::Config& config, ConfigSource source, EventLoop loop)
+    : config_(config), source_(std::move(source)), loop_(std::move(loop)) {}
 
-Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config) {
+Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config, ConfigSource source) {
     // Blocked before anything slow, so a stop request during startup waits for the loop
     // (and is then handled cleanly) instead of killing a half-opened store.
-    if (auto s = block_signals({SIGTERM, SIGINT}); !s)
+    if (auto s = block_signals({SIGTERM, SIGINT, SIGHUP}); !s)
         return std::unexpected(s.error());
     auto loop = EventLoop::create();
     if (!loop)
         return std::unexpected(loop.error());
 
-    std::unique_ptr<Daemon> daemon(new Daemon(config, std::move(*loop)));
+    std::unique_ptr<Daemon> daemon(new Daemon(config, std::move(source), std::move(*loop)));
     if (auto s = daemon->watch_signals(); !s)
         return std::unexpected(s.error());
     if (config.daemon.watchdog) {
@@ -189,7 +192,7 @@ Status Daemon::start_core() {
                                        .min_free_bytes = config_.store.min_free_bytes()};
     bus::BusHooks hooks{
         .add_network_device = [this](const std::string& a) { return add_network_device(a); },
-        .reload_config = {}};
+        .reload_config = [this](const std::string& actor) { return reload_config(actor); }};
     auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
                                       *sessions_, std::move(hooks), uploader_.get());
     if (!bus)
@@ -201,10 +204,101 @@ Status Daemon::start_core() {
             b->health_changed();
         });
     }
-    for (const auto& address : config_.adb.network_devices)
-        if (auto id = add_network_device(address); !id)
-            log::warning("network device {}: {}", address, id.error().describe());
+    for (const auto& problem : sync_config_devices(config_.adb.network_devices))
+        log::warning("{}", problem);
     return {};
+}
+
+std::vector<std::string> Daemon::sync_config_devices(const std::vector<std::string>& wanted) {
+    std::vector<std::string> problems;
+    for (auto it = config_devices_.begin(); it != config_devices_.end();) {
+        const auto& [address, id] = *it;
+        if (std::ranges::find(wanted, address) != wanted.end()) {
+            ++it;
+            continue;
+        }
+        const auto* d = devices_.find(id);
+        if (d && d->state == devices::DeviceState::busy) {
+            problems.push_back(fmt::format(
+                "network device {} ({}) is in use; it stays until exhibitd restarts", address, id));
+            ++it;
+            continue;
+        }
+        if (d)
+            (void)devices_.remove(id);
+        log::info("network device {} ({}) removed: no longer in [adb] network_devices", address,
+                  id);
+        it = config_devices_.erase(it);
+    }
+    for (const auto& address : wanted) {
+        if (config_devices_.contains(address))
+            continue;
+        auto id = add_network_device(address);
+        if (!id) {
+            problems.push_back(
+                fmt::format("network device {}: {}", address, id.error().describe()));
+            continue;
+        }
+        config_devices_[address] = *id;
+    }
+    return problems;
+}
+
+Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
+    auto loaded = config::load_config(source_.file, source_.explicit_file,
+                                      config::Environment::from_process());
+    if (!loaded)
+        return std::unexpected(Error{
+            Errc::config,
+            fmt::format("the configuration was not reloaded: {}", loaded.error().describe()), 0});
+    const config::Config& next = loaded->config;
+    bus::ReloadReport report;
+    std::vector<std::string> problems;
+    bool schedule_changed = false;
+    for (const auto& key : config::changed_keys(config_, next)) {
+        if (key == "daemon.log_level") {
+            log::configure(config_.daemon.log_target, next.daemon.log_level);
+            config_.daemon.log_level = next.daemon.log_level;
+        } else if (key == "adb.network_devices") {
+            problems = sync_config_devices(next.adb.network_devices);
+            config_.adb.network_devices = next.adb.network_devices;
+        } else if (key == "upload.window_start" || key == "upload.window_end" ||
+                   key == "upload.max_rate_in_window" || key == "upload.max_rate_outside_window" ||
+                   key == "upload.concurrency") {
+            schedule_changed = true;
+        } else {
+            report.restart_required.push_back(key);
+            continue;
+        }
+        report.applied.push_back(key);
+    }
+    if (schedule_changed) {
+        auto& u = config_.upload;
+        u.window_start_minutes = next.upload.window_start_minutes;
+        u.window_end_minutes = next.upload.window_end_minutes;
+        u.max_rate_in_window = next.upload.max_rate_in_window;
+        u.max_rate_outside_window = next.upload.max_rate_outside_window;
+        u.concurrency = next.upload.concurrency;
+        if (uploader_)
+            uploader_->set_schedule(std::chrono::minutes(u.window_start_minutes),
+                                    std::chrono::minutes(u.window_end_minutes),
+                                    u.max_rate_in_window, u.max_rate_outside_window, u.concurrency);
+    }
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : loaded->files_read)
+        files.push_back(f.string());
+    nlohmann::json details = {{"files", files},
+                              {"applied", report.applied},
+                              {"restart_required", report.restart_required}};
+    if (!problems.empty())
+        details["problems"] = problems;
+    if (auto e = store_->audit().append(actor, "config.reloaded", details); !e)
+        log::warning("cannot audit the configuration reload: {}", e.error().describe());
+    for (const auto& p : problems)
+        log::warning("{}", p);
+    log::info("configuration reloaded by {}: applied [{}], needs a restart [{}]", actor,
+              fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
+    return report;
 }
 
 Status Daemon::start_uploads() {
@@ -273,9 +367,22 @@ Status Daemon::watch_signals() {
     auto intr = loop_.add_signal(SIGINT, handler);
     if (!intr)
         return std::unexpected(intr.error());
+    auto hup =
+        loop_.add_signal(SIGHUP, [this](const signalfd_siginfo& info) { on_reload_signal(info); });
+    if (!hup)
+        return std::unexpected(hup.error());
     sigterm_ = std::move(*term);
     sigint_ = std::move(*intr);
+    sighup_ = std::move(*hup);
     return {};
+}
+
+void Daemon::on_reload_signal(const signalfd_siginfo& info) {
+    if (!store_)
+        return;  // still starting: the configuration just read is the one in force
+    log::info("reloading the configuration on SIGHUP from pid {}", info.ssi_pid);
+    if (auto r = reload_config(fmt::format("signal:SIGHUP:{}", info.ssi_pid)); !r)
+        log::error("{}", r.error().describe());
 }
 
 void Daemon::on_stop_signal(const signalfd_siginfo& info) {
@@ -312,6 +419,7 @@ std::string Daemon::describe_health() {
 int Daemon::run() {
     auto code = loop_.run();
     status_timer_.reset();
+    sighup_.reset();
     sigint_.reset();
     sigterm_.reset();
     if (!code) {

@@ -5,8 +5,11 @@
 // Thread-bound: created and run on the main thread.
 #pragma once
 
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "daemon/bus/bus_service.hpp"
@@ -22,11 +25,26 @@
 
 namespace exhibit::service {
 
+// Where the configuration came from, to read it again on ReloadConfig or SIGHUP.
+struct ConfigSource {
+    std::filesystem::path file;
+    bool explicit_file = false;  // given with --config (a missing file is then an error)
+};
+
 class Daemon {
   public:
-    // Blocks SIGTERM and SIGINT, sets up the loop and the watchdog, opens the store, then
-    // sends READY=1. Errors are returned, not logged: the caller logs them once.
-    static Result<std::unique_ptr<Daemon>> start(const config::Config& config);
+    // Blocks SIGTERM, SIGINT and SIGHUP, sets up the loop and the watchdog, opens the store,
+    // then sends READY=1. Errors are returned, not logged: the caller logs them once.
+    static Result<std::unique_ptr<Daemon>> start(const config::Config& config,
+                                                 ConfigSource source = {});
+
+    // Reads the configuration again and applies what may change while running:
+    // daemon.log_level, adb.network_devices (phones added from the configuration and not in
+    // use are removed), and the upload window, rate caps and concurrency. Every other
+    // changed key is reported as needing a restart and keeps its running value. A bad
+    // configuration changes nothing (Errc::config, naming the file, line and key). Audited
+    // as config.reloaded with `actor`.
+    Result<bus::ReloadReport> reload_config(const std::string& actor);
 
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
@@ -36,19 +54,23 @@ class Daemon {
     int run();
 
   private:
-    Daemon(const config::Config& config, EventLoop loop);
+    Daemon(const config::Config& config, ConfigSource source, EventLoop loop);
     Status open_store();
     // Devices, sessions and the D-Bus edge, once the store is open.
     Status start_core();
     Result<std::string> add_network_device(const std::string& address);
+    // Makes the phones of [adb] network_devices match `wanted`; returns what it could not do.
+    std::vector<std::string> sync_config_devices(const std::vector<std::string>& wanted);
+    void on_reload_signal(const signalfd_siginfo& info);
     Status start_uploads();
     Status watch_signals();
     void on_stop_signal(const signalfd_siginfo& info);
     void refresh_status();
     std::string describe_health();
 
-    const config::Config config_;
-    std::string config_file_;
+    config::Config config_;  // what is in force (a reload updates what it applies)
+    ConfigSource source_;
+    std::map<std::string, std::string> config_devices_;  // address → device id, from config
     EventLoop loop_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<adb::AdbHostKey> adb_key_;
@@ -60,6 +82,7 @@ class Daemon {
     std::unique_ptr<bus::BusService> bus_;
     EventSource sigterm_;
     EventSource sigint_;
+    EventSource sighup_;
     EventSource status_timer_;
     std::string status_;
     std::string stop_signal_;

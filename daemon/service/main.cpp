@@ -64,7 +64,8 @@ int run(int argc, char** argv) {
     log::debug("state directory {} (from {})", cfg.store.state_directory.string(),
                config::to_string(loaded->state_directory_source));
 
-    auto daemon = service::Daemon::start(cfg);
+    auto daemon =
+        service::Daemon::start(cfg, {.file = config_file, .explicit_file = explicit_file});
     if (!daemon) {
         auto message = daemon.error().describe();
         log::write(log::Level::error, fmt::format("startup failed: {}", message),

@@ -44,5 +44,6 @@ Done cmd_cancel_session(const Globals& g, const std::string& session);
 Done cmd_cancel_upload(const Globals& g, const std::string& item);
 Done cmd_priority(const Globals& g, const std::string& item, const std::string& lane);
 Done cmd_device_add(const Globals& g, const std::string& address);
+Done cmd_reload(const Globals& g);
 
 }  // namespace exhibit::ctl

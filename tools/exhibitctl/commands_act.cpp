@@ -4,11 +4,13 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tools/exhibitctl/bus_client.hpp"
 #include "tools/exhibitctl/commands.hpp"
 #include "tools/exhibitctl/format.hpp"
 #include "tools/exhibitctl/progress.hpp"
+#include "tools/exhibitctl/values.hpp"
 #include "tools/exhibitctl/views.hpp"
 #include "tools/exhibitctl/watch.hpp"
 
@@ -276,6 +278,37 @@ Done cmd_device_add(const Globals& g, const std::string& address) {
                       ? dump_json(
                             {{"ok", true}, {"device", device}, {"id", id}, {"address", *host_port}})
                       : fmt::format("added device {} ({}) at {}\n", id, device, *host_port))
+              << std::flush;
+    return {};
+}
+
+Done cmd_reload(const Globals& g) {
+    auto bus = BusClient::connect(g.bus);
+    if (!bus)
+        return std::unexpected(bus.error());
+    auto reply = bus->call(kRootPath, kManagerIface, "ReloadConfig",
+                           [](sd_bus_message* m) { return append_dict(m, {}); });
+    if (!reply)
+        return std::unexpected(reply.error());
+    auto report = read_dict(reply->get());
+    if (!report)
+        return std::unexpected(report.error());
+    const auto applied = strings_of(*report, "applied");
+    const auto restart = strings_of(*report, "restart_required");
+    if (g.json) {
+        std::cout << dump_json({{"ok", true}, {"applied", applied}, {"restart_required", restart}})
+                  << std::flush;
+        return {};
+    }
+    auto list = [](const std::vector<std::string>& names) {
+        return names.empty() ? std::string("-") : fmt::format("{}", fmt::join(names, ", "));
+    };
+    if (applied.empty() && restart.empty()) {
+        std::cout << "configuration reloaded: nothing changed\n" << std::flush;
+        return {};
+    }
+    std::cout << "configuration reloaded\n"
+              << render_pairs({{"applied", list(applied)}, {"needs a restart", list(restart)}})
               << std::flush;
     return {};
 }

@@ -36,6 +36,8 @@ Failure exhibit_error(std::string_view code, std::string_view message, std::stri
         return {Exit::busy, with_prefix("busy", message)};
     if (code == "LowDisk")
         return {Exit::busy, with_prefix("low disk", message)};
+    if (code == "InvalidConfig")
+        return {Exit::failed, with_prefix("configuration not reloaded", message)};
     if (code == "Unsupported")
         return {Exit::failed, with_prefix("not supported", message)};
     if (code == "Failed")

@@ -112,6 +112,11 @@ void add_commands(CLI::App& app, Args& a, std::function<Done()>& run) {
     add->add_option("ADDRESS", a.address, "tcp:HOST:PORT")->required();
     add->callback([&] { run = [&] { return cmd_device_add(a.g, a.address); }; });
 
+    app.add_subcommand("reload",
+                       "read exhibitd's configuration again; print what was applied and what "
+                       "needs a restart (admin)")
+        ->callback([&] { run = [&] { return cmd_reload(a.g); }; });
+
     auto* audit = app.add_subcommand("audit", "the store's audit chain");
     audit->require_subcommand(1);
     audit->add_subcommand("verify", "recompute the audit chain (admin)")->callback([&] {
