@@ -41,6 +41,14 @@ std::vector<std::byte> read_whole(const std::filesystem::path& path) {
     return out;
 }
 
+// A spool file opened read-only: every write to it fails (EBADF).
+Result<UniqueFd> unwritable_spool(const testing::TempDir& dir) {
+    const auto path = dir.path() / "spool";
+    if (auto created = fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL); !created)
+        return std::unexpected(created.error());
+    return fs::open_file(path, O_RDONLY);
+}
+
 class SpoolWriterTest : public ::testing::TestWithParam<std::size_t> {
   protected:
     testing::TempDir dir;
@@ -79,9 +87,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, SpoolWriterTest,
 // A write that fails on the helper thread surfaces as an error on the caller, without a hang.
 TEST(SpoolWriter, WriteFailureIsReportedNotHung) {
     testing::TempDir dir;
-    const auto path = dir.path() / "spool";
-    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
-    auto fd = fs::open_file(path, O_RDONLY);  // every write fails with EBADF
+    auto fd = unwritable_spool(dir);
     ASSERT_TRUE(fd.has_value());
     SpoolWriter writer(fd->get());
     const auto data = random_bytes(kBlock, 1);
@@ -100,9 +106,7 @@ TEST(SpoolWriter, WriteFailureIsReportedNotHung) {
 // A small item that cannot be written fails at finish().
 TEST(SpoolWriter, SmallItemWriteFailureIsReported) {
     testing::TempDir dir;
-    const auto path = dir.path() / "spool";
-    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
-    auto fd = fs::open_file(path, O_RDONLY);
+    auto fd = unwritable_spool(dir);
     ASSERT_TRUE(fd.has_value());
     SpoolWriter writer(fd->get());
     const auto data = random_bytes(1000, 2);
@@ -167,9 +171,7 @@ TEST(SpoolWriter, LargeItemFinishedLaterIsAlreadyDone) {
 // A small item that cannot be written reports it through its pending digest.
 TEST(SpoolWriter, SmallItemFinishedLaterReportsAWriteFailure) {
     testing::TempDir dir;
-    const auto path = dir.path() / "spool";
-    ASSERT_TRUE(fs::open_file(path, O_WRONLY | O_CREAT | O_EXCL).has_value());
-    auto fd = fs::open_file(path, O_RDONLY);
+    auto fd = unwritable_spool(dir);
     ASSERT_TRUE(fd.has_value());
     SpoolWriter writer(fd->get());
     ASSERT_TRUE(writer.append(random_bytes(1000, 4)));
