@@ -102,6 +102,7 @@ void Uploader::set_schedule(std::chrono::minutes window_start, std::chrono::minu
     window_ = DailyWindow{window_start, window_end};
     glue_->set_max_host_connections(static_cast<long>(options_.concurrency) + 1);
     reschedule();  // the window, the rate and the cap are looked at again on the next turn
+    changed();     // followers see the window and the rate cap as they are now
 }
 
 void Uploader::reschedule() {
