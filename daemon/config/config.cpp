@@ -223,6 +223,21 @@ std::vector<std::string> changed_keys(const Config& a, const Config& b) {
     return detail::changed_keys(a, b);
 }
 
+bool applied_on_reload(std::string_view key) {
+    // What the daemon can change under a running loop without touching the store, the bus
+    // name, the credentials or a transfer under way (docs/configuration.md, "on reload").
+    constexpr std::string_view kLive[] = {
+        "daemon.log_level",
+        "adb.network_devices",
+        "upload.concurrency",
+        "upload.window_start",
+        "upload.window_end",
+        "upload.max_rate_in_window",
+        "upload.max_rate_outside_window",
+    };
+    return std::ranges::find(kLive, key) != std::end(kLive);
+}
+
 std::vector<std::string> known_keys() {
     return detail::key_names();
 }

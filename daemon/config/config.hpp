@@ -148,6 +148,9 @@ std::filesystem::path drop_in_directory(const std::filesystem::path& file);
 std::vector<std::string> known_keys();
 // The keys ("table.key") whose values differ between two configurations (for a reload).
 std::vector<std::string> changed_keys(const Config& a, const Config& b);
+// Whether a running exhibitd applies a change of `key` ("table.key") on a reload; every
+// other key keeps its running value until a restart.
+bool applied_on_reload(std::string_view key);
 
 std::string_view to_string(VerifyOnStart v);
 std::string_view to_string(log::Target t);

@@ -395,12 +395,6 @@ TEST(ConfigDocs, EveryKeyIsDocumented) {
     }
 }
 
-}  // namespace
-}  // namespace exhibit::config
-
-namespace exhibit::config {
-namespace {
-
 // What a reload compares: exactly the keys whose values differ, named as in the file.
 TEST(ConfigChangedKeys, NamesExactlyTheKeysThatDiffer) {
     Environment env{.state_directory = std::nullopt, .hostname = "kiosk"};
@@ -466,6 +460,43 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         ASSERT_TRUE(changed) << changed.error().describe();
         EXPECT_EQ(changed_keys(base->config, changed->config), std::vector<std::string>{key});
     }
+}
+
+// docs/configuration.md says for every key whether a reload applies it ("on reload": applied
+// or restart), and says what the daemon does.
+TEST(ConfigDocs, SayForEveryKeyWhetherAReloadAppliesIt) {
+    std::ifstream in(stdfs::path(EXHIBIT_SOURCE_DIR) / "docs" / "configuration.md");
+    ASSERT_TRUE(in);
+    std::map<std::string, std::string> documented;  // "table.key" -> "applied" / "restart"
+    std::string table, line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("### `[")) {
+            table = line.substr(6, line.find(']') - 6);
+            continue;
+        }
+        if (line.starts_with("## "))
+            table.clear();
+        if (table.empty() || !line.starts_with("| `"))
+            continue;
+        // "| `a`, `b` | type | default | meaning | applied |": the first and the last cell.
+        const auto first = line.substr(2, line.find(" | ") - 2);
+        const auto last_start = line.rfind(" | ") + 3;
+        const auto value = line.substr(last_start, line.size() - 2 - last_start);
+        for (std::size_t at = first.find('`'); at != std::string::npos;) {
+            const auto end = first.find('`', at + 1);
+            documented[table + "." + first.substr(at + 1, end - at - 1)] = value;
+            at = first.find('`', end + 1);
+        }
+    }
+    int live = 0;
+    for (const auto& key : known_keys()) {
+        ASSERT_TRUE(documented.contains(key)) << key << " has no row with an \"on reload\" cell";
+        EXPECT_EQ(documented[key], applied_on_reload(key) ? "applied" : "restart") << key;
+        live += applied_on_reload(key);
+    }
+    EXPECT_EQ(live, 7);
+    EXPECT_FALSE(applied_on_reload("store.state_directory"));
+    EXPECT_FALSE(applied_on_reload("no.such_key"));
 }
 
 }  // namespace
