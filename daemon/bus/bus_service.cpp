@@ -221,6 +221,40 @@ int method_add_network_device(sd_bus_message* m, void* userdata, sd_bus_error*) 
     });
 }
 
+// ReloadConfig's reply: a{sv} with "applied", "restart_required" and "problems", each `as`.
+int reply_reload_report(sd_bus_message* m, const ReloadReport& report) {
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_message_new_method_return(m, &reply);
+    MessagePtr owned(reply);
+    auto put = [&](const char* key, const std::vector<std::string>& names) {
+        int k = sd_bus_message_open_container(reply, 'e', "sv");
+        if (k >= 0)
+            k = sd_bus_message_append(reply, "s", key);
+        if (k >= 0)
+            k = sd_bus_message_open_container(reply, 'v', "as");
+        if (k >= 0)
+            k = sd_bus_message_open_container(reply, 'a', "s");
+        for (std::size_t i = 0; k >= 0 && i < names.size(); ++i)
+            k = sd_bus_message_append(reply, "s", names[i].c_str());
+        for (int depth = 0; k >= 0 && depth < 3; ++depth)
+            k = sd_bus_message_close_container(reply);
+        return k;
+    };
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+    if (r >= 0)
+        r = put("applied", report.applied);
+    if (r >= 0)
+        r = put("restart_required", report.restart_required);
+    if (r >= 0)
+        r = put("problems", report.problems);
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    if (r >= 0)
+        r = sd_bus_send(nullptr, reply, nullptr);
+    return r;
+}
+
 int method_reload_config(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return guarded(m, userdata, [&](BusService* svc) {
         if (auto s = svc->check_access(m, Role::admin); !s)
@@ -232,39 +266,7 @@ int method_reload_config(sd_bus_message* m, void* userdata, sd_bus_error*) noexc
         auto report = svc->hooks().reload_config(admin_actor(m));
         if (!report)
             return svc->reply_error(m, report.error());
-        sd_bus_message* reply = nullptr;
-        int r = sd_bus_message_new_method_return(m, &reply);
-        if (r < 0)
-            return r;
-        auto put = [&](const char* key, const std::vector<std::string>& names) {
-            int k = sd_bus_message_open_container(reply, 'e', "sv");
-            if (k >= 0)
-                k = sd_bus_message_append(reply, "s", key);
-            if (k >= 0)
-                k = sd_bus_message_open_container(reply, 'v', "as");
-            if (k >= 0)
-                k = sd_bus_message_open_container(reply, 'a', "s");
-            for (std::size_t i = 0; k >= 0 && i < names.size(); ++i)
-                k = sd_bus_message_append(reply, "s", names[i].c_str());
-            if (k >= 0)
-                k = sd_bus_message_close_container(reply);
-            if (k >= 0)
-                k = sd_bus_message_close_container(reply);
-            if (k >= 0)
-                k = sd_bus_message_close_container(reply);
-            return k;
-        };
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-            r = put("applied", report->applied);
-        if (r >= 0)
-            r = put("restart_required", report->restart_required);
-        if (r >= 0)
-            r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-            r = sd_bus_send(nullptr, reply, nullptr);
-        sd_bus_message_unref(reply);
-        return r;
+        return reply_reload_report(m, *report);
     });
 }
 

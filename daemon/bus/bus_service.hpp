@@ -37,9 +37,13 @@ struct BusServiceOptions {
     std::uint64_t min_free_bytes = 0;  // under this, StartExtraction answers LowDisk
 };
 
+// What a configuration reload did: "table.key" names of the changed keys applied at once
+// and of those that keep their running value until a restart, and sentences for what could
+// not be done (a phone still in use, an address that cannot be added).
 struct ReloadReport {
     std::vector<std::string> applied;
     std::vector<std::string> restart_required;
+    std::vector<std::string> problems;
 };
 
 struct BusHooks {

@@ -19,6 +19,7 @@ TEST(ExhibitctlFailure, EveryExhibitErrorHasItsExitCode) {
         {"org.exhibit.Exhibit1.Error.Busy", Exit::busy},
         {"org.exhibit.Exhibit1.Error.LowDisk", Exit::busy},
         {"org.exhibit.Exhibit1.Error.Unsupported", Exit::failed},
+        {"org.exhibit.Exhibit1.Error.InvalidConfig", Exit::failed},
         {"org.exhibit.Exhibit1.Error.Failed", Exit::failed},
         {"org.exhibit.Exhibit1.Error.SomethingNew", Exit::failed},
     };
@@ -63,7 +64,13 @@ TEST(ExhibitctlFailure, MessagesReadAsOneClearLine) {
     EXPECT_EQ(refused.message, "Preview refused: scope: unknown category \"x\"");
     auto gone = failure_from_bus_error("org.freedesktop.DBus.Error.ServiceUnknown", "", "Preview");
     EXPECT_NE(gone.message.find("not running"), std::string::npos);
-    for (const auto& f : {denied, missing, refused, gone})
+    auto bad_config = failure_from_bus_error(
+        "org.exhibit.Exhibit1.Error.InvalidConfig",
+        "/etc/exhibit/exhibitd.conf:7: unknown key \"upload.window_strat\"", "ReloadConfig");
+    EXPECT_EQ(bad_config.message,
+              "configuration not reloaded: /etc/exhibit/exhibitd.conf:7: unknown key "
+              "\"upload.window_strat\"");
+    for (const auto& f : {denied, missing, refused, gone, bad_config})
         EXPECT_EQ(f.message.find('\n'), std::string::npos);
 }
 

@@ -295,21 +295,27 @@ Done cmd_reload(const Globals& g) {
         return std::unexpected(report.error());
     const auto applied = strings_of(*report, "applied");
     const auto restart = strings_of(*report, "restart_required");
+    const auto problems = strings_of(*report, "problems");
     if (g.json) {
-        std::cout << dump_json({{"ok", true}, {"applied", applied}, {"restart_required", restart}})
+        std::cout << dump_json({{"ok", true},
+                                {"applied", applied},
+                                {"restart_required", restart},
+                                {"problems", problems}})
                   << std::flush;
         return {};
     }
     auto list = [](const std::vector<std::string>& names) {
-        return names.empty() ? std::string("-") : fmt::format("{}", fmt::join(names, ", "));
+        return names.empty() ? std::string("-")
+                             : printable(fmt::format("{}", fmt::join(names, ", ")));
     };
-    if (applied.empty() && restart.empty()) {
+    if (applied.empty() && restart.empty() && problems.empty()) {
         std::cout << "configuration reloaded: nothing changed\n" << std::flush;
         return {};
     }
-    std::cout << "configuration reloaded\n"
-              << render_pairs({{"applied", list(applied)}, {"needs a restart", list(restart)}})
-              << std::flush;
+    Pairs pairs = {{"applied", list(applied)}, {"needs a restart", list(restart)}};
+    for (const auto& p : problems)
+        pairs.emplace_back("not done", printable(p));
+    std::cout << "configuration reloaded\n" << render_pairs(pairs) << std::flush;
     return {};
 }
 
