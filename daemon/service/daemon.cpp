@@ -41,6 +41,43 @@ void report_notify(const Result<bool>& sent) {
         log::warning("{}", sent.error().describe());
 }
 
+// What the uploader is given, from the configuration.
+sync::UploadOptions upload_options(const config::Config& config) {
+    const auto& u = config.upload;
+    sync::UploadOptions o;
+    o.endpoint = u.endpoint;
+    o.ca_file = u.ca_file;
+    o.client_cert = u.client_cert;
+    o.client_key = u.client_key;
+    o.pinned_public_key = u.pinned_public_key;
+    o.allow_insecure_loopback = u.allow_insecure_loopback;
+    o.chunk_size = u.chunk_size;
+    o.concurrency = u.concurrency;
+    o.window_start = std::chrono::minutes(u.window_start_minutes);
+    o.window_end = std::chrono::minutes(u.window_end_minutes);
+    o.max_rate_in_window = u.max_rate_in_window;
+    o.max_rate_outside_window = u.max_rate_outside_window;
+    o.retention = std::chrono::days(u.retention_days);
+    o.min_free_bytes = config.store.min_free_bytes();
+    o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
+    o.retry_max = std::chrono::seconds(u.retry_max_s);
+    o.max_rejections = static_cast<int>(u.max_rejections);
+    o.connect_timeout = std::chrono::seconds(u.connect_timeout_s);
+    o.stall_timeout = std::chrono::seconds(u.stall_timeout_s);
+    o.poll_interval = std::chrono::seconds(u.poll_interval_s);
+    return o;
+}
+
+// The checks of [upload] as a whole that startup makes (uploads off when no endpoint).
+Status check_upload_config(const config::Config& config) {
+    if (config.upload.endpoint.empty())
+        return {};
+    if (auto s = sync::validate(upload_options(config)); !s)
+        return std::unexpected(
+            Error{Errc::config, fmt::format("[upload]: {}", s.error().message), 0});
+    return {};
+}
+
 }  // namespace
 
 store::VerifyDepth to_verify_depth(config::VerifyOnStart v) {
@@ -204,97 +241,131 @@ Status Daemon::start_core() {
             b->health_changed();
         });
     }
-    for (const auto& problem : sync_config_devices(config_.adb.network_devices))
+    std::vector<std::string> problems;
+    (void)sync_config_devices(config_.adb.network_devices, problems);
+    for (const auto& problem : problems)
         log::warning("{}", problem);
     return {};
 }
 
-std::vector<std::string> Daemon::sync_config_devices(const std::vector<std::string>& wanted) {
-    std::vector<std::string> problems;
+bool Daemon::device_in_use(const std::string& id) const {
+    const auto* d = devices_.find(id);
+    if (d && (d->state == devices::DeviceState::busy ||
+              d->state == devices::DeviceState::needs_authorisation))
+        return true;  // a preview or extraction, perhaps waiting for the person's permission
+    return std::ranges::any_of(sessions_->all(), [&](const extract::SessionView* s) {
+        return s->device_id == id && !s->completed;
+    });
+}
+
+bool Daemon::sync_config_devices(const std::vector<std::string>& wanted,
+                                 std::vector<std::string>& problems) {
+    bool changed = false;
     for (auto it = config_devices_.begin(); it != config_devices_.end();) {
         const auto& [address, id] = *it;
         if (std::ranges::find(wanted, address) != wanted.end()) {
             ++it;
             continue;
         }
-        const auto* d = devices_.find(id);
-        if (d && d->state == devices::DeviceState::busy) {
-            problems.push_back(fmt::format(
-                "network device {} ({}) is in use; it stays until exhibitd restarts", address, id));
+        if (device_in_use(id)) {
+            problems.push_back(
+                fmt::format("network device {} ({}) is in use and stays; reload again once it "
+                            "is free, or restart exhibitd, to remove it",
+                            address, id));
             ++it;
             continue;
         }
-        if (d)
+        if (devices_.find(id))
             (void)devices_.remove(id);
         log::info("network device {} ({}) removed: no longer in [adb] network_devices", address,
                   id);
         it = config_devices_.erase(it);
+        changed = true;
     }
     for (const auto& address : wanted) {
         if (config_devices_.contains(address))
             continue;
         auto id = add_network_device(address);
+        if (!id && id.error().code == Errc::exists)
+            continue;  // already there (added with AddNetworkDevice): left as it is
         if (!id) {
             problems.push_back(
                 fmt::format("network device {}: {}", address, id.error().describe()));
             continue;
         }
         config_devices_[address] = *id;
+        changed = true;
     }
-    return problems;
+    return changed;
+}
+
+void Daemon::apply_upload_schedule(const config::UploadConfig& next) {
+    auto& u = config_.upload;
+    u.window_start_minutes = next.window_start_minutes;
+    u.window_end_minutes = next.window_end_minutes;
+    u.max_rate_in_window = next.max_rate_in_window;
+    u.max_rate_outside_window = next.max_rate_outside_window;
+    u.concurrency = next.concurrency;
+    if (uploader_)
+        uploader_->set_schedule(std::chrono::minutes(u.window_start_minutes),
+                                std::chrono::minutes(u.window_end_minutes), u.max_rate_in_window,
+                                u.max_rate_outside_window, u.concurrency);
 }
 
 Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
     auto loaded = config::load_config(source_.file, source_.explicit_file,
                                       config::Environment::from_process());
-    if (!loaded)
-        return std::unexpected(Error{
-            Errc::config,
-            fmt::format("the configuration was not reloaded: {}", loaded.error().describe()), 0});
+    auto refuse = [&](std::string problem) -> Result<bus::ReloadReport> {
+        // Logged here for every path (the caller of ReloadConfig also gets it as the error).
+        log::error("configuration not reloaded (asked by {}): {}", actor, problem);
+        return std::unexpected(Error{Errc::config, std::move(problem), 0});
+    };
+    if (!loaded)  // the message names the file, the line and the key
+        return refuse(loaded.error().describe());
     const config::Config& next = loaded->config;
+    // What exhibitd would refuse at startup is refused now, not found at the next restart.
+    if (auto s = check_upload_config(next); !s)
+        return refuse(s.error().message);
     bus::ReloadReport report;
-    std::vector<std::string> problems;
     bool schedule_changed = false;
     for (const auto& key : config::changed_keys(config_, next)) {
+        if (!config::applied_on_reload(key)) {
+            report.restart_required.push_back(key);
+            continue;
+        }
         if (key == "daemon.log_level") {
             log::configure(config_.daemon.log_target, next.daemon.log_level);
             config_.daemon.log_level = next.daemon.log_level;
         } else if (key == "adb.network_devices") {
-            problems = sync_config_devices(next.adb.network_devices);
-            config_.adb.network_devices = next.adb.network_devices;
-        } else if (key == "upload.window_start" || key == "upload.window_end" ||
-                   key == "upload.max_rate_in_window" || key == "upload.max_rate_outside_window" ||
-                   key == "upload.concurrency") {
-            schedule_changed = true;
+            config_.adb.network_devices = next.adb.network_devices;  // phones: below
         } else {
-            report.restart_required.push_back(key);
-            continue;
+            schedule_changed = true;  // the upload window, rate caps and concurrency
         }
         report.applied.push_back(key);
     }
-    if (schedule_changed) {
-        auto& u = config_.upload;
-        u.window_start_minutes = next.upload.window_start_minutes;
-        u.window_end_minutes = next.upload.window_end_minutes;
-        u.max_rate_in_window = next.upload.max_rate_in_window;
-        u.max_rate_outside_window = next.upload.max_rate_outside_window;
-        u.concurrency = next.upload.concurrency;
-        if (uploader_)
-            uploader_->set_schedule(std::chrono::minutes(u.window_start_minutes),
-                                    std::chrono::minutes(u.window_end_minutes),
-                                    u.max_rate_in_window, u.max_rate_outside_window, u.concurrency);
+    // Always, not only when the list changed: a phone kept earlier because it was in use
+    // goes now if it is free, and an address that failed is tried again.
+    const bool devices_changed = sync_config_devices(next.adb.network_devices, report.problems);
+    if (devices_changed &&
+        std::ranges::find(report.applied, "adb.network_devices") == report.applied.end()) {
+        auto at = std::ranges::find_if(
+            report.applied, [](const std::string& k) { return k.starts_with("upload."); });
+        report.applied.insert(at, "adb.network_devices");
     }
+    if (schedule_changed)
+        apply_upload_schedule(next.upload);
+
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : loaded->files_read)
         files.push_back(f.string());
     nlohmann::json details = {{"files", files},
                               {"applied", report.applied},
                               {"restart_required", report.restart_required}};
-    if (!problems.empty())
-        details["problems"] = problems;
+    if (!report.problems.empty())
+        details["problems"] = report.problems;
     if (auto e = store_->audit().append(actor, "config.reloaded", details); !e)
         log::warning("cannot audit the configuration reload: {}", e.error().describe());
-    for (const auto& p : problems)
+    for (const auto& p : report.problems)
         log::warning("{}", p);
     log::info("configuration reloaded by {}: applied [{}], needs a restart [{}]", actor,
               fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
@@ -307,31 +378,9 @@ Status Daemon::start_uploads() {
         log::info("uploads are off: [upload] endpoint is not set; evidence stays on this kiosk");
         return {};
     }
-    sync::UploadOptions o;
-    o.endpoint = u.endpoint;
-    o.ca_file = u.ca_file;
-    o.client_cert = u.client_cert;
-    o.client_key = u.client_key;
-    o.pinned_public_key = u.pinned_public_key;
-    o.allow_insecure_loopback = u.allow_insecure_loopback;
-    o.chunk_size = u.chunk_size;
-    o.concurrency = u.concurrency;
-    o.window_start = std::chrono::minutes(u.window_start_minutes);
-    o.window_end = std::chrono::minutes(u.window_end_minutes);
-    o.max_rate_in_window = u.max_rate_in_window;
-    o.max_rate_outside_window = u.max_rate_outside_window;
-    o.retention = std::chrono::days(u.retention_days);
-    o.min_free_bytes = config_.store.min_free_bytes();
-    o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
-    o.retry_max = std::chrono::seconds(u.retry_max_s);
-    o.max_rejections = static_cast<int>(u.max_rejections);
-    o.connect_timeout = std::chrono::seconds(u.connect_timeout_s);
-    o.stall_timeout = std::chrono::seconds(u.stall_timeout_s);
-    o.poll_interval = std::chrono::seconds(u.poll_interval_s);
-    if (auto s = sync::validate(o); !s)
-        return std::unexpected(
-            Error{Errc::config, fmt::format("[upload]: {}", s.error().message), 0});
-    auto up = sync::Uploader::create(loop_.get(), *store_, std::move(o));
+    if (auto s = check_upload_config(config_); !s)
+        return s;
+    auto up = sync::Uploader::create(loop_.get(), *store_, upload_options(config_));
     if (!up)
         return std::unexpected(up.error());
     uploader_ = std::move(*up);
@@ -381,8 +430,7 @@ void Daemon::on_reload_signal(const signalfd_siginfo& info) {
     if (!store_)
         return;  // still starting: the configuration just read is the one in force
     log::info("reloading the configuration on SIGHUP from pid {}", info.ssi_pid);
-    if (auto r = reload_config(fmt::format("signal:SIGHUP:{}", info.ssi_pid)); !r)
-        log::error("{}", r.error().describe());
+    (void)reload_config(fmt::format("signal:SIGHUP:{}", info.ssi_pid));  // errors are logged
 }
 
 void Daemon::on_stop_signal(const signalfd_siginfo& info) {

@@ -59,8 +59,14 @@ class Daemon {
     // Devices, sessions and the D-Bus edge, once the store is open.
     Status start_core();
     Result<std::string> add_network_device(const std::string& address);
-    // Makes the phones of [adb] network_devices match `wanted`; returns what it could not do.
-    std::vector<std::string> sync_config_devices(const std::vector<std::string>& wanted);
+    // Makes the phones added from [adb] network_devices match `wanted`: adds the new ones,
+    // removes the ones no longer listed unless they are in use. Appends what it could not do
+    // to `problems`; returns whether a phone was added or removed.
+    bool sync_config_devices(const std::vector<std::string>& wanted,
+                             std::vector<std::string>& problems);
+    // A preview or extraction runs on the device, or waits for the person's permission.
+    bool device_in_use(const std::string& id) const;
+    void apply_upload_schedule(const config::UploadConfig& next);
     void on_reload_signal(const signalfd_siginfo& info);
     Status start_uploads();
     Status watch_signals();
