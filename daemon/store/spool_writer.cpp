@@ -23,11 +23,6 @@ namespace {
 // disk reports.
 constexpr std::size_t kAlign = 4096;
 
-// Blocks of finished writers, kept for the next item on the same thread: an extraction
-// writes thousands of small items one after another, and fresh 2 MiB buffers would cost a
-// map, page faults and an unmap each.
-thread_local std::vector<std::unique_ptr<std::byte, SpoolWriter::FreeBytes>> spare_blocks;
-
 Error spool_error(const Error& e) {
     return Error{e.code, fmt::format("cannot write to the spool: {}", e.describe()), e.sys_errno};
 }
@@ -65,7 +60,14 @@ class SmallItemFinisher {
         cv_.notify_all();
     }
 
-    // A block a finished job gave back, if any.
+    // Blocks of finished items (written by this helper or by a writer of this thread), kept
+    // for the next item: an extraction writes thousands of small items one after another,
+    // and fresh 2 MiB buffers would cost a map, page faults and an unmap each.
+    void give_spare(BlockPtr block) {
+        std::lock_guard lock(mu_);
+        if (spares_.size() < kMaxSpares)
+            spares_.push_back(std::move(block));
+    }
     BlockPtr take_spare() {
         std::lock_guard lock(mu_);
         if (spares_.empty())
@@ -87,6 +89,7 @@ class SmallItemFinisher {
 
   private:
     static constexpr std::size_t kMaxQueued = 8;
+    static constexpr std::size_t kMaxSpares = kMaxQueued;
     struct Job {
         UniqueFd fd;
         BlockPtr block;
@@ -115,9 +118,7 @@ class SmallItemFinisher {
             else
                 job.pending->resolve(digest);
             job.fd.reset();
-            std::lock_guard lock(mu_);
-            if (spares_.size() < kMaxQueued)
-                spares_.push_back(std::move(job.block));
+            give_spare(std::move(job.block));
         }
     }
 
@@ -161,8 +162,8 @@ SpoolWriter::~SpoolWriter() {
     }
     stop_helpers();
     for (auto& block : ring_)
-        if (block.data && spare_blocks.size() < kBlocks)
-            spare_blocks.push_back(std::move(block.data));
+        if (block.data)
+            SmallItemFinisher::of_this_thread().give_spare(std::move(block.data));
 }
 
 Status SpoolWriter::append(std::span<const std::byte> data) {
@@ -170,10 +171,6 @@ Status SpoolWriter::append(std::span<const std::byte> data) {
         return fail(Errc::invalid_argument, "the spool writer is already finished");
     while (!data.empty()) {
         Block& block = current();
-        if (!block.data && !spare_blocks.empty()) {
-            block.data = std::move(spare_blocks.back());
-            spare_blocks.pop_back();
-        }
         if (!block.data)
             block.data = SmallItemFinisher::of_this_thread().take_spare();
         if (!block.data) {
