@@ -3,16 +3,21 @@
 // <id> and <id>.json with the metadata. HTTPS with a required client certificate, 127.0.0.1.
 //
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
+//                                [--no-checksum] [--max-body BYTES]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
-// so the client must see 460 and send the chunk again. Prints "listening <port>" when ready
-// and one line per PATCH: "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>".
+// so the client must see 460 and send the chunk again. --no-checksum does not offer the
+// checksum extension (a plain tus server that logs every PATCH). --max-body answers 413 to a
+// PATCH or POST whose body is larger, without reading it, as a proxy with a body size limit
+// does. Prints "listening <port>" when ready and one line per PATCH:
+// "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>", or
+// "refused <id> length=<n>" for a body over --max-body.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 
-const opts = { port: 0, corrupt: 0 };
+const opts = { port: 0, corrupt: 0, checksum: true, maxBody: Infinity };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const v = argv[i + 1];
@@ -23,6 +28,8 @@ for (let i = 0; i < argv.length; i++) {
     case '--key': opts.key = v; i++; break;
     case '--ca': opts.ca = v; i++; break;
     case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
+    case '--no-checksum': opts.checksum = false; break;
+    case '--max-body': opts.maxBody = Number(v); i++; break;
     default: console.error(`unknown argument ${argv[i]}`); process.exit(2);
   }
 }
@@ -81,11 +88,17 @@ async function handle(req, res) {
   if (!m) return send(res, 404);
   const id = m[1];
   if (req.method === 'OPTIONS')
-    return send(res, 204, {
+    return send(res, 204, opts.checksum ? {
       'Tus-Version': '1.0.0',
       'Tus-Extension': 'creation,creation-with-upload,termination,checksum',
       'Tus-Checksum-Algorithm': 'sha256',
-    });
+    } : { 'Tus-Version': '1.0.0', 'Tus-Extension': 'creation,creation-with-upload,termination' });
+  const declared = Number(req.headers['content-length'] || 0);
+  if ((req.method === 'PATCH' || req.method === 'POST') && declared > opts.maxBody) {
+    console.log(`refused ${id || 'new'} length=${declared}`);
+    req.resume();  // read and drop the body, as a proxy's lingering close does
+    return send(res, 413, { Connection: 'close' }, 'request body too large');
+  }
   if (req.method === 'POST' && !id) {
     const size = Number(req.headers['upload-length']);
     if (!Number.isSafeInteger(size) || size < 0) return send(res, 400, {}, 'bad Upload-Length');

@@ -83,6 +83,7 @@ struct UploadConfig {
     std::string pinned_public_key;
     bool allow_insecure_loopback = false;
     std::uint64_t chunk_size = 8ull << 20;
+    std::uint64_t max_chunk_size = 1ull << 30;
     std::uint32_t concurrency = 2;
     std::uint32_t window_start_minutes = 22 * 60;  // "HH:MM", local time
     std::uint32_t window_end_minutes = 6 * 60;

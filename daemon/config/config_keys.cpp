@@ -403,6 +403,8 @@ constexpr KeySpec kUploadKeys[] = {
      differs<&Config::upload, &UploadConfig::allow_insecure_loopback>},
     {"chunk_size", apply_upload_integer<&UploadConfig::chunk_size, 65536, 1LL << 30>,
      differs<&Config::upload, &UploadConfig::chunk_size>},
+    {"max_chunk_size", apply_upload_integer<&UploadConfig::max_chunk_size, 65536, 1LL << 30>,
+     differs<&Config::upload, &UploadConfig::max_chunk_size>},
     {"concurrency", apply_upload_integer<&UploadConfig::concurrency, 1, 16>,
      differs<&Config::upload, &UploadConfig::concurrency>},
     {"window_start", apply_upload_time<&UploadConfig::window_start_minutes>,

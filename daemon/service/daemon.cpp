@@ -52,6 +52,7 @@ sync::UploadOptions upload_options(const config::Config& config) {
     o.pinned_public_key = u.pinned_public_key;
     o.allow_insecure_loopback = u.allow_insecure_loopback;
     o.chunk_size = u.chunk_size;
+    o.max_chunk_size = u.max_chunk_size;
     o.concurrency = u.concurrency;
     o.window_start = std::chrono::minutes(u.window_start_minutes);
     o.window_end = std::chrono::minutes(u.window_end_minutes);

@@ -24,6 +24,7 @@ std::string reason_of(std::string_view step, const HttpResponse& r) {
 }  // namespace
 
 void UploadJob::start() {
+    chunk_ = host_->options().chunk_size;
     if (job_.key.kind == JobKind::item) {
         if (!job_.blob_intact)
             return end(
@@ -66,6 +67,12 @@ bool UploadJob::use_checksum() const {
     return caps && caps->offers_sha256();
 }
 
+// The largest body to send now: the job's chunk, within what the server is known to accept.
+std::uint64_t UploadJob::chunk_limit() const {
+    const auto* caps = host_->capabilities();
+    return caps && caps->body_limit ? std::min(chunk_, *caps->body_limit) : chunk_;
+}
+
 void UploadJob::discover() {
     issue(host_->client().discover([this](Result<HttpResponse> r) {
         if (!r)
@@ -87,8 +94,8 @@ void UploadJob::create() {
     if (!metadata)
         return end(JobFailed{metadata.error().message});
     // Small uploads travel in the creation request itself when the server allows it.
-    const bool with_body = job_.length > 0 && job_.length < host_->options().chunk_size &&
-                           caps.has_extension("creation-with-upload");
+    const bool with_body = job_.length > 0 && job_.length < chunk_limit() &&
+                           !create_without_body_ && caps.has_extension("creation-with-upload");
     std::optional<Digest> checksum;
     if (with_body && use_checksum()) {
         auto digest = hash_range(0, job_.length);
@@ -101,6 +108,12 @@ void UploadJob::create() {
         [this, with_body](Result<HttpResponse> r) {
             if (!r)
                 return on_transport("create", r.error());
+            if (r->status == 413 && with_body) {
+                // Too large a body for a proxy, or too large an upload for the server: the
+                // creation alone tells which.
+                create_without_body_ = true;
+                return create();
+            }
             if (r->status == 413)
                 return end(JobFailed{reason_of("create", *r)});
             if (r->status != 201)
@@ -179,7 +192,7 @@ Result<Digest> UploadJob::hash_range(std::uint64_t offset, std::uint64_t length)
 }
 
 void UploadJob::patch() {
-    const std::uint64_t n = std::min(host_->options().chunk_size, job_.length - offset_);
+    const std::uint64_t n = std::min(chunk_limit(), job_.length - offset_);
     std::optional<Digest> checksum;
     if (use_checksum()) {
         auto digest = hash_range(offset_, n);
@@ -189,8 +202,10 @@ void UploadJob::patch() {
         checksum = *digest;
     }
     const std::uint64_t from = offset_;
+    const auto started = std::chrono::steady_clock::now();
     issue(host_->client().patch(
-        *job_.remote_url, from, n, *body_, checksum, [this, from, n](Result<HttpResponse> r) {
+        *job_.remote_url, from, n, *body_, checksum,
+        [this, from, n, started](Result<HttpResponse> r) {
             if (!r) {
                 if (r.error().code == Errc::corrupt || r.error().code == Errc::not_found)
                     return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
@@ -198,6 +213,8 @@ void UploadJob::patch() {
                 offset_known_ = false;
                 return on_transport("upload", r.error());
             }
+            if (r->status == 413)
+                return body_too_large(*r, n);
             if (r->status != 204 && r->status != 200)
                 return on_status("upload", *r);
             auto header = r->headers.get("upload-offset");
@@ -213,6 +230,10 @@ void UploadJob::patch() {
             conflicts_ = 0;
             checksum_failures_ = 0;
             job_.attempts = 0;
+            const auto& o = host_->options();
+            if (!use_checksum() && n == chunk_ && offset_ == from + n &&
+                std::chrono::steady_clock::now() - started < o.chunk_growth_time)
+                chunk_ = std::min(chunk_ * 2, o.max_chunk_size);
             // The server is the authority on the offset (a resume always asks it), so the
             // catalog's copy, which only feeds the status, is written every few seconds rather
             // than with an fsync between every two chunks.
@@ -266,6 +287,28 @@ void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
         case Disposition::success:
             return end(JobRejected{reason_of(step, r)});
     }
+}
+
+// A body of `size` bytes was refused as too large, most likely by a proxy in front of the
+// DFU store: remember half of it as the server's limit (for every job, until the next
+// discovery) and go on with smaller chunks; below kMinChunkSize the server is refusing
+// something else.
+void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
+    if (size <= kMinChunkSize)
+        return end(JobRejected{reason_of("upload", r)});
+    const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
+    auto caps = *host_->capabilities();
+    if (!caps.body_limit || limit < *caps.body_limit) {
+        log::warning(
+            "{}: the DFU store refused a body of {} bytes as too large; sending at most "
+            "{} bytes per request to it from now on",
+            describe(job_.key), size, limit);
+        caps.body_limit = limit;
+        host_->set_capabilities(std::move(caps));
+    }
+    chunk_ = std::min(chunk_, limit);
+    offset_known_ = false;  // ask where the server stands before sending again
+    next();
 }
 
 void UploadJob::on_transport(std::string_view step, const Error& e) {

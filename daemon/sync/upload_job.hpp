@@ -3,8 +3,10 @@
 //   [OPTIONS once per server] -> POST (no URL yet) | HEAD (resuming) -> PATCH chunks -> receipt
 //
 // 409 -> HEAD and continue; 404/410 -> create again (audited); 460 -> resend the chunk;
-// 423/429/5xx and network or TLS errors -> end with a retry delay; other 4xx -> end as
-// rejected (the host fails the item after max_rejections). The job persists the remote URL
+// 413 on a PATCH -> halve the chunk for this server and go on (on a creation with a body:
+// create without one); 423/429/5xx and network or TLS errors -> end with a retry delay; other
+// 4xx -> end as rejected (the host fails the item after max_rejections). Without checksums,
+// chunks grow while they go fast (UploadOptions::max_chunk_size). The job persists the remote URL
 // before the first byte and every confirmed offset, so a restart resumes from the server's
 // offset (HEAD), never from zero. Destroying a job cancels its request in flight.
 //
@@ -82,6 +84,8 @@ class UploadJob {
     // Handles a response that is not the success the step expected.
     void on_status(std::string_view step, const HttpResponse& r);
     void on_transport(std::string_view step, const Error& e);
+    void body_too_large(const HttpResponse& r, std::uint64_t size);
+    std::uint64_t chunk_limit() const;
     Result<Digest> hash_range(std::uint64_t offset, std::uint64_t length);
     bool use_checksum() const;
     void issue(Result<TusClient::RequestPtr> request);
@@ -94,8 +98,10 @@ class UploadJob {
     std::uint64_t offset_ = 0;
     bool offset_known_ = false;
     std::optional<std::string> recreated_reason_;
-    int conflicts_ = 0;          // 409s in a row
-    int checksum_failures_ = 0;  // 460s in a row
+    int conflicts_ = 0;                 // 409s in a row
+    int checksum_failures_ = 0;         // 460s in a row
+    std::uint64_t chunk_ = 0;           // the size of the next PATCH (before chunk_limit())
+    bool create_without_body_ = false;  // a creation with the body was refused as too large
     std::chrono::steady_clock::time_point persisted_at_{};
 };
 

@@ -59,6 +59,13 @@ Status validate(const UploadOptions& o) {
     if (o.chunk_size < kMinChunkSize || o.chunk_size > kMaxChunkSize)
         return fail(Errc::config, fmt::format("upload.chunk_size must be between {} and {} bytes",
                                               kMinChunkSize, kMaxChunkSize));
+    if (o.max_chunk_size < o.chunk_size || o.max_chunk_size > kMaxChunkSize)
+        return fail(
+            Errc::config,
+            fmt::format("upload.max_chunk_size must be between upload.chunk_size and {} bytes",
+                        kMaxChunkSize));
+    if (o.chunk_growth_time < 0ms)
+        return fail(Errc::config, "the chunk growth time must not be negative");
     if (o.concurrency < 1 || o.concurrency > 16)
         return fail(Errc::config, "upload.concurrency must be between 1 and 16");
     for (auto [name, m] : {std::pair{"upload.window_start", o.window_start},

@@ -31,8 +31,15 @@ struct UploadOptions {
     // Accept "http://" for a loopback endpoint (tests, demo). Never for any other host.
     bool allow_insecure_loopback = false;
 
-    std::uint64_t chunk_size = kDefaultChunkSize;  // bytes per PATCH
-    unsigned concurrency = 2;                      // uploads at once
+    std::uint64_t chunk_size = kDefaultChunkSize;  // bytes per PATCH (the first of each upload)
+    // When the server offers no checksum (so a chunk is not a unit of verification), a full
+    // chunk confirmed in less than chunk_growth_time makes the next one twice as large, up to
+    // max_chunk_size: fewer requests on a fast link, yet a PATCH still ends every few seconds
+    // (where the window and a cancellation take effect). A body the server or a proxy refuses
+    // as too large (413) halves the chunk for that server, down to kMinChunkSize.
+    std::uint64_t max_chunk_size = kMaxChunkSize;
+    std::chrono::milliseconds chunk_growth_time = 2s;
+    unsigned concurrency = 2;  // uploads at once
 
     // The nightly sync window for the normal lane, in local time; start == end means all day.
     std::chrono::minutes window_start = 22h;

@@ -435,6 +435,7 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         {"upload.pinned_public_key", "\"sha256//AAAA\""},
         {"upload.allow_insecure_loopback", "true"},
         {"upload.chunk_size", "1048576"},
+        {"upload.max_chunk_size", "2097152"},
         {"upload.concurrency", "3"},
         {"upload.window_start", "\"21:00\""},
         {"upload.window_end", "\"07:00\""},

@@ -1,9 +1,15 @@
-// Upload-Checksum against the in-tree tus server that offers the checksum extension
-// (tools/tus-checksum-server.mjs; @tus/server does not): every chunk carries its sha256, a
+// Requests as the in-tree tus server (tools/tus-checksum-server.mjs) logs them. With the
+// checksum extension (which @tus/server does not offer): every chunk carries its sha256, a
 // chunk damaged in transit (460) is sent again, and the receipt says the server verified it.
+// Without it: chunks grow while they go fast, and a body refused as too large (413, as by a
+// proxy) halves them for that server.
 #include "daemon/sync/tus_client.hpp"
 
 #include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+#include <vector>
 
 #include "daemon/sync/uploader.hpp"
 #include "tests/support/upload_fixture.hpp"
@@ -52,6 +58,138 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
             ev.query("SELECT receipt FROM uploads WHERE item_id = " + std::to_string(item.id)));
         EXPECT_EQ(receipt["checksum"], "sha256-per-chunk");
     }
+}
+
+// What the server logged: for each item, the body sizes it took in order (PATCHes and a
+// creation's body), and the sizes it refused as too large.
+struct Requests {
+    std::map<std::int64_t, std::vector<std::uint64_t>> taken;
+    std::vector<std::uint64_t> refused;
+};
+
+class TusClientChunks : public ::testing::Test {
+  protected:
+    void start_server(std::vector<std::string> args) {
+        tls_ = testing::make_tls(dir_ / "tls", "dfu");
+        peer_ = std::make_unique<testing::TusPeer>(testing::PeerKind::checksum_server,
+                                                   dir_ / "server", tls_, 0, std::move(args));
+        ASSERT_TRUE(peer_->ok());
+    }
+    UploadOptions options() const {
+        auto o = testing::test_options(peer_->endpoint(), tls_);
+        o.concurrency = 1;         // one item after the other: what the first taught, the next uses
+        o.chunk_growth_time = 1h;  // every chunk counts as fast: sizes do not depend on load
+        return o;
+    }
+    // Uploads every item of `ev` and returns what the server logged.
+    Requests upload(testing::EvidenceStore& ev, UploadOptions o) {
+        testing::EventLoop loop;
+        auto up = Uploader::create(loop.get(), ev.store(), std::move(o)).value();
+        EXPECT_TRUE(loop.run_until(
+            [&] {
+                return ev.query_int("SELECT count(*) FROM uploads WHERE state = 'received'") ==
+                       ev.query_int("SELECT count(*) FROM items");
+            },
+            60s));
+        std::map<std::string, std::int64_t> item_of;  // server id -> item id
+        for (auto& u : testing::stored_uploads(dir_ / "server")) {
+            if (u.meta("type") != "item")
+                continue;
+            item_of[u.id] = std::stoll(u.meta("item_id"));
+            EXPECT_EQ(u.sha256,
+                      ev.query("SELECT sha256 FROM items WHERE id = " + u.meta("item_id")));
+        }
+        Requests seen;
+        while (auto line = peer_->process().read_line(500ms)) {
+            std::istringstream in(*line);
+            std::string verb, id, field;
+            in >> verb >> id;
+            while (in >> field)
+                if (field.starts_with("length=")) {
+                    const auto n = std::stoull(field.substr(7));
+                    if (verb == "refused")
+                        seen.refused.push_back(n);
+                    else if (verb == "patch")
+                        seen.taken[item_of.at(id)].push_back(n);
+                }
+        }
+        return seen;
+    }
+
+    testing::TempDir dir_;
+    testing::TlsFiles tls_;
+    std::unique_ptr<testing::TusPeer> peer_;
+};
+
+constexpr std::uint64_t MiB = 1 << 20;
+
+TEST_F(TusClientChunks, WithoutChecksumsAFastChunkDoublesTheNextUpToTheMaximum) {
+    start_server({"--no-checksum"});
+    testing::EvidenceStore ev;
+    auto big = ev.add_item(40 * MiB + 5, 1);
+    auto small = ev.add_item(1000, 2);
+    auto o = options();
+    o.max_chunk_size = 16 * MiB;
+    auto seen = upload(ev, o);
+    EXPECT_EQ(seen.taken[big.id],
+              (std::vector<std::uint64_t>{MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 9 * MiB + 5}));
+    EXPECT_EQ(seen.taken[small.id], std::vector<std::uint64_t>{1000}) << "in the creation";
+    EXPECT_TRUE(seen.refused.empty());
+    EXPECT_EQ(ev.query("SELECT json_extract(receipt, '$.checksum') FROM uploads WHERE item_id = " +
+                       std::to_string(big.id)),
+              "not-offered");
+}
+
+TEST_F(TusClientChunks, ChunksStayTheSameWhenTheyAreSlow) {
+    start_server({"--no-checksum"});
+    testing::EvidenceStore ev;
+    auto slow = ev.add_item(3 * MiB, 1);
+    auto o = options();
+    o.chunk_growth_time = 0ms;  // no chunk is fast enough
+    EXPECT_EQ(upload(ev, o).taken[slow.id], (std::vector<std::uint64_t>{MiB, MiB, MiB}));
+}
+
+TEST_F(TusClientChunks, ChunksStayTheSameWhenTheMaximumIsTheChunk) {
+    start_server({"--no-checksum"});
+    testing::EvidenceStore ev;
+    auto item = ev.add_item(3 * MiB, 1);
+    auto o = options();
+    o.max_chunk_size = o.chunk_size;
+    EXPECT_EQ(upload(ev, o).taken[item.id], (std::vector<std::uint64_t>{MiB, MiB, MiB}));
+}
+
+TEST_F(TusClientChunks, ABodyRefusedAsTooLargeHalvesTheChunkForThatServer) {
+    start_server({"--no-checksum", "--max-body", std::to_string(3 * MiB)});
+    testing::EvidenceStore ev;
+    // Smaller than the first chunk, so it goes in the creation, which is refused; then its
+    // first PATCH is refused too; half of that is the server's limit from then on.
+    const std::uint64_t first = 3 * MiB + MiB / 2;
+    auto a = ev.add_item(first, 1);
+    auto b = ev.add_item(5 * MiB, 2);
+    auto o = options();
+    o.chunk_size = 4 * MiB;
+    auto seen = upload(ev, o);
+    EXPECT_EQ(seen.refused, (std::vector<std::uint64_t>{first, first}))
+        << "the creation with its body, then the PATCH of the whole item";
+    EXPECT_EQ(seen.taken[a.id], (std::vector<std::uint64_t>{first / 2, first / 2}));
+    EXPECT_EQ(seen.taken[b.id], (std::vector<std::uint64_t>{first / 2, first / 2, 5 * MiB - first}))
+        << "the next item starts within the learned limit and never goes above it";
+    EXPECT_EQ(ev.query_int("SELECT count(*) FROM uploads WHERE state = 'received'"), 2);
+}
+
+TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
+    start_server({"--no-checksum", "--max-body", "1000"});
+    testing::EvidenceStore ev;
+    ev.add_item(MiB, 1);
+    auto o = options();
+    o.chunk_size = 64 * 1024;
+    o.max_rejections = 1;
+    testing::EventLoop loop;
+    auto up = Uploader::create(loop.get(), ev.store(), o).value();
+    ASSERT_TRUE(
+        loop.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
+    EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("HTTP 413"), std::string::npos)
+        << ev.query("SELECT last_error FROM uploads");
 }
 
 }  // namespace

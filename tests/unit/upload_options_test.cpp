@@ -66,6 +66,15 @@ TEST(UploadOptions, RangesAndPins) {
     o.chunk_size = 1000;
     expect_refused(o, "chunk_size");
     o = good();
+    o.max_chunk_size = o.chunk_size - 1;
+    expect_refused(o, "upload.max_chunk_size");
+    o = good();
+    o.max_chunk_size = kMaxChunkSize + 1;
+    expect_refused(o, "upload.max_chunk_size");
+    o = good();
+    o.max_chunk_size = o.chunk_size;
+    EXPECT_TRUE(validate(o)) << "fixed chunks";
+    o = good();
     o.concurrency = 0;
     expect_refused(o, "concurrency");
     o = good();
