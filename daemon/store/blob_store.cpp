@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <random>
+
 #include <fmt/format.h>
 #include <fmt/std.h>
 
@@ -24,12 +26,26 @@ Status BlobStore::prepare() const {
     return {};
 }
 
+namespace {
+// A spool file's name: "item-" and 16 random hex digits.
+std::string spool_name() {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    return fmt::format("item-{:016x}", random());
+}
+}  // namespace
+
 Result<SpoolFile> BlobStore::create_spool() const {
-    std::string tmpl = (spool_ / "item-XXXXXX").string();
-    int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd < 0)
-        return fail_errno(fmt::format("cannot create a spool file in {}", spool_));
-    return SpoolFile{UniqueFd(fd), std::filesystem::path(tmpl)};
+    // Created read-only (the creating descriptor may still write): the blob it becomes needs
+    // no chmod, and nothing can open a spool file for writing by its name.
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        auto path = spool_ / spool_name();
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0440);
+        if (fd >= 0)
+            return SpoolFile{UniqueFd(fd), std::move(path)};
+        if (errno != EEXIST)
+            return fail_errno(fmt::format("cannot create a spool file in {}", spool_));
+    }
+    return fail(Errc::io, fmt::format("cannot find a free spool file name in {}", spool_));
 }
 
 std::string BlobStore::relative_path(const Digest& digest) {
@@ -56,12 +72,23 @@ Result<CommitOutcome> BlobStore::install(SpoolFile spool, const Digest& digest, 
                                          std::set<std::filesystem::path>& dirty) const {
     const auto target = path_of(digest);
     const auto dir = target.parent_path();
-    if (auto s = fs::ensure_directory(dir, 0750); !s)
-        return std::unexpected(s.error());
-    // Blobs are read-only: nothing in exhibit writes a blob after this point.
-    if (::fchmod(spool.fd.get(), 0440) != 0)
-        return fail_errno(fmt::format("chmod {}", spool.path));
     spool.fd.reset();
+    // Most blobs are new and their folder exists: one rename that never replaces does it.
+    // Its folder missing: make it and rename again. A blob of that name already there, or a
+    // file system without RENAME_NOREPLACE: look at what is there first.
+    int r = ::renameat2(AT_FDCWD, spool.path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
+    if (r != 0 && errno == ENOENT && ::access(spool.path.c_str(), F_OK) == 0) {
+        if (auto s = fs::ensure_directory(dir, 0750); !s)
+            return std::unexpected(s.error());
+        r = ::renameat2(AT_FDCWD, spool.path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
+    }
+    if (r == 0) {
+        spool.path.clear();  // it is a blob now
+        dirty.insert(dir);
+        return CommitOutcome::stored;
+    }
+    if (errno != EEXIST && errno != EINVAL && errno != ENOSYS)
+        return fail_errno(fmt::format("cannot move {} to {}", spool.path, target));
 
     CommitOutcome outcome = CommitOutcome::stored;
     struct stat st {};
@@ -75,6 +102,8 @@ Result<CommitOutcome> BlobStore::install(SpoolFile spool, const Digest& digest, 
             return fail_errno(fmt::format("cannot quarantine damaged blob {}", target));
         dirty.insert(quarantine_);
         outcome = CommitOutcome::repaired;
+    } else if (auto s = fs::ensure_directory(dir, 0750); !s) {
+        return std::unexpected(s.error());
     }
     if (::rename(spool.path.c_str(), target.c_str()) != 0)
         return fail_errno(fmt::format("cannot move {} to {}", spool.path, target));
