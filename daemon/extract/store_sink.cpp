@@ -1,5 +1,9 @@
 #include "store_sink.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -34,16 +38,104 @@ class StoreArtefactWriter final : public drivers::ArtefactWriter {
     store::ItemWriter writer_;
 };
 
+// Commits batches on a thread of its own, through its own Store on the same state directory
+// (Stores are thread-compatible; SQLite serialises the two connections' writes).
+class StoreSink::Committer {
+  public:
+    struct Done {
+        std::uint64_t items = 0;
+        std::uint64_t incomplete = 0;
+        std::optional<Error> error;  // the first failed commit; later batches are dropped
+    };
+
+    explicit Committer(store::StoreOptions options)
+        : options_(std::move(options)), thread_([this](std::stop_token st) { run(st); }) {}
+    // Commits the batch handed over, if any, and stops.
+    ~Committer() {
+        thread_.request_stop();
+        thread_.join();
+    }
+
+    // Waits until the committer is free, then hands it `batch`.
+    void submit(std::vector<store::SealedItem> batch) {
+        std::unique_lock lock(mu_);
+        idle_.wait(lock, [&] { return !busy_; });
+        batch_ = std::move(batch);
+        busy_ = true;
+        work_.notify_one();
+    }
+    // What was committed since the last call; with `wait`, after the batch in flight.
+    Done take(bool wait) {
+        std::unique_lock lock(mu_);
+        if (wait)
+            idle_.wait(lock, [&] { return !busy_; });
+        return std::exchange(done_, Done{.error = done_.error});
+    }
+
+  private:
+    void run(std::stop_token stop) {
+        std::unique_ptr<store::Store> own;
+        std::optional<Error> open_error;
+        if (auto s = store::Store::open(options_))
+            own = std::move(*s);
+        else
+            open_error = s.error();
+        std::unique_lock lock(mu_);
+        while (work_.wait(lock, stop, [&] { return busy_; })) {
+            auto batch = std::move(batch_);
+            batch_.clear();
+            const bool failed = done_.error.has_value();
+            lock.unlock();
+            Result<std::vector<store::ItemRecord>> records =
+                failed       ? Result<std::vector<store::ItemRecord>>{}
+                : open_error ? std::unexpected(*open_error)
+                             : own->commit_items(std::move(batch));
+            batch.clear();  // uncommitted items: their spool files go, outside the lock
+            lock.lock();
+            if (!records) {
+                done_.error = records.error();
+            } else if (!failed) {
+                for (const auto& r : *records) {
+                    ++done_.items;
+                    done_.incomplete += r.state == store::ItemState::incomplete;
+                }
+            }
+            busy_ = false;
+            idle_.notify_all();
+        }
+    }
+
+    store::StoreOptions options_;
+    std::mutex mu_;
+    std::condition_variable_any work_;
+    std::condition_variable idle_;
+    std::vector<store::SealedItem> batch_;
+    bool busy_ = false;
+    Done done_;
+    std::jthread thread_;  // last: it starts when everything above exists
+};
+
+namespace {
+store::StoreOptions committer_options(const store::Store& store) {
+    auto o = store.options();
+    o.verify = store::VerifyDepth::none;  // the session's Store was opened already
+    o.reconcile = false;
+    return o;
+}
+}  // namespace
+
 StoreSink::StoreSink(store::Store& store, std::int64_t session_id, std::stop_token stop,
                      ProgressFn on_progress, BatchLimits limits)
     : store_(&store),
       session_id_(session_id),
       stop_(std::move(stop)),
       on_progress_(std::move(on_progress)),
-      limits_(limits) {}
+      limits_(limits),
+      committer_(std::make_unique<Committer>(committer_options(store))) {}
 
-StoreSink::~StoreSink() =
-    default;  // sealed items never committed are removed with their spool files
+// The batch handed over is committed; sealed items never handed over are removed with
+// their spool files.
+StoreSink::~StoreSink() = default;
 
 void StoreSink::planned(std::uint64_t artefacts, std::uint64_t bytes) {
     progress_.planned_items = artefacts;
@@ -82,28 +174,38 @@ Status StoreSink::add_sealed(store::SealedItem item) {
     batch_.push_back(std::move(item));
     if (batch_.size() >= limits_.max_items || batch_bytes_ >= limits_.max_bytes ||
         std::chrono::steady_clock::now() - batch_started_ >= limits_.max_delay)
-        return flush();
+        return submit_batch();
     return {};
 }
 
-Status StoreSink::flush() {
+Status StoreSink::submit_batch() {
+    collect(false);
+    if (storage_error_)
+        return std::unexpected(*storage_error_);
     if (batch_.empty())
         return {};
-    auto records = store_->commit_items(std::move(batch_));
+    committer_->submit(std::move(batch_));
     batch_.clear();
     batch_bytes_ = 0;
-    if (!records) {
-        storage_error_ = records.error();
-        return std::unexpected(records.error());
-    }
-    for (const auto& r : *records) {
-        ++progress_.items_done;
-        if (r.state == store::ItemState::incomplete)
-            ++progress_.items_incomplete;
-    }
-    if (on_progress_)
-        on_progress_(progress_);
     return {};
+}
+
+void StoreSink::collect(bool wait) {
+    auto done = committer_->take(wait);
+    progress_.items_done += done.items;
+    progress_.items_incomplete += done.incomplete;
+    if (done.error && !storage_error_)
+        storage_error_ = done.error;
+    if (on_progress_ && (done.items > 0 || wait))
+        on_progress_(progress_);
+}
+
+Status StoreSink::flush() {
+    auto s = submit_batch();
+    collect(true);
+    if (storage_error_)
+        return std::unexpected(*storage_error_);
+    return s;
 }
 
 void StoreSink::skipped(const Artefact& a, const Error& why) {

@@ -1,11 +1,14 @@
 // The ArtefactSink that puts what a driver extracts into the evidence store, for one
-// session. Small items are sealed and committed in batches (one flush, one transaction);
-// anything skipped is audited. Thread-bound to the session worker that owns its Store.
+// session. Small items are sealed and committed in batches (one flush, one transaction) by
+// a committer thread with a Store of its own, so that receiving goes on while the previous
+// batch is made durable, renamed and catalogued; one batch waits at most. Anything skipped
+// is audited. Thread-bound to the session worker that owns its Store.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -45,16 +48,23 @@ class StoreSink final : public drivers::ArtefactSink {
     void skipped(const drivers::Artefact& artefact, const Error& why) override;
     bool stop_requested() const override { return stop_.stop_requested(); }
 
-    // Commits whatever is sealed and waiting. Call before ending the session.
+    // Commits whatever is sealed and waiting, and waits until every item handed over so far
+    // is committed. Call before ending the session.
     Status flush();
     const ExtractionProgress& progress() const { return progress_; }
     // The first storage error (a failed commit): the session must end failed.
     const std::optional<Error>& storage_error() const { return storage_error_; }
 
+    class Committer;
+
   private:
     friend class StoreArtefactWriter;
     Status add_sealed(store::SealedItem item);
     void received(std::size_t bytes);
+    // Hands the batch to the committer (waiting for the one before).
+    Status submit_batch();
+    // Counts what the committer has committed; keeps its first error.
+    void collect(bool wait);
 
     store::Store* store_;
     std::int64_t session_id_;
@@ -67,6 +77,7 @@ class StoreSink final : public drivers::ArtefactSink {
     std::chrono::steady_clock::time_point batch_started_{};
     std::chrono::steady_clock::time_point last_report_{};
     std::optional<Error> storage_error_;
+    std::unique_ptr<Committer> committer_;
 };
 
 }  // namespace exhibit::extract
