@@ -30,13 +30,11 @@ Error spool_error(const Error& e) {
 using BlockPtr = std::unique_ptr<std::byte, SpoolWriter::FreeBytes>;
 
 // A small item goes through the page cache (a direct write per item costs a wait for the
-// disk each), and its write-back starts at once, so that the batch's flush at commit finds
-// most of it done.
+// disk each); the batch's flush at commit, on the committer's thread, writes the batch back
+// at once (starting each item's write-back here cost a request, and on a virtual machine an
+// exit to the hypervisor, per item).
 Status write_small_item(int fd, std::span<const std::byte> bytes) {
-    if (auto s = fs::write_all(fd, bytes); !s)
-        return s;
-    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: the flush still follows
-    return {};
+    return fs::write_all(fd, bytes);
 }
 
 // Hashes and writes small items for one receiving thread, one after another, while that
