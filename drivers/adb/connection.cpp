@@ -51,6 +51,8 @@ Result<Message> Connection::receive(std::uint32_t max_payload) {
         return fail_with(header.error());
     Message m;
     m.header = *header;
+    if (header->data_length > 0)
+        m.payload = std::move(spare_);
     m.payload.resize(header->data_length);
     if (auto s = transport_->read_exact(m.payload); !s)
         return fail_with(s.error());
@@ -280,40 +282,72 @@ Status Stream::write(std::span<const std::byte> data) {
     return {};
 }
 
-Result<std::size_t> Stream::read_some(std::span<std::byte> buffer) {
-    if (!conn_)
-        return fail(Errc::invalid_argument, "stream is closed");
+Result<Connection::StreamState*> Connection::wait_readable(std::uint32_t local_id) {
     for (;;) {
-        auto* s = conn_->find(local_id_);
+        auto* s = find(local_id);
         if (!s)
             return fail(Errc::internal, "stream state lost");
         if (s->inbox_bytes > 0)
-            break;
+            return s;
         if (s->remote_closed)
-            return std::size_t{0};
-        if (auto p = conn_->pump(); !p)
+            return nullptr;
+        if (auto p = pump(); !p)
             return std::unexpected(p.error());
     }
-    auto* s = conn_->find(local_id_);
-    if (!s)
-        return fail(Errc::internal, "stream state lost");
-    std::size_t copied = 0;
-    while (copied < buffer.size() && !s->inbox.empty()) {
+}
+
+Result<std::span<const std::byte>> Stream::peek(std::size_t max) {
+    if (!conn_)
+        return fail(Errc::invalid_argument, "stream is closed");
+    auto readable = conn_->wait_readable(local_id_);
+    if (!readable)
+        return std::unexpected(readable.error());
+    auto* s = *readable;
+    if (!s || s->inbox.empty())
+        return std::span<const std::byte>{};
+    const auto& front = s->inbox.front();
+    return std::span(front).subspan(s->inbox_offset, std::min(max, front.size() - s->inbox_offset));
+}
+
+Status Stream::consume(std::size_t n) {
+    auto* s = conn_ ? conn_->find(local_id_) : nullptr;
+    if (!s || n > s->inbox_bytes)
+        return fail(Errc::internal, "consumed more than the stream received");
+    while (n > 0 && !s->inbox.empty()) {
         auto& front = s->inbox.front();
-        std::size_t n = std::min(buffer.size() - copied, front.size() - s->inbox_offset);
-        std::memcpy(buffer.data() + copied, front.data() + s->inbox_offset, n);
-        copied += n;
-        s->inbox_offset += n;
-        s->inbox_bytes -= n;
+        const std::size_t take = std::min(n, front.size() - s->inbox_offset);
+        s->inbox_offset += take;
+        s->inbox_bytes -= take;
+        n -= take;
         if (s->inbox_offset == front.size()) {
+            conn_->spare_ = std::move(front);
             s->inbox.pop_front();
             s->inbox_offset = 0;
         }
     }
+    // The device waits for our OKAY once we hold kInboxLimit bytes: send it when below.
     if (s->ack_owed && s->inbox_bytes < kInboxLimit && !s->remote_closed) {
         s->ack_owed = false;
         if (auto w = conn_->send(kCmdOkay, local_id_, s->remote_id); !w)
             return std::unexpected(w.error());
+    }
+    return {};
+}
+
+Result<std::size_t> Stream::read_some(std::span<std::byte> buffer) {
+    std::size_t copied = 0;
+    while (copied < buffer.size()) {
+        if (const auto* s = conn_->find(local_id_); copied > 0 && (!s || s->inbox_bytes == 0))
+            break;  // what was buffered is read: do not wait for more
+        auto view = peek(buffer.size() - copied);
+        if (!view)
+            return std::unexpected(view.error());
+        if (view->empty())
+            break;
+        std::memcpy(buffer.data() + copied, view->data(), view->size());
+        copied += view->size();
+        if (auto s = consume(view->size()); !s)
+            return std::unexpected(s.error());
     }
     return copied;
 }

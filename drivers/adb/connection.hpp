@@ -62,6 +62,11 @@ class Stream {
     Status read_exact(std::span<std::byte> buffer);
     // Reads until the device closes the stream, up to `limit` bytes (Errc::protocol beyond).
     Result<std::string> read_to_end(std::size_t limit);
+    // Up to `max` received bytes, in place (waiting if nothing is buffered; empty once the
+    // device closed the stream and everything was read). The view stays valid until the next
+    // call on this stream or its connection; consume() what was used.
+    Result<std::span<const std::byte>> peek(std::size_t max);
+    Status consume(std::size_t n);
     void close();
     bool is_open() const;
     std::uint32_t local_id() const { return local_id_; }
@@ -113,6 +118,8 @@ class Connection {
     Status pump();
     void dispatch_close(std::uint32_t local_id);
     StreamState* find(std::uint32_t local_id);
+    // Waits until the stream has something buffered; null when the device closed it first.
+    Result<StreamState*> wait_readable(std::uint32_t local_id);
     void release(std::uint32_t local_id);
 
     std::unique_ptr<Transport> transport_;
@@ -122,6 +129,9 @@ class Connection {
     std::uint32_t max_payload_ = kMaxPayloadV1;
     std::uint32_t next_id_ = 1;
     std::map<std::uint32_t, StreamState> streams_;
+    // The last payload read to its end, kept to receive the next one into: no allocation
+    // and no zero-filling per message.
+    std::vector<std::byte> spare_;
     Status broken_;  // set once the connection failed; every later call returns it
 };
 

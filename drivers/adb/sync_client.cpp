@@ -7,7 +7,7 @@ namespace exhibit::adb {
 using namespace sync;
 
 SyncClient::SyncClient(Connection& c, Stream s, SyncLimits limits)
-    : conn_(&c), stream_(std::move(s)), limits_(limits), chunk_(kMaxDataChunk) {
+    : conn_(&c), stream_(std::move(s)), limits_(limits) {
     stat_v2_ = c.has_feature("stat_v2");
     ls_v2_ = c.has_feature("ls_v2");
     recv_v2_ = c.has_feature("sendrecv_v2");
@@ -181,11 +181,19 @@ Status SyncClient::receive_file(std::size_t index, PullHandler& handler, bool* s
             if (auto s = handler.begin(index); !s)
                 return s;
         }
-        auto chunk = std::span(chunk_.data(), *len);
-        if (auto s = stream_.read_exact(chunk); !s)
-            return s;
-        if (auto s = handler.data(chunk); !s)
-            return s;
+        // The chunk goes to the handler where it was received, without a copy.
+        for (std::size_t left = *len; left > 0;) {
+            auto view = stream_.peek(left);
+            if (!view)
+                return std::unexpected(view.error());
+            if (view->empty())
+                return fail(Errc::protocol, "the phone closed the stream in the middle of a file");
+            if (auto s = handler.data(*view); !s)
+                return s;
+            if (auto s = stream_.consume(view->size()); !s)
+                return s;
+            left -= view->size();
+        }
     }
 }
 

@@ -73,7 +73,6 @@ class SyncClient {
     bool stat_v2_ = false;
     bool ls_v2_ = false;
     bool recv_v2_ = false;
-    std::vector<std::byte> chunk_;
 };
 
 }  // namespace exhibit::adb
