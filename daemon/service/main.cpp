@@ -1,9 +1,13 @@
 // exhibitd: the evidence kiosk daemon. Exit codes: 0 clean stop, 1 runtime or startup failure,
 // 64 bad command line (EX_USAGE), 78 bad configuration (EX_CONFIG).
+#include <sys/resource.h>
 #include <sysexits.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -26,6 +30,21 @@ int startup_error(int code, std::string_view message) {
     std::fputs(fmt::format("exhibitd: {}\n", message).c_str(), stderr);
     (void)service::notify_status(message);
     return code;
+}
+
+// Every item waiting for its batch's commit holds its spool file open (up to two batches of
+// 256 per phone), besides SQLite, libusb, curl and D-Bus: the 1024 descriptors a service gets
+// by default are too few for several phones at once. The soft limit goes up to the hard one
+// (systemd gives services 524288), capped at 65536; exhibitd never select()s.
+void raise_open_file_limit() {
+    constexpr rlim_t kWanted = 65536;
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= std::min(r.rlim_max, kWanted))
+        return;
+    r.rlim_cur = std::min(r.rlim_max, kWanted);
+    if (::setrlimit(RLIMIT_NOFILE, &r) != 0)
+        log::warning("cannot raise the open file limit to {}: {}", r.rlim_cur,
+                     std::strerror(errno));
 }
 
 int run(int argc, char** argv) {
@@ -64,6 +83,7 @@ int run(int argc, char** argv) {
     log::debug("state directory {} (from {})", cfg.store.state_directory.string(),
                config::to_string(loaded->state_directory_source));
 
+    raise_open_file_limit();
     auto daemon =
         service::Daemon::start(cfg, {.file = config_file, .explicit_file = explicit_file});
     if (!daemon) {

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -313,6 +314,34 @@ TEST_F(ExhibitdTest, SigintAlsoStopsCleanly) {
     ASSERT_TRUE(status);
     ASSERT_TRUE(WIFEXITED(*status));
     EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+// The soft limit of a process's open files, from /proc/PID/limits.
+std::optional<unsigned long> open_files_soft_limit(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("Max open files"))
+            return std::stoul(line.substr(std::string_view("Max open files").size()));
+    return std::nullopt;
+}
+
+TEST_F(ExhibitdTest, RaisesItsOpenFileLimitForBatchesOfOpenSpoolFiles) {
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    ASSERT_GT(saved.rlim_max, 256u) << "a hard limit this low leaves nothing to raise";
+    rlimit low = saved;
+    low.rlim_cur = 256;  // exhibitd inherits this
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    write_good_config();
+    NotifySocket notify(dir_ / "notify");
+    Child child({{"--config", config_.string()}, notify.path(), std::nullopt});
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+    ASSERT_TRUE(contains(notify.receive_until("READY=1", 10s), "READY=1"));
+    auto soft = open_files_soft_limit(child.pid());
+    ASSERT_TRUE(soft);
+    EXPECT_EQ(*soft, std::min<unsigned long>(saved.rlim_max, 65536));
+    ::kill(child.pid(), SIGTERM);
+    EXPECT_TRUE(child.wait(5s));
 }
 
 TEST_F(ExhibitdTest, WatchdogOffInConfigSendsNoPings) {
