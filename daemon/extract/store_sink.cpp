@@ -38,81 +38,131 @@ class StoreArtefactWriter final : public drivers::ArtefactWriter {
     store::ItemWriter writer_;
 };
 
-// Commits batches on a thread of its own, through its own Store on the same state directory
-// (Stores are thread-compatible; SQLite serialises the two connections' writes).
+// Commits batches through a Store of its own on the same state directory (Stores are
+// thread-compatible; SQLite serialises the two connections' writes), in two stages on two
+// threads, so that one batch's data is flushed while the one before is renamed and
+// catalogued:
+//
+//   submit() -> [flusher: Store::flush_items] -> [cataloguer: Store::catalogue_items]
+//
+// Each stage holds one batch and one waits before it; batches are catalogued in order.
 class StoreSink::Committer {
   public:
     struct Done {
         std::uint64_t items = 0;
         std::uint64_t incomplete = 0;
-        std::optional<Error> error;  // the first failed commit; later batches are dropped
+        std::optional<Error> error;  // the first failure; later batches are dropped
     };
 
-    explicit Committer(store::StoreOptions options)
-        : options_(std::move(options)), thread_([this](std::stop_token st) { run(st); }) {}
-    // Commits the batch handed over, if any, and stops.
+    explicit Committer(const store::StoreOptions& options) {
+        if (auto s = store::Store::open(options))
+            store_ = std::move(*s);
+        else
+            done_.error = s.error();
+        flusher_ = std::thread([this] { flush_loop(); });
+        cataloguer_ = std::thread([this] { catalogue_loop(); });
+    }
+    // Commits every batch handed over, then stops.
     ~Committer() {
-        thread_.request_stop();
-        thread_.join();
+        {
+            std::lock_guard lock(mu_);
+            stopping_ = true;
+        }
+        changed_.notify_all();
+        flusher_.join();
+        cataloguer_.join();
     }
 
-    // Waits until the committer is free, then hands it `batch`.
+    // Waits until the flusher can take another batch, then hands it `batch`.
     void submit(std::vector<store::SealedItem> batch) {
         std::unique_lock lock(mu_);
-        idle_.wait(lock, [&] { return !busy_; });
-        batch_ = std::move(batch);
-        busy_ = true;
-        work_.notify_one();
+        changed_.wait(lock, [&] { return !to_flush_; });
+        to_flush_ = std::move(batch);
+        changed_.notify_all();
     }
-    // What was committed since the last call; with `wait`, after the batch in flight.
+    // What was committed since the last call; with `wait`, once every batch handed over is.
     Done take(bool wait) {
         std::unique_lock lock(mu_);
         if (wait)
-            idle_.wait(lock, [&] { return !busy_; });
+            changed_.wait(lock, [&] { return idle(); });
         return std::exchange(done_, Done{.error = done_.error});
     }
 
   private:
-    void run(std::stop_token stop) {
-        std::unique_ptr<store::Store> own;
-        std::optional<Error> open_error;
-        if (auto s = store::Store::open(options_))
-            own = std::move(*s);
-        else
-            open_error = s.error();
+    using Batch = std::vector<store::SealedItem>;
+
+    bool idle() const { return !to_flush_ && !flushing_ && !to_catalogue_ && !cataloguing_; }
+
+    void flush_loop() {
         std::unique_lock lock(mu_);
-        while (work_.wait(lock, stop, [&] { return busy_; })) {
-            auto batch = std::move(batch_);
-            batch_.clear();
+        for (;;) {
+            changed_.wait(lock, [&] { return to_flush_ || stopping_; });
+            if (!to_flush_)
+                return;
+            Batch batch = std::move(*to_flush_);
+            to_flush_.reset();
+            flushing_ = true;
             const bool failed = done_.error.has_value();
+            changed_.notify_all();
+            lock.unlock();
+            auto flushed = failed ? Status{} : store_->flush_items(batch);
+            lock.lock();
+            if (!flushed && !done_.error)
+                done_.error = flushed.error();
+            if (!done_.error) {
+                changed_.wait(lock, [&] { return !to_catalogue_; });
+                to_catalogue_ = std::move(batch);
+            }
+            flushing_ = false;
+            changed_.notify_all();
+            lock.unlock();
+            batch.clear();  // not handed on: their spool files go, outside the lock
+            lock.lock();
+        }
+    }
+
+    void catalogue_loop() {
+        std::unique_lock lock(mu_);
+        for (;;) {
+            changed_.wait(lock, [&] { return to_catalogue_ || (stopping_ && idle()); });
+            if (!to_catalogue_)
+                return;
+            Batch batch = std::move(*to_catalogue_);
+            to_catalogue_.reset();
+            cataloguing_ = true;
+            const bool failed = done_.error.has_value();
+            changed_.notify_all();
             lock.unlock();
             Result<std::vector<store::ItemRecord>> records =
-                failed       ? Result<std::vector<store::ItemRecord>>{}
-                : open_error ? std::unexpected(*open_error)
-                             : own->commit_items(std::move(batch));
+                failed ? Result<std::vector<store::ItemRecord>>{}
+                       : store_->catalogue_items(std::move(batch));
             batch.clear();  // uncommitted items: their spool files go, outside the lock
             lock.lock();
             if (!records) {
-                done_.error = records.error();
+                if (!done_.error)
+                    done_.error = records.error();
             } else if (!failed) {
                 for (const auto& r : *records) {
                     ++done_.items;
                     done_.incomplete += r.state == store::ItemState::incomplete;
                 }
             }
-            busy_ = false;
-            idle_.notify_all();
+            cataloguing_ = false;
+            changed_.notify_all();
         }
     }
 
-    store::StoreOptions options_;
+    std::unique_ptr<store::Store> store_;
     std::mutex mu_;
-    std::condition_variable_any work_;
-    std::condition_variable idle_;
-    std::vector<store::SealedItem> batch_;
-    bool busy_ = false;
+    std::condition_variable changed_;
+    std::optional<Batch> to_flush_;
+    std::optional<Batch> to_catalogue_;
+    bool flushing_ = false;
+    bool cataloguing_ = false;
+    bool stopping_ = false;
     Done done_;
-    std::jthread thread_;  // last: it starts when everything above exists
+    std::thread flusher_;
+    std::thread cataloguer_;
 };
 
 namespace {

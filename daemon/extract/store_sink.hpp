@@ -1,8 +1,8 @@
 // The ArtefactSink that puts what a driver extracts into the evidence store, for one
 // session. Small items are sealed and committed in batches (one flush, one transaction) by
-// a committer thread with a Store of its own, so that receiving goes on while the previous
-// batch is made durable, renamed and catalogued; one batch waits at most. Anything skipped
-// is audited. Thread-bound to the session worker that owns its Store.
+// two threads with a Store of their own (one flushes a batch's data while the other renames
+// and catalogues the batch before), so that receiving goes on meanwhile. Anything skipped is
+// audited. Thread-bound to the session worker that owns its Store.
 #pragma once
 
 #include <chrono>

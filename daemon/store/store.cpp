@@ -98,9 +98,14 @@ Result<ItemWriter> Store::begin_item(ItemSpec spec) {
 }
 
 Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> items) {
-    std::vector<ItemRecord> records;
+    if (auto s = flush_items(items); !s)
+        return std::unexpected(s.error());
+    return catalogue_items(std::move(items));
+}
+
+Status Store::flush_items(std::vector<SealedItem>& items) {
     if (items.empty())
-        return records;
+        return {};
     // 0. Wait for the helpers still hashing and writing small items.
     for (auto& item : items) {
         if (!item.pending)
@@ -121,6 +126,13 @@ Result<std::vector<ItemRecord>> Store::commit_items(std::vector<SealedItem> item
     } else if (::syncfs(fd) != 0) {
         return fail_errno("cannot flush received items to disk");
     }
+    return {};
+}
+
+Result<std::vector<ItemRecord>> Store::catalogue_items(std::vector<SealedItem> items) {
+    std::vector<ItemRecord> records;
+    if (items.empty())
+        return records;
     // 2. Rename into blobs/, then sync the directories once.
     std::set<std::filesystem::path> dirty;
     std::vector<CommitOutcome> outcomes;

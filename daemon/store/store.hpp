@@ -77,6 +77,12 @@ class Store {
     // sync per touched directory and one catalog transaction with their audit entries.
     // Returns the records with their ids, in order.
     Result<std::vector<ItemRecord>> commit_items(std::vector<SealedItem> items);
+    // commit_items in two steps: make the items' data durable (waiting for helpers still
+    // writing them), then rename, sync and catalogue them. A batch goes through both, in that
+    // order. flush_items touches no state of this Store: another thread may call it while
+    // this Store's thread catalogues an earlier batch.
+    Status flush_items(std::vector<SealedItem>& items);
+    Result<std::vector<ItemRecord>> catalogue_items(std::vector<SealedItem> items);
 
     // Checks every complete item's blob and flags (in catalog and audit) what is wrong.
     Result<ReconcileReport> verify_blobs(VerifyDepth depth);
