@@ -195,6 +195,7 @@ void StoreSink::planned(std::uint64_t artefacts, std::uint64_t bytes) {
 }
 
 Result<std::unique_ptr<drivers::ArtefactWriter>> StoreSink::begin(const Artefact& a) {
+    collect(false);  // a failed commit stops the extraction at the next item
     if (storage_error_)
         return std::unexpected(*storage_error_);
     auto writer = store_->begin_item({.session_id = session_id_,

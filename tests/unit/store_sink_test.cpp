@@ -98,8 +98,9 @@ TEST_F(StoreSinkTest, AFailedCommitRefusesWhatFollowsAndKeepsWhatWasCommitted) {
     for (int i = 1000; i < 1100 && failed; ++i, ++accepted)
         failed = put(sink, i);
     EXPECT_FALSE(failed) << "items are refused once the committer has failed";
-    // At most the batches the pipeline holds (the failed one, one flushed waiting for it, one
-    // being flushed, one waiting for the flusher, the one being filled) and one more.
+    // At most the batches the pipeline holds when the first failure is known (the failed one,
+    // one flushed waiting for it, one being flushed, one waiting for the flusher, the one
+    // being filled) and one more.
     EXPECT_LE(accepted, 51);
     auto flushed = sink.flush();
     ASSERT_FALSE(flushed);
