@@ -32,9 +32,10 @@ int startup_error(int code, std::string_view message) {
     return code;
 }
 
-// Every item waiting for its batch's commit holds its spool file open (up to two batches of
-// 256 per phone), besides SQLite, libusb, curl and D-Bus: the 1024 descriptors a service gets
-// by default are too few for several phones at once. The soft limit goes up to the hard one
+// Every item waiting for its batch's commit holds its spool file open (a few batches of up
+// to 256 per phone: one filling, one flushing, one being catalogued, one waiting for each),
+// besides SQLite, libusb, curl and D-Bus: the 1024 descriptors a service gets by default are
+// too few for several phones at once. The soft limit goes up to the hard one
 // (systemd gives services 524288), capped at 65536; exhibitd never select()s.
 void raise_open_file_limit() {
     constexpr rlim_t kWanted = 65536;

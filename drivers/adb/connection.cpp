@@ -335,6 +335,8 @@ Status Stream::consume(std::size_t n) {
 }
 
 Result<std::size_t> Stream::read_some(std::span<std::byte> buffer) {
+    if (!conn_)
+        return fail(Errc::invalid_argument, "stream is closed");
     std::size_t copied = 0;
     while (copied < buffer.size()) {
         if (const auto* s = conn_->find(local_id_); copied > 0 && (!s || s->inbox_bytes == 0))
