@@ -229,5 +229,36 @@ TEST_F(AdbExtraction, PreviewCountsWithoutTakingAnything) {
     EXPECT_EQ(store_->health().value().items_complete, 0u);
 }
 
+TEST_F(AdbExtraction, StreamsLendWhatTheyReceivedAndAMovedFromStreamAnswersAnError) {
+    testing::PhoneSim sim({"--root", phone_.path().string(), "--model", "Pixel Lend"});
+    ASSERT_TRUE(sim.ok());
+    auto conn = connect(sim);
+    ASSERT_TRUE(conn);
+    auto opened = conn->open_stream("shell:getprop ro.product.model");
+    ASSERT_TRUE(opened) << opened.error().describe();
+    adb::Stream stream = std::move(*opened);
+    // The moved-from stream is closed: every read is an error, not a crash.
+    std::byte one[1];
+    EXPECT_EQ(opened->read_some(one).error().code, Errc::invalid_argument);
+    EXPECT_EQ(opened->peek(1).error().code, Errc::invalid_argument);
+    EXPECT_FALSE(opened->consume(1));
+    // peek lends bytes without taking them; consume takes them; at the end peek is empty.
+    std::string answer;
+    for (;;) {
+        auto first = stream.peek(3);
+        ASSERT_TRUE(first) << first.error().describe();
+        if (first->empty())
+            break;
+        EXPECT_LE(first->size(), 3u);
+        auto again = stream.peek(3);
+        ASSERT_TRUE(again);
+        EXPECT_EQ(again->data(), first->data()) << "nothing was taken by looking";
+        answer.append(reinterpret_cast<const char*>(first->data()), first->size());
+        ASSERT_TRUE(stream.consume(first->size()));
+    }
+    EXPECT_EQ(answer, "Pixel Lend\n");
+    EXPECT_FALSE(stream.consume(1)) << "nothing is left to take";
+}
+
 }  // namespace
 }  // namespace exhibit
