@@ -96,8 +96,10 @@ async function handle(req, res) {
   const declared = Number(req.headers['content-length'] || 0);
   if ((req.method === 'PATCH' || req.method === 'POST') && declared > opts.maxBody) {
     console.log(`refused ${id || 'new'} length=${declared}`);
-    req.resume();  // read and drop the body, as a proxy's lingering close does
-    return send(res, 413, { Connection: 'close' }, 'request body too large');
+    // Answer at once but read and drop the body, as a proxy's lingering close does: closing
+    // with unread bytes would reset the connection before the client reads the answer.
+    req.resume();
+    return send(res, 413, {}, 'request body too large');
   }
   if (req.method === 'POST' && !id) {
     const size = Number(req.headers['upload-length']);
