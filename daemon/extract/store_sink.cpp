@@ -93,17 +93,25 @@ class StoreSink::Committer {
 
     bool idle() const { return !to_flush_ && !flushing_ && !to_catalogue_ && !cataloguing_; }
 
+    // Under the lock: a stage takes the batch waiting in `slot` and is `busy` with it;
+    // `failed` says an earlier batch failed, so this one is only dropped.
+    Batch take(std::optional<Batch>& slot, bool& busy, bool& failed) {
+        Batch batch = std::move(*slot);
+        slot.reset();
+        busy = true;
+        failed = done_.error.has_value();
+        changed_.notify_all();
+        return batch;
+    }
+
     void flush_loop() {
         std::unique_lock lock(mu_);
         for (;;) {
             changed_.wait(lock, [&] { return to_flush_ || stopping_; });
             if (!to_flush_)
                 return;
-            Batch batch = std::move(*to_flush_);
-            to_flush_.reset();
-            flushing_ = true;
-            const bool failed = done_.error.has_value();
-            changed_.notify_all();
+            bool failed = false;
+            Batch batch = take(to_flush_, flushing_, failed);
             lock.unlock();
             auto flushed = failed ? Status{} : store_->flush_items(batch);
             lock.lock();
@@ -127,11 +135,8 @@ class StoreSink::Committer {
             changed_.wait(lock, [&] { return to_catalogue_ || (stopping_ && idle()); });
             if (!to_catalogue_)
                 return;
-            Batch batch = std::move(*to_catalogue_);
-            to_catalogue_.reset();
-            cataloguing_ = true;
-            const bool failed = done_.error.has_value();
-            changed_.notify_all();
+            bool failed = false;
+            Batch batch = take(to_catalogue_, cataloguing_, failed);
             lock.unlock();
             Result<std::vector<store::ItemRecord>> records =
                 failed ? Result<std::vector<store::ItemRecord>>{}
