@@ -95,7 +95,7 @@ class StoreSink::Committer {
 
     // Under the lock: a stage takes the batch waiting in `slot` and is `busy` with it;
     // `failed` says an earlier batch failed, so this one is only dropped.
-    Batch take(std::optional<Batch>& slot, bool& busy, bool& failed) {
+    Batch take_batch(std::optional<Batch>& slot, bool& busy, bool& failed) {
         Batch batch = std::move(*slot);
         slot.reset();
         busy = true;
@@ -111,7 +111,7 @@ class StoreSink::Committer {
             if (!to_flush_)
                 return;
             bool failed = false;
-            Batch batch = take(to_flush_, flushing_, failed);
+            Batch batch = take_batch(to_flush_, flushing_, failed);
             lock.unlock();
             auto flushed = failed ? Status{} : store_->flush_items(batch);
             lock.lock();
@@ -136,7 +136,7 @@ class StoreSink::Committer {
             if (!to_catalogue_)
                 return;
             bool failed = false;
-            Batch batch = take(to_catalogue_, cataloguing_, failed);
+            Batch batch = take_batch(to_catalogue_, cataloguing_, failed);
             lock.unlock();
             Result<std::vector<store::ItemRecord>> records =
                 failed ? Result<std::vector<store::ItemRecord>>{}
