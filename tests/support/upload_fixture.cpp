@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "common/sha256.hpp"
 
 namespace exhibit::testing {
@@ -118,6 +120,10 @@ std::string EvidenceStore::query(const std::string& sql) {
     if (!stmt.step().value_or(false))
         return {};
     return stmt.column_optional_text(0).value_or("");
+}
+
+std::string EvidenceStore::upload_column(std::int64_t item_id, const std::string& column) {
+    return query(fmt::format("SELECT {} FROM uploads WHERE item_id = {}", column, item_id));
 }
 
 std::int64_t EvidenceStore::query_int(const std::string& sql) {

@@ -58,6 +58,8 @@ class EvidenceStore {
     // Reads one value from the catalog ("SELECT ... " returning one row, one column).
     std::string query(const std::string& sql);
     std::int64_t query_int(const std::string& sql);
+    // One column of an item's row in the upload queue ("state", "lane", "receipt", ...).
+    std::string upload_column(std::int64_t item_id, const std::string& column);
 
   private:
     TempDir dir_;

@@ -54,8 +54,7 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
                 EXPECT_EQ(u.sha256, item.sha256);
             }
         EXPECT_TRUE(found);
-        auto receipt = nlohmann::json::parse(
-            ev.query("SELECT receipt FROM uploads WHERE item_id = " + std::to_string(item.id)));
+        auto receipt = nlohmann::json::parse(ev.upload_column(item.id, "receipt"));
         EXPECT_EQ(receipt["checksum"], "sha256-per-chunk");
     }
 }
@@ -135,9 +134,7 @@ TEST_F(TusClientChunks, WithoutChecksumsAFastChunkDoublesTheNextUpToTheMaximum) 
               (std::vector<std::uint64_t>{MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 9 * MiB + 5}));
     EXPECT_EQ(seen.taken[small.id], std::vector<std::uint64_t>{1000}) << "in the creation";
     EXPECT_TRUE(seen.refused.empty());
-    EXPECT_EQ(ev.query("SELECT json_extract(receipt, '$.checksum') FROM uploads WHERE item_id = " +
-                       std::to_string(big.id)),
-              "not-offered");
+    EXPECT_EQ(ev.upload_column(big.id, "json_extract(receipt, '$.checksum')"), "not-offered");
 }
 
 TEST_F(TusClientChunks, ChunksStayTheSameWhenTheyAreSlow) {

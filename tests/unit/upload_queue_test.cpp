@@ -29,10 +29,8 @@ TEST_F(UploadQueueTest, EveryStoredItemIsQueuedOnceInItsSessionsLane) {
     EXPECT_EQ(q_.enqueue_new_items().value(), 2);
     EXPECT_EQ(q_.enqueue_new_items().value(), 0) << "queued once";
     EXPECT_EQ(audits("upload.queued"), 2);
-    EXPECT_EQ(ev_.query("SELECT lane FROM uploads WHERE item_id = " + std::to_string(a.id)),
-              "normal");
-    EXPECT_EQ(ev_.query("SELECT lane FROM uploads WHERE item_id = " + std::to_string(b.id)),
-              "urgent");
+    EXPECT_EQ(ev_.upload_column(a.id, "lane"), "normal");
+    EXPECT_EQ(ev_.upload_column(b.id, "lane"), "urgent");
 
     auto all = q_.runnable(true, 10).value();
     ASSERT_EQ(all.size(), 2u);
@@ -86,8 +84,7 @@ TEST_F(UploadQueueTest, ReceivedFailedRetriedAndCancelledAreAudited) {
     EXPECT_EQ(audits("upload.failed"), 1);
     ASSERT_TRUE(q_.retry(kb, "admin:0"));
     EXPECT_FALSE(q_.retry(kb, "admin:0")) << "only a failed job can be retried";
-    EXPECT_EQ(ev_.query("SELECT state FROM uploads WHERE item_id = " + std::to_string(b.id)),
-              "queued");
+    EXPECT_EQ(ev_.upload_column(b.id, "state"), "queued");
 
     ASSERT_TRUE(q_.cancel(c.id, "admin:0"));
     EXPECT_FALSE(q_.cancel(a.id, "admin:0")) << "a received item cannot be cancelled";

@@ -86,8 +86,7 @@ TEST_F(UploaderTest, SizesAroundTheChunkArriveWholeWithTheirMetadata) {
         EXPECT_EQ(u->meta("category"), "videos");
         EXPECT_EQ(u->meta("kiosk_id"), "kiosk-test-01");
         EXPECT_EQ(u->meta("filename"), item.source_path.substr(item.source_path.rfind('/') + 1));
-        auto receipt = nlohmann::json::parse(
-            ev.query("SELECT receipt FROM uploads WHERE item_id = " + std::to_string(item.id)));
+        auto receipt = nlohmann::json::parse(ev.upload_column(item.id, "receipt"));
         EXPECT_EQ(receipt["offset"], item.size);
         EXPECT_EQ(receipt["length"], item.size);
         EXPECT_EQ(receipt["checksum"], "not-offered");
@@ -171,12 +170,9 @@ TEST_F(UploaderTest, SameContentInOneSessionIsSentOnce) {
     ASSERT_TRUE(up);
     ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
     EXPECT_EQ(stored().size(), 1u) << "content the server already has is not sent twice";
-    auto receipt_b = nlohmann::json::parse(
-        ev.query("SELECT receipt FROM uploads WHERE item_id = " + std::to_string(b.id)));
+    auto receipt_b = nlohmann::json::parse(ev.upload_column(b.id, "receipt"));
     EXPECT_EQ(receipt_b["same_content_as_item"], a.id);
-    EXPECT_EQ(receipt_b["url"],
-              nlohmann::json::parse(ev.query("SELECT receipt FROM uploads WHERE item_id = " +
-                                             std::to_string(a.id)))["url"]);
+    EXPECT_EQ(receipt_b["url"], nlohmann::json::parse(ev.upload_column(a.id, "receipt"))["url"]);
 }
 
 TEST_F(UploaderTest, AdminCancelStopsTheUploadAndDeletesItOnTheServer) {
@@ -295,9 +291,7 @@ TEST_F(UploaderTest, NormalWaitsForTheWindowUrgentGoesAtOnceARequestedSyncOverri
     o.window_end = 6h;
     auto up = start(ev, o, clock);
     ASSERT_TRUE(up);
-    auto state_of = [&](const store::ItemRecord& i) {
-        return ev.query("SELECT state FROM uploads WHERE item_id = " + std::to_string(i.id));
-    };
+    auto state_of = [&](const store::ItemRecord& i) { return ev.upload_column(i.id, "state"); };
     ASSERT_TRUE(loop_.run_until([&] { return state_of(urgent) == "received"; }, 30s))
         << "urgent items go at any hour";
     loop_.run_for(1s);
@@ -339,9 +333,7 @@ TEST_F(UploaderTest, AScheduleChangedWhileRunningOpensTheNewWindow) {
     o.window_end = 6h;
     auto up = start(ev, o, clock);
     ASSERT_TRUE(up);
-    auto state = [&] {
-        return ev.query("SELECT state FROM uploads WHERE item_id = " + std::to_string(normal.id));
-    };
+    auto state = [&] { return ev.upload_column(normal.id, "state"); };
     loop_.run_for(1s);
     EXPECT_EQ(state(), "queued") << "outside the configured window";
     up->set_schedule(11h, 13h, 0, 0, 1);
