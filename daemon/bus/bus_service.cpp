@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/bus_dict.hpp"
 #include "common/log.hpp"
 #include "daemon/bus/bus_objects.hpp"
 #include "daemon/bus/receipt.hpp"
@@ -226,28 +227,14 @@ int reply_reload_report(sd_bus_message* m, const ReloadReport& report) {
     sd_bus_message* reply = nullptr;
     int r = sd_bus_message_new_method_return(m, &reply);
     MessagePtr owned(reply);
-    auto put = [&](const char* key, const std::vector<std::string>& names) {
-        int k = sd_bus_message_open_container(reply, 'e', "sv");
-        if (k >= 0)
-            k = sd_bus_message_append(reply, "s", key);
-        if (k >= 0)
-            k = sd_bus_message_open_container(reply, 'v', "as");
-        if (k >= 0)
-            k = sd_bus_message_open_container(reply, 'a', "s");
-        for (std::size_t i = 0; k >= 0 && i < names.size(); ++i)
-            k = sd_bus_message_append(reply, "s", names[i].c_str());
-        for (int depth = 0; k >= 0 && depth < 3; ++depth)
-            k = sd_bus_message_close_container(reply);
-        return k;
-    };
     if (r >= 0)
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
     if (r >= 0)
-        r = put("applied", report.applied);
+        r = append_string_list_entry(reply, "applied", report.applied);
     if (r >= 0)
-        r = put("restart_required", report.restart_required);
+        r = append_string_list_entry(reply, "restart_required", report.restart_required);
     if (r >= 0)
-        r = put("problems", report.problems);
+        r = append_string_list_entry(reply, "problems", report.problems);
     if (r >= 0)
         r = sd_bus_message_close_container(reply);
     if (r >= 0)

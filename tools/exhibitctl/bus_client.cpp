@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/bus_dict.hpp"
+
 namespace exhibit::ctl {
 
 namespace {
@@ -170,17 +172,7 @@ int append_dict(sd_bus_message* m, const ValueMap& map) {
         } else if (const auto* d = std::get_if<double>(&v)) {
             r = sd_bus_message_append(m, "{sv}", key, "d", *d);
         } else if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
-            r = sd_bus_message_open_container(m, 'e', "sv");
-            if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "s");
-            for (std::size_t i = 0; r >= 0 && i < l->size(); ++i)
-                r = sd_bus_message_append(m, "s", (*l)[i].c_str());
-            for (int level = 0; r >= 0 && level < 3; ++level)
-                r = sd_bus_message_close_container(m);
+            r = append_string_list_entry(m, key, *l);
         }
     }
     return r < 0 ? r : sd_bus_message_close_container(m);
