@@ -29,18 +29,15 @@ Error spool_error(const Error& e) {
 
 using BlockPtr = std::unique_ptr<std::byte, SpoolWriter::FreeBytes>;
 
-// A small item goes through the page cache (a direct write per item costs a wait for the
-// disk each); the batch's flush at commit, on the committer's thread, writes the batch back
-// at once (starting each item's write-back here cost a request, and on a virtual machine an
-// exit to the hypervisor, per item).
-Status write_small_item(int fd, std::span<const std::byte> bytes) {
-    return fs::write_all(fd, bytes);
-}
-
-// Hashes and writes small items for one receiving thread, one after another, while that
-// thread receives the next ones. Each job owns a duplicate of its spool file's descriptor,
-// so a job outlives an aborted item harmlessly (its file is already unlinked). At most
-// kMaxQueued items wait: a receiver that outruns the disk waits too.
+// Hashes and writes small items for one receiving thread while that thread receives the
+// next ones. Several helpers take items in turn: a small item's whole pages are written
+// around the page cache, as a large item's are, and each such write waits for the disk, so
+// the helpers' writes overlap each other and the receiving. (Through the page cache, the
+// copy, the cache's bookkeeping and the later write-back cost nearly as much CPU as the
+// hashing, and the batch's flush then had everything still to write.) Each job owns a
+// duplicate of its spool file's descriptor, so a job outlives an aborted item harmlessly (its
+// file is already unlinked). At most kMaxQueued items wait: a receiver that outruns the disk
+// waits too.
 class SmallItemFinisher {
   public:
     static SmallItemFinisher& of_this_thread() {
@@ -51,14 +48,14 @@ class SmallItemFinisher {
     void submit(UniqueFd fd, BlockPtr block, std::size_t size,
                 std::shared_ptr<PendingDigest> pending) {
         std::unique_lock lock(mu_);
-        if (!thread_.joinable())
-            thread_ = std::thread([this] { run(); });
+        while (helpers_.size() < kHelpers)
+            helpers_.emplace_back([this] { run(); });
         cv_.wait(lock, [&] { return jobs_.size() < kMaxQueued; });
         jobs_.push_back(Job{std::move(fd), std::move(block), size, std::move(pending)});
         cv_.notify_all();
     }
 
-    // Blocks of finished items (written by this helper or by a writer of this thread), kept
+    // Blocks of finished items (written by these helpers or by a writer of this thread), kept
     // for the next item: an extraction writes thousands of small items one after another,
     // and fresh 2 MiB buffers would cost a map, page faults and an unmap each.
     void give_spare(BlockPtr block) {
@@ -81,13 +78,15 @@ class SmallItemFinisher {
             stopping_ = true;
             cv_.notify_all();
         }
-        if (thread_.joinable())
-            thread_.join();
+        for (auto& helper : helpers_)
+            helper.join();
     }
 
   private:
+    // Enough writes in flight to keep a disk busy; each helper mostly waits for one.
+    static constexpr std::size_t kHelpers = 4;
     static constexpr std::size_t kMaxQueued = 8;
-    static constexpr std::size_t kMaxSpares = kMaxQueued;
+    static constexpr std::size_t kMaxSpares = kMaxQueued + kHelpers;
     struct Job {
         UniqueFd fd;
         BlockPtr block;
@@ -111,7 +110,7 @@ class SmallItemFinisher {
             Sha256 hash;
             hash.update(bytes);
             Digest digest = hash.finish();
-            if (auto s = write_small_item(job.fd.get(), bytes); !s)
+            if (auto s = SpoolAppender(job.fd.get()).write(bytes); !s)
                 job.pending->resolve(std::unexpected(spool_error(s.error())));
             else
                 job.pending->resolve(digest);
@@ -125,7 +124,7 @@ class SmallItemFinisher {
     std::deque<Job> jobs_;          // guarded by mu_
     std::vector<BlockPtr> spares_;  // guarded by mu_
     bool stopping_ = false;         // guarded by mu_
-    std::thread thread_;
+    std::vector<std::thread> helpers_;
 };
 }  // namespace
 
@@ -213,7 +212,7 @@ Result<Digest> SpoolWriter::finish() {
         if (fill_ > 0) {
             std::span<const std::byte> bytes(current().data.get(), fill_);
             hash_.update(bytes);
-            if (auto s = write_small_item(fd_, bytes); !s)
+            if (auto s = appender_.write(bytes); !s)
                 return std::unexpected(spool_error(s.error()));
         }
         return hash_.finish();

@@ -9,11 +9,10 @@
 // leaves the flush with everything still to do. The tail that is not a whole number of
 // pages is written through the cache. A file system without O_DIRECT gets ordinary writes.
 //
-// An item smaller than one block never starts the helpers. It is written through the page
-// cache with its write-back started at once (small items are flushed in batches, and a
-// direct write each would wait for the disk each time). finish() hashes and writes it on the
-// caller's thread; finish_later() hands that to one long-lived helper of the caller's
-// thread, so that the caller goes on receiving the next item meanwhile.
+// An item smaller than one block never starts the helpers. finish() hashes and writes it on
+// the caller's thread; finish_later() hands that to a few long-lived helpers of the caller's
+// thread, so that the caller goes on receiving the next items meanwhile and the helpers'
+// waits for the disk overlap.
 //
 // The caller uses it from one thread. Destroying it stops the helpers; what they wrote stays
 // in the file, which the owner then discards.
