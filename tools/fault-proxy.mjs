@@ -6,8 +6,9 @@
 // Every K-th connection (default every one) is either dropped (both sides reset) after a
 // random number of client bytes in [BYTES/2, BYTES], or stalled there: nothing more is
 // forwarded in either direction and the connection stays open until a side gives up. With
-// both options, faulty connections alternate between the two. Prints "listening <port>" and,
-// per fault, "drop <conn> after <n>" or "stall <conn> after <n>".
+// both options, faulty connections alternate between the two. Prints "listening <port>",
+// per fault "drop <conn> after <n>" or "stall <conn> after <n>", and when a client's side of a
+// connection closes, "closed <conn> up <n>": the bytes the client sent on it.
 import net from 'node:net';
 
 const opts = { port: 0, every: 1, seed: 1 };
@@ -45,8 +46,10 @@ const server = net.createServer((client) => {
     limit = Math.floor(n / 2 + random() * (n / 2));
   }
   let forwarded = 0;
+  let received = 0;
   let stalled = false;
   client.on('data', (data) => {
+    received += data.length;
     if (stalled) return;
     if (forwarded + data.length < limit) {
       forwarded += data.length;
@@ -68,7 +71,7 @@ const server = net.createServer((client) => {
   const close = () => { client.destroy(); upstream.destroy(); };
   client.on('error', close);
   upstream.on('error', close);
-  client.on('close', close);
+  client.on('close', () => { console.log(`closed ${id} up ${received}`); close(); });
   upstream.on('close', () => { if (!stalled) close(); });
 });
 server.listen(opts.port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
