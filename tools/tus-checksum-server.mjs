@@ -3,21 +3,22 @@
 // <id> and <id>.json with the metadata. HTTPS with a required client certificate, 127.0.0.1.
 //
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
-//                                [--no-checksum] [--max-body BYTES]
+//                                [--no-checksum] [--max-body BYTES] [--reset-body-over BYTES]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
 // so the client must see 460 and send the chunk again. --no-checksum does not offer the
 // checksum extension (a plain tus server that logs every PATCH). --max-body answers 413 to a
 // PATCH or POST whose body is larger, without reading it, as a proxy with a body size limit
-// does. Prints "listening <port>" when ready and one line per PATCH:
-// "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>", or
-// "refused <id> length=<n>" for a body over --max-body.
+// does. --reset-body-over breaks the connection instead, without answering, on such a request
+// whose body is larger, as some proxies and firewalls do. Prints "listening <port>" when ready
+// and one line per PATCH: "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>",
+// "refused <id> length=<n>" for a body over --max-body, or "reset <id> length=<n>".
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 
-const opts = { port: 0, corrupt: 0, checksum: true, maxBody: Infinity };
+const opts = { port: 0, corrupt: 0, checksum: true, maxBody: Infinity, resetBody: Infinity };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const v = argv[i + 1];
@@ -30,6 +31,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
     case '--no-checksum': opts.checksum = false; break;
     case '--max-body': opts.maxBody = Number(v); i++; break;
+    case '--reset-body-over': opts.resetBody = Number(v); i++; break;
     default: console.error(`unknown argument ${argv[i]}`); process.exit(2);
   }
 }
@@ -94,6 +96,12 @@ async function handle(req, res) {
       'Tus-Checksum-Algorithm': 'sha256',
     } : { 'Tus-Version': '1.0.0', 'Tus-Extension': 'creation,creation-with-upload,termination' });
   const declared = Number(req.headers['content-length'] || 0);
+  if ((req.method === 'PATCH' || req.method === 'POST') && declared > opts.resetBody) {
+    console.log(`reset ${id || 'new'} length=${declared}`);
+    // Closed with the body unread: the kernel answers the client's bytes with a reset.
+    req.socket.destroy();
+    return;
+  }
   if ((req.method === 'PATCH' || req.method === 'POST') && declared > opts.maxBody) {
     console.log(`refused ${id || 'new'} length=${declared}`);
     // Answer at once but read and drop the body, as a proxy's lingering close does: closing

@@ -1,6 +1,7 @@
 #include "upload_job.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -146,8 +147,10 @@ void UploadJob::create() {
 
 void UploadJob::head() {
     issue(host_->client().head(*job_.remote_url, [this](Result<HttpResponse> r) {
+        auto broken = std::exchange(broken_body_, std::nullopt);
         if (!r)
-            return on_transport("resume", r.error());
+            return broken ? on_transport("upload", broken->error)
+                          : on_transport("resume", r.error());
         if (r->status != 200 && r->status != 204)
             return on_status("resume", *r);
         auto header = r->headers.get("upload-offset");
@@ -170,6 +173,16 @@ void UploadJob::head() {
         conflicts_ = 0;
         if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
             return end(JobRetry{s.error().describe()});
+        if (broken) {
+            // The server answers, yet none of the body arrived: something between refuses
+            // bodies that large by breaking the connection instead of answering 413.
+            if (offset_ == broken->from)
+                return learn_body_limit(
+                    broken->size, fmt::format("the connection to the DFU store broke on a body "
+                                              "of {} bytes, none of which arrived",
+                                              broken->size));
+            return on_transport("upload", broken->error);  // a link failing mid-body: back off
+        }
         next();
     }));
 }
@@ -211,6 +224,12 @@ void UploadJob::patch() {
                     return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
                                                      describe(job_.key), r.error().describe())});
                 offset_known_ = false;
+                if (n > kMinChunkSize) {
+                    // Ask where the server stands at once: if it answers and has none of
+                    // this body, the body's size is the likely cause.
+                    broken_body_ = BrokenBody{from, n, r.error()};
+                    return head();
+                }
                 return on_transport("upload", r.error());
             }
             if (r->status == 413)
@@ -296,18 +315,23 @@ void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
 void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
     if (size <= kMinChunkSize)
         return end(JobRejected{reason_of("upload", r)});
+    offset_known_ = false;  // ask where the server stands before sending again
+    learn_body_limit(size,
+                     fmt::format("the DFU store refused a body of {} bytes as too large", size));
+}
+
+// A body of `size` bytes did not get through: remember half of it as the server's limit and go
+// on with smaller chunks (`size` is above kMinChunkSize).
+void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happened) {
     const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
     auto caps = *host_->capabilities();
     if (!caps.body_limit || limit < *caps.body_limit) {
-        log::warning(
-            "{}: the DFU store refused a body of {} bytes as too large; sending at most "
-            "{} bytes per request to it from now on",
-            describe(job_.key), size, limit);
+        log::warning("{}: {}; sending at most {} bytes per request to it from now on",
+                     describe(job_.key), what_happened, limit);
         caps.body_limit = limit;
         host_->set_capabilities(std::move(caps));
     }
     chunk_ = std::min(chunk_, limit);
-    offset_known_ = false;  // ask where the server stands before sending again
     next();
 }
 

@@ -4,7 +4,9 @@
 //
 // 409 -> HEAD and continue; 404/410 -> create again (audited); 460 -> resend the chunk;
 // 413 on a PATCH -> halve the chunk for this server and go on (on a creation with a body:
-// create without one); 423/429/5xx and network or TLS errors -> end with a retry delay; other
+// create without one); a PATCH whose connection breaks -> HEAD at once, and if the server
+// answers without having any of that body (a proxy that resets large bodies instead of
+// answering 413), as 413; 423/429/5xx and network or TLS errors -> end with a retry delay; other
 // 4xx -> end as rejected (the host fails the item after max_rejections). Without checksums,
 // chunks grow while they go fast (UploadOptions::max_chunk_size). The job persists the remote URL
 // before the first byte and every confirmed offset, so a restart resumes from the server's
@@ -85,6 +87,7 @@ class UploadJob {
     void on_status(std::string_view step, const HttpResponse& r);
     void on_transport(std::string_view step, const Error& e);
     void body_too_large(const HttpResponse& r, std::uint64_t size);
+    void learn_body_limit(std::uint64_t size, std::string_view what_happened);
     std::uint64_t chunk_limit() const;
     Result<Digest> hash_range(std::uint64_t offset, std::uint64_t length);
     bool use_checksum() const;
@@ -102,6 +105,14 @@ class UploadJob {
     int checksum_failures_ = 0;         // 460s in a row
     std::uint64_t chunk_ = 0;           // the size of the next PATCH (before chunk_limit())
     bool create_without_body_ = false;  // a creation with the body was refused as too large
+    // A PATCH whose connection broke, while the HEAD that follows finds out whether any of
+    // its body arrived.
+    struct BrokenBody {
+        std::uint64_t from = 0;
+        std::uint64_t size = 0;
+        Error error;
+    };
+    std::optional<BrokenBody> broken_body_;
     std::chrono::steady_clock::time_point persisted_at_{};
 };
 

@@ -64,6 +64,9 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
 struct Requests {
     std::map<std::int64_t, std::vector<std::uint64_t>> taken;
     std::vector<std::uint64_t> refused;
+    // Bodies whose connection was broken unanswered. curl sends a request again, once, when a
+    // connection it reused dies before any answer: such a repeat is counted once.
+    std::vector<std::uint64_t> reset;
 };
 
 class TusClientChunks : public ::testing::Test {
@@ -108,6 +111,8 @@ class TusClientChunks : public ::testing::Test {
                     const auto n = std::stoull(field.substr(7));
                     if (verb == "refused")
                         seen.refused.push_back(n);
+                    else if (verb == "reset" && (seen.reset.empty() || seen.reset.back() != n))
+                        seen.reset.push_back(n);
                     else if (verb == "patch")
                         seen.taken[item_of.at(id)].push_back(n);
                 }
@@ -172,6 +177,51 @@ TEST_F(TusClientChunks, ABodyRefusedAsTooLargeHalvesTheChunkForThatServer) {
     EXPECT_EQ(seen.taken[b.id], (std::vector<std::uint64_t>{first / 2, first / 2, 5 * MiB - first}))
         << "the next item starts within the learned limit and never goes above it";
     EXPECT_EQ(ev.query_int("SELECT count(*) FROM uploads WHERE state = 'received'"), 2);
+}
+
+// A proxy that resets the connection on a large body instead of answering 413: the server
+// still answers a HEAD and has none of that body, so the body's size is taken as the cause.
+TEST_F(TusClientChunks, ABodyWhoseConnectionIsResetUnansweredHalvesTheChunkForThatServer) {
+    start_server({"--no-checksum", "--reset-body-over", std::to_string(3 * MiB)});
+    testing::EvidenceStore ev;
+    auto a = ev.add_item(10 * MiB, 1);
+    auto b = ev.add_item(5 * MiB, 2);
+    auto o = options();
+    o.chunk_size = 4 * MiB;
+    auto seen = upload(ev, o);
+    EXPECT_EQ(seen.reset, std::vector<std::uint64_t>{4 * MiB}) << "once, then within the limit";
+    EXPECT_EQ(seen.taken[a.id], std::vector<std::uint64_t>(5, 2 * MiB));
+    EXPECT_EQ(seen.taken[b.id], (std::vector<std::uint64_t>{2 * MiB, 2 * MiB, MiB}));
+    EXPECT_TRUE(seen.refused.empty());
+    EXPECT_EQ(ev.upload_column(a.id, "attempts"), "0") << "no retry, no back-off";
+}
+
+// Reset even at the smallest chunk: not a size limit; the item waits with the error and is
+// tried again later, as after any broken link.
+TEST_F(TusClientChunks, ABodyResetEvenAtTheSmallestChunkIsRetriedWithTheError) {
+    start_server({"--no-checksum", "--reset-body-over", "1000"});
+    testing::EvidenceStore ev;
+    ev.add_item(MiB, 1);
+    auto o = options();
+    o.chunk_size = 256 * 1024;
+    testing::EventLoop loop;
+    auto up = Uploader::create(loop.get(), ev.store(), o).value();
+    ASSERT_TRUE(
+        loop.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s));
+    EXPECT_EQ(ev.query("SELECT state FROM uploads"), "queued");
+    EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("upload: "), std::string::npos)
+        << ev.query("SELECT last_error FROM uploads");
+    std::vector<std::uint64_t> reset;
+    while (auto line = peer_->process().read_line(500ms))
+        if (line->starts_with("reset ")) {
+            const auto n = std::stoull(line->substr(line->find("length=") + 7));
+            if (reset.empty() || reset.back() != n)  // curl's one resend, see Requests
+                reset.push_back(n);
+        }
+    ASSERT_GE(reset.size(), 3u);
+    EXPECT_EQ((std::vector<std::uint64_t>{reset[0], reset[1], reset[2]}),
+              (std::vector<std::uint64_t>{256 * 1024, 128 * 1024, 64 * 1024}))
+        << "halved down to the smallest chunk, then a retry";
 }
 
 TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
