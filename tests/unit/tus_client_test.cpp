@@ -83,11 +83,14 @@ class TusClientChunks : public ::testing::Test {
         o.chunk_growth_time = 1h;  // every chunk counts as fast: sizes do not depend on load
         return o;
     }
+    // Starts uploading every item of `ev` on loop_; keep the uploader for no longer than `ev`.
+    std::unique_ptr<Uploader> start_uploading(testing::EvidenceStore& ev, UploadOptions o) {
+        return Uploader::create(loop_.get(), ev.store(), std::move(o)).value();
+    }
     // Uploads every item of `ev` and returns what the server logged.
     Requests upload(testing::EvidenceStore& ev, UploadOptions o) {
-        testing::EventLoop loop;
-        auto up = Uploader::create(loop.get(), ev.store(), std::move(o)).value();
-        EXPECT_TRUE(loop.run_until(
+        auto up = start_uploading(ev, std::move(o));
+        EXPECT_TRUE(loop_.run_until(
             [&] {
                 return ev.query_int("SELECT count(*) FROM uploads WHERE state = 'received'") ==
                        ev.query_int("SELECT count(*) FROM items");
@@ -101,6 +104,10 @@ class TusClientChunks : public ::testing::Test {
             EXPECT_EQ(u.sha256,
                       ev.query("SELECT sha256 FROM items WHERE id = " + u.meta("item_id")));
         }
+        return server_log(item_of);
+    }
+    // What the server logged; PATCHes are attributed through `item_of` (server id -> item).
+    Requests server_log(const std::map<std::string, std::int64_t>& item_of = {}) {
         Requests seen;
         while (auto line = peer_->process().read_line(500ms)) {
             std::istringstream in(*line);
@@ -113,7 +120,7 @@ class TusClientChunks : public ::testing::Test {
                         seen.refused.push_back(n);
                     else if (verb == "reset" && (seen.reset.empty() || seen.reset.back() != n))
                         seen.reset.push_back(n);
-                    else if (verb == "patch")
+                    else if (verb == "patch" && item_of.contains(id))
                         seen.taken[item_of.at(id)].push_back(n);
                 }
         }
@@ -123,6 +130,7 @@ class TusClientChunks : public ::testing::Test {
     testing::TempDir dir_;
     testing::TlsFiles tls_;
     std::unique_ptr<testing::TusPeer> peer_;
+    testing::EventLoop loop_;
 };
 
 constexpr std::uint64_t MiB = 1 << 20;
@@ -204,20 +212,13 @@ TEST_F(TusClientChunks, ABodyResetEvenAtTheSmallestChunkIsRetriedWithTheError) {
     ev.add_item(MiB, 1);
     auto o = options();
     o.chunk_size = 256 * 1024;
-    testing::EventLoop loop;
-    auto up = Uploader::create(loop.get(), ev.store(), o).value();
+    auto up = start_uploading(ev, o);
     ASSERT_TRUE(
-        loop.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s));
+        loop_.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s));
     EXPECT_EQ(ev.query("SELECT state FROM uploads"), "queued");
     EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("upload: "), std::string::npos)
         << ev.query("SELECT last_error FROM uploads");
-    std::vector<std::uint64_t> reset;
-    while (auto line = peer_->process().read_line(500ms))
-        if (line->starts_with("reset ")) {
-            const auto n = std::stoull(line->substr(line->find("length=") + 7));
-            if (reset.empty() || reset.back() != n)  // curl's one resend, see Requests
-                reset.push_back(n);
-        }
+    const auto reset = server_log().reset;
     ASSERT_GE(reset.size(), 3u);
     EXPECT_EQ((std::vector<std::uint64_t>{reset[0], reset[1], reset[2]}),
               (std::vector<std::uint64_t>{256 * 1024, 128 * 1024, 64 * 1024}))
@@ -231,10 +232,9 @@ TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
     auto o = options();
     o.chunk_size = 64 * 1024;
     o.max_rejections = 1;
-    testing::EventLoop loop;
-    auto up = Uploader::create(loop.get(), ev.store(), o).value();
+    auto up = start_uploading(ev, o);
     ASSERT_TRUE(
-        loop.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
+        loop_.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
     EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("HTTP 413"), std::string::npos)
         << ev.query("SELECT last_error FROM uploads");
 }
