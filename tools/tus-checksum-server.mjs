@@ -4,21 +4,27 @@
 //
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
 //                                [--no-checksum] [--max-body BYTES] [--reset-body-over BYTES]
+//                                [--unavailable-patch N]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
-// so the client must see 460 and send the chunk again. --no-checksum does not offer the
+// so the client must see 460 and send the chunk again. --unavailable-patch N reads the N-th
+// PATCH body and answers 503 without storing it, as a server briefly overloaded or
+// restarting behind its proxy does. --no-checksum does not offer the
 // checksum extension (a plain tus server that logs every PATCH). --max-body answers 413 to a
 // PATCH or POST whose body is larger, without reading it, as a proxy with a body size limit
 // does. --reset-body-over breaks the connection instead, without answering, on such a request
 // whose body is larger, as some proxies and firewalls do. Prints "listening <port>" when ready
 // and one line per PATCH: "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>",
-// "refused <id> length=<n>" for a body over --max-body, or "reset <id> length=<n>".
+// "refused <id> length=<n>" for a body over --max-body, "reset <id> length=<n>", or
+// "unavailable <id> length=<n>".
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 
-const opts = { port: 0, corrupt: 0, checksum: true, maxBody: Infinity, resetBody: Infinity };
+const opts = {
+  port: 0, corrupt: 0, unavailable: 0, checksum: true, maxBody: Infinity, resetBody: Infinity,
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const v = argv[i + 1];
@@ -29,6 +35,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--key': opts.key = v; i++; break;
     case '--ca': opts.ca = v; i++; break;
     case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
+    case '--unavailable-patch': opts.unavailable = Number(v); i++; break;
     case '--no-checksum': opts.checksum = false; break;
     case '--max-body': opts.maxBody = Number(v); i++; break;
     case '--reset-body-over': opts.resetBody = Number(v); i++; break;
@@ -139,7 +146,11 @@ async function handle(req, res) {
     if (Number(req.headers['upload-offset']) !== info.offset)
       return send(res, 409, { Connection: 'close' }, 'offset mismatch');
     const body = await readBody(req, MAX_CHUNK);
-    if (++patches === opts.corrupt && body.length > 0) body[body.length >> 1] ^= 0xff;
+    if (++patches === opts.unavailable) {
+      console.log(`unavailable ${id} length=${body.length}`);
+      return send(res, 503, {}, 'service unavailable');
+    }
+    if (patches === opts.corrupt && body.length > 0) body[body.length >> 1] ^= 0xff;
     return append(id, info, req, res, body, 204);
   }
   send(res, 405);

@@ -43,9 +43,6 @@ struct ServerCapabilities {
     std::vector<std::string> extensions;
     std::vector<std::string> checksum_algorithms;
     std::optional<std::uint64_t> max_size;
-    // Learned, not announced: the largest request body to send, after the server (or a proxy
-    // in front of it) refused a larger one with 413.
-    std::optional<std::uint64_t> body_limit;
 
     bool has_extension(std::string_view name) const;
     bool offers_sha256() const;

@@ -70,8 +70,8 @@ bool UploadJob::use_checksum() const {
 
 // The largest body to send now: the job's chunk, within what the server is known to accept.
 std::uint64_t UploadJob::chunk_limit() const {
-    const auto* caps = host_->capabilities();
-    return caps && caps->body_limit ? std::min(chunk_, *caps->body_limit) : chunk_;
+    const auto limit = host_->body_limit();
+    return limit ? std::min(chunk_, *limit) : chunk_;
 }
 
 void UploadJob::discover() {
@@ -309,9 +309,9 @@ void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
 }
 
 // A body of `size` bytes was refused as too large, most likely by a proxy in front of the
-// DFU store: remember half of it as the server's limit (for every job, until the next
-// discovery) and go on with smaller chunks; below kMinChunkSize the server is refusing
-// something else.
+// DFU store: remember half of it as the server's limit (for every job, for
+// kBodyLimitLifetime) and go on with smaller chunks; below kMinChunkSize the server is
+// refusing something else.
 void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
     if (size <= kMinChunkSize)
         return end(JobRejected{reason_of("upload", r)});
@@ -324,12 +324,10 @@ void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
 // on with smaller chunks (`size` is above kMinChunkSize).
 void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happened) {
     const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
-    auto caps = *host_->capabilities();
-    if (!caps.body_limit || limit < *caps.body_limit) {
-        log::warning("{}: {}; sending at most {} bytes per request to it from now on",
-                     describe(job_.key), what_happened, limit);
-        caps.body_limit = limit;
-        host_->set_capabilities(std::move(caps));
+    if (const auto known = host_->body_limit(); !known || limit < *known) {
+        log::warning("{}: {}; sending at most {} bytes per request to it for {} minutes",
+                     describe(job_.key), what_happened, limit, kBodyLimitLifetime.count());
+        host_->set_body_limit(limit);
     }
     chunk_ = std::min(chunk_, limit);
     next();

@@ -58,6 +58,11 @@ class JobHost {
     // The discovered server capabilities (cached per server), or null before discovery.
     virtual const ServerCapabilities* capabilities() const = 0;
     virtual void set_capabilities(ServerCapabilities caps) = 0;
+    // The largest request body to send, learned (not announced) after the server or a proxy in
+    // front of it refused or broke off a larger one; none if nothing was learned.
+    virtual std::optional<std::uint64_t> body_limit() const = 0;
+    // Records `limit` as the server's body limit unless a smaller one is known.
+    virtual void set_body_limit(std::uint64_t limit) = 0;
     // Whether the job may send another chunk now (its lane and the window allow it).
     virtual bool may_continue(const Job& job) const = 0;
     // The job has ended; the host may destroy it from here.

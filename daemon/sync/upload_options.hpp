@@ -17,6 +17,8 @@ inline constexpr std::uint64_t kMiB = 1024 * 1024;
 inline constexpr std::uint64_t kDefaultChunkSize = 8 * kMiB;
 inline constexpr std::uint64_t kMinChunkSize = 64 * 1024;
 inline constexpr std::uint64_t kMaxChunkSize = 1024 * kMiB;
+// How long a body limit learned from a refusal holds; then chunks may grow past it again.
+inline constexpr std::chrono::minutes kBodyLimitLifetime = 1h;
 
 struct UploadOptions {
     // The tus creation URL of the DFU store, e.g. "https://dfu.example.org/files/".
@@ -36,7 +38,8 @@ struct UploadOptions {
     // chunk confirmed in less than chunk_growth_time makes the next one twice as large, up to
     // max_chunk_size: fewer requests on a fast link, yet a PATCH still ends every few seconds
     // (where the window and a cancellation take effect). A body the server or a proxy refuses
-    // as too large (413) halves the chunk for that server, down to kMinChunkSize.
+    // as too large (413, or a broken connection the server never saw the body of) halves the
+    // chunk for that server, down to kMinChunkSize, for kBodyLimitLifetime.
     std::uint64_t max_chunk_size = kMaxChunkSize;
     std::chrono::milliseconds chunk_growth_time = 2s;
     unsigned concurrency = 2;  // uploads at once

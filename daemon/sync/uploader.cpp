@@ -276,6 +276,17 @@ void Uploader::record_error(const JobKey& key, const std::string& error) {
     log::write(log::Level::warning, *last_error_, {{"EXHIBIT_UPLOAD", describe(key)}});
 }
 
+std::optional<std::uint64_t> Uploader::body_limit() const {
+    if (body_limit_ && clock_->now() < body_limit_->until)
+        return body_limit_->bytes;
+    return std::nullopt;
+}
+
+void Uploader::set_body_limit(std::uint64_t limit) {
+    if (const auto known = body_limit(); !known || limit < *known)
+        body_limit_ = LearnedLimit{limit, clock_->now() + kBodyLimitLifetime};
+}
+
 void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
     const JobKey key = job.job().key;
     const int attempts = job.job().attempts + 1;

@@ -102,6 +102,8 @@ class Uploader final : public JobHost {
     const Clock& clock() const override { return *clock_; }
     const ServerCapabilities* capabilities() const override { return caps_ ? &*caps_ : nullptr; }
     void set_capabilities(ServerCapabilities caps) override { caps_ = std::move(caps); }
+    std::optional<std::uint64_t> body_limit() const override;
+    void set_body_limit(std::uint64_t limit) override;
     bool may_continue(const Job& job) const override;
     void job_ended(UploadJob& job, JobOutcome outcome) override;
 
@@ -131,6 +133,14 @@ class Uploader final : public JobHost {
     std::unique_ptr<TusClient> client_;
     UploadQueue queue_;
     std::optional<ServerCapabilities> caps_;
+    // A learned body limit outlives rediscovery (which follows every counted retry) but not
+    // kBodyLimitLifetime: a proxy's limit may be raised, and a broken-off body may have had
+    // another cause.
+    struct LearnedLimit {
+        std::uint64_t bytes = 0;
+        TimePoint until;
+    };
+    std::optional<LearnedLimit> body_limit_;
     std::map<JobKey, std::unique_ptr<UploadJob>> active_;
     std::vector<std::unique_ptr<UploadJob>> finished_;  // destroyed on the next loop turn
     std::vector<TusClient::RequestPtr> terminations_;

@@ -67,6 +67,7 @@ struct Requests {
     // Bodies whose connection was broken unanswered. curl sends a request again, once, when a
     // connection it reused dies before any answer: such a repeat is counted once.
     std::vector<std::uint64_t> reset;
+    std::vector<std::uint64_t> unavailable;  // bodies answered 503
 };
 
 class TusClientChunks : public ::testing::Test {
@@ -120,6 +121,8 @@ class TusClientChunks : public ::testing::Test {
                         seen.refused.push_back(n);
                     else if (verb == "reset" && (seen.reset.empty() || seen.reset.back() != n))
                         seen.reset.push_back(n);
+                    else if (verb == "unavailable")
+                        seen.unavailable.push_back(n);
                     else if (verb == "patch" && item_of.contains(id))
                         seen.taken[item_of.at(id)].push_back(n);
                 }
@@ -185,6 +188,46 @@ TEST_F(TusClientChunks, ABodyRefusedAsTooLargeHalvesTheChunkForThatServer) {
     EXPECT_EQ(seen.taken[b.id], (std::vector<std::uint64_t>{first / 2, first / 2, 5 * MiB - first}))
         << "the next item starts within the learned limit and never goes above it";
     EXPECT_EQ(ev.query_int("SELECT count(*) FROM uploads WHERE state = 'received'"), 2);
+}
+
+// Every counted retry makes the uploader ask the server's capabilities again; what it learned
+// about body sizes stays: the retry does not send a refused size again.
+TEST_F(TusClientChunks, ALearnedBodyLimitOutlivesTheRetryAfterAServerError) {
+    start_server(
+        {"--no-checksum", "--max-body", std::to_string(3 * MiB), "--unavailable-patch", "2"});
+    testing::EvidenceStore ev;
+    auto a = ev.add_item(10 * MiB, 1);
+    auto o = options();
+    o.chunk_size = 4 * MiB;
+    auto seen = upload(ev, o);
+    EXPECT_EQ(seen.unavailable, std::vector<std::uint64_t>{2 * MiB});
+    EXPECT_EQ(seen.refused, std::vector<std::uint64_t>{4 * MiB}) << "once, before the 503";
+    EXPECT_EQ(seen.taken[a.id], std::vector<std::uint64_t>(5, 2 * MiB));
+}
+
+// A learned limit lapses after kBodyLimitLifetime (a proxy's limit may have been raised):
+// then the configured chunk is tried again.
+TEST_F(TusClientChunks, ALearnedBodyLimitHoldsForItsLifetimeOnly) {
+    start_server({"--no-checksum", "--max-body", std::to_string(3 * MiB)});
+    testing::FakeClock clock(testing::utc_time(2026, 11, 29, 10, 0));
+    testing::EvidenceStore ev(clock);
+    auto o = options();
+    o.chunk_size = 4 * MiB;
+    auto up = Uploader::create(loop_.get(), ev.store(), o, clock).value();
+    auto upload_one = [&](std::uint64_t seed) {
+        auto item = ev.add_item(5 * MiB, seed);
+        up->items_added();
+        return loop_.run_until([&] { return ev.upload_column(item.id, "state") == "received"; },
+                               30s);
+    };
+    ASSERT_TRUE(upload_one(1));
+    EXPECT_EQ(server_log().refused, std::vector<std::uint64_t>{4 * MiB}) << "learned";
+    clock.advance(kBodyLimitLifetime - 1min);
+    ASSERT_TRUE(upload_one(2));
+    EXPECT_TRUE(server_log().refused.empty()) << "still within the limit";
+    clock.advance(1min);
+    ASSERT_TRUE(upload_one(3));
+    EXPECT_EQ(server_log().refused, std::vector<std::uint64_t>{4 * MiB}) << "lapsed, learned again";
 }
 
 // A proxy that resets the connection on a large body instead of answering 413: the server
