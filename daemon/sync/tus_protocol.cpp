@@ -69,6 +69,13 @@ UrlPtr parse_url(std::string_view text) {
     return url;
 }
 
+bool same_origin(CURLU* a, CURLU* b) {
+    for (auto part : {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT})
+        if (lower(url_part(a, part)) != lower(url_part(b, part)))
+            return false;
+    return true;
+}
+
 }  // namespace
 
 bool Headers::add_line(std::string_view line) {
@@ -219,13 +226,18 @@ Result<std::string> resolve_location(std::string_view endpoint, std::string_view
         if (explicit_port)
             curl_url_set(resolved.get(), CURLUPART_SCHEME, "https", 0);
     }
-    for (auto part : {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT})
-        if (lower(url_part(base.get(), part)) != lower(url_part(resolved.get(), part)))
-            return fail(Errc::protocol,
-                        fmt::format("the server sent a Location on another origin (\"{}\"); "
-                                    "exhibit only uploads to the configured endpoint",
-                                    printable_excerpt(loc)));
+    if (!same_origin(base.get(), resolved.get()))
+        return fail(Errc::protocol,
+                    fmt::format("the server sent a Location on another origin (\"{}\"); "
+                                "exhibit only uploads to the configured endpoint",
+                                printable_excerpt(loc)));
     return url_part(resolved.get(), CURLUPART_URL);
+}
+
+bool on_endpoint_origin(std::string_view endpoint, std::string_view url) {
+    auto base = parse_url(endpoint);
+    auto other = parse_url(url);
+    return base && other && same_origin(base.get(), other.get());
 }
 
 Disposition classify_status(long status) {

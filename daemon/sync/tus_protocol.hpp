@@ -71,6 +71,9 @@ std::string checksum_header_value(const Digest& digest);
 // Location with the https endpoint's host and explicit port (a TLS-unaware server behind its
 // own TLS) is taken as https; anything else on another origin is refused.
 Result<std::string> resolve_location(std::string_view endpoint, std::string_view location);
+// Whether the absolute `url` (an upload created earlier) is on the endpoint's origin. One that
+// is not was made on a DFU store the configuration no longer names: nothing is sent there.
+bool on_endpoint_origin(std::string_view endpoint, std::string_view url);
 
 // What to do about an HTTP status from a tus server.
 enum class Disposition {

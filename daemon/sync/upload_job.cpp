@@ -40,6 +40,9 @@ void UploadJob::start() {
     } else {
         body_ = std::make_unique<MemoryBody>(job_.body);
     }
+    if (job_.remote_url && !on_endpoint_origin(host_->options().endpoint, *job_.remote_url))
+        return recreate(fmt::format("its upload at {} is not on the configured DFU store {}",
+                                    *job_.remote_url, host_->options().endpoint));
     next();
 }
 

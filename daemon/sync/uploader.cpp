@@ -358,6 +358,16 @@ Status Uploader::cancel_item(std::int64_t item_id, std::string_view actor) {
 }
 
 void Uploader::terminate_remote(std::int64_t item_id, const std::string& url) {
+    if (!on_endpoint_origin(options_.endpoint, url)) {
+        // Made before the endpoint changed: the kiosk no longer talks to that server.
+        const std::string why = "not on the configured DFU store; not contacted";
+        log::warning("item {}: the partial upload {} is {}", item_id, url, why);
+        if (auto e = store_->audit().append("exhibitd", "upload.termination_failed",
+                                            {{"item_id", item_id}, {"url", url}, {"error", why}});
+            !e)
+            log::error("cannot audit the termination of item {}: {}", item_id, e.error().message);
+        return;
+    }
     auto request = client_->terminate(url, [this, item_id, url](Result<HttpResponse> r) {
         nlohmann::json details = {{"item_id", item_id}, {"url", url}};
         if (r)

@@ -107,6 +107,16 @@ TEST(TusLocation, StaysOnTheEndpointsOrigin) {
         EXPECT_FALSE(resolve_location(ep, bad)) << bad;
 }
 
+TEST(TusLocation, AnEarlierUploadIsOnTheEndpointOnlyOnItsOrigin) {
+    const std::string ep = "https://dfu.example/files/";
+    for (auto same : {"https://dfu.example/files/abc", "https://DFU.example:443/other/abc",
+                      "https://dfu.example/"})
+        EXPECT_TRUE(on_endpoint_origin(ep, same)) << same;
+    for (auto other : {"https://dfu-new.example/files/abc", "https://dfu.example:8443/files/abc",
+                       "http://dfu.example/files/abc", "/files/abc", "", "not a url"})
+        EXPECT_FALSE(on_endpoint_origin(ep, other)) << other;
+}
+
 TEST(TusStatus, EachStatusGetsItsAnswer) {
     EXPECT_EQ(classify_status(204), Disposition::success);
     EXPECT_EQ(classify_status(201), Disposition::success);
