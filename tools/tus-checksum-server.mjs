@@ -4,12 +4,13 @@
 //
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
 //                                [--no-checksum] [--max-body BYTES] [--reset-body-over BYTES]
-//                                [--unavailable-patch N]
+//                                [--unavailable-patch N] [--endless-answer headers|body]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
 // so the client must see 460 and send the chunk again. --unavailable-patch N reads the N-th
 // PATCH body and answers 503 without storing it, as a server briefly overloaded or
-// restarting behind its proxy does. --no-checksum does not offer the
+// restarting behind its proxy does. --endless-answer answers OPTIONS with header lines, or a
+// body, that never end (a hostile or broken server), until the client hangs up. --no-checksum does not offer the
 // checksum extension (a plain tus server that logs every PATCH). --max-body answers 413 to a
 // PATCH or POST whose body is larger, without reading it, as a proxy with a body size limit
 // does. --reset-body-over breaks the connection instead, without answering, on such a request
@@ -24,6 +25,7 @@ import path from 'node:path';
 
 const opts = {
   port: 0, corrupt: 0, unavailable: 0, checksum: true, maxBody: Infinity, resetBody: Infinity,
+  endless: null,
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -36,6 +38,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--ca': opts.ca = v; i++; break;
     case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
     case '--unavailable-patch': opts.unavailable = Number(v); i++; break;
+    case '--endless-answer': opts.endless = v; i++; break;
     case '--no-checksum': opts.checksum = false; break;
     case '--max-body': opts.maxBody = Number(v); i++; break;
     case '--reset-body-over': opts.resetBody = Number(v); i++; break;
@@ -89,6 +92,15 @@ function append(id, info, req, res, body, status, extra = {}) {
   send(res, status, { 'Upload-Offset': String(info.offset + body.length), ...extra });
 }
 
+// Writes `head`, then `filler` until the client hangs up, minding back-pressure.
+function endless(socket, head, filler) {
+  const more = () => { while (!socket.destroyed && socket.write(filler)); };
+  socket.on('drain', more);
+  socket.on('error', () => {});
+  socket.write(head);
+  more();
+}
+
 async function handle(req, res) {
   if (req.method !== 'OPTIONS' && req.headers['tus-resumable'] !== '1.0.0')
     return send(res, 412, { 'Tus-Version': '1.0.0' });
@@ -96,6 +108,13 @@ async function handle(req, res) {
   const m = url.pathname.match(/^\/files\/?([0-9a-f]*)$/);
   if (!m) return send(res, 404);
   const id = m[1];
+  if (req.method === 'OPTIONS' && opts.endless) {
+    console.log(`endless ${opts.endless}`);
+    return opts.endless === 'headers'
+      ? endless(req.socket, 'HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\n',
+        `X-Filler: ${'h'.repeat(1000)}\r\n`)
+      : endless(req.socket, 'HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\n\r\n', 'b'.repeat(65536));
+  }
   if (req.method === 'OPTIONS')
     return send(res, 204, opts.checksum ? {
       'Tus-Version': '1.0.0',

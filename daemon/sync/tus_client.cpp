@@ -93,6 +93,16 @@ std::size_t TusRequest::on_header(char* data, std::size_t size, std::size_t n,
                                   void* self) noexcept {
     try {
         auto* r = static_cast<TusRequest*>(self);
+        r->answer_header_bytes_ += size * n;
+        if (r->answer_header_bytes_ > kMaxAnswerHeaderBytes) {
+            r->answer_error_ = Error{
+                Errc::protocol,
+                fmt::format("the DFU store's answer has more than {} bytes of headers; not read "
+                            "further",
+                            kMaxAnswerHeaderBytes),
+                0};
+            return 0;  // ends the transfer
+        }
         if (r->response_.headers.size() < 100)
             r->response_.headers.add_line(std::string_view(data, size * n));
         return size * n;
@@ -103,7 +113,18 @@ std::size_t TusRequest::on_header(char* data, std::size_t size, std::size_t n,
 
 std::size_t TusRequest::on_write(char* data, std::size_t size, std::size_t n, void* self) noexcept {
     try {
-        auto& body = static_cast<TusRequest*>(self)->response_.body;
+        auto* r = static_cast<TusRequest*>(self);
+        r->answer_body_bytes_ += size * n;
+        if (r->answer_body_bytes_ > kMaxAnswerBodyBytes) {
+            r->answer_error_ = Error{
+                Errc::protocol,
+                fmt::format("the DFU store's answer has a body of more than {} bytes; not read "
+                            "further",
+                            kMaxAnswerBodyBytes),
+                0};
+            return 0;  // ends the transfer
+        }
+        auto& body = r->response_.body;
         const std::size_t room = kMaxBodyExcerpt - std::min(kMaxBodyExcerpt, body.size());
         body.append(data, std::min(room, size * n));
         return size * n;
@@ -195,6 +216,8 @@ void TusRequest::finished(CURLcode code) {
     Result<HttpResponse> result;
     if (read_error_) {
         result = std::unexpected(*read_error_);
+    } else if (answer_error_) {
+        result = std::unexpected(*answer_error_);
     } else if (code != CURLE_OK) {
         result = std::unexpected(transport_error(code, error_, *client_->options_));
     } else {

@@ -32,6 +32,10 @@ struct HttpResponse {
     std::uint64_t body_bytes_sent = 0;
 };
 inline constexpr std::size_t kMaxBodyExcerpt = 4096;
+// A tus answer is a few headers and at most a short error text. One larger than this is
+// hostile or broken: the request ends with an error rather than reading on for ever.
+inline constexpr std::uint64_t kMaxAnswerHeaderBytes = 64 * 1024;
+inline constexpr std::uint64_t kMaxAnswerBodyBytes = 1024 * 1024;
 
 // A request in flight. Destroying it cancels the exchange (its handler is not called).
 class TusRequest {
@@ -63,6 +67,9 @@ class TusRequest {
     std::uint64_t body_length_ = 0;
     std::uint64_t sent_ = 0;
     std::optional<Error> read_error_;
+    std::uint64_t answer_header_bytes_ = 0;
+    std::uint64_t answer_body_bytes_ = 0;
+    std::optional<Error> answer_error_;  // the answer was too large: not read to its end
     EventSourcePtr unpause_timer_;
     Handler handler_;
     bool in_flight_ = false;

@@ -282,5 +282,31 @@ TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
         << ev.query("SELECT last_error FROM uploads");
 }
 
+// A hostile or broken server whose answer never ends: the request is cut off with a named
+// error, the item stays queued and is tried again later; nothing hangs.
+class TusClientAnswers : public TusClientChunks {
+  protected:
+    void expect_cut_off(const std::string& what, const std::string& words) {
+        start_server({"--endless-answer", what});
+        testing::EvidenceStore ev;
+        ev.add_item(MiB, 1);
+        auto up = start_uploading(ev, options());
+        ASSERT_TRUE(
+            loop_.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s))
+            << "each attempt ends";
+        EXPECT_EQ(ev.query("SELECT state FROM uploads"), "queued");
+        const auto error = ev.query("SELECT last_error FROM uploads");
+        EXPECT_NE(error.find(words), std::string::npos) << error;
+    }
+};
+
+TEST_F(TusClientAnswers, HeadersThatNeverEndAreCutOff) {
+    expect_cut_off("headers", "more than 65536 bytes of headers");
+}
+
+TEST_F(TusClientAnswers, ABodyThatNeverEndsIsCutOff) {
+    expect_cut_off("body", "a body of more than 1048576 bytes");
+}
+
 }  // namespace
 }  // namespace exhibit::sync
