@@ -89,20 +89,26 @@ TusRequest::~TusRequest() {
         client_->glue_->remove(easy_.get());
 }
 
+bool TusRequest::answer_too_large(std::uint64_t& counted, std::size_t bytes, std::uint64_t limit,
+                                  std::string_view part) {
+    counted += bytes;
+    if (counted <= limit)
+        return false;
+    answer_error_ = Error{Errc::protocol,
+                          fmt::format("the DFU store's answer has more than {} bytes of {}; not "
+                                      "read further",
+                                      limit, part),
+                          0};
+    return true;
+}
+
 std::size_t TusRequest::on_header(char* data, std::size_t size, std::size_t n,
                                   void* self) noexcept {
     try {
         auto* r = static_cast<TusRequest*>(self);
-        r->answer_header_bytes_ += size * n;
-        if (r->answer_header_bytes_ > kMaxAnswerHeaderBytes) {
-            r->answer_error_ = Error{
-                Errc::protocol,
-                fmt::format("the DFU store's answer has more than {} bytes of headers; not read "
-                            "further",
-                            kMaxAnswerHeaderBytes),
-                0};
+        if (r->answer_too_large(r->answer_header_bytes_, size * n, kMaxAnswerHeaderBytes,
+                                "headers"))
             return 0;  // ends the transfer
-        }
         if (r->response_.headers.size() < 100)
             r->response_.headers.add_line(std::string_view(data, size * n));
         return size * n;
@@ -114,16 +120,8 @@ std::size_t TusRequest::on_header(char* data, std::size_t size, std::size_t n,
 std::size_t TusRequest::on_write(char* data, std::size_t size, std::size_t n, void* self) noexcept {
     try {
         auto* r = static_cast<TusRequest*>(self);
-        r->answer_body_bytes_ += size * n;
-        if (r->answer_body_bytes_ > kMaxAnswerBodyBytes) {
-            r->answer_error_ = Error{
-                Errc::protocol,
-                fmt::format("the DFU store's answer has a body of more than {} bytes; not read "
-                            "further",
-                            kMaxAnswerBodyBytes),
-                0};
+        if (r->answer_too_large(r->answer_body_bytes_, size * n, kMaxAnswerBodyBytes, "body"))
             return 0;  // ends the transfer
-        }
         auto& body = r->response_.body;
         const std::size_t room = kMaxBodyExcerpt - std::min(kMaxBodyExcerpt, body.size());
         body.append(data, std::min(room, size * n));

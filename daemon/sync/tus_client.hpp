@@ -55,6 +55,10 @@ class TusRequest {
     static int on_seek(void* self, curl_off_t offset, int origin) noexcept;
     static int on_unpause(sd_event_source* s, uint64_t usec, void* self) noexcept;
     std::size_t read(char* data, std::size_t max);
+    // Counts `bytes` more of the answer's `part` in `counted`; past `limit`, records the error
+    // that ends the request and returns true.
+    bool answer_too_large(std::uint64_t& counted, std::size_t bytes, std::uint64_t limit,
+                          std::string_view part);
     void finished(CURLcode code);
 
     class TusClient* client_ = nullptr;

@@ -305,7 +305,7 @@ TEST_F(TusClientAnswers, HeadersThatNeverEndAreCutOff) {
 }
 
 TEST_F(TusClientAnswers, ABodyThatNeverEndsIsCutOff) {
-    expect_cut_off("body", "a body of more than 1048576 bytes");
+    expect_cut_off("body", "more than 1048576 bytes of body");
 }
 
 }  // namespace

@@ -222,61 +222,57 @@ TEST_F(UploaderTest, AnUploadTheServerLostIsCreatedAgainAndAudited) {
 // old store starts again on the new one (audited), and nothing more goes to the old one.
 class UploaderMovedTest : public UploaderTest {
   protected:
-    // Begins `item`'s upload on a second ("old") server and stops it part-way.
-    void begin_on_old_store(EvidenceStore& ev) {
+    // Begins item_'s upload on a second ("old") server, stops it part-way, then starts an
+    // uploader configured for the new server (peer_) in up_, which has not run yet.
+    void SetUp() override {
+        UploaderTest::SetUp();
+        item_ = ev_.add_item(12 << 20, 31);
         old_ = std::make_unique<TusPeer>(PeerKind::tus_server, dir_ / "old", tls_);
         ASSERT_TRUE(old_->ok());
         auto o = testing::test_options(old_->endpoint(), tls_);
         o.max_rate_in_window = 4 << 20;
-        auto up = start(ev, o);
+        auto up = start(ev_, o);
         ASSERT_TRUE(up);
         ASSERT_TRUE(
             loop_.run_until([&] { return testing::stored_bytes(dir_ / "old") > (1u << 20); }, 30s));
         up.reset();  // exhibitd stopped; its configuration is changed
         loop_.run_for(200ms);
         old_bytes_ = testing::stored_bytes(dir_ / "old");
-        ASSERT_NE(ev.query("SELECT remote_url FROM uploads").find(old_->endpoint()),
+        ASSERT_NE(ev_.query("SELECT remote_url FROM uploads").find(old_->endpoint()),
                   std::string::npos);
+        up_ = start(ev_, options());
+        ASSERT_TRUE(up_);
     }
+    EvidenceStore ev_;
+    store::ItemRecord item_;
     std::unique_ptr<TusPeer> old_;
     std::uint64_t old_bytes_ = 0;
+    std::unique_ptr<Uploader> up_;
 };
 
 TEST_F(UploaderMovedTest, AnUploadBegunOnAStoreNoLongerConfiguredStartsAgainOnTheNewOne) {
-    EvidenceStore ev;
-    auto item = ev.add_item(12 << 20, 31);
-    begin_on_old_store(ev);
-    auto up = start(ev, options());
-    ASSERT_TRUE(up);
-    ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
-    auto u = stored_item(item.id);
+    ASSERT_TRUE(loop_.run_until([&] { return all_received(ev_); }, 60s));
+    auto u = stored_item(item_.id);
     ASSERT_TRUE(u);
-    EXPECT_EQ(u->sha256, item.sha256);
-    EXPECT_EQ(
-        nlohmann::json::parse(ev.upload_column(item.id, "receipt"))["url"].get<std::string>().rfind(
-            peer_->endpoint(), 0),
-        0u);
-    const auto reason = ev.query(
+    EXPECT_EQ(u->sha256, item_.sha256);
+    auto receipt = nlohmann::json::parse(ev_.upload_column(item_.id, "receipt"));
+    EXPECT_TRUE(receipt["url"].get<std::string>().starts_with(peer_->endpoint()));
+    const auto reason = ev_.query(
         "SELECT json_extract(details, '$.reason') FROM audit WHERE event = 'upload.recreated'");
     EXPECT_NE(reason.find("not on the configured DFU store"), std::string::npos) << reason;
     EXPECT_EQ(testing::stored_bytes(dir_ / "old"), old_bytes_) << "nothing more sent there";
 }
 
 TEST_F(UploaderMovedTest, CancellingSuchAnUploadDoesNotContactTheOldStore) {
-    EvidenceStore ev;
-    auto item = ev.add_item(12 << 20, 32);
-    begin_on_old_store(ev);
-    auto up = start(ev, options());
-    ASSERT_TRUE(up);
-    ASSERT_TRUE(up->cancel_item(item.id, "admin:0"));
-    const auto error = ev.query(
+    ASSERT_TRUE(up_->cancel_item(item_.id, "admin:0"));
+    const auto error = ev_.query(
         "SELECT json_extract(details, '$.error') FROM audit WHERE event = "
         "'upload.termination_failed'");
     EXPECT_NE(error.find("not on the configured DFU store"), std::string::npos) << error;
     loop_.run_for(500ms);
     EXPECT_EQ(testing::stored_bytes(dir_ / "old"), old_bytes_) << "not deleted, not contacted";
     EXPECT_TRUE(stored().empty());
-    EXPECT_EQ(ev.query("SELECT state FROM uploads"), "cancelled");
+    EXPECT_EQ(ev_.query("SELECT state FROM uploads"), "cancelled");
 }
 
 // TLS refusals: nothing of the evidence leaves, the item stays queued with a clear error.
