@@ -1,5 +1,5 @@
 // The upload queue's object, /org/exhibit/Exhibit1/queue: properties from the uploader's
-// status, SyncNow, SetPriority and CancelUpload for admins.
+// status, SyncNow, SetPriority, CancelUpload, RetryUpload and RetryFailed for admins.
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -118,7 +118,9 @@ int method_set_priority(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
     });
 }
 
-int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+// An admin method taking (t item, a{sv} options): `act(uploader, item, actor)`.
+template <class F>
+int item_method(sd_bus_message* m, void* userdata, F&& act) noexcept {
     return admin_method(m, userdata, [&](BusService* svc) {
         std::uint64_t item = 0;
         if (int r = sd_bus_message_read(m, "t", &item); r < 0)
@@ -129,10 +131,34 @@ int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexc
             return svc->reply_error(m, no_uploads());
         if (item == 0 || item > INT64_MAX)
             return svc->reply_error(m, Error{Errc::not_found, "there is no item 0", 0});
-        if (auto s = svc->uploader()->cancel_item(static_cast<std::int64_t>(item), admin_actor(m));
-            !s)
+        if (Status s = act(*svc->uploader(), static_cast<std::int64_t>(item), admin_actor(m)); !s)
             return svc->reply_error(m, s.error());
         return sd_bus_reply_method_return(m, "");
+    });
+}
+
+int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return item_method(m, userdata, [](sync::Uploader& up, std::int64_t item, const auto& actor) {
+        return up.cancel_item(item, actor);
+    });
+}
+
+int method_retry_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return item_method(m, userdata, [](sync::Uploader& up, std::int64_t item, const auto& actor) {
+        return up.retry({sync::JobKind::item, item}, actor);
+    });
+}
+
+int method_retry_failed(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return admin_method(m, userdata, [&](BusService* svc) {
+        if (auto s = read_no_options(m); !s)
+            return svc->reply_error(m, s.error());
+        if (!svc->uploader())
+            return svc->reply_error(m, no_uploads());
+        auto n = svc->uploader()->retry_failed(admin_actor(m));
+        if (!n)
+            return svc->reply_error(m, n.error());
+        return sd_bus_reply_method_return(m, "t", *n);
     });
 }
 
@@ -148,6 +174,11 @@ const sd_bus_vtable kQueueVtable[] = {
                              method_set_priority, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("CancelUpload", "ta{sv}", SD_BUS_PARAM(item) SD_BUS_PARAM(options), "",
                              , method_cancel_upload, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("RetryUpload", "ta{sv}", SD_BUS_PARAM(item) SD_BUS_PARAM(options), "",
+                             , method_retry_upload, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("RetryFailed", "a{sv}", SD_BUS_PARAM(options), "t",
+                             SD_BUS_PARAM(retried), method_retry_failed,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     EXHIBIT_QUEUE_RO("ItemsQueued", "t"),
     EXHIBIT_QUEUE_RO("ItemsUploading", "t"),
     EXHIBIT_QUEUE_RO("ItemsReceived", "t"),

@@ -529,6 +529,29 @@ Status UploadQueue::retry(const JobKey& key, std::string_view actor) {
     return tx->commit();
 }
 
+Result<std::uint64_t> UploadQueue::retry_failed(std::string_view actor) {
+    std::vector<JobKey> failed;
+    for (auto kind : {JobKind::item, JobKind::manifest}) {
+        auto t = table_of(kind);
+        auto stmt = store_->database().prepare(fmt::format(
+            "SELECT {} FROM {} WHERE state = 'failed' ORDER BY {}", t.key, t.table, t.key));
+        if (!stmt)
+            return err(stmt);
+        while (true) {
+            auto row = stmt->step();
+            if (!row)
+                return err(row);
+            if (!*row)
+                break;
+            failed.push_back({kind, stmt->column_int(0)});
+        }
+    }
+    for (const auto& key : failed)
+        if (auto s = retry(key, actor); !s)
+            return std::unexpected(s.error());
+    return failed.size();
+}
+
 Status UploadQueue::set_lane(std::int64_t item_id, Lane lane, std::string_view actor) {
     auto& db = store_->database();
     auto tx = store::Transaction::begin(db);

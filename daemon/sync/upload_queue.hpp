@@ -126,6 +126,8 @@ class UploadQueue {
     // Administrator actions (audited with `actor`).
     Status cancel(std::int64_t item_id, std::string_view actor);
     Status retry(const JobKey& key, std::string_view actor);
+    // Every failed item and manifest back to queued (each audited as retry() does); how many.
+    Result<std::uint64_t> retry_failed(std::string_view actor);
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
     Result<std::optional<std::string>> remote_url(const JobKey& key);
 

@@ -392,8 +392,18 @@ void Uploader::terminate_remote(std::int64_t item_id, const std::string& url) {
 Status Uploader::retry(const JobKey& key, std::string_view actor) {
     if (auto s = queue_.retry(key, actor); !s)
         return s;
+    changed();
     reschedule();
     return {};
+}
+
+Result<std::uint64_t> Uploader::retry_failed(std::string_view actor) {
+    auto n = queue_.retry_failed(actor);
+    if (n && *n > 0) {
+        changed();
+        reschedule();
+    }
+    return n;
 }
 
 Status Uploader::set_lane(std::int64_t item_id, Lane lane, std::string_view actor) {

@@ -81,6 +81,7 @@ class Uploader final : public JobHost {
     Status request_sync(std::string_view actor);
     Status cancel_item(std::int64_t item_id, std::string_view actor);  // DELETEs the upload
     Status retry(const JobKey& key, std::string_view actor);           // a failed job
+    Result<std::uint64_t> retry_failed(std::string_view actor);        // all: how many
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
 
     // Whether a new extraction may start (free disk above upload.min_free_bytes); the error

@@ -268,7 +268,7 @@ TEST_F(TusClientChunks, ABodyResetEvenAtTheSmallestChunkIsRetriedWithTheError) {
         << "halved down to the smallest chunk, then a retry";
 }
 
-TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
+TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeFailsTheItemUntilAnAdminRetriesIt) {
     start_server({"--no-checksum", "--max-body", "1000"});
     testing::EvidenceStore ev;
     ev.add_item(MiB, 1);
@@ -280,6 +280,21 @@ TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeIsARefusalNotALimit) {
         loop_.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
     EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("HTTP 413"), std::string::npos)
         << ev.query("SELECT last_error FROM uploads");
+
+    // An administrator queues it again (once the DFU has raised its limit, say): it is tried
+    // again from the start of its attempts, and here fails again.
+    EXPECT_FALSE(
+        up->retry({JobKind::item, ev.query_int("SELECT item_id FROM uploads") + 1}, "admin:0"))
+        << "no such failed item";
+    ASSERT_EQ(up->retry_failed("admin:0").value(), 1u);
+    EXPECT_EQ(ev.query("SELECT state FROM uploads"), "queued");
+    ASSERT_TRUE(loop_.run_until(
+        [&] {
+            return ev.query_int("SELECT count(*) FROM audit WHERE event = 'upload.failed'") == 2;
+        },
+        30s));
+    EXPECT_EQ(ev.query("SELECT actor FROM audit WHERE event = 'upload.retried'"), "admin:0");
+    EXPECT_EQ(up->retry_failed("admin:0").value(), 1u) << "failed again, so queued again";
 }
 
 // A hostile or broken server whose answer never ends: the request is cut off with a named

@@ -128,6 +128,42 @@ TEST_F(UploadQueueTest, SameContentWaitsForTheFirstAndThenSharesItsReceipt) {
     EXPECT_FALSE(busy);
 }
 
+TEST_F(UploadQueueTest, EveryFailedItemAndManifestCanBeQueuedAgainAtOnce) {
+    auto a = ev_.add_item(10, 1);
+    ASSERT_TRUE(q_.enqueue_new_items());
+    const JobKey ka{JobKind::item, a.id};
+    ASSERT_TRUE(q_.mark_uploading(ka));
+    ASSERT_TRUE(q_.mark_received(ka, {.url = "https://dfu/files/a",
+                                      .offset = 10,
+                                      .length = 10,
+                                      .checksum = "not-offered",
+                                      .received_at = clock_.now()}));
+    const auto first = ev_.session_id();
+    ev_.end_session();
+    ASSERT_TRUE(q_.add_manifest(first, "{}", std::string(64, 'a'), "c2ln", "SHA256:x"));
+    ASSERT_TRUE(q_.mark_failed({JobKind::manifest, first}, "HTTP 403: forbidden"));
+    ev_.use_session(ev_.new_session(store::Priority::normal));
+    auto b = ev_.add_item(11, 2);
+    auto c = ev_.add_item(12, 3);
+    auto d = ev_.add_item(13, 4);
+    ASSERT_TRUE(q_.enqueue_new_items());
+    ASSERT_TRUE(q_.mark_failed({JobKind::item, b.id}, "HTTP 403: forbidden"));
+    ASSERT_TRUE(q_.mark_failed({JobKind::item, c.id}, "HTTP 400: bad request"));
+
+    EXPECT_EQ(q_.retry_failed("admin:0").value(), 3u);
+    EXPECT_EQ(ev_.upload_column(b.id, "state"), "queued");
+    EXPECT_EQ(ev_.upload_column(c.id, "state"), "queued");
+    EXPECT_EQ(ev_.upload_column(d.id, "state"), "queued");
+    EXPECT_EQ(ev_.upload_column(a.id, "state"), "received") << "untouched";
+    EXPECT_EQ(ev_.query("SELECT state FROM manifests"), "queued");
+    EXPECT_EQ(audits("upload.retried"), 3);
+    EXPECT_EQ(ev_.query_int("SELECT count(*) FROM audit WHERE event = 'upload.retried' AND actor "
+                            "= 'admin:0'"),
+              3);
+    EXPECT_EQ(q_.retry_failed("admin:0").value(), 0u) << "nothing has failed any more";
+    EXPECT_TRUE(ev_.store().audit().verify().value().ok());
+}
+
 TEST_F(UploadQueueTest, AManifestIsDueOnlyForAnEndedSessionWhoseItemsAreAllSettled) {
     auto a = ev_.add_item(10, 1);
     auto b = ev_.add_item(10, 2);

@@ -241,6 +241,36 @@ Done cmd_cancel_upload(const Globals& g, const std::string& item) {
         {{"item", *id}, {"cancelled", true}});
 }
 
+Done cmd_retry_upload(const Globals& g, const std::string& item) {
+    auto id = item_id(item);
+    if (!id)
+        return std::unexpected(id.error());
+    return simple_call(g, kQueuePath, kQueueIface, "RetryUpload",
+                       [&](sd_bus_message* m) {
+                           int r = sd_bus_message_append(m, "t", *id);
+                           return r < 0 ? r : append_dict(m, {});
+                       },
+                       fmt::format("item {} is queued again", *id),
+                       {{"item", *id}, {"retried", true}});
+}
+
+Done cmd_retry_failed(const Globals& g) {
+    auto bus = BusClient::connect(g.bus);
+    if (!bus)
+        return std::unexpected(bus.error());
+    auto reply = bus->call(kQueuePath, kQueueIface, "RetryFailed",
+                           [](sd_bus_message* m) { return append_dict(m, {}); });
+    if (!reply)
+        return std::unexpected(reply.error());
+    std::uint64_t n = 0;
+    if (sd_bus_message_read(reply->get(), "t", &n) < 0)
+        return failure(Exit::failed, "RetryFailed: unreadable reply");
+    std::cout << (g.json ? dump_json({{"ok", true}, {"retried", n}})
+                         : fmt::format("{} failed upload{} queued again\n", n, n == 1 ? "" : "s"))
+              << std::flush;
+    return {};
+}
+
 Done cmd_priority(const Globals& g, const std::string& item, const std::string& lane) {
     auto id = item_id(item);
     if (!id)

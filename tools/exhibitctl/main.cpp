@@ -106,6 +106,14 @@ void add_commands(CLI::App& app, Args& a, std::function<Done()>& run) {
     cancel_upload->add_option("ITEM", a.item, "item id")->required();
     cancel_upload->callback([&] { run = [&] { return cmd_cancel_upload(a.g, a.item); }; });
 
+    auto* retry = app.add_subcommand("retry", "queue failed uploads again (admin)");
+    retry->require_subcommand(1);
+    auto* retry_upload = retry->add_subcommand("upload", "queue one failed item again (admin)");
+    retry_upload->add_option("ITEM", a.item, "item id")->required();
+    retry_upload->callback([&] { run = [&] { return cmd_retry_upload(a.g, a.item); }; });
+    retry->add_subcommand("failed", "queue every failed item and manifest again (admin)")
+        ->callback([&] { run = [&] { return cmd_retry_failed(a.g); }; });
+
     auto* device = app.add_subcommand("device", "manage devices");
     device->require_subcommand(1);
     auto* add = device->add_subcommand("add", "add a phone reachable over ADB on TCP (admin)");
