@@ -17,6 +17,17 @@ class UploadQueueTest : public ::testing::Test {
     testing::FakeClock clock_{testing::utc_time(2026, 11, 30, 12, 0)};
     EvidenceStore ev_{clock_};
     UploadQueue q_{ev_.store(), clock_};
+    // Marks `item` uploading, then received whole at `url`.
+    void receive(const store::ItemRecord& item, const std::string& url) {
+        const JobKey key{JobKind::item, item.id};
+        ASSERT_TRUE(q_.mark_uploading(key));
+        const auto size = static_cast<std::uint64_t>(item.size);
+        ASSERT_TRUE(q_.mark_received(key, {.url = url,
+                                           .offset = size,
+                                           .length = size,
+                                           .checksum = "not-offered",
+                                           .received_at = clock_.now()}));
+    }
     std::int64_t audits(const std::string& event) {
         return ev_.query_int("SELECT count(*) FROM audit WHERE event = '" + event + "'");
     }
@@ -105,13 +116,7 @@ TEST_F(UploadQueueTest, SameContentWaitsForTheFirstAndThenSharesItsReceipt) {
     EXPECT_FALSE(busy) << "the lowest id travels";
     EXPECT_FALSE(q_.same_content_receipt(jobs[1], &busy).value());
     EXPECT_TRUE(busy) << "the copy waits";
-    const JobKey ka{JobKind::item, a.id};
-    ASSERT_TRUE(q_.mark_uploading(ka));
-    ASSERT_TRUE(q_.mark_received(ka, {.url = "https://dfu/files/a",
-                                      .offset = 100,
-                                      .length = 100,
-                                      .checksum = "not-offered",
-                                      .received_at = clock_.now()}));
+    ASSERT_NO_FATAL_FAILURE(receive(a, "https://dfu/files/a"));
     auto same = q_.same_content_receipt(jobs[1], &busy).value();
     ASSERT_TRUE(same);
     EXPECT_EQ(same->first, a.id);
@@ -131,13 +136,7 @@ TEST_F(UploadQueueTest, SameContentWaitsForTheFirstAndThenSharesItsReceipt) {
 TEST_F(UploadQueueTest, EveryFailedItemAndManifestCanBeQueuedAgainAtOnce) {
     auto a = ev_.add_item(10, 1);
     ASSERT_TRUE(q_.enqueue_new_items());
-    const JobKey ka{JobKind::item, a.id};
-    ASSERT_TRUE(q_.mark_uploading(ka));
-    ASSERT_TRUE(q_.mark_received(ka, {.url = "https://dfu/files/a",
-                                      .offset = 10,
-                                      .length = 10,
-                                      .checksum = "not-offered",
-                                      .received_at = clock_.now()}));
+    ASSERT_NO_FATAL_FAILURE(receive(a, "https://dfu/files/a"));
     const auto first = ev_.session_id();
     ev_.end_session();
     ASSERT_TRUE(q_.add_manifest(first, "{}", std::string(64, 'a'), "c2ln", "SHA256:x"));
@@ -171,13 +170,7 @@ TEST_F(UploadQueueTest, AManifestIsDueOnlyForAnEndedSessionWhoseItemsAreAllSettl
     EXPECT_TRUE(q_.sessions_awaiting_manifest().value().empty());
     ev_.end_session();
     EXPECT_TRUE(q_.sessions_awaiting_manifest().value().empty()) << "items not received";
-    const JobKey ka{JobKind::item, a.id};
-    ASSERT_TRUE(q_.mark_uploading(ka));
-    ASSERT_TRUE(q_.mark_received(ka, {.url = "https://dfu/files/a",
-                                      .offset = 10,
-                                      .length = 10,
-                                      .checksum = "not-offered",
-                                      .received_at = clock_.now()}));
+    ASSERT_NO_FATAL_FAILURE(receive(a, "https://dfu/files/a"));
     EXPECT_TRUE(q_.sessions_awaiting_manifest().value().empty());
     ASSERT_TRUE(q_.cancel(b.id, "admin:0"));
     EXPECT_EQ(q_.sessions_awaiting_manifest().value(), std::vector<std::int64_t>{ev_.session_id()});
