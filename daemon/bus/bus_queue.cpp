@@ -15,6 +15,9 @@ BusService* service_of(void* userdata) {
     return static_cast<BusService*>(userdata);
 }
 
+// FailedUploads lists at most this many (ItemsFailed counts them all).
+constexpr std::size_t kMaxFailedListed = 100;
+
 Error no_uploads() {
     return Error{Errc::unsupported, "uploads are not configured on this kiosk ([upload] endpoint)",
                  0};
@@ -65,6 +68,24 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
             return sd_bus_message_append(reply, "t", st.bytes_sent);
         if (p == "ActiveUploads")
             return sd_bus_message_append(reply, "t", static_cast<std::uint64_t>(st.active.size()));
+        if (p == "FailedUploads") {
+            std::vector<sync::FailedJob> failed;
+            if (up) {
+                auto f = up->failed_jobs(kMaxFailedListed);
+                if (!f)
+                    return sd_bus_error_set(error, error_name(f.error()),
+                                            f.error().describe().c_str());
+                failed = std::move(*f);
+            }
+            int r = sd_bus_message_open_container(reply, 'a', "s");
+            for (const auto& job : failed) {
+                if (r < 0)
+                    break;
+                const auto line = fmt::format("{}: {}", sync::describe(job.key), job.reason);
+                r = sd_bus_message_append(reply, "s", line.c_str());
+            }
+            return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
         return -ENOENT;
     } catch (...) {
         return -EIO;
@@ -192,6 +213,7 @@ const sd_bus_vtable kQueueVtable[] = {
     EXHIBIT_QUEUE_RO("SyncRequested", "b"),
     EXHIBIT_QUEUE_RO("ActiveUploads", "t"),
     EXHIBIT_QUEUE_RO("BytesSentThisRun", "t"),
+    EXHIBIT_QUEUE_RO("FailedUploads", "as"),
     SD_BUS_VTABLE_END};
 
 }  // namespace
@@ -211,7 +233,7 @@ void emit_queue_changed(sd_bus* bus) {
         bus, "/org/exhibit/Exhibit1/queue", "org.exhibit.Exhibit1.Queue", "ItemsQueued",
         "ItemsUploading", "ItemsReceived", "ItemsFailed", "BytesPending", "OldestUnsentItem",
         "OldestUnsentSince", "LastSuccessfulUpload", "CurrentError", "WindowOpen", "SyncRequested",
-        "ActiveUploads", "BytesSentThisRun", nullptr);
+        "ActiveUploads", "BytesSentThisRun", "FailedUploads", nullptr);
 }
 
 }  // namespace exhibit::bus

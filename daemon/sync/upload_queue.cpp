@@ -1,6 +1,7 @@
 #include "upload_queue.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -529,27 +530,37 @@ Status UploadQueue::retry(const JobKey& key, std::string_view actor) {
     return tx->commit();
 }
 
-Result<std::uint64_t> UploadQueue::retry_failed(std::string_view actor) {
-    std::vector<JobKey> failed;
+Result<std::vector<FailedJob>> UploadQueue::failed_jobs(std::size_t limit) {
+    std::vector<FailedJob> failed;
     for (auto kind : {JobKind::item, JobKind::manifest}) {
         auto t = table_of(kind);
-        auto stmt = store_->database().prepare(fmt::format(
-            "SELECT {} FROM {} WHERE state = 'failed' ORDER BY {}", t.key, t.table, t.key));
+        auto stmt = store_->database().prepare(
+            fmt::format("SELECT {}, coalesce(last_error, '') FROM {} WHERE state = 'failed' "
+                        "ORDER BY {} LIMIT ?1",
+                        t.key, t.table, t.key));
         if (!stmt)
             return err(stmt);
+        stmt->bind(1, static_cast<std::int64_t>(limit - failed.size()));
         while (true) {
             auto row = stmt->step();
             if (!row)
                 return err(row);
             if (!*row)
                 break;
-            failed.push_back({kind, stmt->column_int(0)});
+            failed.push_back({{kind, stmt->column_int(0)}, stmt->column_text(1)});
         }
     }
-    for (const auto& key : failed)
-        if (auto s = retry(key, actor); !s)
+    return failed;
+}
+
+Result<std::uint64_t> UploadQueue::retry_failed(std::string_view actor) {
+    auto failed = failed_jobs(std::numeric_limits<std::int64_t>::max());
+    if (!failed)
+        return err(failed);
+    for (const auto& job : *failed)
+        if (auto s = retry(job.key, actor); !s)
             return std::unexpected(s.error());
-    return failed.size();
+    return failed->size();
 }
 
 Status UploadQueue::set_lane(std::int64_t item_id, Lane lane, std::string_view actor) {

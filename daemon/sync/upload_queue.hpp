@@ -73,6 +73,12 @@ struct QueueCounts {
     std::uint64_t queued = 0, uploading = 0, received = 0, failed = 0, cancelled = 0;
 };
 
+// A job that failed for good, and why (the server's answer or the local problem).
+struct FailedJob {
+    JobKey key;
+    std::string reason;
+};
+
 // What the status / D-Bus layer shows.
 struct QueueSnapshot {
     QueueCounts items;
@@ -128,6 +134,8 @@ class UploadQueue {
     Status retry(const JobKey& key, std::string_view actor);
     // Every failed item and manifest back to queued (each audited as retry() does); how many.
     Result<std::uint64_t> retry_failed(std::string_view actor);
+    // Failed items (by id), then failed manifests (by session), at most `limit`.
+    Result<std::vector<FailedJob>> failed_jobs(std::size_t limit);
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
     Result<std::optional<std::string>> remote_url(const JobKey& key);
 

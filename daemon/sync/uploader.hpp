@@ -82,6 +82,9 @@ class Uploader final : public JobHost {
     Status cancel_item(std::int64_t item_id, std::string_view actor);  // DELETEs the upload
     Status retry(const JobKey& key, std::string_view actor);           // a failed job
     Result<std::uint64_t> retry_failed(std::string_view actor);        // all: how many
+    Result<std::vector<FailedJob>> failed_jobs(std::size_t limit) {
+        return queue_.failed_jobs(limit);
+    }
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
 
     // Whether a new extraction may start (free disk above upload.min_free_bytes); the error

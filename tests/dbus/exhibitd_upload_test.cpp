@@ -206,6 +206,22 @@ TEST(ExhibitdUpload, AFailedUploadQueuedAgainByAnAdministratorArrives) {
     auto started = extract_urgent(bus.address(), "photos");
     ASSERT_EQ(started.error_name, "") << started.error_message;
     ASSERT_TRUE(queue_reaches(bus.address(), "ItemsFailed", 1, 30)) << "refused, then failed";
+    auto listed = call_method(
+        bus.address(), "/org/exhibit/Exhibit1/queue", "org.freedesktop.DBus.Properties", "Get",
+        [](sd_bus_message* m) {
+            return sd_bus_message_append(m, "ss", "org.exhibit.Exhibit1.Queue", "FailedUploads");
+        },
+        [](sd_bus_message* r) {
+            std::string all;
+            const char* line = nullptr;
+            if (sd_bus_message_enter_container(r, 'v', "as") > 0 &&
+                sd_bus_message_enter_container(r, 'a', "s") > 0)
+                while (sd_bus_message_read(r, "s", &line) > 0)
+                    all += std::string(line) + "\n";
+            return all;
+        });
+    EXPECT_EQ(listed.reply_text.rfind("item ", 0), 0u) << listed.reply_text;
+    EXPECT_NE(listed.reply_text.find("HTTP 413"), std::string::npos) << listed.reply_text;
 
     auto queue_call = [&](const char* member, std::optional<std::uint64_t> item) {
         return call_method(

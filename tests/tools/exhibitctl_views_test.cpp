@@ -60,6 +60,20 @@ TEST(ExhibitctlViews, StatusWithAndWithoutAQueue) {
     EXPECT_NE(text.find("disk free      3.0 GiB"), std::string::npos) << text;
     EXPECT_NE(text.find("queue          3 queued"), std::string::npos) << text;
     EXPECT_NE(text.find("sync window    open\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("failed   "), std::string::npos) << "no failed line when none failed";
+}
+
+TEST(ExhibitctlViews, FailedUploadsAreListedOnePerLineAndSanitised) {
+    ValueMap queue = {{"ItemsFailed", std::uint64_t{2}},
+                      {"FailedUploads", std::vector<std::string>{"item 7: HTTP 403: forbidden",
+                                                                 "item 9: HTTP 400: \x1b[2Jbad"}}};
+    auto text = render_queue(queue);
+    EXPECT_NE(text.find("failed         item 7: HTTP 403: forbidden\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("failed         item 9: HTTP 400: "), std::string::npos) << text;
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << "no terminal control from a server";
+    auto j = queue_json(queue);
+    EXPECT_EQ(j["failed_uploads"].size(), 2u);
+    EXPECT_EQ(j["failed_uploads"][0], "item 7: HTTP 403: forbidden");
 }
 
 TEST(ExhibitctlViews, ListsAreSortedAndAligned) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "tests/support/upload_fixture.hpp"
 
 namespace exhibit::sync {
@@ -148,6 +150,13 @@ TEST_F(UploadQueueTest, EveryFailedItemAndManifestCanBeQueuedAgainAtOnce) {
     ASSERT_TRUE(q_.enqueue_new_items());
     ASSERT_TRUE(q_.mark_failed({JobKind::item, b.id}, "HTTP 403: forbidden"));
     ASSERT_TRUE(q_.mark_failed({JobKind::item, c.id}, "HTTP 400: bad request"));
+    auto failed = q_.failed_jobs(10).value();
+    ASSERT_EQ(failed.size(), 3u);
+    EXPECT_EQ(describe(failed[0].key) + ": " + failed[0].reason,
+              fmt::format("item {}: HTTP 403: forbidden", b.id));
+    EXPECT_EQ(failed[1].key, (JobKey{JobKind::item, c.id}));
+    EXPECT_EQ(failed[2].key, (JobKey{JobKind::manifest, first})) << "items first, then manifests";
+    EXPECT_EQ(q_.failed_jobs(2).value().size(), 2u);
 
     EXPECT_EQ(q_.retry_failed("admin:0").value(), 3u);
     EXPECT_EQ(ev_.upload_column(b.id, "state"), "queued");

@@ -44,6 +44,7 @@ constexpr Field kQueueFields[] = {
     {"WindowOpen", "window_open", Kind::flag},
     {"SyncRequested", "sync_requested", Kind::flag},
     {"ActiveUploads", "active_uploads", Kind::u64},
+    {"FailedUploads", "failed_uploads", Kind::list},
 };
 
 constexpr Field kDeviceFields[] = {
@@ -262,7 +263,7 @@ Pairs queue_pairs(const ValueMap& q) {
     std::string window = bool_of(q, "WindowOpen") ? "open" : "closed";
     if (bool_of(q, "SyncRequested"))
         window += ", sync requested";
-    return {
+    Pairs p = {
         {"queue", fmt::format("{} queued, {} uploading ({} active), {} received, {} failed",
                               u64_of(q, "ItemsQueued"), u64_of(q, "ItemsUploading"),
                               u64_of(q, "ActiveUploads"), u64_of(q, "ItemsReceived"),
@@ -273,6 +274,9 @@ Pairs queue_pairs(const ValueMap& q) {
         {"sync window", window},
         {"error", or_dash(text_of(q, "CurrentError"))},
     };
+    for (const auto& failed : strings_of(q, "FailedUploads"))  // the server's words: sanitised
+        p.emplace_back("failed", printable(failed));
+    return p;
 }
 
 }  // namespace
