@@ -5,12 +5,15 @@
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
 //                                [--no-checksum] [--max-body BYTES] [--reset-body-over BYTES]
 //                                [--unavailable-patch N] [--endless-answer headers|body]
+//                                [--garbage-refusal]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
 // so the client must see 460 and send the chunk again. --unavailable-patch N reads the N-th
 // PATCH body and answers 503 without storing it, as a server briefly overloaded or
 // restarting behind its proxy does. --endless-answer answers OPTIONS with header lines, or a
-// body, that never end (a hostile or broken server), until the client hangs up. --no-checksum does not offer the
+// body, that never end (a hostile or broken server), until the client hangs up.
+// --garbage-refusal answers every PATCH 403 with bytes that are not UTF-8 and terminal
+// escapes in a header and in the body. --no-checksum does not offer the
 // checksum extension (a plain tus server that logs every PATCH). --max-body answers 413 to a
 // PATCH or POST whose body is larger, without reading it, as a proxy with a body size limit
 // does. --reset-body-over breaks the connection instead, without answering, on such a request
@@ -25,7 +28,7 @@ import path from 'node:path';
 
 const opts = {
   port: 0, corrupt: 0, unavailable: 0, checksum: true, maxBody: Infinity, resetBody: Infinity,
-  endless: null,
+  endless: null, garbage: false,
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -39,6 +42,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--corrupt-patch': opts.corrupt = Number(v); i++; break;
     case '--unavailable-patch': opts.unavailable = Number(v); i++; break;
     case '--endless-answer': opts.endless = v; i++; break;
+    case '--garbage-refusal': opts.garbage = true; break;
     case '--no-checksum': opts.checksum = false; break;
     case '--max-body': opts.maxBody = Number(v); i++; break;
     case '--reset-body-over': opts.resetBody = Number(v); i++; break;
@@ -165,6 +169,16 @@ async function handle(req, res) {
     if (Number(req.headers['upload-offset']) !== info.offset)
       return send(res, 409, { Connection: 'close' }, 'offset mismatch');
     const body = await readBody(req, MAX_CHUNK);
+    if (opts.garbage) {
+      console.log(`garbage ${id}`);
+      const text = Buffer.from('denied \xff\xfe\x1b[31m red \xc3(', 'latin1');
+      req.socket.end(Buffer.concat([
+        Buffer.from('HTTP/1.1 403 Forbidden\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\n' +
+          `Content-Length: ${text.length}\r\nX-Junk: \xff\xfe\x1b]0;title\x07\r\n\r\n`, 'latin1'),
+        text,
+      ]));
+      return;
+    }
     if (++patches === opts.unavailable) {
       console.log(`unavailable ${id} length=${body.length}`);
       return send(res, 503, {}, 'service unavailable');

@@ -69,6 +69,60 @@ UrlPtr parse_url(std::string_view text) {
     return url;
 }
 
+// The length of the valid UTF-8 sequence at the start of `s` (1 for ASCII), or 0 when it is
+// not one (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
+std::size_t utf8_sequence(std::string_view s) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char c = b(0);
+    if (c < 0x80)
+        return 1;
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (s.size() < n || b(1) < lo || b(1) > hi)
+        return 0;
+    for (std::size_t i = 2; i < n; ++i)
+        if ((b(i) & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+// `text` as valid UTF-8 without control characters, at most `max` bytes (never half a
+// character): tabs and line breaks become spaces, other controls are dropped, and a byte
+// that is not part of valid UTF-8 becomes '?'. Whatever a server sends can then go into
+// messages, the catalog's JSON and D-Bus strings.
+std::string clean_text(std::string_view text, std::size_t max) {
+    std::string out;
+    while (!text.empty()) {
+        std::size_t n = utf8_sequence(text);
+        std::string_view piece = n ? text.substr(0, n) : std::string_view("?");
+        if (n == 1) {
+            const unsigned char c = static_cast<unsigned char>(text[0]);
+            if (c == '\n' || c == '\r' || c == '\t')
+                piece = " ";
+            else if (c < 0x20 || c == 0x7f)
+                piece = {};
+        }
+        if (out.size() + piece.size() > max)
+            break;
+        out += piece;
+        text.remove_prefix(n ? n : 1);
+    }
+    return out;
+}
+
 bool same_origin(CURLU* a, CURLU* b) {
     for (auto part : {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT})
         if (lower(url_part(a, part)) != lower(url_part(b, part)))
@@ -91,12 +145,15 @@ bool Headers::add_line(std::string_view line) {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-    auto key = lower(name);
+    // What a server sends is kept only in a form that is safe to quote anywhere.
+    constexpr std::size_t kMaxValue = 8192;
+    auto key = lower(clean_text(name, 256));
+    auto clean = clean_text(value, kMaxValue);
     auto it = map_.find(key);
     if (it == map_.end())
-        map_.emplace(std::move(key), std::string(value));
-    else
-        it->second += fmt::format(", {}", value);
+        map_.emplace(std::move(key), std::move(clean));
+    else if (it->second.size() < kMaxValue)
+        it->second += fmt::format(", {}", clean);
 }
 
 std::optional<std::string> Headers::get(std::string_view name) const {
@@ -156,7 +213,9 @@ Result<std::uint64_t> parse_uint(std::string_view text) {
     return value;
 }
 
-std::string base64_encode(std::string_view bytes) { return exhibit::base64_encode(bytes); }
+std::string base64_encode(std::string_view bytes) {
+    return exhibit::base64_encode(bytes);
+}
 
 Result<std::string> base64_decode(std::string_view text) {
     auto raw = exhibit::base64_decode(text);
@@ -290,30 +349,7 @@ std::string url_scheme(std::string_view url) {
 }
 
 std::string printable_excerpt(std::string_view body, std::size_t max) {
-    std::string out;
-    for (unsigned char c : body) {
-        if (out.size() >= max)
-            break;
-        if (c == '\n' || c == '\r' || c == '\t')
-            c = ' ';
-        if (c < 0x20 || c == 0x7f)
-            continue;
-        out += static_cast<char>(c);
-    }
-    // Do not end in the middle of a UTF-8 sequence.
-    std::size_t cut = out.size();
-    std::size_t back = 0;
-    while (cut > 0 && back < 4 && (static_cast<unsigned char>(out[cut - 1]) & 0xC0) == 0x80) {
-        --cut;
-        ++back;
-    }
-    if (cut > 0 && (static_cast<unsigned char>(out[cut - 1]) & 0x80)) {
-        unsigned char lead = static_cast<unsigned char>(out[cut - 1]);
-        std::size_t need = (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : 3;
-        if (need != back)
-            out.resize(cut - 1);
-    }
-    return std::string(trim(out));
+    return std::string(trim(clean_text(body, max)));
 }
 
 }  // namespace exhibit::sync

@@ -323,5 +323,24 @@ TEST_F(TusClientAnswers, ABodyThatNeverEndsIsCutOff) {
     expect_cut_off("body", "more than 1048576 bytes of body");
 }
 
+// A refusal in bytes that are not UTF-8, with terminal escapes: the item fails with a clean
+// reason, which the catalog, its audit log and D-Bus strings can all hold.
+TEST_F(TusClientAnswers, AGarbledRefusalFailsTheItemWithACleanReason) {
+    start_server({"--garbage-refusal"});
+    testing::EvidenceStore ev;
+    ev.add_item(MiB, 1);
+    auto o = options();
+    o.max_rejections = 1;
+    auto up = start_uploading(ev, o);
+    ASSERT_TRUE(
+        loop_.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
+    const auto reason = ev.query("SELECT last_error FROM uploads");
+    EXPECT_NE(reason.find("HTTP 403: denied ??[31m red ?("), std::string::npos) << reason;
+    EXPECT_TRUE(ev.store().audit().verify().value().ok());
+    auto failed = up->failed_jobs(10).value();
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].reason, reason);
+}
+
 }  // namespace
 }  // namespace exhibit::sync

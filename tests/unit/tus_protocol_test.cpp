@@ -156,6 +156,24 @@ TEST(TusExcerpt, PrintableAndBounded) {
     EXPECT_EQ(printable_excerpt("bad\r\noffset\x01"), "bad  offset");
     EXPECT_EQ(printable_excerpt(std::string(500, 'a')).size(), 200u);
     EXPECT_EQ(printable_excerpt("ab\xc3\xa9", 3), "ab") << "never half a UTF-8 character";
+    EXPECT_EQ(printable_excerpt("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb1"),
+              "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb1")
+        << "valid UTF-8 is kept";
+    EXPECT_EQ(
+        printable_excerpt("a\xff\xfe b \xc3( \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xc3"),
+        "a?? b ?( ??? ??? ???? ?")
+        << "stray, overlong, surrogate, too large and truncated sequences become '?'";
+}
+
+// Header values from a server go into error messages, the catalog's JSON and D-Bus strings,
+// which all need valid UTF-8: they are cleaned as they arrive.
+TEST(TusHeaders, ValuesAreKeptAsValidUtf8WithoutControls) {
+    Headers h;
+    ASSERT_TRUE(h.add_line("Upload-Offset: 12\xff\x1b[2J\r\n"));
+    EXPECT_EQ(h.get("upload-offset").value(), "12?[2J");
+    EXPECT_FALSE(parse_uint(*h.get("upload-offset")));
+    ASSERT_TRUE(h.add_line("X-Long: " + std::string(100'000, 'a') + "\r\n"));
+    EXPECT_LE(h.get("x-long")->size(), 8192u);
 }
 
 }  // namespace
