@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -70,6 +71,8 @@ struct Requests {
     std::vector<std::uint64_t> unavailable;  // bodies answered 503
 };
 
+constexpr std::uint64_t MiB = 1 << 20;
+
 class TusClientChunks : public ::testing::Test {
   protected:
     void start_server(std::vector<std::string> args) {
@@ -87,6 +90,17 @@ class TusClientChunks : public ::testing::Test {
     // Starts uploading every item of `ev` on loop_; keep the uploader for no longer than `ev`.
     std::unique_ptr<Uploader> start_uploading(testing::EvidenceStore& ev, UploadOptions o) {
         return Uploader::create(loop_.get(), ev.store(), std::move(o)).value();
+    }
+    // Starts the server with `args` and starts uploading one new 1 MiB item of `ev`, with the
+    // options as `adjust` leaves them; keep the uploader for no longer than `ev`.
+    std::unique_ptr<Uploader> start_one_item(testing::EvidenceStore& ev,
+                                             std::vector<std::string> args,
+                                             const std::function<void(UploadOptions&)>& adjust) {
+        start_server(std::move(args));
+        ev.add_item(MiB, 1);
+        auto o = options();
+        adjust(o);
+        return start_uploading(ev, std::move(o));
     }
     // Uploads every item of `ev` and returns what the server logged.
     Requests upload(testing::EvidenceStore& ev, UploadOptions o) {
@@ -135,8 +149,6 @@ class TusClientChunks : public ::testing::Test {
     std::unique_ptr<testing::TusPeer> peer_;
     testing::EventLoop loop_;
 };
-
-constexpr std::uint64_t MiB = 1 << 20;
 
 TEST_F(TusClientChunks, WithoutChecksumsAFastChunkDoublesTheNextUpToTheMaximum) {
     start_server({"--no-checksum"});
@@ -250,12 +262,9 @@ TEST_F(TusClientChunks, ABodyWhoseConnectionIsResetUnansweredHalvesTheChunkForTh
 // Reset even at the smallest chunk: not a size limit; the item waits with the error and is
 // tried again later, as after any broken link.
 TEST_F(TusClientChunks, ABodyResetEvenAtTheSmallestChunkIsRetriedWithTheError) {
-    start_server({"--no-checksum", "--reset-body-over", "1000"});
     testing::EvidenceStore ev;
-    ev.add_item(MiB, 1);
-    auto o = options();
-    o.chunk_size = 256 * 1024;
-    auto up = start_uploading(ev, o);
+    auto up = start_one_item(ev, {"--no-checksum", "--reset-body-over", "1000"},
+                             [](UploadOptions& o) { o.chunk_size = 256 * 1024; });
     ASSERT_TRUE(
         loop_.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s));
     EXPECT_EQ(ev.query("SELECT state FROM uploads"), "queued");
@@ -269,13 +278,11 @@ TEST_F(TusClientChunks, ABodyResetEvenAtTheSmallestChunkIsRetriedWithTheError) {
 }
 
 TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeFailsTheItemUntilAnAdminRetriesIt) {
-    start_server({"--no-checksum", "--max-body", "1000"});
     testing::EvidenceStore ev;
-    ev.add_item(MiB, 1);
-    auto o = options();
-    o.chunk_size = 64 * 1024;
-    o.max_rejections = 1;
-    auto up = start_uploading(ev, o);
+    auto up = start_one_item(ev, {"--no-checksum", "--max-body", "1000"}, [](UploadOptions& o) {
+        o.chunk_size = 64 * 1024;
+        o.max_rejections = 1;
+    });
     ASSERT_TRUE(
         loop_.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
     EXPECT_NE(ev.query("SELECT last_error FROM uploads").find("HTTP 413"), std::string::npos)
@@ -302,10 +309,8 @@ TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeFailsTheItemUntilAnAdminRetri
 class TusClientAnswers : public TusClientChunks {
   protected:
     void expect_cut_off(const std::string& what, const std::string& words) {
-        start_server({"--endless-answer", what});
         testing::EvidenceStore ev;
-        ev.add_item(MiB, 1);
-        auto up = start_uploading(ev, options());
+        auto up = start_one_item(ev, {"--endless-answer", what}, [](UploadOptions&) {});
         ASSERT_TRUE(
             loop_.run_until([&] { return ev.query_int("SELECT attempts FROM uploads") >= 2; }, 30s))
             << "each attempt ends";
@@ -326,12 +331,9 @@ TEST_F(TusClientAnswers, ABodyThatNeverEndsIsCutOff) {
 // A refusal in bytes that are not UTF-8, with terminal escapes: the item fails with a clean
 // reason, which the catalog, its audit log and D-Bus strings can all hold.
 TEST_F(TusClientAnswers, AGarbledRefusalFailsTheItemWithACleanReason) {
-    start_server({"--garbage-refusal"});
     testing::EvidenceStore ev;
-    ev.add_item(MiB, 1);
-    auto o = options();
-    o.max_rejections = 1;
-    auto up = start_uploading(ev, o);
+    auto up =
+        start_one_item(ev, {"--garbage-refusal"}, [](UploadOptions& o) { o.max_rejections = 1; });
     ASSERT_TRUE(
         loop_.run_until([&] { return ev.query("SELECT state FROM uploads") == "failed"; }, 30s));
     const auto reason = ev.query("SELECT last_error FROM uploads");
