@@ -309,7 +309,7 @@ Result<std::uint64_t> UploadQueue::normal_pending() {
 }
 
 Result<std::optional<std::pair<std::int64_t, Receipt>>> UploadQueue::same_content_receipt(
-    const Job& job, bool* busy) {
+    const Job& job, std::string_view endpoint, bool* busy) {
     *busy = false;
     using Out = std::optional<std::pair<std::int64_t, Receipt>>;
     if (job.key.kind != JobKind::item)
@@ -318,27 +318,34 @@ Result<std::optional<std::pair<std::int64_t, Receipt>>> UploadQueue::same_conten
         "SELECT u.item_id, u.state, u.receipt FROM uploads u JOIN items i ON i.id = u.item_id "
         "WHERE i.session_id = ?1 AND i.sha256 = ?2 AND u.item_id != ?3 "
         "AND u.state IN ('received', 'uploading', 'queued') "
-        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id LIMIT 1");
+        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id");
     if (!stmt)
         return err(stmt);
     stmt->bind(1, job.session_id).bind(2, job.sha256).bind(3, job.key.id);
-    auto row = stmt->step();
-    if (!row)
-        return err(row);
-    if (!*row)
-        return Out{};
-    const auto other = stmt->column_int(0);
-    const auto state = stmt->column_text(1);
-    if (state == "received") {
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return err(row);
+        if (!*row)
+            return Out{};
+        const auto other = stmt->column_int(0);
+        const auto state = stmt->column_text(1);
+        if (state != "received") {
+            // The lowest id of a set of identical items is the one that travels; the others
+            // wait.
+            *busy = state == "uploading" || other < job.key.id;
+            return Out{};
+        }
         auto receipt = read_receipt(stmt->column_optional_text(2).value_or("{}"));
         if (!receipt)
             return err(receipt);
+        // Received by a store the configuration no longer names (the DFU moved it): the
+        // configured store does not have this content, so it is sent there.
+        if (!on_endpoint_origin(endpoint, receipt->url))
+            continue;
         receipt->same_content_as = other;
         return Out{std::pair{other, std::move(*receipt)}};
     }
-    // The lowest id of a set of identical items is the one that travels; the others wait.
-    *busy = state == "uploading" || other < job.key.id;
-    return Out{};
 }
 
 Status UploadQueue::mark_uploading(const JobKey& key) {

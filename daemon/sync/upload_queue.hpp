@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -109,10 +110,11 @@ class UploadQueue {
     // Jobs of the normal lane still to send (queued or uploading).
     Result<std::uint64_t> normal_pending();
 
-    // Another item of the same session with the same content: its receipt, if received;
-    // `busy` is set when such an item is on its way (wait for it rather than send twice).
-    Result<std::optional<std::pair<std::int64_t, Receipt>>> same_content_receipt(const Job& job,
-                                                                                 bool* busy);
+    // Another item of the same session with the same content: its receipt, if received by the
+    // store at `endpoint` (its origin); `busy` is set when such an item is on its way (wait for
+    // it rather than send twice).
+    Result<std::optional<std::pair<std::int64_t, Receipt>>> same_content_receipt(
+        const Job& job, std::string_view endpoint, bool* busy);
 
     Status mark_uploading(const JobKey& key);
     // The server created the upload at `url` (audited: upload.created, or upload.recreated

@@ -217,7 +217,7 @@ Status Uploader::start_jobs() {
             if (active_.contains(job.key))
                 continue;
             bool busy = false;
-            auto same = queue_.same_content_receipt(job, &busy);
+            auto same = queue_.same_content_receipt(job, options_.endpoint, &busy);
             if (!same)
                 return err(same);
             if (*same) {

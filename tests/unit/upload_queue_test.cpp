@@ -14,6 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EvidenceStore;
 
+constexpr std::string_view kDfu = "https://dfu/files/";
+
 class UploadQueueTest : public ::testing::Test {
   protected:
     testing::FakeClock clock_{testing::utc_time(2026, 11, 30, 12, 0)};
@@ -114,12 +116,12 @@ TEST_F(UploadQueueTest, SameContentWaitsForTheFirstAndThenSharesItsReceipt) {
     auto jobs = q_.runnable(true, 10).value();
     ASSERT_EQ(jobs.size(), 2u);
     bool busy = false;
-    EXPECT_FALSE(q_.same_content_receipt(jobs[0], &busy).value());
+    EXPECT_FALSE(q_.same_content_receipt(jobs[0], kDfu, &busy).value());
     EXPECT_FALSE(busy) << "the lowest id travels";
-    EXPECT_FALSE(q_.same_content_receipt(jobs[1], &busy).value());
+    EXPECT_FALSE(q_.same_content_receipt(jobs[1], kDfu, &busy).value());
     EXPECT_TRUE(busy) << "the copy waits";
     ASSERT_NO_FATAL_FAILURE(receive(a, "https://dfu/files/a"));
-    auto same = q_.same_content_receipt(jobs[1], &busy).value();
+    auto same = q_.same_content_receipt(jobs[1], kDfu, &busy).value();
     ASSERT_TRUE(same);
     EXPECT_EQ(same->first, a.id);
     EXPECT_EQ(same->second.url, "https://dfu/files/a");
@@ -131,8 +133,35 @@ TEST_F(UploadQueueTest, SameContentWaitsForTheFirstAndThenSharesItsReceipt) {
     ASSERT_TRUE(q_.enqueue_new_items());
     auto others = q_.runnable(true, 10).value();
     ASSERT_FALSE(others.empty());
-    EXPECT_FALSE(q_.same_content_receipt(others.back(), &busy).value());
+    EXPECT_FALSE(q_.same_content_receipt(others.back(), kDfu, &busy).value());
     EXPECT_FALSE(busy);
+}
+
+TEST_F(UploadQueueTest, ContentReceivedByAStoreNoLongerConfiguredIsSentToTheNewOne) {
+    auto a = ev_.add_item(100, 9);
+    auto b = ev_.add_item(100, 9);
+    auto c = ev_.add_item(100, 9);
+    ASSERT_TRUE(q_.enqueue_new_items());
+    ASSERT_NO_FATAL_FAILURE(receive(a, "https://old-dfu/files/a"));
+    auto jobs = q_.runnable(true, 10).value();
+    ASSERT_EQ(jobs.size(), 2u);
+    ASSERT_EQ(jobs[0].key.id, b.id);
+    bool busy = false;
+    auto same = q_.same_content_receipt(jobs[0], "https://old-dfu/files/", &busy).value();
+    ASSERT_TRUE(same) << "the store that has it is still the configured one";
+    EXPECT_EQ(same->first, a.id);
+
+    // The DFU moved its store: the new one does not have this content.
+    EXPECT_FALSE(q_.same_content_receipt(jobs[0], kDfu, &busy).value());
+    EXPECT_FALSE(busy) << "the lowest id not received by the new store travels";
+    EXPECT_FALSE(q_.same_content_receipt(jobs[1], kDfu, &busy).value());
+    EXPECT_TRUE(busy) << "and its copy waits for it";
+    ASSERT_NO_FATAL_FAILURE(receive(b, "https://dfu/files/b"));
+    same = q_.same_content_receipt(jobs[1], kDfu, &busy).value();
+    ASSERT_TRUE(same);
+    EXPECT_EQ(same->first, b.id) << "the receipt from the configured store, not the old one";
+    EXPECT_EQ(same->second.url, "https://dfu/files/b");
+    EXPECT_EQ(jobs[1].key.id, c.id);
 }
 
 TEST_F(UploadQueueTest, EveryFailedItemAndManifestCanBeQueuedAgainAtOnce) {

@@ -175,6 +175,29 @@ TEST_F(UploaderTest, SameContentInOneSessionIsSentOnce) {
     EXPECT_EQ(receipt_b["url"], nlohmann::json::parse(ev.upload_column(a.id, "receipt"))["url"]);
 }
 
+TEST_F(UploaderTest, ContentOnlyAStoreNoLongerConfiguredReceivedIsSentToTheNewOne) {
+    EvidenceStore ev;
+    auto a = ev.add_item(1'500'000, 7);
+    TusPeer old(PeerKind::tus_server, dir_ / "old", tls_);
+    ASSERT_TRUE(old.ok());
+    {
+        auto up = start(ev, testing::test_options(old.endpoint(), tls_));
+        ASSERT_TRUE(up);
+        ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
+    }
+    auto b = ev.add_item(1'500'000, 7);  // the same photo again, after the DFU moved its store
+    auto up = start(ev, options());
+    ASSERT_TRUE(up);
+    ASSERT_TRUE(
+        loop_.run_until([&] { return ev.upload_column(b.id, "state") == "received"; }, 60s));
+    auto u = stored_item(b.id);
+    ASSERT_TRUE(u) << "the configured store receives the content";
+    EXPECT_EQ(u->sha256, a.sha256);
+    auto receipt_b = nlohmann::json::parse(ev.upload_column(b.id, "receipt"));
+    EXPECT_FALSE(receipt_b.contains("same_content_as_item"));
+    EXPECT_TRUE(receipt_b["url"].get<std::string>().starts_with(peer_->endpoint()));
+}
+
 TEST_F(UploaderTest, AdminCancelStopsTheUploadAndDeletesItOnTheServer) {
     EvidenceStore ev;
     auto item = ev.add_item(40 << 20, 9);
