@@ -169,8 +169,9 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
                                  std::int64_t session_id, drivers::Scope scope,
                                  std::stop_token stop) {
     SessionView final_view{.id = session_id, .device_id = device.id, .completed = true};
+    std::optional<std::string> not_answered;
     auto post_final = [&] {
-        channel_->post([this, v = final_view, alive = alive_] {
+        channel_->post([this, v = final_view, not_answered, alive = alive_] {
             if (!*alive)
                 return;
             auto& s = sessions_[v.id];
@@ -178,8 +179,7 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
             s = v;
             s.rate_bytes_per_second = rate;
             publish(s);
-            if (devices_->find(v.device_id))
-                (void)devices_->set_state(v.device_id, DeviceState::ready);
+            release_device(v.device_id, not_answered);
         });
     };
     auto own = store::Store::open({.state_directory = options_.state_directory,
@@ -190,7 +190,8 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
     if (!own) {
         final_view.state = store::SessionState::failed;
         final_view.reason = own.error().describe();
-        (void)store_;  // the loop's store is not touched from here
+        not_answered = "";  // not contacted
+        (void)store_;       // the loop's store is not touched from here
         post_final();
         return;
     }
@@ -198,6 +199,9 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
     auto conn = connect(device, worker);
     if (!conn) {
         auto why = worker.reason.load();
+        not_answered = why == StopReason::none
+                           ? fmt::format("could not connect: {}", conn.error().describe())
+                           : "";
         final_view.state = why == StopReason::cancelled ? store::SessionState::cancelled
                                                         : store::SessionState::interrupted;
         final_view.reason = why == StopReason::device_gone ? "interrupted: device disconnected"
@@ -239,6 +243,16 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
     final_view.reason = outcome.reason;
     final_view.progress = outcome.progress;
     post_final();
+}
+
+void SessionManager::release_device(const std::string& device_id,
+                                    const std::optional<std::string>& not_answered) {
+    if (!devices_->find(device_id))
+        return;  // unplugged meanwhile
+    if (!not_answered)
+        (void)devices_->set_state(device_id, DeviceState::ready);
+    else
+        (void)devices_->set_state(device_id, DeviceState::connected, *not_answered);
 }
 
 void SessionManager::finish_worker(std::uint64_t key) {
@@ -285,8 +299,10 @@ void SessionManager::preview(const std::string& device_id, const drivers::Scope&
     w->thread = std::jthread([this, w, key, device_copy = **device, scope, done = std::move(done),
                               alive = alive_](std::stop_token) mutable {
         Result<drivers::Preview> result = fail(Errc::internal, "preview did not run");
+        std::optional<std::string> not_answered;
         auto conn = connect(device_copy, *w);
         if (!conn) {
+            not_answered = fmt::format("could not connect: {}", conn.error().describe());
             result = std::unexpected(conn.error());
         } else {
             adb::AdbExtractor extractor(**conn, *options_.clock, options_.limits);
@@ -294,11 +310,10 @@ void SessionManager::preview(const std::string& device_id, const drivers::Scope&
         }
         w->set_transport(nullptr);
         channel_->post([this, key, id = device_copy.id, result = std::move(result),
-                        done = std::move(done), alive] {
+                        not_answered = std::move(not_answered), done = std::move(done), alive] {
             if (!*alive)
                 return;
-            if (devices_->find(id))
-                (void)devices_->set_state(id, DeviceState::ready);
+            release_device(id, not_answered);
             finish_worker(key);
             done(result);
         });

@@ -101,6 +101,11 @@ class SessionManager {
     void run_session(Worker& worker, devices::DeviceRecord device, std::int64_t session_id,
                      drivers::Scope scope, std::stop_token stop);
     void finish_worker(std::uint64_t key);
+    // After a preview or an extraction (on the loop): the device is `ready` if the phone
+    // answered (`not_answered` unset), else `connected` again, with `*not_answered` (why it
+    // could not be reached, or nothing) as its detail.
+    void release_device(const std::string& device_id,
+                        const std::optional<std::string>& not_answered);
     void publish(const SessionView& view);
 
     service::LoopChannel* channel_;

@@ -404,7 +404,8 @@ Result<std::string> Daemon::add_network_device(const std::string& address) {
     devices::DeviceRecord record;
     record.classes = {devices::DeviceClass::android_adb};
     record.transport = transport;
-    record.state = devices::DeviceState::ready;
+    // Like a phone plugged in: `ready` only once it has answered and allowed this kiosk.
+    record.state = devices::DeviceState::connected;
     record.detail = "network phone (ADB over TCP)";
     return devices_.add(std::move(record));
 }

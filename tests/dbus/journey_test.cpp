@@ -56,9 +56,30 @@ TEST(Journey, PhoneToDfuThroughExhibitctlVerifies) {
     }
     ASSERT_EQ(devices.first, 0) << devices.second;
     EXPECT_NE(devices.second.find("\"d1\""), std::string::npos) << devices.second;
+    auto device = [&](const std::string& id) {
+        auto listed = ctl({"devices", "--json"});
+        EXPECT_EQ(listed.first, 0) << listed.second;
+        for (const auto& d : nlohmann::json::parse(listed.second))
+            if (d.value("id", "") == id)
+                return d;
+        return nlohmann::json::object();
+    };
+    EXPECT_EQ(device("d1").value("state", ""), "connected")
+        << "not ready before the phone has answered";
+
+    // A phone nobody answers for (a closed port) does not become ready, and says why.
+    auto added = ctl({"device", "add", "tcp:127.0.0.1:9"});
+    ASSERT_EQ(added.first, 0) << added.second;
+    auto unanswered = ctl({"preview", "d2", "--categories", "photos"});
+    EXPECT_NE(unanswered.first, 0) << unanswered.second;
+    auto d2 = device("d2");
+    EXPECT_EQ(d2.value("state", ""), "connected") << d2.dump();
+    EXPECT_TRUE(d2.value("detail", "").starts_with("could not connect: ")) << d2.dump();
 
     auto preview = ctl({"preview", "d1", "--categories", "photos,videos,messages", "--json"});
     ASSERT_EQ(preview.first, 0) << preview.second;
+    EXPECT_EQ(device("d1").value("state", ""), "ready")
+        << "the phone answered and allowed this kiosk";
     auto counts = nlohmann::json::parse(preview.second);
     EXPECT_GT(counts.dump().find("photos"), 0u);
 
