@@ -1,5 +1,6 @@
 // The upload queue's object, /org/exhibit/Exhibit1/queue: properties from the uploader's
-// status, SyncNow, SetPriority, CancelUpload, RetryUpload and RetryFailed for admins.
+// status, SyncNow, SetPriority, CancelUpload, RetryUpload, RetryManifest and RetryFailed for
+// admins.
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -139,35 +140,46 @@ int method_set_priority(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
     });
 }
 
-// An admin method taking (t item, a{sv} options): `act(uploader, item, actor)`.
+// An admin method taking (t id, a{sv} options), `what` naming the id ("item", "session"):
+// `act(uploader, id, actor)`.
 template <class F>
-int item_method(sd_bus_message* m, void* userdata, F&& act) noexcept {
+int id_method(sd_bus_message* m, void* userdata, std::string_view what, F&& act) noexcept {
     return admin_method(m, userdata, [&](BusService* svc) {
-        std::uint64_t item = 0;
-        if (int r = sd_bus_message_read(m, "t", &item); r < 0)
-            return svc->reply_error(m, bus_error(r, "bad item"));
+        std::uint64_t id = 0;
+        if (int r = sd_bus_message_read(m, "t", &id); r < 0)
+            return svc->reply_error(m, bus_error(r, fmt::format("bad {}", what)));
         if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
         if (!svc->uploader())
             return svc->reply_error(m, no_uploads());
-        if (item == 0 || item > INT64_MAX)
-            return svc->reply_error(m, Error{Errc::not_found, "there is no item 0", 0});
-        if (Status s = act(*svc->uploader(), static_cast<std::int64_t>(item), admin_actor(m)); !s)
+        if (id == 0 || id > INT64_MAX)
+            return svc->reply_error(
+                m, Error{Errc::not_found, fmt::format("there is no {} {}", what, id), 0});
+        if (Status s = act(*svc->uploader(), static_cast<std::int64_t>(id), admin_actor(m)); !s)
             return svc->reply_error(m, s.error());
         return sd_bus_reply_method_return(m, "");
     });
 }
 
 int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
-    return item_method(m, userdata, [](sync::Uploader& up, std::int64_t item, const auto& actor) {
-        return up.cancel_item(item, actor);
-    });
+    return id_method(m, userdata, "item",
+                     [](sync::Uploader& up, std::int64_t item, const auto& actor) {
+                         return up.cancel_item(item, actor);
+                     });
 }
 
 int method_retry_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
-    return item_method(m, userdata, [](sync::Uploader& up, std::int64_t item, const auto& actor) {
-        return up.retry({sync::JobKind::item, item}, actor);
-    });
+    return id_method(m, userdata, "item",
+                     [](sync::Uploader& up, std::int64_t item, const auto& actor) {
+                         return up.retry({sync::JobKind::item, item}, actor);
+                     });
+}
+
+int method_retry_manifest(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return id_method(m, userdata, "session",
+                     [](sync::Uploader& up, std::int64_t session, const auto& actor) {
+                         return up.retry({sync::JobKind::manifest, session}, actor);
+                     });
 }
 
 int method_retry_failed(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
@@ -197,6 +209,8 @@ const sd_bus_vtable kQueueVtable[] = {
                              , method_cancel_upload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("RetryUpload", "ta{sv}", SD_BUS_PARAM(item) SD_BUS_PARAM(options), "",
                              , method_retry_upload, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("RetryManifest", "ta{sv}", SD_BUS_PARAM(session) SD_BUS_PARAM(options),
+                             "", , method_retry_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("RetryFailed", "a{sv}", SD_BUS_PARAM(options), "t",
                              SD_BUS_PARAM(retried), method_retry_failed,
                              SD_BUS_VTABLE_UNPRIVILEGED),

@@ -218,6 +218,12 @@ std::vector<MethodCall> every_method() {
              return r < 0 ? r : empty_map(m);
          },
          true},
+        {kRoot + "/queue", "org.exhibit.Exhibit1.Queue", "RetryManifest",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "t", std::uint64_t{1});
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
         {kRoot + "/queue", "org.exhibit.Exhibit1.Queue", "RetryFailed", empty_map, true},
     };
 }

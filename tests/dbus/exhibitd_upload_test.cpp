@@ -237,6 +237,12 @@ TEST(ExhibitdUpload, AFailedUploadQueuedAgainByAnAdministratorArrives) {
     };
     EXPECT_EQ(queue_call("RetryUpload", 999).error_name, "org.exhibit.Exhibit1.Error.NotFound")
         << "item 999 has not failed";
+    auto not_failed = queue_call("RetryManifest", 1);
+    EXPECT_EQ(not_failed.error_name, "org.exhibit.Exhibit1.Error.NotFound")
+        << "session 1's manifest has not failed (it waits for its item)";
+    EXPECT_NE(not_failed.error_message.find("manifest of session 1"), std::string::npos)
+        << not_failed.error_message;
+    EXPECT_EQ(queue_call("RetryManifest", 0).error_name, "org.exhibit.Exhibit1.Error.NotFound");
 
     const auto port = refusing->port();
     refusing.reset();  // the DFU fixes its side: a server without the limit, same address

@@ -27,6 +27,14 @@ TEST(ExhibitctlRequests, SessionIdsAndPaths) {
     EXPECT_FALSE(session_path("-3"));
     EXPECT_FALSE(session_path("99999999999999999999"));
     EXPECT_EQ(id_of_path("/org/exhibit/Exhibit1/sessions/42"), "42");
+    EXPECT_EQ(session_id("3").value(), 3u);
+    EXPECT_EQ(session_id("/org/exhibit/Exhibit1/sessions/42").value(), 42u);
+    for (const char* bad :
+         {"0", "d1", "-3", "3x", "18446744073709551616", "/org/exhibit/Exhibit1/devices/3"}) {
+        auto id = session_id(bad);
+        ASSERT_FALSE(id) << bad;
+        EXPECT_EQ(id.error().exit, Exit::usage);
+    }
 }
 
 TEST(ExhibitctlRequests, ItemsAddressesAndLanes) {

@@ -304,6 +304,47 @@ TEST_F(TusClientChunks, ASmallBodyRefusedAsTooLargeFailsTheItemUntilAnAdminRetri
     EXPECT_EQ(up->retry_failed("admin:0").value(), 1u) << "failed again, so queued again";
 }
 
+TEST_F(TusClientChunks, AFailedManifestIsQueuedAgainOnItsOwn) {
+    testing::EvidenceStore ev;
+    start_server({"--no-checksum", "--max-body", "1000"});
+    ev.add_item(10, 1);
+    ev.end_session();
+    auto o = options();
+    o.max_rejections = 1;
+    auto up = start_uploading(ev, o);
+    ASSERT_TRUE(
+        loop_.run_until([&] { return ev.query("SELECT state FROM manifests") == "failed"; }, 30s))
+        << "the signed manifest is larger than the server takes";
+    EXPECT_EQ(ev.query("SELECT state FROM uploads"), "received");
+    const auto session = ev.query_int("SELECT session_id FROM manifests");
+    EXPECT_FALSE(up->retry({JobKind::manifest, session + 1}, "admin:0")) << "no such manifest";
+    EXPECT_FALSE(up->retry({JobKind::item, ev.query_int("SELECT item_id FROM uploads")}, "admin:0"))
+        << "a received item is not retried";
+
+    // The DFU raises its limit; an administrator queues the manifest again, and only it.
+    const auto port = peer_->port();
+    peer_.reset();
+    peer_ =
+        std::make_unique<testing::TusPeer>(testing::PeerKind::checksum_server, dir_ / "server",
+                                           tls_, port, std::vector<std::string>{"--no-checksum"});
+    ASSERT_TRUE(peer_->ok());
+    ASSERT_TRUE(up->retry({JobKind::manifest, session}, "admin:0"));
+    EXPECT_EQ(ev.query("SELECT state FROM manifests"), "queued");
+    ASSERT_TRUE(loop_.run_until(
+        [&] { return ev.query("SELECT state FROM manifests") == "received"; }, 30s));
+    EXPECT_EQ(ev.query("SELECT json_extract(details, '$.manifest_of_session') FROM audit WHERE "
+                       "event = 'upload.retried'"),
+              std::to_string(session));
+    int items = 0, manifests = 0;
+    for (auto& u : testing::stored_uploads(dir_ / "server")) {
+        items += u.meta("type") == "item";
+        manifests +=
+            u.meta("type") == "manifest" && u.sha256 == ev.query("SELECT sha256 FROM manifests");
+    }
+    EXPECT_EQ(items, 1) << "the item was not sent again";
+    EXPECT_EQ(manifests, 1);
+}
+
 // A hostile or broken server whose answer never ends: the request is cut off with a named
 // error, the item stays queued and is tried again later; nothing hangs.
 class TusClientAnswers : public TusClientChunks {

@@ -43,6 +43,7 @@ Done cmd_sync(const Globals& g, bool wait);
 Done cmd_cancel_session(const Globals& g, const std::string& session);
 Done cmd_cancel_upload(const Globals& g, const std::string& item);
 Done cmd_retry_upload(const Globals& g, const std::string& item);
+Done cmd_retry_manifest(const Globals& g, const std::string& session);
 Done cmd_retry_failed(const Globals& g);
 Done cmd_priority(const Globals& g, const std::string& item, const std::string& lane);
 Done cmd_device_add(const Globals& g, const std::string& address);

@@ -254,6 +254,19 @@ Done cmd_retry_upload(const Globals& g, const std::string& item) {
                        {{"item", *id}, {"retried", true}});
 }
 
+Done cmd_retry_manifest(const Globals& g, const std::string& session) {
+    auto id = session_id(session);
+    if (!id)
+        return std::unexpected(id.error());
+    return simple_call(g, kQueuePath, kQueueIface, "RetryManifest",
+                       [&](sd_bus_message* m) {
+                           int r = sd_bus_message_append(m, "t", *id);
+                           return r < 0 ? r : append_dict(m, {});
+                       },
+                       fmt::format("the manifest of session {} is queued again", *id),
+                       {{"session", *id}, {"retried", true}});
+}
+
 Done cmd_retry_failed(const Globals& g) {
     auto bus = BusClient::connect(g.bus);
     if (!bus)

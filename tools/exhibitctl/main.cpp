@@ -111,6 +111,10 @@ void add_commands(CLI::App& app, Args& a, std::function<Done()>& run) {
     auto* retry_upload = retry->add_subcommand("upload", "queue one failed item again (admin)");
     retry_upload->add_option("ITEM", a.item, "item id")->required();
     retry_upload->callback([&] { run = [&] { return cmd_retry_upload(a.g, a.item); }; });
+    auto* retry_manifest =
+        retry->add_subcommand("manifest", "queue a session's failed manifest again (admin)");
+    retry_manifest->add_option("SESSION", a.session, "session id (3) or object path")->required();
+    retry_manifest->callback([&] { run = [&] { return cmd_retry_manifest(a.g, a.session); }; });
     retry->add_subcommand("failed", "queue every failed item and manifest again (admin)")
         ->callback([&] { run = [&] { return cmd_retry_failed(a.g); }; });
 

@@ -49,6 +49,8 @@ Outcome<std::string> session_path(std::string_view arg);
 std::string id_of_path(std::string_view path);
 // A queue item id: a decimal number > 0.
 Outcome<std::uint64_t> item_id(std::string_view arg);
+// A session id as a number: "3" or "/org/exhibit/Exhibit1/sessions/3" -> 3.
+Outcome<std::uint64_t> session_id(std::string_view arg);
 // "tcp:HOST:PORT" (or "HOST:PORT") -> "HOST:PORT" for AddNetworkDevice.
 Outcome<std::string> network_address(std::string_view arg);
 // "urgent" or "normal" for SetPriority.
