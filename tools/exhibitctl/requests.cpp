@@ -64,28 +64,30 @@ std::string id_of_path(std::string_view path) {
 
 namespace {
 
-// `digits` (taken from `arg`) as a number > 0 that fits 64 bits, or a usage error naming `what`.
+// `digits` (taken from `arg`) as a number > 0 that fits 64 bits, or a usage error naming `what`
+// with `example`.
 Outcome<std::uint64_t> positive_id(std::string_view digits, std::string_view arg,
-                                   std::string_view what) {
+                                   std::string_view what, std::string_view example) {
     std::uint64_t id = 0;
     const auto* end = digits.data() + digits.size();
     auto [ptr, ec] = std::from_chars(digits.data(), end, id);
     if (!is_decimal(digits) || ec != std::errc() || ptr != end || id == 0)
-        return failure(Exit::usage, fmt::format("\"{}\" is not {} (a number, e.g. 17)", arg, what));
+        return failure(Exit::usage,
+                       fmt::format("\"{}\" is not {} (a number, e.g. {})", arg, what, example));
     return id;
 }
 
 }  // namespace
 
 Outcome<std::uint64_t> item_id(std::string_view arg) {
-    return positive_id(arg, arg, "an item id");
+    return positive_id(arg, arg, "an item id", "17");
 }
 
 Outcome<std::uint64_t> session_id(std::string_view arg) {
     auto path = session_path(arg);
     if (!path)
         return std::unexpected(path.error());
-    return positive_id(id_of_path(*path), arg, "a session id");
+    return positive_id(id_of_path(*path), arg, "a session id", "3");
 }
 
 Outcome<std::string> network_address(std::string_view arg) {
