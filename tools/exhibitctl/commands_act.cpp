@@ -140,6 +140,18 @@ Done simple_call(const Globals& g, const std::string& path, const char* iface, c
     return {};
 }
 
+// A Queue method taking (t id, a{sv} options) and answering nothing, such as RetryUpload.
+Done queue_id_call(const Globals& g, const char* member, std::uint64_t id, const std::string& done,
+                   nlohmann::json result) {
+    return simple_call(
+        g, kQueuePath, kQueueIface, member,
+        [&](sd_bus_message* m) {
+            int r = sd_bus_message_append(m, "t", id);
+            return r < 0 ? r : append_dict(m, {});
+        },
+        done, std::move(result));
+}
+
 }  // namespace
 
 Done cmd_extract(const Globals& g, const ExtractArgs& args) {
@@ -231,12 +243,8 @@ Done cmd_cancel_upload(const Globals& g, const std::string& item) {
     auto id = item_id(item);
     if (!id)
         return std::unexpected(id.error());
-    return simple_call(
-        g, kQueuePath, kQueueIface, "CancelUpload",
-        [&](sd_bus_message* m) {
-            int r = sd_bus_message_append(m, "t", *id);
-            return r < 0 ? r : append_dict(m, {});
-        },
+    return queue_id_call(
+        g, "CancelUpload", *id,
         fmt::format("cancelled the upload of item {}; the evidence stays in the store", *id),
         {{"item", *id}, {"cancelled", true}});
 }
@@ -245,26 +253,17 @@ Done cmd_retry_upload(const Globals& g, const std::string& item) {
     auto id = item_id(item);
     if (!id)
         return std::unexpected(id.error());
-    return simple_call(g, kQueuePath, kQueueIface, "RetryUpload",
-                       [&](sd_bus_message* m) {
-                           int r = sd_bus_message_append(m, "t", *id);
-                           return r < 0 ? r : append_dict(m, {});
-                       },
-                       fmt::format("item {} is queued again", *id),
-                       {{"item", *id}, {"retried", true}});
+    return queue_id_call(g, "RetryUpload", *id, fmt::format("item {} is queued again", *id),
+                         {{"item", *id}, {"retried", true}});
 }
 
 Done cmd_retry_manifest(const Globals& g, const std::string& session) {
     auto id = session_id(session);
     if (!id)
         return std::unexpected(id.error());
-    return simple_call(g, kQueuePath, kQueueIface, "RetryManifest",
-                       [&](sd_bus_message* m) {
-                           int r = sd_bus_message_append(m, "t", *id);
-                           return r < 0 ? r : append_dict(m, {});
-                       },
-                       fmt::format("the manifest of session {} is queued again", *id),
-                       {{"session", *id}, {"retried", true}});
+    return queue_id_call(g, "RetryManifest", *id,
+                         fmt::format("the manifest of session {} is queued again", *id),
+                         {{"session", *id}, {"retried", true}});
 }
 
 Done cmd_retry_failed(const Globals& g) {
