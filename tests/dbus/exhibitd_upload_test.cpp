@@ -243,6 +243,12 @@ TEST(ExhibitdUpload, AFailedUploadQueuedAgainByAnAdministratorArrives) {
     EXPECT_NE(not_failed.error_message.find("manifest of session 1"), std::string::npos)
         << not_failed.error_message;
     EXPECT_EQ(queue_call("RetryManifest", 0).error_name, "org.exhibit.Exhibit1.Error.NotFound");
+    auto ctl = run_command({std::string(EXHIBIT_BINARY_DIR) + "/bin/exhibitctl", "--bus",
+                            bus.address(), "retry", "manifest", "1"},
+                           std::chrono::seconds(30));
+    EXPECT_EQ(ctl.first, 3) << "exhibitctl's exit code for NotFound: " << ctl.second;
+    EXPECT_NE(ctl.second.find("manifest of session 1 has not failed"), std::string::npos)
+        << ctl.second;
 
     const auto port = refusing->port();
     refusing.reset();  // the DFU fixes its side: a server without the limit, same address
