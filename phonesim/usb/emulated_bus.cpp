@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <umockdev.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -31,6 +33,23 @@ std::string_view sysfs_speed(Speed s) {
     return s == Speed::full ? "12" : s == Speed::high ? "480" : "5000";
 }
 
+// Every testbed a bus makes holds this file, locked by the bus until it is destroyed.
+constexpr std::string_view kMarker = "exhibit-phonesim.lock";
+
+// Locks a new marker in `root`. It is made and locked under another name, then renamed, so
+// that a sweep never finds the marker of a live bus unlocked.
+Result<UniqueFd> mark_testbed(const std::string& root) {
+    const auto temp = fmt::format("{}/.{}", root, kMarker);
+    UniqueFd fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd)
+        return fail_errno(fmt::format("cannot create {}", temp));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        return fail_errno(fmt::format("cannot lock {}", temp));
+    if (::rename(temp.c_str(), fmt::format("{}/{}", root, kMarker).c_str()) != 0)
+        return fail_errno(fmt::format("cannot rename {}", temp));
+    return fd;
+}
+
 Error glib_error(GError* e, std::string_view what) {
     Error out{Errc::io, fmt::format("{}: {}", what, e ? e->message : "unknown error"), 0};
     if (e)
@@ -50,6 +69,28 @@ bool EmulatedBus::preload_active() {
     return true;
 }
 
+std::size_t EmulatedBus::remove_stale_testbeds() {
+    namespace fsys = std::filesystem;
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const auto& entry : fsys::directory_iterator(g_get_tmp_dir(), ec)) {
+        const auto& dir = entry.path();
+        struct stat st {};
+        if (!dir.filename().string().starts_with("umockdev.") || ::lstat(dir.c_str(), &st) != 0 ||
+            !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+            continue;
+        UniqueFd marker(
+            ::open((dir / kMarker).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+        if (!marker || ::flock(marker.get(), LOCK_EX | LOCK_NB) != 0)
+            continue;  // not a phonesim testbed, or its bus is alive
+        std::error_code gone;
+        fsys::remove_all(dir, gone);
+        if (!gone)
+            ++removed;
+    }
+    return removed;
+}
+
 Result<std::unique_ptr<EmulatedBus>> EmulatedBus::create() {
     if (!preload_active())
         return fail(Errc::unsupported,
@@ -62,7 +103,11 @@ Result<std::unique_ptr<EmulatedBus>> EmulatedBus::create() {
     gchar* root = umockdev_testbed_get_root_dir(static_cast<UMockdevTestbed*>(testbed.get()));
     std::string root_dir = root ? root : "";
     g_free(root);
-    return std::unique_ptr<EmulatedBus>(new EmulatedBus(std::move(testbed), root_dir));
+    auto marker = mark_testbed(root_dir);
+    if (!marker)
+        return std::unexpected(marker.error());
+    return std::unique_ptr<EmulatedBus>(
+        new EmulatedBus(std::move(testbed), root_dir, std::move(*marker)));
 }
 
 EmulatedBus::~EmulatedBus() {

@@ -9,6 +9,7 @@
 // Thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "phonesim/usb/device_spec.hpp"
 #include "phonesim/usb/emulated_device.hpp"
 #include "phonesim/usb/gobject_ptr.hpp"
@@ -29,6 +31,11 @@ class EmulatedBus {
     // briefly after every emulated ioctl, and the default slack makes that a real 50 µs.
     static Result<std::unique_ptr<EmulatedBus>> create();
     static bool preload_active();
+    // Removes the testbeds that buses of killed processes left in the temporary directory
+    // (a SIGKILLed phonesim cannot remove its own): those whose marker no live bus holds
+    // locked. Testbeds without the marker (other programs') are left alone. Returns how many
+    // were removed.
+    static std::size_t remove_stale_testbeds();
 
     EmulatedBus(const EmulatedBus&) = delete;
     EmulatedBus& operator=(const EmulatedBus&) = delete;
@@ -46,15 +53,16 @@ class EmulatedBus {
     EmulatedDevice* at_port(std::uint8_t port);
 
   private:
-    EmulatedBus(GObjectPtr<> testbed, std::string root)
-        : testbed_(std::move(testbed)), root_(std::move(root)) {}
+    EmulatedBus(GObjectPtr<> testbed, std::string root, UniqueFd marker)
+        : testbed_(std::move(testbed)), root_(std::move(root)), marker_(std::move(marker)) {}
     std::string record(const EmulatedDevice& d, const BuiltDescriptors& desc) const;
     Result<UniqueFd> replace_node_with_fifo(const std::string& devnode) const;
     std::uint8_t next_address();
 
     GObjectPtr<> testbed_;
     std::string root_;
-    std::mutex mutex_;                                      // guards devices_ and last_address_
+    UniqueFd marker_;   // locked for the bus's lifetime: the testbed is in use
+    std::mutex mutex_;  // guards devices_ and last_address_
     std::vector<std::unique_ptr<EmulatedDevice>> devices_;  // unplugged ones too
     std::uint8_t last_address_ = 1;
 };

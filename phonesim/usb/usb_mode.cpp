@@ -253,6 +253,9 @@ int run_usb_mode(const UsbModeOptions& options) {
         complain(phones.error().describe());
         return 2;
     }
+    if (auto n = EmulatedBus::remove_stale_testbeds(); n > 0)
+        say(fmt::format("usb: removed {} emulated bus{} left by a killed phonesim", n,
+                        n == 1 ? "" : "es"));
     auto bus = EmulatedBus::create();
     if (!bus) {
         complain(bus.error().describe());

@@ -299,5 +299,53 @@ TEST(PhonesimUsb, ExitsWithTheCommandsStatus) {
     EXPECT_NE(bad.second.find("phone 0: unknown key \"colour\""), std::string::npos) << bad.second;
 }
 
+// A phonesim killed with SIGKILL cannot remove its emulated bus (a umockdev testbed in the
+// temporary directory); the next phonesim removes it, and neither a live phonesim's bus nor
+// a testbed of another program.
+TEST(PhonesimUsb, RemovesTheBusOfAKilledPhonesimAndNoOther) {
+    TempDir phone;
+    TempDir tmp;
+    const std::vector<std::string> env = {"TMPDIR=" + tmp.path().string()};
+    auto start = [&] {
+        return Process::start({kBin + "exhibit-phonesim", "--usb", "--root", phone.path().string(),
+                               "--", "sleep", "60"},
+                              env);
+    };
+    auto root_of = [](Process& p) {
+        auto line = p.wait_for_line("usb: emulated bus in ", 20s);
+        return line ? fsys::path(line->substr(line->rfind(' ') + 1)) : fsys::path();
+    };
+    Process live = start();
+    const auto live_root = root_of(live);
+    Process killed = start();
+    const auto killed_root = root_of(killed);
+    auto running = killed.wait_for_line("usb: running sleep (pid ", 20s);
+    ASSERT_TRUE(running);
+    const pid_t sleeper = std::stoi(running->substr(running->rfind(' ') + 1));
+    ASSERT_EQ(live_root.parent_path(), tmp.path());
+    ASSERT_EQ(killed_root.parent_path(), tmp.path());
+    const auto other = tmp / "umockdev.another-program";
+    fsys::create_directories(other / "sys");
+
+    killed.kill(SIGKILL);
+    ASSERT_TRUE(killed.wait(5s));
+    ::kill(sleeper, SIGKILL);
+    ASSERT_TRUE(fsys::exists(killed_root)) << "SIGKILL left nothing to clean";
+
+    auto next = run_command(
+        {kBin + "exhibit-phonesim", "--usb", "--root", phone.path().string(), "--", "true"}, 30s,
+        env);
+    EXPECT_EQ(next.first, 0) << next.second;
+    EXPECT_NE(next.second.find("usb: removed 1 emulated bus left by a killed phonesim"),
+              std::string::npos)
+        << next.second;
+    EXPECT_FALSE(fsys::exists(killed_root));
+    EXPECT_TRUE(fsys::exists(live_root)) << "a live phonesim's bus was removed";
+    EXPECT_TRUE(fsys::exists(other)) << "another program's testbed was removed";
+
+    live.stop();
+    EXPECT_FALSE(fsys::exists(live_root)) << "a phonesim stopped with SIGTERM left its bus";
+}
+
 }  // namespace
 }  // namespace exhibit::testing
