@@ -73,8 +73,10 @@ std::size_t EmulatedBus::remove_stale_testbeds() {
     namespace fsys = std::filesystem;
     std::size_t removed = 0;
     std::error_code ec;
-    for (const auto& entry : fsys::directory_iterator(g_get_tmp_dir(), ec)) {
-        const auto& dir = entry.path();
+    // increment(ec), not a range-for: the folder is shared, and an error must not throw.
+    for (fsys::directory_iterator it(g_get_tmp_dir(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const auto& dir = it->path();
         struct stat st {};
         if (!dir.filename().string().starts_with("umockdev.") || ::lstat(dir.c_str(), &st) != 0 ||
             !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
