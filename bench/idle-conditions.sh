@@ -37,6 +37,7 @@ idle_valid() { [[ $1 =~ ^(all|(default|polled|held)(,(default|polled|held))*)$ ]
 
 idle_choose() { # LIST
   local list=$1 cond why
+  local -a wanted
   [[ $list == all ]] && list=default,polled,held
   idle_conditions=()
   IFS=, read -ra wanted <<<"$list"
