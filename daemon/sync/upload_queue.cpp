@@ -93,6 +93,28 @@ Status UploadQueue::audit(std::string_view actor, std::string_view event,
     return {};
 }
 
+Status UploadQueue::change_audited(std::string_view sql,
+                                   const std::function<void(store::Statement&)>& bind,
+                                   std::string_view actor, std::string_view event,
+                                   const nlohmann::json& details,
+                                   std::optional<std::string> unchanged) {
+    auto& db = store_->database();
+    auto tx = store::Transaction::begin(db);
+    if (!tx)
+        return err(tx);
+    auto stmt = db.prepare(sql);
+    if (!stmt)
+        return err(stmt);
+    bind(*stmt);
+    if (auto s = stmt->run(); !s)
+        return s;
+    if (unchanged && db.changes() == 0)
+        return fail(Errc::not_found, std::move(*unchanged));
+    if (auto s = audit(actor, event, details); !s)
+        return s;
+    return tx->commit();
+}
+
 Result<int> UploadQueue::enqueue_new_items() {
     auto& db = store_->database();
     auto find = db.prepare(
@@ -364,26 +386,16 @@ Status UploadQueue::mark_uploading(const JobKey& key) {
 
 Status UploadQueue::set_remote(const JobKey& key, const std::string& url,
                                std::optional<std::string> recreated_reason) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
     auto t = table_of(key.kind);
-    auto stmt = db.prepare(fmt::format(
-        "UPDATE {} SET remote_url = ?2, remote_offset = 0 WHERE {} = ?1", t.table, t.key));
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, key.id).bind(2, url);
-    if (auto s = stmt->run(); !s)
-        return s;
     auto details = key_details(key);
     details["url"] = url;
     if (recreated_reason)
         details["reason"] = *recreated_reason;
-    if (auto s = audit(kActor, recreated_reason ? "upload.recreated" : "upload.created", details);
-        !s)
-        return s;
-    return tx->commit();
+    return change_audited(
+        fmt::format("UPDATE {} SET remote_url = ?2, remote_offset = 0 WHERE {} = ?1", t.table,
+                    t.key),
+        [&](store::Statement& s) { s.bind(1, key.id).bind(2, url); }, kActor,
+        recreated_reason ? "upload.recreated" : "upload.created", details);
 }
 
 Status UploadQueue::set_offset(const JobKey& key, std::uint64_t offset) {
@@ -420,55 +432,36 @@ Result<int> UploadQueue::defer(const JobKey& key, const std::string& error, Time
 }
 
 Status UploadQueue::mark_received(const JobKey& key, const Receipt& receipt) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
     auto t = table_of(key.kind);
-    auto stmt = db.prepare(fmt::format(
-        "UPDATE {} SET state = 'received', remote_url = ?2, remote_offset = ?3, receipt = ?4, "
-        "received_at_ms = ?5, last_error = NULL, next_attempt_at_ms = NULL WHERE {} = ?1 "
-        "AND state IN ('queued', 'uploading')",
-        t.table, t.key));
-    if (!stmt)
-        return err(stmt);
     const auto json = receipt.to_json();
-    stmt->bind(1, key.id)
-        .bind(2, receipt.url)
-        .bind(3, static_cast<std::int64_t>(receipt.offset))
-        .bind(4, json.dump())
-        .bind(5, to_unix_ms(receipt.received_at));
-    if (auto s = stmt->run(); !s)
-        return s;
-    if (db.changes() == 0)
-        return fail(Errc::not_found, fmt::format("{} is not being uploaded", describe(key)));
     auto details = key_details(key);
     details["receipt"] = json;
-    if (auto s = audit(kActor, "upload.received", details); !s)
-        return s;
-    return tx->commit();
+    return change_audited(
+        fmt::format(
+            "UPDATE {} SET state = 'received', remote_url = ?2, remote_offset = ?3, receipt = ?4, "
+            "received_at_ms = ?5, last_error = NULL, next_attempt_at_ms = NULL WHERE {} = ?1 "
+            "AND state IN ('queued', 'uploading')",
+            t.table, t.key),
+        [&](store::Statement& s) {
+            s.bind(1, key.id)
+                .bind(2, receipt.url)
+                .bind(3, static_cast<std::int64_t>(receipt.offset))
+                .bind(4, json.dump())
+                .bind(5, to_unix_ms(receipt.received_at));
+        },
+        kActor, "upload.received", details, fmt::format("{} is not being uploaded", describe(key)));
 }
 
 Status UploadQueue::mark_failed(const JobKey& key, const std::string& reason) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
     auto t = table_of(key.kind);
-    auto stmt = db.prepare(
-        fmt::format("UPDATE {} SET state = 'failed', last_error = ?2, next_attempt_at_ms = NULL "
-                    "WHERE {} = ?1 AND state IN ('queued', 'uploading')",
-                    t.table, t.key));
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, key.id).bind(2, reason);
-    if (auto s = stmt->run(); !s)
-        return s;
     auto details = key_details(key);
     details["reason"] = reason;
-    if (auto s = audit(kActor, "upload.failed", details); !s)
-        return s;
-    return tx->commit();
+    return change_audited(
+        fmt::format("UPDATE {} SET state = 'failed', last_error = ?2, next_attempt_at_ms = NULL "
+                    "WHERE {} = ?1 AND state IN ('queued', 'uploading')",
+                    t.table, t.key),
+        [&](store::Statement& s) { s.bind(1, key.id).bind(2, reason); }, kActor, "upload.failed",
+        details);
 }
 
 Result<std::optional<std::string>> UploadQueue::remote_url(const JobKey& key) {

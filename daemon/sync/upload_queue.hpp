@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -160,6 +161,13 @@ class UploadQueue {
     Status count_states(QueueSnapshot& snap);
     Result<Receipt> read_receipt(const std::string& json);
     Status audit(std::string_view actor, std::string_view event, const nlohmann::json& details);
+    // Runs one statement (its parameters bound by `bind`) and its audit entry in one
+    // transaction. With `unchanged` set, a statement that changed no row fails as
+    // Errc::not_found with that message, and nothing is written.
+    Status change_audited(std::string_view sql, const std::function<void(store::Statement&)>& bind,
+                          std::string_view actor, std::string_view event,
+                          const nlohmann::json& details,
+                          std::optional<std::string> unchanged = std::nullopt);
 
     store::Store* store_;
     const Clock* clock_;

@@ -40,25 +40,13 @@ Status UploadQueue::cancel(std::int64_t item_id, std::string_view actor) {
 }
 
 Status UploadQueue::retry(const JobKey& key, std::string_view actor) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
     auto t = table_of(key.kind);
-    auto stmt = db.prepare(
+    return change_audited(
         fmt::format("UPDATE {} SET state = 'queued', attempts = 0, next_attempt_at_ms = NULL "
                     "WHERE {} = ?1 AND state = 'failed'",
-                    t.table, t.key));
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, key.id);
-    if (auto s = stmt->run(); !s)
-        return s;
-    if (db.changes() == 0)
-        return fail(Errc::not_found, fmt::format("{} has not failed", describe(key)));
-    if (auto s = audit(actor, "upload.retried", key_details(key)); !s)
-        return s;
-    return tx->commit();
+                    t.table, t.key),
+        [&](store::Statement& s) { s.bind(1, key.id); }, actor, "upload.retried", key_details(key),
+        fmt::format("{} has not failed", describe(key)));
 }
 
 Result<std::vector<FailedJob>> UploadQueue::failed_jobs(std::size_t limit) {
@@ -95,43 +83,19 @@ Result<std::uint64_t> UploadQueue::retry_failed(std::string_view actor) {
 }
 
 Status UploadQueue::set_lane(std::int64_t item_id, Lane lane, std::string_view actor) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
-    auto stmt = db.prepare(
+    return change_audited(
         "UPDATE uploads SET lane = ?2 WHERE item_id = ?1 AND state IN ('queued', 'uploading', "
-        "'failed') AND lane != ?2");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, item_id).bind(2, to_string(lane));
-    if (auto s = stmt->run(); !s)
-        return s;
-    if (db.changes() == 0)
-        return fail(Errc::not_found,
-                    fmt::format("item {} has no pending upload in another lane", item_id));
-    if (auto s =
-            audit(actor, "upload.lane_changed", {{"item_id", item_id}, {"lane", to_string(lane)}});
-        !s)
-        return s;
-    return tx->commit();
+        "'failed') AND lane != ?2",
+        [&](store::Statement& s) { s.bind(1, item_id).bind(2, to_string(lane)); }, actor,
+        "upload.lane_changed", {{"item_id", item_id}, {"lane", to_string(lane)}},
+        fmt::format("item {} has no pending upload in another lane", item_id));
 }
 
 Status UploadQueue::request_sync(std::string_view actor) {
-    auto& db = store_->database();
-    auto tx = store::Transaction::begin(db);
-    if (!tx)
-        return err(tx);
-    auto stmt = db.prepare(
-        "INSERT OR REPLACE INTO sync_request (id, requested_at_ms, actor) VALUES (1, ?1, ?2)");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, to_unix_ms(clock_->now())).bind(2, actor);
-    if (auto s = stmt->run(); !s)
-        return s;
-    if (auto s = audit(actor, "upload.sync_requested", nlohmann::json::object()); !s)
-        return s;
-    return tx->commit();
+    return change_audited(
+        "INSERT OR REPLACE INTO sync_request (id, requested_at_ms, actor) VALUES (1, ?1, ?2)",
+        [&](store::Statement& s) { s.bind(1, to_unix_ms(clock_->now())).bind(2, actor); }, actor,
+        "upload.sync_requested", nlohmann::json::object());
 }
 
 Result<bool> UploadQueue::sync_requested() {
