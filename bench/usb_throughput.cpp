@@ -24,7 +24,8 @@
 
 #include "daemon/extract/adb_session.hpp"
 #include "drivers/adb/connection.hpp"
-#include "drivers/usb/bulk_transport.hpp"
+#include "drivers/adb/usb_transport.hpp"
+#include "drivers/usb/usb_identity.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/phone_setup.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
@@ -118,7 +119,7 @@ void bench_bulk(usbsim::EmulatedBus& bus, std::uint32_t mib) {
              "plug");
     auto ctx = must(usb::UsbContext::create(), "libusb");
     auto dev = must(usb::find_device(*ctx, device->bus_path()), "find");
-    auto usb = must(usb::UsbBulkTransport::open(ctx, dev.get()), "open");
+    auto usb = must(adb::UsbBulkTransport::open(ctx, dev.get()), "open");
     for (std::uint32_t chunk : {16u << 10, 64u << 10, 256u << 10, 1u << 20}) {
         double u = stream(*usb, chunk, mib);
         TcpPeer peer(usbsim::stream_server());
@@ -175,7 +176,7 @@ void bench_extraction(usbsim::EmulatedBus& bus, const fsys::path& work, const st
     {
         auto ctx = must(usb::UsbContext::create(), "libusb");
         auto dev = must(usb::find_device(*ctx, device->bus_path()), "find");
-        usb_s = extract(must(usb::UsbBulkTransport::open(ctx, dev.get()), "open"), work / "state",
+        usb_s = extract(must(adb::UsbBulkTransport::open(ctx, dev.get()), "open"), work / "state",
                         &bytes);
     }
     bus.unplug(*device);

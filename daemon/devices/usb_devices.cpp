@@ -66,7 +66,7 @@ devices::DeviceRecord to_device_record(const usb::UsbArrival& a) {
 
 Result<std::unique_ptr<UsbDevices>> UsbDevices::create(loop::LoopChannel& channel,
                                                        devices::DeviceRegistry& registry,
-                                                       usb::BulkTransportOptions options) {
+                                                       adb::BulkTransportOptions options) {
     auto context = usb::UsbContext::create();
     if (!context)
         return std::unexpected(context.error());
@@ -174,7 +174,7 @@ Result<std::unique_ptr<adb::Transport>> UsbDevices::open(const devices::DeviceRe
     auto ref = monitor_->device(plug);
     if (!ref)
         return std::unexpected(ref.error());
-    auto t = usb::UsbBulkTransport::open(context_, ref->get(), options_);
+    auto t = adb::UsbBulkTransport::open(context_, ref->get(), options_);
     if (!t)
         return std::unexpected(t.error());
     return std::unique_ptr<adb::Transport>(std::move(*t));

@@ -20,7 +20,7 @@
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/loop/loop_channel.hpp"
-#include "drivers/usb/bulk_transport.hpp"
+#include "drivers/adb/usb_transport.hpp"
 #include "drivers/usb/usb_monitor.hpp"
 
 namespace exhibit::devices {
@@ -43,7 +43,7 @@ class UsbDevices {
     // Starts libusb and its event thread; devices are watched from start() on.
     static Result<std::unique_ptr<UsbDevices>> create(loop::LoopChannel& channel,
                                                       devices::DeviceRegistry& registry,
-                                                      usb::BulkTransportOptions options = {});
+                                                      adb::BulkTransportOptions options = {});
     UsbDevices(const UsbDevices&) = delete;
     UsbDevices& operator=(const UsbDevices&) = delete;
     ~UsbDevices();  // stops the monitor; events posted but not yet run are dropped
@@ -57,7 +57,7 @@ class UsbDevices {
 
   private:
     UsbDevices(loop::LoopChannel& channel, devices::DeviceRegistry& registry,
-               std::shared_ptr<usb::UsbContext> context, usb::BulkTransportOptions options)
+               std::shared_ptr<usb::UsbContext> context, adb::BulkTransportOptions options)
         : channel_(&channel),
           registry_(&registry),
           context_(std::move(context)),
@@ -70,7 +70,7 @@ class UsbDevices {
     devices::DeviceRegistry* registry_;
     extract::SessionManager* sessions_ = nullptr;
     std::shared_ptr<usb::UsbContext> context_;
-    usb::BulkTransportOptions options_;
+    adb::BulkTransportOptions options_;
     std::unique_ptr<usb::UsbMonitor> monitor_;
     std::map<std::uint64_t, std::string> device_of_plug_;  // loop thread
     std::mutex mutex_;                                     // guards plug_of_device_

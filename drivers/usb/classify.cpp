@@ -96,9 +96,13 @@ std::string describe(const DescriptorSet& set) {
     return s;
 }
 
-std::optional<BulkEndpoints> find_adb_endpoints(const DescriptorSet& set) {
+std::optional<UsbFunction> function_of(const DescriptorSet& set, const InterfaceInfo& interface) {
+    return match(set, interface);
+}
+
+std::optional<BulkEndpoints> find_bulk_pair(const DescriptorSet& set, UsbFunction function) {
     for (const auto& i : set.interfaces) {
-        if (match(set, i) != UsbFunction::adb)
+        if (match(set, i) != function)
             continue;
         const EndpointInfo* in = nullptr;
         const EndpointInfo* out = nullptr;

@@ -75,7 +75,7 @@ Classification classify(const DescriptorSet& set);
 // Interface' (2 ep), if1 06/01/01 (3 ep)".
 std::string describe(const DescriptorSet& set);
 
-// The ADB interface's bulk endpoint pair.
+// The bulk endpoint pair of one interface (the way ADB, and most bulk protocols, talk).
 struct BulkEndpoints {
     std::uint8_t interface = 0;
     std::uint8_t alternate = 0;
@@ -85,8 +85,11 @@ struct BulkEndpoints {
     std::uint16_t out_max_packet = 0;  // decides when a write needs a zero-length packet
 };
 
-// The first ADB interface with exactly one bulk IN and one bulk OUT endpoint and a usable
-// packet size, or nullopt.
-std::optional<BulkEndpoints> find_adb_endpoints(const DescriptorSet& set);
+// The function an interface offers by itself (the rules listed above), or nullopt.
+std::optional<UsbFunction> function_of(const DescriptorSet& set, const InterfaceInfo& interface);
+
+// The first interface offering `function` with exactly one bulk IN and one bulk OUT endpoint
+// and a usable packet size on each, or nullopt.
+std::optional<BulkEndpoints> find_bulk_pair(const DescriptorSet& set, UsbFunction function);
 
 }  // namespace exhibit::usb

@@ -203,4 +203,16 @@ Result<UsbInspection> inspect_device(libusb_device* device, std::chrono::millise
     return out;
 }
 
+Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path) {
+    libusb_device** raw = nullptr;
+    ssize_t n = libusb_get_device_list(context.get(), &raw);
+    if (n < 0)
+        return std::unexpected(usb_error(static_cast<int>(n), "list USB devices"));
+    DeviceListPtr list(raw);
+    for (ssize_t i = 0; i < n; ++i)
+        if (bus_path_of(raw[i]) == bus_path)
+            return ref_device(raw[i]);
+    return fail(Errc::not_found, fmt::format("no USB device at {}", bus_path));
+}
+
 }  // namespace exhibit::usb

@@ -15,6 +15,8 @@
 
 #include "common/error.hpp"
 #include "drivers/usb/classify.hpp"
+#include "drivers/usb/usb_context.hpp"
+#include "drivers/usb/usb_handles.hpp"
 
 namespace exhibit::usb {
 
@@ -46,5 +48,8 @@ Result<DescriptorSet> cached_descriptors(libusb_device* device);
 // `timeout`). Errc::io "device disconnected" when it is already gone; a device that cannot
 // be opened (permissions) is reported without strings and a note.
 Result<UsbInspection> inspect_device(libusb_device* device, std::chrono::milliseconds timeout);
+
+// The present device at `bus_path` ("1-1.4"); Errc::not_found when there is none.
+Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path);
 
 }  // namespace exhibit::usb

@@ -1,7 +1,8 @@
 // The libusb bulk transport for ADB against an emulated phone on a umockdev bus, through the
 // real libusb code path: framing, zero-length packets, several transfers in flight, timeouts,
 // shutdown, stalls, unplug and the idle cost.
-#include "drivers/usb/bulk_transport.hpp"
+#include "drivers/adb/usb_transport.hpp"
+#include "drivers/usb/usb_identity.hpp"
 
 #include <endian.h>
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ namespace exhibit {
 namespace {
 
 using namespace std::chrono_literals;
-using usb::UsbBulkTransport;
+using adb::UsbBulkTransport;
 using usbsim::EmulatedBus;
 
 std::array<std::byte, 24> header(std::uint32_t command, std::uint32_t arg0, std::uint32_t arg1,
@@ -67,7 +68,7 @@ class UsbBulk : public ::testing::Test {
         context_ = std::move(*ctx);
     }
 
-    std::unique_ptr<UsbBulkTransport> open(usb::BulkTransportOptions options = {},
+    std::unique_ptr<UsbBulkTransport> open(adb::BulkTransportOptions options = {},
                                            std::string bus_path = "1-1") {
         auto device = usb::find_device(*context_, bus_path);
         EXPECT_TRUE(device) << device.error().describe();

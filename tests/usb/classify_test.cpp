@@ -42,7 +42,8 @@ const InterfaceInfo kMtp =
 TEST(UsbClassify, MtpOnlyPhone) {
     auto d = device(0x18d1, 0x4ee1, {kMtp});
     EXPECT_EQ(functions(d), std::vector{UsbFunction::mtp});
-    EXPECT_FALSE(find_adb_endpoints(d)) << "no ADB: an extraction cannot use this phone's ADB";
+    EXPECT_FALSE(find_bulk_pair(d, UsbFunction::adb))
+        << "no ADB: an extraction cannot use this phone's ADB";
 }
 
 TEST(UsbClassify, AdbAndMtpAreBothKept) {
@@ -51,7 +52,7 @@ TEST(UsbClassify, AdbAndMtpAreBothKept) {
     auto c = classify(d);
     EXPECT_TRUE(c.has(UsbFunction::adb));
     EXPECT_EQ(c.functions[1].interface, 1);
-    auto ep = find_adb_endpoints(d);
+    auto ep = find_bulk_pair(d, UsbFunction::adb);
     ASSERT_TRUE(ep);
     EXPECT_EQ(ep->interface, 1);
     EXPECT_EQ(ep->in, 0x82);
@@ -111,15 +112,16 @@ TEST(UsbClassify, AlternateSettingsAndDuplicatesAreHandled) {
 TEST(UsbClassify, AdbEndpointsMustBeOneBulkPair) {
     auto no_out = device(0x18d1, 0x4ee7, {itf(0, 0xff, 0x42, 0x01, {}, {bulk(0x81)})});
     EXPECT_TRUE(classify(no_out).has(UsbFunction::adb));
-    EXPECT_FALSE(find_adb_endpoints(no_out));
+    EXPECT_FALSE(find_bulk_pair(no_out, UsbFunction::adb));
     auto zero_packet =
         device(0x18d1, 0x4ee7, {itf(0, 0xff, 0x42, 0x01, {}, {bulk(0x81), bulk(0x01, 0)})});
-    EXPECT_FALSE(find_adb_endpoints(zero_packet)) << "a zero packet size would break ZLP logic";
+    EXPECT_FALSE(find_bulk_pair(zero_packet, UsbFunction::adb))
+        << "a zero packet size would break ZLP logic";
     auto fastboot =
         device(0x18d1, 0x4ee0, {itf(0, 0xff, 0x42, 0x03, {}, {bulk(0x81), bulk(0x01)})});
     EXPECT_FALSE(classify(fastboot).supported()) << "fastboot is not ADB";
     auto second = device(0x18d1, 0x4ee7, {no_out.interfaces[0], kAdb});
-    auto ep = find_adb_endpoints(second);
+    auto ep = find_bulk_pair(second, UsbFunction::adb);
     ASSERT_TRUE(ep) << "the usable ADB interface is found after an unusable one";
     EXPECT_EQ(ep->interface, 1);
 }

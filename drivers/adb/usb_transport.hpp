@@ -1,5 +1,6 @@
 // ADB over USB: the bulk endpoint pair of a phone's ADB interface as an adb::Transport, so
-// the protocol code runs unchanged over USB.
+// the protocol code runs unchanged over USB. This is ADB's framing on USB (drivers/usb stays
+// generic: it finds, classifies and opens devices; it knows no protocol).
 //
 // Asynchronous libusb transfers, several in flight, completed by the context's event thread:
 //   - a write sends the 24-byte header, then the payload (in transfers of up to
@@ -43,7 +44,7 @@
 #include "drivers/usb/usb_context.hpp"
 #include "drivers/usb/usb_handles.hpp"
 
-namespace exhibit::usb {
+namespace exhibit::adb {
 
 struct BulkTransportOptions {
     std::chrono::milliseconds read_timeout{30'000};   // no data at all for this long
@@ -61,11 +62,11 @@ struct BulkStats {
     std::uint64_t halts_cleared = 0;
 };
 
-class UsbBulkTransport final : public adb::Transport {
+class UsbBulkTransport final : public Transport {
   public:
     // Opens `device`, claims its ADB interface and queues the first header read.
     // Errc::unsupported when the device has no usable ADB interface.
-    static Result<std::unique_ptr<UsbBulkTransport>> open(std::shared_ptr<UsbContext> context,
+    static Result<std::unique_ptr<UsbBulkTransport>> open(std::shared_ptr<usb::UsbContext> context,
                                                           libusb_device* device,
                                                           BulkTransportOptions options = {});
     UsbBulkTransport(const UsbBulkTransport&) = delete;
@@ -78,13 +79,13 @@ class UsbBulkTransport final : public adb::Transport {
     void shutdown() override;
     std::string describe() const override { return name_; }
 
-    const BulkEndpoints& endpoints() const { return endpoints_; }
+    const usb::BulkEndpoints& endpoints() const { return endpoints_; }
     BulkStats stats() const;
 
   private:
     struct Slot {
         UsbBulkTransport* owner = nullptr;
-        TransferPtr transfer;
+        usb::TransferPtr transfer;
         bool busy = false;  // owned by a read or write until its result is used
         bool in_flight = false;
         libusb_transfer_status status = LIBUSB_TRANSFER_COMPLETED;
@@ -104,8 +105,8 @@ class UsbBulkTransport final : public adb::Transport {
     enum class Wait { done, timeout, shut };
     using Lock = std::unique_lock<std::mutex>;
 
-    UsbBulkTransport(std::shared_ptr<UsbContext> context, HandlePtr handle, BulkEndpoints endpoints,
-                     std::string name, BulkTransportOptions options);
+    UsbBulkTransport(std::shared_ptr<usb::UsbContext> context, usb::HandlePtr handle,
+                     usb::BulkEndpoints endpoints, std::string name, BulkTransportOptions options);
     static void LIBUSB_CALL on_transfer_done(libusb_transfer* transfer) noexcept;
 
     Slot& acquire();
@@ -121,9 +122,9 @@ class UsbBulkTransport final : public adb::Transport {
     void note_read(std::span<const std::byte> buffer);
     Error endpoint_failed(Lock& lock, const Slot& slot, std::uint8_t endpoint);
 
-    std::shared_ptr<UsbContext> context_;  // first: outlives the handle and the transfers
-    HandlePtr handle_;
-    BulkEndpoints endpoints_;
+    std::shared_ptr<usb::UsbContext> context_;  // first: outlives the handle and the transfers
+    usb::HandlePtr handle_;
+    usb::BulkEndpoints endpoints_;
     std::string name_;
     BulkTransportOptions options_;
     std::size_t in_chunk_ = 0;
@@ -142,7 +143,4 @@ class UsbBulkTransport final : public adb::Transport {
     BulkStats stats_;
 };
 
-// The present device at `bus_path` ("1-1.4"); Errc::not_found when there is none.
-Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path);
-
-}  // namespace exhibit::usb
+}  // namespace exhibit::adb

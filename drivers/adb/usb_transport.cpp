@@ -1,4 +1,4 @@
-#include "drivers/usb/bulk_transport.hpp"
+#include "drivers/adb/usb_transport.hpp"
 
 #include <endian.h>
 
@@ -11,7 +11,13 @@
 #include "drivers/usb/usb_error.hpp"
 #include "drivers/usb/usb_identity.hpp"
 
-namespace exhibit::usb {
+namespace exhibit::adb {
+
+using usb::BulkEndpoints;
+using usb::HandlePtr;
+using usb::transfer_error;
+using usb::usb_error;
+using usb::UsbContext;
 
 namespace {
 
@@ -62,11 +68,12 @@ Result<HandlePtr> open_handle(libusb_device* device, const BulkEndpoints& ep,
 
 Result<std::unique_ptr<UsbBulkTransport>> UsbBulkTransport::open(
     std::shared_ptr<UsbContext> context, libusb_device* device, BulkTransportOptions options) {
-    auto set = cached_descriptors(device);
+    auto set = usb::cached_descriptors(device);
     if (!set)
         return std::unexpected(set.error());
-    auto name = fmt::format("usb:{}", bus_path_of(device));
-    auto ep = find_adb_endpoints(*set);
+    auto name = fmt::format("usb:{}", usb::bus_path_of(device));
+    // ADB over USB is one bulk IN and one bulk OUT endpoint on the ADB interface.
+    auto ep = usb::find_bulk_pair(*set, usb::UsbFunction::adb);
     if (!ep)
         return fail(Errc::unsupported, fmt::format("{} ({:04x}:{:04x}) has no ADB interface", name,
                                                    set->vendor_id, set->product_id));
@@ -437,16 +444,4 @@ BulkStats UsbBulkTransport::stats() const {
     return stats_;
 }
 
-Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path) {
-    libusb_device** raw = nullptr;
-    ssize_t n = libusb_get_device_list(context.get(), &raw);
-    if (n < 0)
-        return std::unexpected(usb_error(static_cast<int>(n), "list USB devices"));
-    DeviceListPtr list(raw);
-    for (ssize_t i = 0; i < n; ++i)
-        if (bus_path_of(raw[i]) == bus_path)
-            return ref_device(raw[i]);
-    return fail(Errc::not_found, fmt::format("no USB device at {}", bus_path));
-}
-
-}  // namespace exhibit::usb
+}  // namespace exhibit::adb
