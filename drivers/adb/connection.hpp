@@ -93,6 +93,8 @@ class Connection {
     std::uint32_t version() const { return version_; }
     bool has_feature(std::string_view feature) const;
     Transport& transport() { return *transport_; }
+    // False once a call failed on the link itself (it stays unusable).
+    bool healthy() const { return broken_.has_value(); }
 
     // Features this host announces.
     static const std::set<std::string>& host_features();

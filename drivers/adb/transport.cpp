@@ -8,13 +8,16 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace exhibit::adb {
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& host,
                                                             std::uint16_t port,
-                                                            std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout,
+                                                            std::stop_token stop) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -33,8 +36,20 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& h
             last.sys_errno = errno;
             continue;
         }
-        pollfd p{fd.get(), POLLOUT, 0};
-        int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+        // Waited for in short slices, so that a stop request is noticed at once.
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        int n = 0;
+        while (n == 0 && !stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd p{fd.get(), POLLOUT, 0};
+            n = ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 50)));
+            if (n < 0 && errno == EINTR)
+                n = 0;
+        }
+        if (stop.stop_requested())
+            return fail(Errc::cancelled,
+                        fmt::format("connecting to {}:{} was stopped", host, port));
         int err = 0;
         socklen_t len = sizeof err;
         if (n <= 0) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 
 #include "common/error.hpp"
@@ -42,9 +43,11 @@ class Transport {
 // ADB over TCP (adb connect HOST:PORT; phonesim listens this way).
 class TcpTransport final : public Transport {
   public:
+    // Errc::cancelled as soon as `stop` is requested while connecting.
     static Result<std::unique_ptr<TcpTransport>> connect(const std::string& host,
                                                          std::uint16_t port,
-                                                         std::chrono::milliseconds timeout);
+                                                         std::chrono::milliseconds timeout,
+                                                         std::stop_token stop = {});
     // Takes a connected socket (the device side accepts these).
     TcpTransport(UniqueFd fd, std::string peer);
 

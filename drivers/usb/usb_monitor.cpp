@@ -79,6 +79,8 @@ void UsbMonitor::arrive(DeviceRef device) {
                  .descriptors = std::move(inspected->descriptors),
                  .note = std::move(inspected->note)};
     a.classification = classify(a.descriptors);
+    a.port =
+        std::make_shared<const UsbPort>(context_, ref_device(device.get()), a.identity.bus_path);
     {
         std::lock_guard lock(mutex_);
         a.plug_id = next_plug_++;

@@ -24,6 +24,7 @@
 #include "drivers/usb/classify.hpp"
 #include "drivers/usb/usb_context.hpp"
 #include "drivers/usb/usb_identity.hpp"
+#include "drivers/usb/usb_port.hpp"
 
 namespace exhibit::usb {
 
@@ -32,7 +33,8 @@ struct UsbArrival {
     UsbIdentity identity;
     DescriptorSet descriptors;
     Classification classification;
-    std::string note;  // what could not be read, if anything
+    std::string note;                     // what could not be read, if anything
+    std::shared_ptr<const UsbPort> port;  // how a driver opens it
 };
 
 struct UsbRemoval {
