@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "daemon/extract/adb_session.hpp"
-#include "drivers/adb/connection.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/adb/adb_driver.hpp"
 
 using namespace exhibit;
 
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
         "bench");
     auto session = (*store)->catalog().create_session(*case_id, {}, std::nullopt, store::Priority::normal, "bench");
     std::stop_source stop;
-    auto outcome = extract::run_adb_session(**store, **conn, *session, scope, stop.get_token());
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    auto outcome = extract::run_extraction(**store, device, *session, scope, stop.get_token());
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (outcome.state != store::SessionState::completed) {
         std::fprintf(stderr, "session ended %s: %s\n", std::string(store::to_string(outcome.state)).c_str(),

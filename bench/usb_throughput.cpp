@@ -22,7 +22,8 @@
 
 #include <fmt/format.h>
 
-#include "daemon/extract/adb_session.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/adb/adb_driver.hpp"
 #include "drivers/adb/connection.hpp"
 #include "drivers/adb/usb_transport.hpp"
 #include "drivers/usb/usb_identity.hpp"
@@ -142,7 +143,9 @@ double extract(std::unique_ptr<adb::Transport> transport, const fsys::path& stat
     auto store = must(store::Store::open({.state_directory = state, .kiosk_id = "bench"}), "store");
     auto key = must(adb::AdbHostKey::load_or_create(state / "keys/adb", "exhibit@bench"), "key");
     auto t0 = std::chrono::steady_clock::now();
-    auto conn = must(adb::Connection::open(std::move(transport), {.key = key.get()}), "connect");
+    adb::AdbSession conn(
+        must(adb::Connection::open(std::move(transport), {.key = key.get()}), "connect"),
+        Clock::system());
     drivers::Scope scope{.categories = {drivers::Category::photos, drivers::Category::videos}};
     auto case_id = must(
         store->catalog().create_case(
@@ -152,7 +155,7 @@ double extract(std::unique_ptr<adb::Transport> transport, const fsys::path& stat
                                                         store::Priority::normal, "bench"),
                         "session");
     std::stop_source stop;
-    auto outcome = extract::run_adb_session(*store, *conn, session, scope, stop.get_token());
+    auto outcome = extract::run_extraction(*store, conn, session, scope, stop.get_token());
     if (outcome.state != store::SessionState::completed)
         die("extraction: " + outcome.reason.value_or("failed"));
     *bytes = outcome.progress.bytes_done;

@@ -85,8 +85,18 @@ std::vector<const DeviceRecord*> DeviceRegistry::all() const {
     return out;
 }
 
+std::uint64_t DeviceRegistry::subscribe(Observer observer) {
+    const auto id = next_subscription_++;
+    observers_.emplace(id, std::move(observer));
+    return id;
+}
+
+void DeviceRegistry::unsubscribe(std::uint64_t subscription) {
+    observers_.erase(subscription);
+}
+
 void DeviceRegistry::notify(const DeviceRecord& r, DeviceChange change) {
-    for (const auto& o : observers_)
+    for (const auto& [id, o] : observers_)
         o(r, change);
 }
 

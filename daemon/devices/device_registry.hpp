@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "drivers/driver.hpp"
 
 namespace exhibit::devices {
 
@@ -47,6 +49,10 @@ struct DeviceRecord {
     DeviceState state = DeviceState::connected;
     std::string transport;  // "tcp:HOST:PORT" or "usb:BUS_PATH"
     std::string detail;     // a sentence for people: why it needs attention
+    // What drivers are matched on ("usb:adb", "tcp:adb", ...) and, for a USB device, how a
+    // driver opens it (drivers/driver.hpp).
+    std::vector<drivers::Function> functions;
+    std::shared_ptr<const usb::UsbPort> usb_port;
 };
 
 enum class DeviceChange { added, changed, removed };
@@ -65,13 +71,17 @@ class DeviceRegistry {
     const DeviceRecord* find_by_transport(const std::string& transport) const;
     std::vector<const DeviceRecord*> all() const;
 
-    void subscribe(Observer observer) { observers_.push_back(std::move(observer)); }
+    // Observers run on the loop thread, in the order they subscribed, during add, set_state
+    // and remove; they must not change the registry themselves (post to the loop instead).
+    std::uint64_t subscribe(Observer observer);
+    void unsubscribe(std::uint64_t subscription);
 
   private:
     void notify(const DeviceRecord& r, DeviceChange change);
 
     std::map<std::string, DeviceRecord> devices_;
-    std::vector<Observer> observers_;
+    std::map<std::uint64_t, Observer> observers_;
+    std::uint64_t next_subscription_ = 1;
     std::uint64_t next_id_ = 1;
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "drivers/usb/usb_error.hpp"
+#include "drivers/usb/usb_port.hpp"
 
 namespace exhibit::devices {
 
@@ -61,17 +62,18 @@ devices::DeviceRecord to_device_record(const usb::UsbArrival& a) {
     r.state = devices::DeviceState::connected;
     r.transport = "usb:" + id.bus_path;
     r.detail = detail_for(a.classification);
+    for (const auto& f : a.classification.functions)
+        r.functions.push_back(usb::driver_function(f.function));
+    r.usb_port = a.port;
     return r;
 }
 
 Result<std::unique_ptr<UsbDevices>> UsbDevices::create(loop::LoopChannel& channel,
-                                                       devices::DeviceRegistry& registry,
-                                                       adb::BulkTransportOptions options) {
+                                                       devices::DeviceRegistry& registry) {
     auto context = usb::UsbContext::create();
     if (!context)
         return std::unexpected(context.error());
-    return std::unique_ptr<UsbDevices>(
-        new UsbDevices(channel, registry, std::move(*context), options));
+    return std::unique_ptr<UsbDevices>(new UsbDevices(channel, registry, std::move(*context)));
 }
 
 UsbDevices::~UsbDevices() {
@@ -79,8 +81,7 @@ UsbDevices::~UsbDevices() {
     monitor_.reset();  // no event is queued after this
 }
 
-Status UsbDevices::start(extract::SessionManager& sessions) {
-    sessions_ = &sessions;
+Status UsbDevices::start() {
     auto monitor = usb::UsbMonitor::start(context_, [this, alive = alive_](usb::UsbEvent e) {
         // Monitor thread: hand the event to the loop, where the registry lives.
         channel_->post([this, alive, e = std::move(e)] {
@@ -104,10 +105,6 @@ void UsbDevices::arrived(const usb::UsbArrival& a) {
     auto usb_id = fmt::format("{:04x}:{:04x}", id.vendor_id, id.product_id);
     auto device = registry_->add(record);
     device_of_plug_[a.plug_id] = device;
-    {
-        std::lock_guard lock(mutex_);
-        plug_of_device_[device] = a.plug_id;
-    }
     log::write(log::Level::info,
                fmt::format("USB device {} plugged in at {}: {} {} ({}, serial {}, {} speed){}",
                            device, id.bus_path, id.manufacturer, id.product, usb_id,
@@ -134,14 +131,9 @@ void UsbDevices::left(const usb::UsbRemoval& r) {
         return;
     auto device = it->second;
     device_of_plug_.erase(it);
-    {
-        std::lock_guard lock(mutex_);
-        plug_of_device_.erase(device);
-    }
     const auto* record = registry_->find(device);
     bool busy = record && record->state == devices::DeviceState::busy;
-    if (sessions_)
-        sessions_->device_gone(device);  // its session ends "interrupted: device disconnected"
+    // Observers (the session manager) stop its session: "interrupted: device disconnected".
     (void)registry_->remove(device);
     log::write(log::Level::info,
                fmt::format("USB device {} unplugged from {}{}", device, r.bus_path,
@@ -149,35 +141,6 @@ void UsbDevices::left(const usb::UsbRemoval& r) {
                {{"MESSAGE_ID", std::string(message_id::kUsbUnplugged)},
                 {"EXHIBIT_DEVICE", device},
                 {"EXHIBIT_USB_BUS_PATH", r.bus_path}});
-}
-
-extract::TransportFactory UsbDevices::transport_factory(extract::TransportFactory fallback) {
-    return [this, fallback = std::move(fallback)](
-               const devices::DeviceRecord& device) -> Result<std::unique_ptr<adb::Transport>> {
-        if (!device.transport.starts_with("usb:"))
-            return fallback ? fallback(device)
-                            : fail(Errc::unsupported,
-                                   fmt::format("{}: unknown transport", device.transport));
-        return open(device);
-    };
-}
-
-Result<std::unique_ptr<adb::Transport>> UsbDevices::open(const devices::DeviceRecord& device) {
-    std::uint64_t plug = 0;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = plug_of_device_.find(device.id);
-        if (it == plug_of_device_.end() || !monitor_)
-            return fail(Errc::io, std::string(usb::kDisconnected));
-        plug = it->second;
-    }
-    auto ref = monitor_->device(plug);
-    if (!ref)
-        return std::unexpected(ref.error());
-    auto t = adb::UsbBulkTransport::open(context_, ref->get(), options_);
-    if (!t)
-        return std::unexpected(t.error());
-    return std::unique_ptr<adb::Transport>(std::move(*t));
 }
 
 }  // namespace exhibit::devices

@@ -1,26 +1,23 @@
-// exhibitd's USB edge: the USB monitor feeding the device registry through the loop, and the
-// transport factory that opens "usb:" devices for the session manager.
+// exhibitd's USB edge: the USB monitor feeding the device registry through the loop.
 //
-// Every plug becomes a new device object (state connected, with its classes and identity);
-// every unplug stops that device's session (interrupted: device disconnected) and removes
-// the object. Plug, classification and unplug are logged with journald fields.
+// Every plug becomes a new device object (state connected, with its classes, identity, the
+// functions drivers are matched on and the port a driver opens it by); every unplug removes
+// the object, which stops that device's session (the session manager watches the registry:
+// interrupted, device disconnected). Plug, classification and unplug are logged with
+// journald fields.
 //
-// Thread-bound to the loop thread, except the transport factory's function, which session
-// workers call (it is thread-safe).
+// Thread-bound to the loop thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/error.hpp"
 #include "daemon/devices/device_registry.hpp"
-#include "daemon/extract/session_manager.hpp"
 #include "daemon/loop/loop_channel.hpp"
-#include "drivers/adb/usb_transport.hpp"
 #include "drivers/usb/usb_monitor.hpp"
 
 namespace exhibit::devices {
@@ -42,39 +39,26 @@ class UsbDevices {
   public:
     // Starts libusb and its event thread; devices are watched from start() on.
     static Result<std::unique_ptr<UsbDevices>> create(loop::LoopChannel& channel,
-                                                      devices::DeviceRegistry& registry,
-                                                      adb::BulkTransportOptions options = {});
+                                                      devices::DeviceRegistry& registry);
     UsbDevices(const UsbDevices&) = delete;
     UsbDevices& operator=(const UsbDevices&) = delete;
     ~UsbDevices();  // stops the monitor; events posted but not yet run are dropped
 
-    // Opens "usb:" devices; hands anything else to `fallback`. Valid while this object is.
-    extract::TransportFactory transport_factory(extract::TransportFactory fallback);
-
-    // Reports every device present, then each plug and unplug. Unplugs stop sessions
-    // through `sessions`, which must outlive the monitor (stop it with the destructor).
-    Status start(extract::SessionManager& sessions);
+    // Reports every device present, then each plug and unplug.
+    Status start();
 
   private:
     UsbDevices(loop::LoopChannel& channel, devices::DeviceRegistry& registry,
-               std::shared_ptr<usb::UsbContext> context, adb::BulkTransportOptions options)
-        : channel_(&channel),
-          registry_(&registry),
-          context_(std::move(context)),
-          options_(options) {}
+               std::shared_ptr<usb::UsbContext> context)
+        : channel_(&channel), registry_(&registry), context_(std::move(context)) {}
     void arrived(const usb::UsbArrival& a);
     void left(const usb::UsbRemoval& r);
-    Result<std::unique_ptr<adb::Transport>> open(const devices::DeviceRecord& device);
 
     loop::LoopChannel* channel_;
     devices::DeviceRegistry* registry_;
-    extract::SessionManager* sessions_ = nullptr;
     std::shared_ptr<usb::UsbContext> context_;
-    adb::BulkTransportOptions options_;
     std::unique_ptr<usb::UsbMonitor> monitor_;
-    std::map<std::uint64_t, std::string> device_of_plug_;  // loop thread
-    std::mutex mutex_;                                     // guards plug_of_device_
-    std::map<std::string, std::uint64_t> plug_of_device_;
+    std::map<std::uint64_t, std::string> device_of_plug_;
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 

@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "daemon/exhibitd/message_ids.hpp"
 #include "daemon/loop/notify.hpp"
+#include "drivers/adb/adb_driver.hpp"
 
 namespace exhibit::exhibitd {
 
@@ -172,36 +173,43 @@ Status Daemon::open_store() {
     return {};
 }
 
-Status Daemon::start_core() {
-    const auto& dir = config_.store.state_directory;
-    auto key = adb::AdbHostKey::load_or_create(dir / "keys" / "adb",
+Status Daemon::register_drivers() {
+    auto key = adb::AdbHostKey::load_or_create(config_.store.state_directory / "keys" / "adb",
                                                fmt::format("exhibit@{}", config_.daemon.kiosk_id));
     if (!key)
         return std::unexpected(
             Error{key.error().code, fmt::format("ADB host key: {}", key.error().describe()), 0});
-    adb_key_ = std::move(*key);
+    const auto user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
+
+    // One line per device family.
+    if (auto s = drivers_.add(std::make_unique<adb::AdbDriver>(
+            adb::AdbDriverOptions{.host_key = std::move(*key), .user_wait = user_wait}));
+        !s)
+        return s;
+    return {};
+}
+
+Status Daemon::start_core() {
+    if (auto s = register_drivers(); !s)
+        return s;
     auto channel = loop::LoopChannel::create(loop_);
     if (!channel)
         return std::unexpected(channel.error());
     channel_ = std::move(*channel);
 
     extract::SessionManagerOptions options;
-    options.state_directory = dir;
+    options.state_directory = config_.store.state_directory;
     options.kiosk_id = config_.daemon.kiosk_id;
-    options.host_key = adb_key_.get();
-    options.user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
-    // USB phones are found by the monitor and opened through libusb; without USB the kiosk
-    // still serves network devices.
+    sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, drivers_,
+                                                          std::move(options));
+    // USB devices are found by the monitor and opened by their driver through libusb;
+    // without USB the kiosk still serves network devices.
     if (auto usb = devices::UsbDevices::create(*channel_, devices_); usb)
         usb_ = std::move(*usb);
     else
         log::warning("USB is not available: {}", usb.error().describe());
-    options.connect = usb_ ? usb_->transport_factory(extract::connect_tcp_device)
-                           : extract::TransportFactory(extract::connect_tcp_device);
-    sessions_ =
-        std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, std::move(options));
     if (usb_)
-        if (auto s = usb_->start(*sessions_); !s)
+        if (auto s = usb_->start(); !s)
             log::warning("USB devices will not be detected: {}", s.error().describe());
     devices_.subscribe([](const devices::DeviceRecord& d, devices::DeviceChange change) {
         const char* what = change == devices::DeviceChange::added     ? "added"
@@ -403,6 +411,7 @@ Result<std::string> Daemon::add_network_device(const std::string& address) {
         return fail(Errc::exists, fmt::format("{} is already a device", address));
     devices::DeviceRecord record;
     record.classes = {devices::DeviceClass::android_adb};
+    record.functions = {adb::tcp_function()};
     record.transport = transport;
     // Like a phone plugged in: `ready` only once it has answered and allowed this kiosk.
     record.state = devices::DeviceState::connected;

@@ -21,7 +21,7 @@
 #include "daemon/devices/usb_devices.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/upload/uploader.hpp"
-#include "drivers/adb/android_pubkey.hpp"
+#include "drivers/driver_registry.hpp"
 
 namespace exhibit::exhibitd {
 
@@ -58,6 +58,8 @@ class Daemon {
     Status open_store();
     // Devices, sessions and the D-Bus edge, once the store is open.
     Status start_core();
+    // The device families this kiosk serves: one line each (drivers/README.md).
+    Status register_drivers();
     Result<std::string> add_network_device(const std::string& address);
     // Makes the phones added from [adb] network_devices match `wanted`: adds the new ones,
     // removes the ones no longer listed unless they are in use. Appends what it could not do
@@ -79,8 +81,8 @@ class Daemon {
     std::map<std::string, std::string> config_devices_;  // address → device id, from config
     loop::EventLoop loop_;
     std::unique_ptr<store::Store> store_;
-    std::unique_ptr<adb::AdbHostKey> adb_key_;
     std::unique_ptr<loop::LoopChannel> channel_;
+    drivers::DriverRegistry drivers_;  // outlives the devices and sessions that use it
     devices::DeviceRegistry devices_;
     std::unique_ptr<devices::UsbDevices> usb_;  // null when libusb could not start
     std::unique_ptr<extract::SessionManager> sessions_;

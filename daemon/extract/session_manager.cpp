@@ -1,54 +1,38 @@
-#include "session_manager.hpp"
+#include "daemon/extract/session_manager.hpp"
 
 #include <fmt/format.h>
 
 #include "common/log.hpp"
-#include "drivers/adb/connection.hpp"
 
 namespace exhibit::extract {
 
-using devices::DeviceClass;
 using devices::DeviceState;
 
-Result<std::unique_ptr<adb::Transport>> connect_tcp_device(const devices::DeviceRecord& device) {
-    std::string_view t = device.transport;
-    if (!t.starts_with("tcp:"))
-        return fail(Errc::unsupported, fmt::format("{} is not a network device", device.id));
-    auto hostport = t.substr(4);
-    auto colon = hostport.rfind(':');
-    if (colon == std::string_view::npos)
-        return fail(Errc::invalid_argument, "network device without a port");
-    int port = std::atoi(std::string(hostport.substr(colon + 1)).c_str());
-    if (port <= 0 || port > 65535)
-        return fail(Errc::invalid_argument, "network device with a bad port");
-    auto tcp =
-        adb::TcpTransport::connect(std::string(hostport.substr(0, colon)),
-                                   static_cast<std::uint16_t>(port), std::chrono::seconds(10));
-    if (!tcp)
-        return std::unexpected(tcp.error());
-    return std::unique_ptr<adb::Transport>(std::move(*tcp));
+drivers::Device to_driver_device(const devices::DeviceRecord& record) {
+    return {.id = record.id,
+            .functions = record.functions,
+            .address = record.transport,
+            .vendor_id = record.identity.vendor_id,
+            .product_id = record.identity.product_id,
+            .manufacturer = record.identity.manufacturer,
+            .product = record.identity.product,
+            .serial = record.identity.serial,
+            .usb = record.usb_port};
 }
 
 namespace {
-// The connection's view of a transport that the worker record also holds, so that the loop
-// thread can shut it down while the worker thread reads, uses or destroys its connection.
-class SharedTransport final : public adb::Transport {
-  public:
-    explicit SharedTransport(std::shared_ptr<adb::Transport> t) : t_(std::move(t)) {}
-    Status read_exact(std::span<std::byte> buffer) override { return t_->read_exact(buffer); }
-    Status write_message(std::span<const std::byte> header,
-                         std::span<const std::byte> payload) override {
-        return t_->write_message(header, payload);
-    }
-    void shutdown() override { t_->shutdown(); }
-    std::string describe() const override { return t_->describe(); }
-    Result<bool> wait_readable(std::chrono::milliseconds timeout) override {
-        return t_->wait_readable(timeout);
-    }
 
-  private:
-    std::shared_ptr<adb::Transport> t_;
-};
+DeviceState device_state(drivers::DeviceCondition c) {
+    switch (c) {
+        case drivers::DeviceCondition::needs_authorisation:
+            return DeviceState::needs_authorisation;
+        case drivers::DeviceCondition::locked:
+        case drivers::DeviceCondition::unsupported:
+            break;
+    }
+    return DeviceState::connected;
+}
+
 }  // namespace
 
 void SessionManager::Worker::stop(StopReason why) {
@@ -56,23 +40,30 @@ void SessionManager::Worker::stop(StopReason why) {
     reason.compare_exchange_strong(expected, why);
     thread.request_stop();
     std::lock_guard lock(mu_);
-    if (transport_)
-        transport_->shutdown();
+    if (session_)
+        session_->interrupt();
 }
 
-void SessionManager::Worker::set_transport(std::shared_ptr<adb::Transport> t) {
+void SessionManager::Worker::set_session(std::shared_ptr<drivers::DriverSession> s) {
     std::lock_guard lock(mu_);
-    transport_ = std::move(t);
+    session_ = std::move(s);
 }
 
 SessionManager::SessionManager(loop::LoopChannel& channel, store::Store& store,
-                               devices::DeviceRegistry& devices, SessionManagerOptions options)
-    : channel_(&channel), store_(&store), devices_(&devices), options_(std::move(options)) {
-    if (!options_.connect)
-        options_.connect = connect_tcp_device;
+                               devices::DeviceRegistry& devices,
+                               const drivers::DriverRegistry& drivers,
+                               SessionManagerOptions options)
+    : channel_(&channel),
+      store_(&store),
+      devices_(&devices),
+      drivers_(&drivers),
+      options_(std::move(options)) {
+    subscription_ = devices_->subscribe(
+        [this](const devices::DeviceRecord& r, devices::DeviceChange c) { device_changed(r, c); });
 }
 
 SessionManager::~SessionManager() {
+    devices_->unsubscribe(subscription_);
     *alive_ = false;
     for (auto& [key, w] : workers_)
         w->stop(StopReason::shutdown);
@@ -81,59 +72,65 @@ SessionManager::~SessionManager() {
             w->thread.join();
 }
 
-Result<const devices::DeviceRecord*> SessionManager::usable_device(const std::string& device_id) {
+void SessionManager::device_changed(const devices::DeviceRecord& record,
+                                    devices::DeviceChange change) {
+    if (change != devices::DeviceChange::removed)
+        return;
+    // Unplugged, or taken out of the configuration: its session ends "interrupted: device
+    // disconnected".
+    for (auto& [key, w] : workers_)
+        if (w->device_id == record.id)
+            w->stop(StopReason::device_gone);
+}
+
+Result<SessionManager::Usable> SessionManager::usable_device(const std::string& device_id) {
     const auto* device = devices_->find(device_id);
     if (!device)
         return fail(Errc::not_found, fmt::format("there is no device \"{}\"", device_id));
-    if (std::ranges::find(device->classes, DeviceClass::android_adb) == device->classes.end())
+    const auto* driver = drivers_->find(device->functions);
+    if (!driver)
         return fail(Errc::unsupported,
-                    fmt::format("device {} does not offer ADB; this kiosk cannot extract it yet",
-                                device_id));
+                    fmt::format("device {} cannot be extracted by this kiosk{}", device_id,
+                                device->detail.empty() ? "" : ": " + device->detail));
     if (device->state == DeviceState::busy)
         return fail(
             Errc::exists,
             fmt::format("device {} is already busy with an extraction or preview", device_id));
-    return device;
+    return Usable{device, driver};
 }
 
-Result<std::unique_ptr<adb::Connection>> SessionManager::connect(
-    const devices::DeviceRecord& device, Worker& worker) {
-    auto opened = options_.connect(device);
-    if (!opened)
-        return std::unexpected(opened.error());
-    std::shared_ptr<adb::Transport> shared(std::move(*opened));
-    worker.set_transport(shared);
-    if (worker.reason != StopReason::none)
-        shared->shutdown();  // stopped while connecting
-    auto transport = std::make_unique<SharedTransport>(std::move(shared));
-    adb::ConnectOptions opts{.key = options_.host_key, .user_wait = options_.user_wait};
-    const auto id = device.id;
-    opts.on_auth_state = [this, id, alive = alive_](adb::AuthState state) {
-        if (state != adb::AuthState::waiting_for_user)
-            return;
-        channel_->post([this, id, alive] {
-            if (*alive)
-                (void)devices_->set_state(
-                    id, DeviceState::needs_authorisation,
-                    "waiting for the person to allow this kiosk on the phone");
+Result<std::shared_ptr<drivers::DriverSession>> SessionManager::open(
+    const drivers::Driver& driver, const drivers::Device& device, Worker& worker,
+    std::stop_token stop) {
+    drivers::OpenContext context{.stop = std::move(stop)};
+    context.report = [this, id = device.id, alive = alive_](drivers::DeviceCondition c,
+                                                            std::string detail) {
+        channel_->post([this, id, c, detail = std::move(detail), alive] {
+            if (*alive && devices_->find(id))
+                (void)devices_->set_state(id, device_state(c), detail);
         });
     };
-    auto conn = adb::Connection::open(std::move(transport), opts);
-    if (!conn)
-        worker.set_transport(nullptr);
-    return conn;
+    auto opened = driver.open(device, context);
+    if (!opened)
+        return std::unexpected(opened.error());
+    std::shared_ptr<drivers::DriverSession> session(std::move(*opened));
+    worker.set_session(session);
+    if (worker.reason != StopReason::none)
+        session->interrupt();  // stopped as it opened
+    return session;
 }
 
 Result<std::int64_t> SessionManager::start(const StartRequest& request) {
-    auto device = usable_device(request.device_id);
-    if (!device)
-        return std::unexpected(device.error());
+    auto usable = usable_device(request.device_id);
+    if (!usable)
+        return std::unexpected(usable.error());
     auto spec = request.case_spec;
     spec.scope = scope_to_json(request.scope);
     auto case_id = store_->catalog().create_case(spec, request.actor);
     if (!case_id)
         return std::unexpected(case_id.error());
-    const auto& d = **device;
+    const auto& d = *usable->device;
+    const auto* driver = usable->driver;
     nlohmann::json identity = {{"transport", d.transport},
                                {"serial", d.identity.serial},
                                {"manufacturer", d.identity.manufacturer},
@@ -153,9 +150,10 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     worker->device_id = d.id;
     auto* w = worker.get();
     workers_[key] = std::move(worker);
-    w->thread = std::jthread([this, w, key, device_copy = d, id = *session_id,
-                              scope = request.scope, alive = alive_](std::stop_token stop) {
-        run_session(*w, device_copy, id, scope, stop);
+    w->thread = std::jthread([this, w, key, driver, device = to_driver_device(d),
+                              id = *session_id, scope = request.scope,
+                              alive = alive_](std::stop_token stop) {
+        run_session(*w, *driver, device, id, scope, stop);
         channel_->post([this, key, alive] {
             if (*alive)
                 finish_worker(key);
@@ -165,9 +163,9 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     return *session_id;
 }
 
-void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
-                                 std::int64_t session_id, drivers::Scope scope,
-                                 std::stop_token stop) {
+void SessionManager::run_session(Worker& worker, const drivers::Driver& driver,
+                                 drivers::Device device, std::int64_t session_id,
+                                 drivers::Scope scope, std::stop_token stop) {
     SessionView final_view{.id = session_id, .device_id = device.id, .completed = true};
     std::optional<std::string> not_answered;
     auto post_final = [&] {
@@ -196,7 +194,7 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
         return;
     }
     auto& store = **own;
-    auto conn = connect(device, worker);
+    auto conn = open(driver, device, worker, stop);
     if (!conn) {
         auto why = worker.reason.load();
         not_answered = why == StopReason::none
@@ -236,9 +234,11 @@ void SessionManager::run_session(Worker& worker, devices::DeviceRecord device,
             publish(s);
         });
     };
-    auto outcome = run_adb_session(store, **conn, session_id, scope, stop, on_progress,
-                                   *options_.clock, options_.limits, &worker.reason);
-    worker.set_transport(nullptr);
+    log::info("session {}: extracting device {} with driver {} {}", session_id, device.id,
+              driver.name(), driver.version());
+    auto outcome =
+        run_extraction(store, **conn, session_id, scope, stop, on_progress, &worker.reason);
+    worker.set_session(nullptr);
     final_view.state = outcome.state;
     final_view.reason = outcome.reason;
     final_view.progress = outcome.progress;
@@ -277,17 +277,11 @@ Status SessionManager::cancel(std::int64_t session_id) {
     return {};
 }
 
-void SessionManager::device_gone(const std::string& device_id) {
-    for (auto& [key, w] : workers_)
-        if (w->device_id == device_id)
-            w->stop(StopReason::device_gone);
-}
-
 void SessionManager::preview(const std::string& device_id, const drivers::Scope& scope,
                              PreviewDone done) {
-    auto device = usable_device(device_id);
-    if (!device) {
-        done(std::unexpected(device.error()));
+    auto usable = usable_device(device_id);
+    if (!usable) {
+        done(std::unexpected(usable.error()));
         return;
     }
     (void)devices_->set_state(device_id, DeviceState::busy, "preview");
@@ -296,19 +290,19 @@ void SessionManager::preview(const std::string& device_id, const drivers::Scope&
     worker->device_id = device_id;
     auto* w = worker.get();
     workers_[key] = std::move(worker);
-    w->thread = std::jthread([this, w, key, device_copy = **device, scope, done = std::move(done),
-                              alive = alive_](std::stop_token) mutable {
+    w->thread = std::jthread([this, w, key, driver = usable->driver,
+                              device_copy = to_driver_device(*usable->device), scope,
+                              done = std::move(done), alive = alive_](std::stop_token stop) mutable {
         Result<drivers::Preview> result = fail(Errc::internal, "preview did not run");
         std::optional<std::string> not_answered;
-        auto conn = connect(device_copy, *w);
+        auto conn = open(*driver, device_copy, *w, stop);
         if (!conn) {
             not_answered = fmt::format("could not connect: {}", conn.error().describe());
             result = std::unexpected(conn.error());
         } else {
-            adb::AdbExtractor extractor(**conn, *options_.clock, options_.limits);
-            result = extractor.preview(scope);
+            result = (*conn)->preview(scope);
         }
-        w->set_transport(nullptr);
+        w->set_session(nullptr);
         channel_->post([this, key, id = device_copy.id, result = std::move(result),
                         not_answered = std::move(not_answered), done = std::move(done), alive] {
             if (!*alive)

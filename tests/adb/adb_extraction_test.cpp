@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "daemon/extract/adb_session.hpp"
-#include "drivers/adb/connection.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/adb/adb_driver.hpp"
 #include "tests/support/phonesim.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -89,17 +89,17 @@ class AdbExtraction : public ::testing::Test {
         key_ = std::move(*key);
     }
 
-    std::unique_ptr<adb::Connection> connect(testing::PhoneSim& sim) {
+    std::unique_ptr<adb::AdbSession> connect(testing::PhoneSim& sim) {
         auto t = adb::TcpTransport::connect("127.0.0.1", sim.port(), std::chrono::seconds(5));
         EXPECT_TRUE(t) << t.error().describe();
         if (!t)
             return nullptr;
         auto c = adb::Connection::open(std::move(*t), {.key = key_.get()});
         EXPECT_TRUE(c) << c.error().describe();
-        return c ? std::move(*c) : nullptr;
+        return c ? std::make_unique<adb::AdbSession>(std::move(*c), Clock::system()) : nullptr;
     }
 
-    extract::SessionOutcome extract(adb::Connection& conn, const drivers::Scope& scope,
+    extract::SessionOutcome extract(drivers::DriverSession& conn, const drivers::Scope& scope,
                                     std::int64_t* session = nullptr) {
         auto case_id = store_->catalog().create_case({.case_reference = "CR1",
                                                       .exhibit_reference = "EX1",
@@ -111,7 +111,7 @@ class AdbExtraction : public ::testing::Test {
         if (session)
             *session = *id;
         std::stop_source stop;
-        return extract::run_adb_session(*store_, conn, *id, scope, stop.get_token());
+        return extract::run_extraction(*store_, conn, *id, scope, stop.get_token());
     }
 
     // source path on the phone -> item, for one session
@@ -214,8 +214,7 @@ TEST_F(AdbExtraction, PreviewCountsWithoutTakingAnything) {
     ASSERT_TRUE(sim.ok());
     auto conn = connect(sim);
     ASSERT_TRUE(conn);
-    adb::AdbExtractor extractor(*conn, Clock::system());
-    auto preview = extractor.preview({.categories = {Category::photos, Category::audio}});
+    auto preview = conn->preview({.categories = {Category::photos, Category::audio}});
     ASSERT_TRUE(preview) << preview.error().describe();
     std::uint64_t photos = 0, photo_bytes = 0;
     for (const auto& f : phone_tree())
@@ -234,7 +233,7 @@ TEST_F(AdbExtraction, StreamsLendWhatTheyReceivedAndAMovedFromStreamAnswersAnErr
     ASSERT_TRUE(sim.ok());
     auto conn = connect(sim);
     ASSERT_TRUE(conn);
-    auto opened = conn->open_stream("shell:getprop ro.product.model");
+    auto opened = conn->connection().open_stream("shell:getprop ro.product.model");
     ASSERT_TRUE(opened) << opened.error().describe();
     adb::Stream stream = std::move(*opened);
     // The moved-from stream is closed: every read is an error, not a crash.

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "daemon/extract/adb_session.hpp"
-#include "drivers/adb/connection.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/adb/adb_driver.hpp"
 #include "tests/support/phonesim.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -73,8 +73,8 @@ class Hostile : public ::testing::Test {
                            .value();
         std::stop_source stop;
         auto start = std::chrono::steady_clock::now();
-        r.outcome = extract::run_adb_session(*store_, **conn, session, scope, stop.get_token(), {},
-                                             Clock::system(), limits);
+        adb::AdbSession device(std::move(*conn), Clock::system(), limits);
+        r.outcome = extract::run_extraction(*store_, device, session, scope, stop.get_token());
         r.took = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - start);
         r.items =

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
-#include "daemon/extract/adb_session.hpp"
-#include "drivers/adb/connection.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/adb/adb_driver.hpp"
 #include "tests/support/phonesim.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -84,7 +84,8 @@ TEST_F(PhoneFixture, RecordsBecomeJsonLinesWithTrickyValuesIntact) {
                                         Category::apps, Category::device_info}};
     auto session = new_session(scope);
     std::stop_source stop;
-    auto outcome = extract::run_adb_session(*store_, **conn, session, scope, stop.get_token());
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    auto outcome = extract::run_extraction(*store_, device, session, scope, stop.get_token());
     ASSERT_EQ(outcome.state, store::SessionState::completed) << outcome.reason.value_or("");
 
     std::map<std::string, store::ItemRecord> items;
@@ -137,7 +138,8 @@ TEST_F(PhoneFixture, RecordDatesFollowTheScope) {
                          .until_ms = drivers::parse_day_utc("2024-06-14").value()};
     auto session = new_session(scope);
     std::stop_source stop;
-    auto outcome = extract::run_adb_session(*store_, **conn, session, scope, stop.get_token());
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    auto outcome = extract::run_extraction(*store_, device, session, scope, stop.get_token());
     ASSERT_EQ(outcome.state, store::SessionState::completed);
     auto all = store_->catalog().items_of_session(session);
     ASSERT_TRUE(all);
@@ -180,8 +182,8 @@ TEST_F(PhoneFixture, UnknownKeyWaitsForThePersonThenProceeds) {
     person.join();
     EXPECT_TRUE(waiting) << "the kiosk reported that it waits for the person";
     ASSERT_TRUE(conn) << conn.error().describe();
-    adb::AdbExtractor extractor(**conn, Clock::system());
-    auto preview = extractor.preview({.categories = {Category::photos}});
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    auto preview = device.preview({.categories = {Category::photos}});
     ASSERT_TRUE(preview) << preview.error().describe();
     EXPECT_GT((*preview)[Category::photos].count, 10u);
     // The phone now knows the key: the next connection is allowed without the person.

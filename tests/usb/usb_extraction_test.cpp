@@ -95,6 +95,7 @@ TEST_F(UsbExtraction, EveryItemMatchesTheSourceAndTheTcpResult) {
     ASSERT_TRUE(sim.ok()) << "phonesim did not start";
     devices::DeviceRecord net;
     net.classes = {devices::DeviceClass::android_adb};
+    net.functions = {adb::tcp_function()};
     net.transport = "tcp:" + sim.address();
     net.state = devices::DeviceState::ready;
     auto tcp_session = extract(registry_.add(net), media_scope());

@@ -1,6 +1,7 @@
 // exhibitd's core in-process on an emulated USB bus: the loop, the device registry fed by the
-// USB monitor, the session manager opening USB transports, the evidence store — and phones
-// served by phonesim's device engine behind emulated ADB interfaces.
+// USB monitor, the driver registry with the ADB family, the session manager opening devices
+// through it, the evidence store — and phones served by phonesim's device engine behind
+// emulated ADB interfaces.
 #pragma once
 
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 
 #include "common/sha256.hpp"
 #include "daemon/devices/usb_devices.hpp"
+#include "daemon/extract/session_manager.hpp"
+#include "drivers/adb/adb_driver.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/phone_setup.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
@@ -81,20 +84,22 @@ class UsbKiosk : public ::testing::Test {
         auto key = adb::AdbHostKey::load_or_create(state_ / "keys/adb", "exhibit@usb-test");
         ASSERT_TRUE(key);
         key_ = std::move(*key);
-        auto usb = devices::UsbDevices::create(*channel_, registry_);
-        ASSERT_TRUE(usb) << usb.error().describe();
-        usb_ = std::move(*usb);
-        extract::SessionManagerOptions options{
-            .state_directory = state_.path(), .kiosk_id = "usb-test", .host_key = key_.get()};
-        options.connect = usb_->transport_factory(extract::connect_tcp_device);
+        // As exhibitd registers its families.
+        ASSERT_TRUE(drivers_.add(
+            std::make_unique<adb::AdbDriver>(adb::AdbDriverOptions{.host_key = key_})));
+        extract::SessionManagerOptions options{.state_directory = state_.path(),
+                                               .kiosk_id = "usb-test"};
         sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, registry_,
-                                                              std::move(options));
+                                                              drivers_, std::move(options));
         sessions_->subscribe([this](const extract::SessionView& v) {
             if (v.completed)
                 ended_[v.id] = v;
             last_[v.id] = v;
         });
-        ASSERT_TRUE(usb_->start(*sessions_));
+        auto usb = devices::UsbDevices::create(*channel_, registry_);
+        ASSERT_TRUE(usb) << usb.error().describe();
+        usb_ = std::move(*usb);
+        ASSERT_TRUE(usb_->start());
     }
 
     void stop_core() {
@@ -168,7 +173,8 @@ class UsbKiosk : public ::testing::Test {
     std::unique_ptr<loop::EventLoop> loop_;
     std::unique_ptr<loop::LoopChannel> channel_;
     std::unique_ptr<store::Store> store_;
-    std::unique_ptr<adb::AdbHostKey> key_;
+    std::shared_ptr<adb::AdbHostKey> key_;
+    drivers::DriverRegistry drivers_;
     devices::DeviceRegistry registry_;
     std::unique_ptr<devices::UsbDevices> usb_;
     std::unique_ptr<extract::SessionManager> sessions_;

@@ -1,4 +1,4 @@
-#include "adb_session.hpp"
+#include "daemon/extract/extraction.hpp"
 
 #include <fmt/format.h>
 
@@ -29,8 +29,6 @@ nlohmann::json scope_to_json(const drivers::Scope& scope) {
     return j;
 }
 
-namespace {
-// The state a session ends in after the driver stopped with `error`.
 std::pair<store::SessionState, std::string> classify_end(const Error& error, StopReason why) {
     if (why == StopReason::device_gone)
         return {store::SessionState::interrupted, "interrupted: device disconnected"};
@@ -51,13 +49,12 @@ std::pair<store::SessionState, std::string> classify_end(const Error& error, Sto
             return {store::SessionState::failed, error.describe()};
     }
 }
-}  // namespace
 
-SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
-                               std::int64_t session_id, const drivers::Scope& scope,
-                               std::stop_token stop, StoreSink::ProgressFn on_progress,
-                               const Clock& clock, adb::ExtractorLimits limits,
-                               const std::atomic<StopReason>* stop_reason) {
+SessionOutcome run_extraction(store::Store& store, drivers::DriverSession& device,
+                              std::int64_t session_id, const drivers::Scope& scope,
+                              std::stop_token stop, StoreSink::ProgressFn on_progress,
+                              const std::atomic<StopReason>* stop_reason,
+                              std::optional<drivers::DeviceInfo> known_device) {
     SessionOutcome outcome;
     auto why = [&] { return stop_reason ? stop_reason->load() : StopReason::none; };
     auto end = [&](store::SessionState state, std::optional<std::string> reason) {
@@ -72,8 +69,8 @@ SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
         !s)
         return end(store::SessionState::failed, s.error().describe());
 
-    adb::AdbExtractor extractor(connection, clock, limits);
-    auto info = extractor.device_info();
+    auto info = known_device ? Result<drivers::DeviceInfo>(std::move(*known_device))
+                             : device.device_info();
     if (!info) {
         auto [state, reason] = classify_end(info.error(), why());
         return end(state, reason);
@@ -85,7 +82,7 @@ SessionOutcome run_adb_session(store::Store& store, adb::Connection& connection,
         return end(store::SessionState::failed, s.error().describe());
 
     StoreSink sink(store, session_id, stop, on_progress);
-    auto extracted = extractor.extract(scope, sink);
+    auto extracted = device.extract(scope, sink);
     auto flushed = sink.flush();  // commit what arrived whole, whatever happened next
     outcome.progress = sink.progress();
     if (sink.storage_error())
