@@ -10,6 +10,10 @@ std::string_view to_string(DeviceState s) {
             return "connected";
         case DeviceState::needs_authorisation:
             return "needs_authorisation";
+        case DeviceState::locked:
+            return "locked";
+        case DeviceState::unsupported:
+            return "unsupported";
         case DeviceState::ready:
             return "ready";
         case DeviceState::busy:

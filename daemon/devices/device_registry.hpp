@@ -22,6 +22,8 @@ namespace exhibit::devices {
 enum class DeviceState {
     connected,            // seen, not yet talked to
     needs_authorisation,  // the person must allow this kiosk on the phone
+    locked,               // the person must unlock the phone
+    unsupported,          // no driver can extract it (the detail says why)
     ready,                // can be previewed and extracted
     busy,                 // an extraction or preview is running
     gone,                 // unplugged or unreachable

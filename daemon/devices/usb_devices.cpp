@@ -28,7 +28,8 @@ std::string detail_for(const usb::Classification& c) {
     if (c.has(usb::UsbFunction::adb))
         return "Android phone with USB debugging (ADB)";
     if (c.has(usb::UsbFunction::mtp))
-        return "Android phone without USB debugging: turn on USB debugging to extract it";
+        return "USB debugging is off: turn it on in the phone's Developer options to extract "
+               "this phone";
     if (c.has(usb::UsbFunction::apple_usbmux))
         return "Apple device: not supported by this kiosk yet";
     if (c.has(usb::UsbFunction::mass_storage))
@@ -45,7 +46,8 @@ std::string classes_text(const devices::DeviceRecord& r) {
 
 }  // namespace
 
-devices::DeviceRecord to_device_record(const usb::UsbArrival& a) {
+devices::DeviceRecord to_device_record(const usb::UsbArrival& a,
+                                       const drivers::DriverRegistry& drivers) {
     devices::DeviceRecord r;
     for (const auto& f : a.classification.functions)
         r.classes.push_back(device_class(f.function));
@@ -59,21 +61,24 @@ devices::DeviceRecord to_device_record(const usb::UsbArrival& a) {
                   .serial = id.serial,
                   .bus_path = id.bus_path,
                   .speed = id.speed};
-    r.state = devices::DeviceState::connected;
     r.transport = "usb:" + id.bus_path;
     r.detail = detail_for(a.classification);
     for (const auto& f : a.classification.functions)
         r.functions.push_back(usb::driver_function(f.function));
     r.usb_port = a.port;
+    r.state = drivers.find(r.functions) ? devices::DeviceState::connected
+                                        : devices::DeviceState::unsupported;
     return r;
 }
 
 Result<std::unique_ptr<UsbDevices>> UsbDevices::create(loop::LoopChannel& channel,
-                                                       devices::DeviceRegistry& registry) {
+                                                       devices::DeviceRegistry& registry,
+                                                       const drivers::DriverRegistry& drivers) {
     auto context = usb::UsbContext::create();
     if (!context)
         return std::unexpected(context.error());
-    return std::unique_ptr<UsbDevices>(new UsbDevices(channel, registry, std::move(*context)));
+    return std::unique_ptr<UsbDevices>(
+        new UsbDevices(channel, registry, drivers, std::move(*context)));
 }
 
 UsbDevices::~UsbDevices() {
@@ -100,7 +105,7 @@ Status UsbDevices::start() {
 }
 
 void UsbDevices::arrived(const usb::UsbArrival& a) {
-    auto record = to_device_record(a);
+    auto record = to_device_record(a, *drivers_);
     const auto& id = a.identity;
     auto usb_id = fmt::format("{:04x}:{:04x}", id.vendor_id, id.product_id);
     auto device = registry_->add(record);

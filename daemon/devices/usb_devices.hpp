@@ -1,7 +1,8 @@
 // exhibitd's USB edge: the USB monitor feeding the device registry through the loop.
 //
-// Every plug becomes a new device object (state connected, with its classes, identity, the
-// functions drivers are matched on and the port a driver opens it by); every unplug removes
+// Every plug becomes a new device object with its classes, identity, the functions drivers
+// are matched on and the port a driver opens it by: state connected when a registered driver
+// serves it, else unsupported with a sentence saying why; every unplug removes
 // the object, which stops that device's session (the session manager watches the registry:
 // interrupted, device disconnected). Plug, classification and unplug are logged with
 // journald fields.
@@ -18,6 +19,7 @@
 #include "common/error.hpp"
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/loop/loop_channel.hpp"
+#include "drivers/driver_registry.hpp"
 #include "drivers/usb/usb_monitor.hpp"
 
 namespace exhibit::devices {
@@ -33,13 +35,17 @@ inline constexpr std::string_view kUsbClassified = "a049c19f4bfc4a52871cea1a9ca7
 inline constexpr std::string_view kUsbUnplugged = "485afc6f75df4bd7914797d235079fab";
 }  // namespace message_id
 
-devices::DeviceRecord to_device_record(const usb::UsbArrival& arrival);
+// The device object of a plug; `drivers` decides between connected and unsupported.
+devices::DeviceRecord to_device_record(const usb::UsbArrival& arrival,
+                                       const drivers::DriverRegistry& drivers);
 
 class UsbDevices {
   public:
     // Starts libusb and its event thread; devices are watched from start() on.
+    // `registry` and `drivers` must outlive this object.
     static Result<std::unique_ptr<UsbDevices>> create(loop::LoopChannel& channel,
-                                                      devices::DeviceRegistry& registry);
+                                                      devices::DeviceRegistry& registry,
+                                                      const drivers::DriverRegistry& drivers);
     UsbDevices(const UsbDevices&) = delete;
     UsbDevices& operator=(const UsbDevices&) = delete;
     ~UsbDevices();  // stops the monitor; events posted but not yet run are dropped
@@ -49,13 +55,14 @@ class UsbDevices {
 
   private:
     UsbDevices(loop::LoopChannel& channel, devices::DeviceRegistry& registry,
-               std::shared_ptr<usb::UsbContext> context)
-        : channel_(&channel), registry_(&registry), context_(std::move(context)) {}
+               const drivers::DriverRegistry& drivers, std::shared_ptr<usb::UsbContext> context)
+        : channel_(&channel), registry_(&registry), drivers_(&drivers), context_(std::move(context)) {}
     void arrived(const usb::UsbArrival& a);
     void left(const usb::UsbRemoval& r);
 
     loop::LoopChannel* channel_;
     devices::DeviceRegistry* registry_;
+    const drivers::DriverRegistry* drivers_;
     std::shared_ptr<usb::UsbContext> context_;
     std::unique_ptr<usb::UsbMonitor> monitor_;
     std::map<std::uint64_t, std::string> device_of_plug_;

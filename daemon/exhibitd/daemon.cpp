@@ -204,7 +204,7 @@ Status Daemon::start_core() {
                                                           std::move(options));
     // USB devices are found by the monitor and opened by their driver through libusb;
     // without USB the kiosk still serves network devices.
-    if (auto usb = devices::UsbDevices::create(*channel_, devices_); usb)
+    if (auto usb = devices::UsbDevices::create(*channel_, devices_, drivers_); usb)
         usb_ = std::move(*usb);
     else
         log::warning("USB is not available: {}", usb.error().describe());

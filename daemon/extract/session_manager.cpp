@@ -27,8 +27,9 @@ DeviceState device_state(drivers::DeviceCondition c) {
         case drivers::DeviceCondition::needs_authorisation:
             return DeviceState::needs_authorisation;
         case drivers::DeviceCondition::locked:
+            return DeviceState::locked;
         case drivers::DeviceCondition::unsupported:
-            break;
+            return DeviceState::unsupported;
     }
     return DeviceState::connected;
 }

@@ -79,6 +79,7 @@ TEST_F(UsbDevicesTest, DevicesPresentBeforeStartAreFound) {
     const auto* iphone = wait_device("usb:1-4");
     ASSERT_TRUE(iphone);
     EXPECT_EQ(iphone->classes, std::vector{DeviceClass::apple});
+    EXPECT_EQ(iphone->state, DeviceState::unsupported) << "no registered driver serves it";
     EXPECT_EQ(iphone->detail, "Apple device: not supported by this kiosk yet");
     auto started = start_session(iphone->id, media_scope());
     ASSERT_FALSE(started) << "only ADB devices can be extracted";
@@ -95,8 +96,36 @@ TEST_F(UsbDevicesTest, UnknownDeviceIsUnsupportedWithItsDescriptors) {
     const auto* d = wait_device("usb:1-2");
     ASSERT_TRUE(d);
     EXPECT_EQ(d->classes, std::vector{DeviceClass::unsupported});
+    EXPECT_EQ(d->state, DeviceState::unsupported);
     EXPECT_EQ(d->detail,
               "not a supported device (046d:c31c class 00/00/00 config 1: if0 03/00/00 (1 ep))");
+}
+
+// A phone with USB debugging off offers MTP only: no registered driver serves it, and the
+// person is told what to do, from the moment it is plugged in.
+TEST_F(UsbDevicesTest, AnMtpOnlyPhoneIsUnsupportedOnArrivalWithWhatToDo) {
+    ASSERT_NO_FATAL_FAILURE(start_core());
+    std::vector<DeviceState> states;
+    registry_.subscribe([&](const devices::DeviceRecord& r, devices::DeviceChange) {
+        states.push_back(r.state);
+    });
+    usbsim::DeviceSpec mtp_only;
+    mtp_only.vendor_id = 0x04e8;
+    mtp_only.product_id = 0x6860;
+    mtp_only.serial = "GALAXY";
+    mtp_only.interfaces = {usbsim::interface_preset("mtp").value()};
+    ASSERT_TRUE(bus_->plug(mtp_only, 5));
+    const auto* d = wait_device("usb:1-5");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->classes, std::vector{DeviceClass::android_mtp});
+    EXPECT_EQ(d->state, DeviceState::unsupported);
+    EXPECT_TRUE(d->detail.starts_with("USB debugging is off: ")) << d->detail;
+    EXPECT_EQ(states, std::vector{DeviceState::unsupported}) << "never shown as connected first";
+    auto started = start_session(d->id, media_scope());
+    ASSERT_FALSE(started);
+    EXPECT_EQ(started.error().code, Errc::unsupported);
+    EXPECT_NE(started.error().message.find("USB debugging is off"), std::string::npos)
+        << started.error().message;
 }
 
 }  // namespace

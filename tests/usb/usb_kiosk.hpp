@@ -96,7 +96,7 @@ class UsbKiosk : public ::testing::Test {
                 ended_[v.id] = v;
             last_[v.id] = v;
         });
-        auto usb = devices::UsbDevices::create(*channel_, registry_);
+        auto usb = devices::UsbDevices::create(*channel_, registry_, drivers_);
         ASSERT_TRUE(usb) << usb.error().describe();
         usb_ = std::move(*usb);
         ASSERT_TRUE(usb_->start());
