@@ -54,6 +54,11 @@ struct Device {
     bool offers(const Function& f) const;
 };
 
+// The message of the Errc::io error a driver fails with when its device went away (unplugged,
+// switched off), whichever layer noticed first: exhibitd ends a session "interrupted: device
+// disconnected" on it, as on the unplug itself.
+inline constexpr std::string_view kDeviceDisconnected = "device disconnected";
+
 // What a driver says about a device that cannot be used yet; the same words for every
 // family, each with a sentence for the person at the kiosk. exhibitd shows them as the
 // device's state (devices::DeviceState has the same names).

@@ -69,8 +69,8 @@ SessionOutcome run_extraction(store::Store& store, drivers::DriverSession& devic
         !s)
         return end(store::SessionState::failed, s.error().describe());
 
-    auto info = known_device ? Result<drivers::DeviceInfo>(std::move(*known_device))
-                             : device.device_info();
+    auto info =
+        known_device ? Result<drivers::DeviceInfo>(std::move(*known_device)) : device.device_info();
     if (!info) {
         auto [state, reason] = classify_end(info.error(), why());
         return end(state, reason);

@@ -1,3 +1,5 @@
+// The loop side of the session manager: device links, requests, cancellation, the views
+// clients follow. What the workers run is in session_workers.cpp.
 #include "daemon/extract/session_manager.hpp"
 
 #include <fmt/format.h>
@@ -19,22 +21,6 @@ drivers::Device to_driver_device(const devices::DeviceRecord& record) {
             .serial = record.identity.serial,
             .usb = record.usb_port};
 }
-
-namespace {
-
-DeviceState device_state(drivers::DeviceCondition c) {
-    switch (c) {
-        case drivers::DeviceCondition::needs_authorisation:
-            return DeviceState::needs_authorisation;
-        case drivers::DeviceCondition::locked:
-            return DeviceState::locked;
-        case drivers::DeviceCondition::unsupported:
-            return DeviceState::unsupported;
-    }
-    return DeviceState::connected;
-}
-
-}  // namespace
 
 void SessionManager::Worker::stop(StopReason why) {
     StopReason expected = StopReason::none;
@@ -61,6 +47,9 @@ SessionManager::SessionManager(loop::LoopChannel& channel, store::Store& store,
       options_(std::move(options)) {
     subscription_ = devices_->subscribe(
         [this](const devices::DeviceRecord& r, devices::DeviceChange c) { device_changed(r, c); });
+    // Devices that were there before the manager: contacted now.
+    for (const auto* d : devices_->all())
+        device_changed(*d, devices::DeviceChange::added);
 }
 
 SessionManager::~SessionManager() {
@@ -71,17 +60,42 @@ SessionManager::~SessionManager() {
     for (auto& [key, w] : workers_)
         if (w->thread.joinable())
             w->thread.join();
+    const Error stopped{Errc::cancelled, "exhibitd stopped", 0};
+    for (auto& [id, link] : links_) {
+        if (link.waiting)  // no answer for a preview: the bus is gone already
+            end_unstarted(*link.waiting, store::SessionState::interrupted,
+                          "interrupted: exhibitd stopped", stopped, /*silent=*/true);
+        if (link.idle)
+            link.idle->interrupt();
+    }
 }
 
 void SessionManager::device_changed(const devices::DeviceRecord& record,
                                     devices::DeviceChange change) {
+    if (change == devices::DeviceChange::added) {
+        const auto* driver = drivers_->find(record.functions);
+        if (driver && record.state != DeviceState::unsupported)
+            start_contact(record, *driver);
+        return;
+    }
     if (change != devices::DeviceChange::removed)
         return;
     // Unplugged, or taken out of the configuration: its session ends "interrupted: device
-    // disconnected".
+    // disconnected", its first contact stops, its kept link closes.
     for (auto& [key, w] : workers_)
         if (w->device_id == record.id)
             w->stop(StopReason::device_gone);
+    auto it = links_.find(record.id);
+    if (it == links_.end())
+        return;
+    auto link = std::move(it->second);
+    links_.erase(it);  // workers still running find no link and drop what they bring
+    if (link.waiting)
+        end_unstarted(*link.waiting, store::SessionState::interrupted,
+                      "interrupted: device disconnected",
+                      Error{Errc::io, "device disconnected", 0});
+    if (link.idle)
+        link.idle->interrupt();
 }
 
 Result<SessionManager::Usable> SessionManager::usable_device(const std::string& device_id) {
@@ -93,32 +107,165 @@ Result<SessionManager::Usable> SessionManager::usable_device(const std::string& 
         return fail(Errc::unsupported,
                     fmt::format("device {} cannot be extracted by this kiosk{}", device_id,
                                 device->detail.empty() ? "" : ": " + device->detail));
-    if (device->state == DeviceState::busy)
+    if (auto it = links_.find(device_id); it != links_.end() && it->second.busy())
         return fail(
             Errc::exists,
             fmt::format("device {} is already busy with an extraction or preview", device_id));
     return Usable{device, driver};
 }
 
-Result<std::shared_ptr<drivers::DriverSession>> SessionManager::open(
-    const drivers::Driver& driver, const drivers::Device& device, Worker& worker,
-    std::stop_token stop) {
-    drivers::OpenContext context{.stop = std::move(stop)};
-    context.report = [this, id = device.id, alive = alive_](drivers::DeviceCondition c,
-                                                            std::string detail) {
-        channel_->post([this, id, c, detail = std::move(detail), alive] {
-            if (*alive && devices_->find(id))
-                (void)devices_->set_state(id, device_state(c), detail);
+void SessionManager::start_contact(const devices::DeviceRecord& record,
+                                   const drivers::Driver& driver) {
+    auto& link = links_[record.id];
+    if (link.contact || link.job || link.idle)
+        return;
+    const auto key = next_worker_++;
+    auto worker = std::make_unique<Worker>();
+    worker->device_id = record.id;
+    auto* w = worker.get();
+    workers_[key] = std::move(worker);
+    link.contact = key;
+    w->thread = std::jthread([this, w, key, driver = &driver, device = to_driver_device(record),
+                              alive = alive_](std::stop_token stop) {
+        auto opened = open(*driver, device, *w, stop);
+        w->set_session(nullptr);
+        const auto settled = opened ? Settled{} : not_opened(opened.error(), w->reason.load());
+        channel_->post([this, key, id = device.id, opened, settled, alive] {
+            if (*alive)
+                contacted(key, id, opened, settled);
         });
-    };
-    auto opened = driver.open(device, context);
-    if (!opened)
-        return std::unexpected(opened.error());
-    std::shared_ptr<drivers::DriverSession> session(std::move(*opened));
-    worker.set_session(session);
-    if (worker.reason != StopReason::none)
-        session->interrupt();  // stopped as it opened
-    return session;
+    });
+}
+
+void SessionManager::contacted(std::uint64_t key, const std::string& device_id,
+                               Result<std::shared_ptr<drivers::DriverSession>> opened,
+                               Settled settled) {
+    finish_worker(key);
+    auto it = links_.find(device_id);
+    const auto* record = devices_->find(device_id);
+    if (it == links_.end() || !record)
+        return;  // the device left meanwhile: what was opened closes here
+    auto& link = it->second;
+    link.contact = 0;
+    if (opened && !(*opened)->reusable())
+        opened = fail(Errc::cancelled, "the link closed as it opened");
+    if (!opened) {
+        log::info("device {}: {}", device_id, opened.error().describe());
+        settle(device_id, settled);
+        if (link.waiting) {
+            auto job = std::move(*link.waiting);
+            link.waiting.reset();
+            end_unstarted(job, store::SessionState::interrupted,
+                          not_connected_reason(opened.error()), opened.error());
+        }
+        return;
+    }
+    if (link.waiting) {
+        auto job = std::move(*link.waiting);
+        link.waiting.reset();
+        const auto* driver = drivers_->find(record->functions);
+        start_job(*record, *driver, link, std::move(job), std::move(*opened));
+        return;
+    }
+    link.idle = std::move(*opened);
+    settle(device_id, settled);
+}
+
+void SessionManager::dispatch(const Usable& usable, Job job) {
+    const auto& record = *usable.device;
+    auto& link = links_[record.id];
+    if (link.idle) {
+        start_job(record, *usable.driver, link, std::move(job), std::move(link.idle));
+        return;
+    }
+    if (link.contact) {
+        // The first contact is still opening the device: the job takes its link when it is
+        // open. The person may be looking at the phone's prompt: that state stays shown.
+        if (record.state != DeviceState::needs_authorisation && record.state != DeviceState::locked)
+            (void)devices_->set_state(record.id, DeviceState::busy,
+                                      job.session_id ? "extracting" : "preview");
+        link.waiting = std::move(job);
+        return;
+    }
+    start_job(record, *usable.driver, link, std::move(job), nullptr);
+}
+
+void SessionManager::start_job(const devices::DeviceRecord& record, const drivers::Driver& driver,
+                               Link& link, Job job,
+                               std::shared_ptr<drivers::DriverSession> session) {
+    const auto key = next_worker_++;
+    auto worker = std::make_unique<Worker>();
+    worker->device_id = record.id;
+    worker->session_id = job.session_id;
+    auto* w = worker.get();
+    workers_[key] = std::move(worker);
+    link.job = key;
+    (void)devices_->set_state(record.id, DeviceState::busy,
+                              job.session_id ? "extracting" : "preview");
+    w->thread = std::jthread([this, w, key, driver = &driver, device = to_driver_device(record),
+                              job = std::move(job), session = std::move(session),
+                              alive = alive_](std::stop_token stop) mutable {
+        auto end = job.session_id
+                       ? run_session(*w, *driver, device, job.session_id, job.scope,
+                                     std::move(session), stop)
+                       : run_preview(*w, *driver, device, job.scope, std::move(session), stop);
+        channel_->post([this, key, id = device.id, job = std::move(job), end = std::move(end),
+                        alive]() mutable {
+            if (*alive)
+                job_done(key, id, std::move(job), std::move(end));
+        });
+    });
+}
+
+void SessionManager::job_done(std::uint64_t key, const std::string& device_id, Job job,
+                              JobEnd end) {
+    finish_worker(key);
+    if (end.session) {
+        auto& s = sessions_[end.session->id];
+        auto rate = s.rate_bytes_per_second;
+        s = *end.session;
+        s.rate_bytes_per_second = rate;
+        publish(s);
+    }
+    auto it = links_.find(device_id);
+    if (it != links_.end() && devices_->find(device_id)) {
+        it->second.job = 0;
+        it->second.idle = std::move(end.keep);
+        settle(device_id, end.device);
+    }
+    if (end.preview && job.done)
+        job.done(std::move(*end.preview));
+}
+
+void SessionManager::end_unstarted(Job& job, store::SessionState state, const std::string& reason,
+                                   const Error& error, bool silent) {
+    if (!job.session_id) {
+        if (job.done && !silent)
+            job.done(std::unexpected(error));
+        return;
+    }
+    if (auto s = store_->catalog().set_session_state(job.session_id, state, reason, "exhibitd"); !s)
+        log::error("session {}: cannot record its end: {}", job.session_id, s.error().describe());
+    auto& view = sessions_[job.session_id];
+    view.state = state;
+    view.reason = reason;
+    view.completed = true;
+    if (!silent)
+        publish(view);
+}
+
+void SessionManager::settle(const std::string& device_id, const Settled& settled) {
+    if (devices_->find(device_id))
+        (void)devices_->set_state(device_id, settled.state, settled.detail);
+}
+
+void SessionManager::finish_worker(std::uint64_t key) {
+    auto it = workers_.find(key);
+    if (it == workers_.end())
+        return;
+    if (it->second->thread.joinable())
+        it->second->thread.join();
+    workers_.erase(it);
 }
 
 Result<std::int64_t> SessionManager::start(const StartRequest& request) {
@@ -131,7 +278,6 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     if (!case_id)
         return std::unexpected(case_id.error());
     const auto& d = *usable->device;
-    const auto* driver = usable->driver;
     nlohmann::json identity = {{"transport", d.transport},
                                {"serial", d.identity.serial},
                                {"manufacturer", d.identity.manufacturer},
@@ -145,137 +291,9 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
 
     SessionView view{.id = *session_id, .device_id = d.id};
     sessions_[*session_id] = view;
-    (void)devices_->set_state(d.id, DeviceState::busy, "extracting");
-    const auto key = next_worker_++;
-    auto worker = std::make_unique<Worker>();
-    worker->device_id = d.id;
-    auto* w = worker.get();
-    workers_[key] = std::move(worker);
-    w->thread = std::jthread([this, w, key, driver, device = to_driver_device(d),
-                              id = *session_id, scope = request.scope,
-                              alive = alive_](std::stop_token stop) {
-        run_session(*w, *driver, device, id, scope, stop);
-        channel_->post([this, key, alive] {
-            if (*alive)
-                finish_worker(key);
-        });
-    });
+    dispatch(*usable, Job{.scope = request.scope, .session_id = *session_id});
     publish(view);
     return *session_id;
-}
-
-void SessionManager::run_session(Worker& worker, const drivers::Driver& driver,
-                                 drivers::Device device, std::int64_t session_id,
-                                 drivers::Scope scope, std::stop_token stop) {
-    SessionView final_view{.id = session_id, .device_id = device.id, .completed = true};
-    std::optional<std::string> not_answered;
-    auto post_final = [&] {
-        channel_->post([this, v = final_view, not_answered, alive = alive_] {
-            if (!*alive)
-                return;
-            auto& s = sessions_[v.id];
-            auto rate = s.rate_bytes_per_second;
-            s = v;
-            s.rate_bytes_per_second = rate;
-            publish(s);
-            release_device(v.device_id, not_answered);
-        });
-    };
-    auto own = store::Store::open({.state_directory = options_.state_directory,
-                                   .kiosk_id = options_.kiosk_id,
-                                   .verify = store::VerifyDepth::none,
-                                   .reconcile = false,
-                                   .clock = options_.clock});
-    if (!own) {
-        final_view.state = store::SessionState::failed;
-        final_view.reason = own.error().describe();
-        not_answered = "";  // not contacted
-        (void)store_;       // the loop's store is not touched from here
-        post_final();
-        return;
-    }
-    auto& store = **own;
-    auto conn = open(driver, device, worker, stop);
-    if (!conn) {
-        auto why = worker.reason.load();
-        not_answered = why == StopReason::none
-                           ? fmt::format("could not connect: {}", conn.error().describe())
-                           : "";
-        final_view.state = why == StopReason::cancelled ? store::SessionState::cancelled
-                                                        : store::SessionState::interrupted;
-        final_view.reason = why == StopReason::device_gone ? "interrupted: device disconnected"
-                            : why == StopReason::cancelled
-                                ? "cancelled"
-                                : fmt::format("could not connect: {}", conn.error().describe());
-        (void)store.catalog().set_session_state(session_id, final_view.state, final_view.reason,
-                                                "exhibitd");
-        post_final();
-        return;
-    }
-    channel_->post([this, id = device.id, alive = alive_] {
-        if (*alive && devices_->find(id))
-            (void)devices_->set_state(id, DeviceState::busy, "extracting");
-    });
-    auto on_progress = [this, session_id, id = device.id,
-                        alive = alive_](const ExtractionProgress& p) {
-        channel_->post([this, session_id, id, p, alive, at = std::chrono::steady_clock::now()] {
-            if (!*alive)
-                return;
-            auto& s = sessions_[session_id];
-            if (s.completed)
-                return;
-            auto& [t0, b0] = rate_marks_[session_id];
-            if (t0.time_since_epoch().count() != 0 && at > t0 && p.bytes_done >= b0)
-                s.rate_bytes_per_second = static_cast<double>(p.bytes_done - b0) /
-                                          std::chrono::duration<double>(at - t0).count();
-            t0 = at;
-            b0 = p.bytes_done;
-            s.state = store::SessionState::running;
-            s.progress = p;
-            publish(s);
-        });
-    };
-    log::info("session {}: extracting device {} with driver {} {}", session_id, device.id,
-              driver.name(), driver.version());
-    auto outcome =
-        run_extraction(store, **conn, session_id, scope, stop, on_progress, &worker.reason);
-    worker.set_session(nullptr);
-    final_view.state = outcome.state;
-    final_view.reason = outcome.reason;
-    final_view.progress = outcome.progress;
-    post_final();
-}
-
-void SessionManager::release_device(const std::string& device_id,
-                                    const std::optional<std::string>& not_answered) {
-    if (!devices_->find(device_id))
-        return;  // unplugged meanwhile
-    if (!not_answered)
-        (void)devices_->set_state(device_id, DeviceState::ready);
-    else
-        (void)devices_->set_state(device_id, DeviceState::connected, *not_answered);
-}
-
-void SessionManager::finish_worker(std::uint64_t key) {
-    auto it = workers_.find(key);
-    if (it == workers_.end())
-        return;
-    if (it->second->thread.joinable())
-        it->second->thread.join();
-    workers_.erase(it);
-}
-
-Status SessionManager::cancel(std::int64_t session_id) {
-    auto it = sessions_.find(session_id);
-    if (it == sessions_.end())
-        return fail(Errc::not_found, fmt::format("there is no session {}", session_id));
-    if (it->second.completed)
-        return fail(Errc::invalid_argument,
-                    fmt::format("session {} has already ended", session_id));
-    for (auto& [key, w] : workers_)
-        if (w->device_id == it->second.device_id)
-            w->stop(StopReason::cancelled);
-    return {};
 }
 
 void SessionManager::preview(const std::string& device_id, const drivers::Scope& scope,
@@ -285,34 +303,32 @@ void SessionManager::preview(const std::string& device_id, const drivers::Scope&
         done(std::unexpected(usable.error()));
         return;
     }
-    (void)devices_->set_state(device_id, DeviceState::busy, "preview");
-    const auto key = next_worker_++;
-    auto worker = std::make_unique<Worker>();
-    worker->device_id = device_id;
-    auto* w = worker.get();
-    workers_[key] = std::move(worker);
-    w->thread = std::jthread([this, w, key, driver = usable->driver,
-                              device_copy = to_driver_device(*usable->device), scope,
-                              done = std::move(done), alive = alive_](std::stop_token stop) mutable {
-        Result<drivers::Preview> result = fail(Errc::internal, "preview did not run");
-        std::optional<std::string> not_answered;
-        auto conn = open(*driver, device_copy, *w, stop);
-        if (!conn) {
-            not_answered = fmt::format("could not connect: {}", conn.error().describe());
-            result = std::unexpected(conn.error());
-        } else {
-            result = (*conn)->preview(scope);
-        }
-        w->set_session(nullptr);
-        channel_->post([this, key, id = device_copy.id, result = std::move(result),
-                        not_answered = std::move(not_answered), done = std::move(done), alive] {
-            if (!*alive)
-                return;
-            release_device(id, not_answered);
-            finish_worker(key);
-            done(result);
-        });
-    });
+    dispatch(*usable, Job{.scope = scope, .done = std::move(done)});
+}
+
+Status SessionManager::cancel(std::int64_t session_id) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end())
+        return fail(Errc::not_found, fmt::format("there is no session {}", session_id));
+    if (it->second.completed)
+        return fail(Errc::invalid_argument,
+                    fmt::format("session {} has already ended", session_id));
+    const auto& device_id = it->second.device_id;
+    if (auto l = links_.find(device_id);
+        l != links_.end() && l->second.waiting && l->second.waiting->session_id == session_id) {
+        // Still waiting for the device's first contact, which goes on for the next request.
+        l->second.waiting.reset();
+        Job job{.session_id = session_id};
+        end_unstarted(job, store::SessionState::cancelled, "cancelled",
+                      Error{Errc::cancelled, "cancelled", 0});
+        if (const auto* d = devices_->find(device_id); d && d->state == DeviceState::busy)
+            (void)devices_->set_state(device_id, DeviceState::connected);
+        return {};
+    }
+    for (auto& [key, w] : workers_)
+        if (w->session_id == session_id)
+            w->stop(StopReason::cancelled);
+    return {};
 }
 
 const SessionView* SessionManager::find(std::int64_t session_id) const {

@@ -1,11 +1,21 @@
-// Starts, follows and stops extraction sessions, for any registered device family. Each
-// session (and each preview) runs on its own worker thread with its own store connection;
-// the driver found for the device (drivers::DriverRegistry) opens it there and talks to it
-// with blocking I/O; everything a worker reports reaches the loop through the LoopChannel.
-// Cancelling, unplugging (learnt from the device registry) and shutting down stop the worker
-// through its stop token and by interrupting its driver session.
+// Starts, follows and stops extraction sessions, for any registered device family.
 //
-// Thread-bound to the loop thread (workers never call into it directly).
+// A device a registered driver serves is contacted as soon as it arrives (plugged in, or added
+// as a network phone): a worker thread opens it with its driver, so its state is known before
+// anyone asks (connected -> needs_authorisation while the person must allow this kiosk ->
+// ready, or connected again with a detail when it cannot be reached, unsupported when its
+// driver cannot serve it). The open link is kept and handed to the next preview or
+// extraction: no second connect, no second prompt. A request that arrives while that first
+// contact is still opening waits for it instead of failing busy.
+//
+// Each session (and each preview) runs on its own worker thread with its own store
+// connection and talks to the device through the driver session with blocking I/O;
+// everything a worker reports reaches the loop through the LoopChannel. Cancelling,
+// unplugging (learnt from the device registry) and shutting down stop the worker through its
+// stop token and by interrupting its driver session.
+//
+// Thread-bound to the loop thread (workers never call into it directly). The loop-side
+// members are in session_manager.cpp, what the workers run in session_workers.cpp.
 #pragma once
 
 #include <atomic>
@@ -34,6 +44,10 @@ struct SessionManagerOptions {
 
 // A device as its driver is given it.
 drivers::Device to_driver_device(const devices::DeviceRecord& record);
+
+// Why a session ends when its device could not be opened: "could not connect: ...", or
+// "interrupted: device disconnected" when the device went away meanwhile.
+std::string not_connected_reason(const Error& error);
 
 struct StartRequest {
     std::string device_id;
@@ -64,10 +78,12 @@ class SessionManager {
                    SessionManagerOptions options);
     ~SessionManager();  // stops every worker (interrupted: exhibitd stopped) and joins them
 
-    // Records the case and a new session, then starts the worker. Errors name what is wrong
-    // (unknown device, device busy, no driver for the device).
+    // Records the case and a new session, then starts the worker (or lets it wait for the
+    // device's first contact). Errors name what is wrong (unknown device, device busy, no
+    // driver for the device).
     Result<std::int64_t> start(const StartRequest& request);
     Status cancel(std::int64_t session_id);
+    // `done` runs on the loop thread, never after the manager is destroyed.
     void preview(const std::string& device_id, const drivers::Scope& scope, PreviewDone done);
 
     const SessionView* find(std::int64_t session_id) const;
@@ -78,6 +94,7 @@ class SessionManager {
   private:
     struct Worker {
         std::string device_id;
+        std::int64_t session_id = 0;  // the extraction it runs; 0 for a contact or a preview
         std::atomic<StopReason> reason{StopReason::none};
         std::jthread thread;
         // Stops the worker: its stop token (which ends a driver's open), and an interrupt of
@@ -92,26 +109,73 @@ class SessionManager {
         std::mutex mu_;
         std::shared_ptr<drivers::DriverSession> session_;  // guarded by mu_
     };
+    // What a preview or an extraction asked of a device.
+    struct Job {
+        drivers::Scope scope;
+        std::int64_t session_id = 0;  // an extraction's session; 0 for a preview
+        PreviewDone done;             // a preview's answer
+    };
+    // What the manager holds for one device its drivers serve.
+    struct Link {
+        std::shared_ptr<drivers::DriverSession> idle;  // open, kept for the next job
+        std::uint64_t contact = 0;                     // worker opening it on arrival
+        std::uint64_t job = 0;                         // worker running a job on it
+        std::optional<Job> waiting;                    // came while the contact was opening
+        bool busy() const { return job != 0 || waiting.has_value(); }
+    };
+    // The device's state once a worker is done with it.
+    struct Settled {
+        devices::DeviceState state = devices::DeviceState::ready;
+        std::string detail;
+    };
+    // What a job's worker hands back to the loop.
+    struct JobEnd {
+        std::shared_ptr<drivers::DriverSession> keep;  // the link, still usable
+        Settled device;
+        std::optional<SessionView> session;  // an extraction's final view
+        std::optional<Result<drivers::Preview>> preview;
+    };
     struct Usable {
         const devices::DeviceRecord* device;
         const drivers::Driver* driver;
     };
+
+    // Loop side (session_manager.cpp).
     Result<Usable> usable_device(const std::string& device_id);
-    // On the worker: opens the device with its driver, reporting conditions to the registry.
+    // Starts the job on the device's kept link, behind its first contact, or on a new link.
+    void dispatch(const Usable& usable, Job job);
+    void start_contact(const devices::DeviceRecord& record, const drivers::Driver& driver);
+    void start_job(const devices::DeviceRecord& record, const drivers::Driver& driver, Link& link,
+                   Job job, std::shared_ptr<drivers::DriverSession> session);
+    void contacted(std::uint64_t key, const std::string& device_id,
+                   Result<std::shared_ptr<drivers::DriverSession>> opened, Settled settled);
+    void job_done(std::uint64_t key, const std::string& device_id, Job job, JobEnd end);
+    // Ends a job that never got a worker (its device left, its contact failed, it was
+    // cancelled, or exhibitd stops): a preview answers `error` unless `silent`, an
+    // extraction's session ends in `state` with `reason`.
+    void end_unstarted(Job& job, store::SessionState state, const std::string& reason,
+                       const Error& error, bool silent = false);
+    void finish_worker(std::uint64_t key);
+    void settle(const std::string& device_id, const Settled& settled);
+    // The device registry's news: a served device is contacted when it arrives; a removed
+    // device's workers stop and its link is dropped.
+    void device_changed(const devices::DeviceRecord& record, devices::DeviceChange change);
+    void publish(const SessionView& view);
+
+    // Worker side (session_workers.cpp): blocking, on the worker's thread.
+    // Opens the device with its driver, reporting conditions to the registry.
     Result<std::shared_ptr<drivers::DriverSession>> open(const drivers::Driver& driver,
                                                          const drivers::Device& device,
                                                          Worker& worker, std::stop_token stop);
-    void run_session(Worker& worker, const drivers::Driver& driver, drivers::Device device,
-                     std::int64_t session_id, drivers::Scope scope, std::stop_token stop);
-    void finish_worker(std::uint64_t key);
-    // After a preview or an extraction (on the loop): the device is `ready` if it answered
-    // (`not_answered` unset), else `connected` again, with `*not_answered` (why it could not
-    // be reached, or nothing) as its detail.
-    void release_device(const std::string& device_id,
-                        const std::optional<std::string>& not_answered);
-    // The device registry's news: an unplugged or removed device's worker stops.
-    void device_changed(const devices::DeviceRecord& record, devices::DeviceChange change);
-    void publish(const SessionView& view);
+    // The device's state after `error` ended an open (or the worker was stopped).
+    static Settled not_opened(const Error& error, StopReason why);
+    JobEnd run_session(Worker& worker, const drivers::Driver& driver, const drivers::Device& device,
+                       std::int64_t session_id, const drivers::Scope& scope,
+                       std::shared_ptr<drivers::DriverSession> session, std::stop_token stop);
+    JobEnd run_preview(Worker& worker, const drivers::Driver& driver, const drivers::Device& device,
+                       const drivers::Scope& scope, std::shared_ptr<drivers::DriverSession> session,
+                       std::stop_token stop);
+    StoreSink::ProgressFn progress_reporter(std::int64_t session_id);
 
     loop::LoopChannel* channel_;
     store::Store* store_;
@@ -121,6 +185,7 @@ class SessionManager {
     std::uint64_t subscription_ = 0;
     std::map<std::int64_t, SessionView> sessions_;
     std::map<std::uint64_t, std::unique_ptr<Worker>> workers_;
+    std::map<std::string, Link> links_;  // by device id
     std::uint64_t next_worker_ = 1;
     std::vector<Observer> observers_;
     // Time and byte count of the previous progress report per session, for the rate.

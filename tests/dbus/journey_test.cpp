@@ -64,15 +64,34 @@ TEST(Journey, PhoneToDfuThroughExhibitctlVerifies) {
                 return d;
         return nlohmann::json::object();
     };
-    EXPECT_EQ(device("d1").value("state", ""), "connected")
-        << "not ready before the phone has answered";
+    // exhibitd contacts a phone as soon as it is added: it is ready once it has answered and
+    // allowed this kiosk, before anyone asks for a preview.
+    auto eventually = [&](const std::string& id, auto pred) {
+        nlohmann::json d;
+        for (int i = 0; i < 100; ++i) {
+            d = device(id);
+            if (pred(d))
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return d;
+    };
+    auto d1 =
+        eventually("d1", [](const nlohmann::json& d) { return d.value("state", "") == "ready"; });
+    EXPECT_EQ(d1.value("state", ""), "ready") << "the phone answered when it was added";
 
-    // A phone nobody answers for (a closed port) does not become ready, and says why.
+    // A phone nobody answers for (a closed port) does not become ready, and says why, as
+    // soon as it was tried; a preview tries again and fails.
     auto added = ctl({"device", "add", "tcp:127.0.0.1:9"});
     ASSERT_EQ(added.first, 0) << added.second;
+    auto d2 = eventually("d2", [](const nlohmann::json& d) {
+        return d.value("detail", "").starts_with("could not connect: ");
+    });
+    EXPECT_EQ(d2.value("state", ""), "connected") << d2.dump();
+    EXPECT_TRUE(d2.value("detail", "").starts_with("could not connect: ")) << d2.dump();
     auto unanswered = ctl({"preview", "d2", "--categories", "photos"});
     EXPECT_NE(unanswered.first, 0) << unanswered.second;
-    auto d2 = device("d2");
+    d2 = device("d2");
     EXPECT_EQ(d2.value("state", ""), "connected") << d2.dump();
     EXPECT_TRUE(d2.value("detail", "").starts_with("could not connect: ")) << d2.dump();
 

@@ -1,0 +1,210 @@
+// What the session manager's workers run, on their own threads: opening a device with its
+// driver, an extraction session, a preview. They reach the loop only through the channel;
+// what they return is handed to the loop side (session_manager.cpp) when they end.
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "daemon/extract/session_manager.hpp"
+
+namespace exhibit::extract {
+
+using devices::DeviceState;
+
+namespace {
+
+DeviceState device_state(drivers::DeviceCondition c) {
+    switch (c) {
+        case drivers::DeviceCondition::needs_authorisation:
+            return DeviceState::needs_authorisation;
+        case drivers::DeviceCondition::locked:
+            return DeviceState::locked;
+        case drivers::DeviceCondition::unsupported:
+            return DeviceState::unsupported;
+    }
+    return DeviceState::connected;
+}
+
+}  // namespace
+
+std::string not_connected_reason(const Error& error) {
+    if (error.code == Errc::io && error.message == drivers::kDeviceDisconnected)
+        return "interrupted: device disconnected";  // as when the unplug is noticed first
+    return fmt::format("could not connect: {}", error.describe());
+}
+
+Result<std::shared_ptr<drivers::DriverSession>> SessionManager::open(const drivers::Driver& driver,
+                                                                     const drivers::Device& device,
+                                                                     Worker& worker,
+                                                                     std::stop_token stop) {
+    drivers::OpenContext context{.stop = std::move(stop)};
+    context.report = [this, id = device.id, alive = alive_](drivers::DeviceCondition c,
+                                                            std::string detail) {
+        channel_->post([this, id, c, detail = std::move(detail), alive] {
+            if (*alive && devices_->find(id))
+                (void)devices_->set_state(id, device_state(c), detail);
+        });
+    };
+    auto opened = driver.open(device, context);
+    if (!opened)
+        return std::unexpected(opened.error());
+    std::shared_ptr<drivers::DriverSession> session(std::move(*opened));
+    worker.set_session(session);
+    if (worker.reason != StopReason::none)
+        session->interrupt();  // stopped as it opened
+    return session;
+}
+
+SessionManager::Settled SessionManager::not_opened(const Error& error, StopReason why) {
+    if (why != StopReason::none)
+        return {DeviceState::connected, ""};  // stopped, not unreachable
+    if (error.code == Errc::unsupported)
+        return {DeviceState::unsupported, error.message};
+    return {DeviceState::connected, fmt::format("could not connect: {}", error.describe())};
+}
+
+StoreSink::ProgressFn SessionManager::progress_reporter(std::int64_t session_id) {
+    return [this, session_id, alive = alive_](const ExtractionProgress& p) {
+        channel_->post([this, session_id, p, alive, at = std::chrono::steady_clock::now()] {
+            if (!*alive)
+                return;
+            auto& s = sessions_[session_id];
+            if (s.completed)
+                return;
+            auto& [t0, b0] = rate_marks_[session_id];
+            if (t0.time_since_epoch().count() != 0 && at > t0 && p.bytes_done >= b0)
+                s.rate_bytes_per_second = static_cast<double>(p.bytes_done - b0) /
+                                          std::chrono::duration<double>(at - t0).count();
+            t0 = at;
+            b0 = p.bytes_done;
+            s.state = store::SessionState::running;
+            s.progress = p;
+            publish(s);
+        });
+    };
+}
+
+SessionManager::JobEnd SessionManager::run_session(Worker& worker, const drivers::Driver& driver,
+                                                   const drivers::Device& device,
+                                                   std::int64_t session_id,
+                                                   const drivers::Scope& scope,
+                                                   std::shared_ptr<drivers::DriverSession> session,
+                                                   std::stop_token stop) {
+    JobEnd end;
+    auto& view = end.session.emplace(
+        SessionView{.id = session_id, .device_id = device.id, .completed = true});
+    auto own = store::Store::open({.state_directory = options_.state_directory,
+                                   .kiosk_id = options_.kiosk_id,
+                                   .verify = store::VerifyDepth::none,
+                                   .reconcile = false,
+                                   .clock = options_.clock});
+    if (!own) {  // the loop's store is not touched from here: nothing is recorded
+        view.state = store::SessionState::failed;
+        view.reason = own.error().describe();
+        end.keep = std::move(session);
+        end.device = end.keep ? Settled{} : Settled{DeviceState::connected, ""};
+        return end;
+    }
+    auto& store = **own;
+    // The session could not start on the device: recorded, and the device says why.
+    auto not_connected = [&](const Error& error) {
+        auto why = worker.reason.load();
+        end.device = not_opened(error, why);
+        view.state = why == StopReason::cancelled ? store::SessionState::cancelled
+                                                  : store::SessionState::interrupted;
+        view.reason = why == StopReason::device_gone ? "interrupted: device disconnected"
+                      : why == StopReason::cancelled ? "cancelled"
+                                                     : not_connected_reason(error);
+        (void)store.catalog().set_session_state(session_id, view.state, view.reason, "exhibitd");
+        return end;
+    };
+
+    const bool reused = session != nullptr;
+    if (reused) {
+        worker.set_session(session);
+        if (worker.reason != StopReason::none)
+            session->interrupt();
+    } else {
+        auto opened = open(driver, device, worker, stop);
+        if (!opened)
+            return not_connected(opened.error());
+        session = std::move(*opened);
+    }
+    channel_->post([this, id = device.id, alive = alive_] {
+        if (*alive && devices_->find(id))
+            (void)devices_->set_state(id, DeviceState::busy, "extracting");
+    });
+    // The identity first: on a link kept since the device's last job, it also shows whether
+    // the link still works. A link that died meanwhile (the phone restarted its side, say)
+    // is opened again, once, before anything is recorded.
+    auto info = session->device_info();
+    if (!info && reused && !session->reusable() && worker.reason == StopReason::none) {
+        log::info("device {}: the kept link failed ({}); connecting again", device.id,
+                  info.error().describe());
+        worker.set_session(nullptr);
+        session.reset();
+        auto opened = open(driver, device, worker, stop);
+        if (!opened)
+            return not_connected(opened.error());
+        session = std::move(*opened);
+        info = session->device_info();
+    }
+    log::info("session {}: extracting device {} with driver {} {}", session_id, device.id,
+              driver.name(), driver.version());
+    auto outcome =
+        run_extraction(store, *session, session_id, scope, stop, progress_reporter(session_id),
+                       &worker.reason, info ? std::optional(std::move(*info)) : std::nullopt);
+    worker.set_session(nullptr);
+    view.state = outcome.state;
+    view.reason = outcome.reason;
+    view.progress = outcome.progress;
+    if (session->reusable() && worker.reason == StopReason::none)
+        end.keep = std::move(session);
+    end.device = Settled{};  // it answered
+    return end;
+}
+
+SessionManager::JobEnd SessionManager::run_preview(Worker& worker, const drivers::Driver& driver,
+                                                   const drivers::Device& device,
+                                                   const drivers::Scope& scope,
+                                                   std::shared_ptr<drivers::DriverSession> session,
+                                                   std::stop_token stop) {
+    JobEnd end;
+    const bool reused = session != nullptr;
+    if (reused) {
+        worker.set_session(session);
+        if (worker.reason != StopReason::none)
+            session->interrupt();
+    } else {
+        auto opened = open(driver, device, worker, stop);
+        if (!opened) {
+            end.device = not_opened(opened.error(), worker.reason.load());
+            end.preview = std::unexpected(opened.error());
+            return end;
+        }
+        session = std::move(*opened);
+    }
+    auto counted = session->preview(scope);
+    if (!counted && reused && !session->reusable() && worker.reason == StopReason::none) {
+        // The kept link died since the last job: open a new one, once.
+        log::info("device {}: the kept link failed ({}); connecting again", device.id,
+                  counted.error().describe());
+        worker.set_session(nullptr);
+        session.reset();
+        auto opened = open(driver, device, worker, stop);
+        if (!opened) {
+            end.device = not_opened(opened.error(), worker.reason.load());
+            end.preview = std::unexpected(opened.error());
+            return end;
+        }
+        session = std::move(*opened);
+        counted = session->preview(scope);
+    }
+    worker.set_session(nullptr);
+    end.preview = std::move(counted);
+    if (session->reusable() && worker.reason == StopReason::none)
+        end.keep = std::move(session);
+    end.device = Settled{};  // it answered
+    return end;
+}
+
+}  // namespace exhibit::extract
