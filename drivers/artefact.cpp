@@ -1,5 +1,6 @@
 #include "artefact.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -53,6 +54,63 @@ bool Scope::includes_time(std::optional<std::int64_t> t_ms) const {
     if (until_ms && *t_ms >= *until_ms)
         return false;
     return true;
+}
+
+bool Scope::includes_party(std::optional<std::string_view> number) const {
+    if (numbers.empty())
+        return true;
+    if (!number)
+        return false;
+    auto party = parse_phone_number(*number);
+    if (!party)
+        return false;
+    return std::ranges::any_of(numbers, [&](const std::string& wanted) {
+        auto w = parse_phone_number(wanted);
+        return w && same_number(*w, *party);
+    });
+}
+
+std::optional<PhoneNumber> parse_phone_number(std::string_view text) {
+    std::string digits;
+    bool plus = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+        } else if (c == '+' && digits.empty() && !plus) {
+            plus = true;
+        } else if (text.substr(i).starts_with("(0)") && (plus || digits.starts_with("00"))) {
+            i += 2;  // "+44 (0)7700 900123": the national trunk prefix, written for people
+        } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+            return std::nullopt;
+        }
+    }
+    if (digits.size() < 3 || digits.size() > 20)
+        return std::nullopt;
+    if (plus)
+        return PhoneNumber{PhoneNumber::Prefix::international, digits};
+    if (digits.starts_with("00"))
+        return PhoneNumber{PhoneNumber::Prefix::international, digits.substr(2)};
+    if (digits.starts_with("0"))
+        return PhoneNumber{PhoneNumber::Prefix::national, digits.substr(1)};
+    return PhoneNumber{PhoneNumber::Prefix::none, digits};
+}
+
+bool same_number(const PhoneNumber& a, const PhoneNumber& b) {
+    using P = PhoneNumber::Prefix;
+    if (a.prefix == b.prefix)
+        return a.digits == b.digits;
+    if (a.prefix == P::none || b.prefix == P::none) {
+        // All its digits against the other's as written without separators ("+" dropped).
+        const auto& bare = a.prefix == P::none ? a : b;
+        const auto& other = a.prefix == P::none ? b : a;
+        return other.prefix == P::national ? "0" + other.digits == bare.digits
+                                           : other.digits == bare.digits;
+    }
+    const auto& intl = a.prefix == P::international ? a : b;
+    const auto& national = a.prefix == P::national ? a : b;
+    const auto country = intl.digits.size() - std::min(intl.digits.size(), national.digits.size());
+    return country >= 1 && country <= 3 && intl.digits.ends_with(national.digits);
 }
 
 Result<std::int64_t> parse_day_utc(std::string_view day) {

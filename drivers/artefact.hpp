@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -38,14 +39,48 @@ std::optional<Category> category_from(std::string_view name);
 bool is_record_category(Category c);  // messages, call log, contacts, apps, device info
 
 // What the officer and the phone's owner agreed to: categories and a time window applied to
-// file modification times and record dates. from_ms is inclusive, until_ms exclusive.
+// file modification times and record dates (from_ms inclusive, until_ms exclusive), and
+// possibly the other parties whose messages and calls may be taken.
 struct Scope {
     std::set<Category> categories;
     std::optional<std::int64_t> from_ms;
     std::optional<std::int64_t> until_ms;
+    // Phone numbers as the officer gave them (checked with parse_phone_number). When not
+    // empty, messages and call log records are taken only where the other party's number
+    // is one of them (same_number); other categories are not affected.
+    std::vector<std::string> numbers;
 
     bool includes_time(std::optional<std::int64_t> t_ms) const;
+    // Whether a message or call with this other party is in scope: always when `numbers`
+    // is empty, never when the record has no number (or not a phone number, e.g. "BANK").
+    bool includes_party(std::optional<std::string_view> number) const;
 };
+
+// At most this many numbers in a scope; each has 3 to 20 digits as written.
+inline constexpr std::size_t kMaxScopeNumbers = 20;
+
+// A phone number as written by a person or stored by a phone, for comparing: its digits
+// after the prefix, and which prefix it had. Spaces, dashes, dots, brackets and a "(0)"
+// trunk prefix ("+44 (0)7700 900123") are ignored.
+struct PhoneNumber {
+    enum class Prefix {
+        none,           // "999", "7700900123"
+        international,  // "+CC..." or "00CC..."
+        national,       // "0..." (a trunk prefix)
+    };
+    Prefix prefix = Prefix::none;
+    std::string digits;  // after the prefix
+};
+
+// nullopt when `text` holds anything but the above, or fewer than 3 or more than 20 digits.
+std::optional<PhoneNumber> parse_phone_number(std::string_view text);
+
+// Whether two numbers are the same line: equal digits with the same prefix; an international
+// number and a national one are the same when the international digits are a country code
+// (1 to 3 digits) followed by the national digits (+447700900123 = 07700900123 =
+// 00447700900123); a number without prefix equals one whose digits, as written without the
+// "+", are its digits (447700900123 = +447700900123, but 999 is not 0999).
+bool same_number(const PhoneNumber& a, const PhoneNumber& b);
 
 // Parses "YYYY-MM-DD" as the start of that day in UTC (ms since the epoch).
 Result<std::int64_t> parse_day_utc(std::string_view day);

@@ -25,7 +25,7 @@ Result<std::string> text_field(const ValueMap& map, const std::string& key, bool
 }  // namespace
 
 Result<drivers::Scope> parse_scope(const ValueMap& args) {
-    if (auto s = only_keys(args, {"categories", "from", "to"}, "scope"); !s)
+    if (auto s = only_keys(args, {"categories", "from", "to", "numbers"}, "scope"); !s)
         return std::unexpected(s.error());
     drivers::Scope scope;
     auto categories = get_strings(args, "categories");
@@ -65,6 +65,28 @@ Result<drivers::Scope> parse_scope(const ValueMap& args) {
     if (scope.from_ms && scope.until_ms && *scope.from_ms >= *scope.until_ms)
         return fail(Errc::invalid_argument,
                     fmt::format("scope: the date range is reversed ({} is after {})", *from, *to));
+    if (args.contains("numbers")) {
+        auto numbers = get_strings(args, "numbers");
+        if (!numbers)
+            return std::unexpected(numbers.error());
+        if (numbers->size() > drivers::kMaxScopeNumbers)
+            return fail(Errc::invalid_argument,
+                        fmt::format("scope: numbers: at most {} phone numbers, not {}",
+                                    drivers::kMaxScopeNumbers, numbers->size()));
+        for (const auto& n : *numbers) {
+            if (n.size() <= 64 && drivers::parse_phone_number(n))
+                continue;
+            std::string shown;  // quoted back safely: no control characters, not too long
+            for (unsigned char c : n.substr(0, 64))
+                shown += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+            return fail(Errc::invalid_argument,
+                        fmt::format("scope: numbers: \"{}{}\" is not a phone number (3 to 20 "
+                                    "digits, an optional leading +; spaces, dashes, dots and "
+                                    "brackets are ignored)",
+                                    shown, n.size() > 64 ? "..." : ""));
+        }
+        scope.numbers = std::move(*numbers);
+    }
     return scope;
 }
 

@@ -26,6 +26,8 @@ nlohmann::json scope_to_json(const drivers::Scope& scope) {
         j["from_ms"] = *scope.from_ms;
     if (scope.until_ms)
         j["until_ms"] = *scope.until_ms;
+    if (!scope.numbers.empty())
+        j["numbers"] = scope.numbers;  // as given: what was agreed
     return j;
 }
 

@@ -30,7 +30,8 @@ struct RecordQuery {
     Category category;
     const char* uri;
     std::vector<std::string> columns;
-    const char* date_column;  // null: not filtered by date
+    const char* date_column;   // null: not filtered by date
+    const char* party_column;  // the other party's number; null: not filtered by number
 };
 
 const std::vector<RecordQuery>& record_queries() {
@@ -38,14 +39,17 @@ const std::vector<RecordQuery>& record_queries() {
         {Category::messages,
          "content://sms",
          {"_id", "thread_id", "address", "date", "date_sent", "read", "type", "subject", "body"},
-         "date"},
+         "date",
+         "address"},
         {Category::call_log,
          "content://call_log/calls",
          {"_id", "number", "date", "duration", "type", "name"},
-         "date"},
+         "date",
+         "number"},
         {Category::contacts,
          "content://com.android.contacts/data",
          {"_id", "raw_contact_id", "mimetype", "data1", "data2", "data3"},
+         nullptr,
          nullptr},
     };
     return queries;
@@ -308,6 +312,14 @@ Result<AdbExtractor::RecordSet> AdbExtractor::read_records(Category category,
                 }
             }
             if (!scope.includes_time(t))
+                continue;
+        }
+        if (q->party_column) {
+            auto it = row.find(q->party_column);
+            std::optional<std::string_view> party;
+            if (it != row.end() && it->second)
+                party = *it->second;
+            if (!scope.includes_party(party))
                 continue;
         }
         nlohmann::json j = nlohmann::json::object();

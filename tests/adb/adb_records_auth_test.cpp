@@ -154,6 +154,87 @@ TEST_F(PhoneFixture, RecordDatesFollowTheScope) {
     }
 }
 
+// Proportionality: with numbers in the scope only the messages and calls with those parties
+// are counted and taken, whichever form the officer wrote them in; contacts are not limited.
+TEST_F(PhoneFixture, NumbersLimitMessagesAndCallsToThoseParties) {
+    testing::PhoneSim sim(
+        {"--root", phone_.path().string(), "--records", (phone_ / "records.json").string()});
+    ASSERT_TRUE(sim.ok());
+    auto conn = connect(sim, {.key = key_.get()});
+    ASSERT_TRUE(conn) << conn.error().describe();
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    drivers::Scope scope{.categories = {Category::messages, Category::call_log, Category::contacts},
+                         .numbers = {"07700 900123", "0044 (0)7700-900.789"}};
+    auto preview = device.preview(scope);
+    ASSERT_TRUE(preview) << preview.error().describe();
+    EXPECT_EQ((*preview)[Category::messages].count, 4u) << "3 with ...123, 1 with ...789";
+    EXPECT_EQ((*preview)[Category::call_log].count, 2u) << "not the call to 999";
+    EXPECT_EQ((*preview)[Category::contacts].count, 2u);
+
+    auto session = new_session(scope);
+    std::stop_source stop;
+    auto outcome = extract::run_extraction(*store_, device, session, scope, stop.get_token());
+    ASSERT_EQ(outcome.state, store::SessionState::completed) << outcome.reason.value_or("");
+    std::map<std::string, store::ItemRecord> items;
+    for (auto& i :
+         store_->catalog().items_of_session(session).value_or(std::vector<store::ItemRecord>{}))
+        items[i.source_path] = i;
+    ASSERT_EQ(items.size(), 3u);
+    auto sms = lines_of(items.at("content://sms"));
+    ASSERT_EQ(sms.size(), 4u);
+    for (const auto& m : sms)
+        EXPECT_TRUE(m["address"] == "+447700900123" || m["address"] == "+447700900789") << m;
+    auto calls = lines_of(items.at("content://call_log/calls"));
+    ASSERT_EQ(calls.size(), 2u);
+    for (const auto& c : calls)
+        EXPECT_NE(c["number"], "999");
+    EXPECT_EQ(lines_of(items.at("content://com.android.contacts/data")).size(), 2u);
+    EXPECT_EQ(outcome.progress.bytes_done, outcome.progress.planned_bytes);
+}
+
+// Phones store a party's number in whatever form it came: international, national, with
+// spaces or brackets; one number in the scope finds them all, and nothing else.
+TEST_F(PhoneFixture, NumbersMatchHoweverThePhoneWroteThem) {
+    auto records = phone_ / "forms.json";
+    std::ofstream(records) << R"({
+  "sms": [
+    {"_id": 1, "address": "07700900123", "date": 1718222460000, "body": "national"},
+    {"_id": 2, "address": "+44 7700 900123", "date": 1718222460000, "body": "spaced"},
+    {"_id": 3, "address": "00447700900123", "date": 1718222460000, "body": "00"},
+    {"_id": 4, "address": "(07700) 900-123", "date": 1718222460000, "body": "brackets"},
+    {"_id": 5, "address": "+447700900124", "date": 1718222460000, "body": "one digit off"},
+    {"_id": 6, "address": "BANK", "date": 1718222460000, "body": "a name"},
+    {"_id": 7, "address": null, "date": 1718222460000, "body": "no address"}
+  ],
+  "call_log": [
+    {"_id": 1, "number": "07700 900 123", "date": 1718222700000, "duration": 5},
+    {"_id": 2, "number": "+33 1 23 45 67 89", "date": 1718222700000, "duration": 6},
+    {"_id": 3, "number": "", "date": 1718222700000, "duration": 7}
+  ]
+})";
+    testing::PhoneSim sim({"--root", phone_.path().string(), "--records", records.string()});
+    ASSERT_TRUE(sim.ok());
+    auto conn = connect(sim, {.key = key_.get()});
+    ASSERT_TRUE(conn) << conn.error().describe();
+    adb::AdbSession device(std::move(*conn), Clock::system());
+    drivers::Scope scope{.categories = {Category::messages, Category::call_log},
+                         .numbers = {"+447700900123"}};
+    auto session = new_session(scope);
+    std::stop_source stop;
+    auto outcome = extract::run_extraction(*store_, device, session, scope, stop.get_token());
+    ASSERT_EQ(outcome.state, store::SessionState::completed) << outcome.reason.value_or("");
+    std::map<std::string, std::vector<nlohmann::json>> lines;
+    for (auto& i :
+         store_->catalog().items_of_session(session).value_or(std::vector<store::ItemRecord>{}))
+        lines[i.source_path] = lines_of(i);
+    std::vector<std::string> bodies;
+    for (const auto& m : lines["content://sms"])
+        bodies.push_back(m["body"]);
+    EXPECT_EQ(bodies, (std::vector<std::string>{"national", "spaced", "00", "brackets"}));
+    ASSERT_EQ(lines["content://call_log/calls"].size(), 1u);
+    EXPECT_EQ(lines["content://call_log/calls"][0]["number"], "07700 900 123");
+}
+
 TEST_F(PhoneFixture, UnknownKeyWaitsForThePersonThenProceeds) {
     auto fifo = phone_ / "control";
     auto keys = phone_ / "adb_keys";

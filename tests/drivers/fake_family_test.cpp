@@ -196,6 +196,26 @@ TEST_F(FakeFamily, IsContactedPreviewedAndExtractedIntoTheStore) {
     EXPECT_EQ(phone_->opens(), 1) << "contact, preview and extraction on one link";
 }
 
+// The scope is recorded with the case as it was agreed, numbers included (and so it is in
+// the signed manifest); the driver receives it whole.
+TEST_F(FakeFamily, TheScopeIsRecordedWithTheCaseNumbersIncluded) {
+    phone_->add(Category::messages, "fake://sms", "{}\n");
+    const auto id = plug();
+    ASSERT_TRUE(wait_state(id, DeviceState::ready));
+    auto session =
+        start(id, {.categories = {Category::messages}, .numbers = {"07700 900123", "999"}});
+    ASSERT_TRUE(session);
+    ASSERT_TRUE(wait_end(*session, 5s));
+    auto stmt = store_->database().prepare(
+        "SELECT c.scope FROM cases c JOIN sessions s ON s.case_id = c.id WHERE s.id = ?1");
+    ASSERT_TRUE(stmt);
+    stmt->bind(1, *session);
+    ASSERT_TRUE(stmt->step().value_or(false));
+    auto scope = nlohmann::json::parse(stmt->column_text(0));
+    EXPECT_EQ(scope["categories"], nlohmann::json::array({"messages"}));
+    EXPECT_EQ(scope["numbers"], nlohmann::json::array({"07700 900123", "999"})) << scope;
+}
+
 TEST_F(FakeFamily, ItsConditionsBecomeTheDeviceState) {
     phone_->add(Category::photos, "/fake/a.jpg", "jpeg");
     phone_->lock();
