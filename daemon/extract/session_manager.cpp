@@ -93,7 +93,7 @@ void SessionManager::device_changed(const devices::DeviceRecord& record,
     if (link.waiting)
         end_unstarted(*link.waiting, store::SessionState::interrupted,
                       "interrupted: device disconnected",
-                      Error{Errc::io, "device disconnected", 0});
+                      Error{Errc::io, std::string(drivers::kDeviceDisconnected), 0});
     if (link.idle)
         link.idle->interrupt();
 }
