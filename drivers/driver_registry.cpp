@@ -6,22 +6,6 @@
 
 namespace exhibit::drivers {
 
-bool Device::offers(const Function& f) const {
-    return std::ranges::find(functions, f) != functions.end();
-}
-
-std::string_view to_string(DeviceCondition c) {
-    switch (c) {
-        case DeviceCondition::needs_authorisation:
-            return "needs_authorisation";
-        case DeviceCondition::locked:
-            return "locked";
-        case DeviceCondition::unsupported:
-            return "unsupported";
-    }
-    return "?";
-}
-
 Status DriverRegistry::add(std::unique_ptr<Driver> driver) {
     if (!driver || driver->name().empty() || driver->serves().empty())
         return fail(Errc::invalid_argument, "a driver needs a name and at least one function");
