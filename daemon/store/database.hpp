@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/c_handle.hpp"
 #include "common/error.hpp"
 
 namespace exhibit::store {
@@ -52,10 +53,7 @@ class Statement {
     std::optional<std::string> column_optional_text(int column) const;
 
   private:
-    struct Finalizer {
-        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-    };
-    std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+    CHandle<sqlite3_stmt, sqlite3_finalize> stmt_;
 };
 
 // A statement borrowed from its connection's cache: reset, with its bindings cleared, when
@@ -99,10 +97,7 @@ class Database {
     Error error(std::string_view context) const;
 
   private:
-    struct Closer {
-        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-    };
-    std::unique_ptr<sqlite3, Closer> db_;
+    CHandle<sqlite3, sqlite3_close_v2> db_;
     // Declared after db_: finalized before the connection closes.
     std::map<std::string, Statement, std::less<>> cache_;
 };
