@@ -51,15 +51,7 @@ Result<bool> Statement::step() {
 }
 
 Status Statement::run() {
-    for (;;) {
-        auto r = step();
-        if (!r)
-            return std::unexpected(r.error());
-        if (!*r)
-            break;
-    }
-    reset();
-    return {};
+    return each([](Statement&) {});
 }
 
 void Statement::reset() {

@@ -12,7 +12,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "common/c_handle.hpp"
 #include "common/error.hpp"
@@ -42,6 +44,10 @@ class Statement {
 
     // Steps once: true while a row is available, false when done.
     Result<bool> step();
+    // Steps over the rows, calling `row(*this)` on each, until they end or `row` (when it
+    // returns a bool) returns false; then resets. Returns the error of a failed step.
+    template <class Row>
+    [[nodiscard]] Status each(Row&& row);
     // Steps to completion, ignoring any rows.
     Status run();
     void reset();
@@ -84,6 +90,15 @@ class Database {
     Status enable_wal();
 
     Result<Statement> prepare(std::string_view sql);
+    // The prepare, bind and step loop in one: prepares `sql`, binds its parameters with
+    // `bind(statement)` (no_parameters when it has none) and steps over its rows with
+    // `row(statement)`, as Statement::each.
+    template <class Bind, class Row>
+    [[nodiscard]] Status each(std::string_view sql, Bind&& bind, Row&& row);
+    // As each(), returning what `read(statement)` makes of each row, in order.
+    template <class Bind, class Read>
+    auto rows(std::string_view sql, Bind&& bind, Read&& read)
+        -> Result<std::vector<std::invoke_result_t<Read&, Statement&>>>;
     // As prepare(), but compiled once per connection and kept: for statements run per item.
     Result<CachedStatement> prepare_cached(std::string_view sql);
     // Runs one or more statements without parameters.
@@ -101,6 +116,47 @@ class Database {
     // Declared after db_: finalized before the connection closes.
     std::map<std::string, Statement, std::less<>> cache_;
 };
+
+// The binder of a statement without parameters, for Database::each() and rows().
+struct NoParameters {
+    void operator()(Statement&) const noexcept {}
+};
+inline constexpr NoParameters no_parameters{};
+
+template <class Row>
+Status Statement::each(Row&& row) {
+    for (;;) {
+        auto more = step();
+        if (!more)
+            return std::unexpected(more.error());
+        if (!*more)
+            break;
+        if constexpr (std::is_void_v<std::invoke_result_t<Row&, Statement&>>)
+            row(*this);
+        else if (!row(*this))
+            break;
+    }
+    reset();
+    return {};
+}
+
+template <class Bind, class Row>
+Status Database::each(std::string_view sql, Bind&& bind, Row&& row) {
+    auto stmt = prepare(sql);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    bind(*stmt);
+    return stmt->each(row);
+}
+
+template <class Bind, class Read>
+auto Database::rows(std::string_view sql, Bind&& bind, Read&& read)
+    -> Result<std::vector<std::invoke_result_t<Read&, Statement&>>> {
+    std::vector<std::invoke_result_t<Read&, Statement&>> out;
+    if (auto s = each(sql, bind, [&](Statement& row) { out.push_back(read(row)); }); !s)
+        return std::unexpected(s.error());
+    return out;
+}
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
 class Transaction {

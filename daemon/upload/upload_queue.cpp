@@ -117,28 +117,23 @@ Status UploadQueue::change_audited(std::string_view sql,
 
 Result<int> UploadQueue::enqueue_new_items() {
     auto& db = store_->database();
-    auto find = db.prepare(
-        "SELECT i.id, i.session_id, s.priority, i.size, i.sha256 FROM items i "
-        "JOIN sessions s ON s.id = i.session_id "
-        "WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.item_id = i.id) ORDER BY i.id");
-    if (!find)
-        return err(find);
     struct Row {
         std::int64_t id, session;
         std::string lane;
         std::int64_t size;
         std::string sha256;
     };
-    std::vector<Row> rows;
-    for (;;) {
-        auto more = find->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        rows.push_back({find->column_int(0), find->column_int(1), find->column_text(2),
-                        find->column_int(3), find->column_text(4)});
-    }
+    auto found = db.rows(
+        "SELECT i.id, i.session_id, s.priority, i.size, i.sha256 FROM items i "
+        "JOIN sessions s ON s.id = i.session_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.item_id = i.id) ORDER BY i.id",
+        store::no_parameters, [](const store::Statement& row) {
+            return Row{row.column_int(0), row.column_int(1), row.column_text(2), row.column_int(3),
+                       row.column_text(4)};
+        });
+    if (!found)
+        return err(found);
+    const auto& rows = *found;
     if (rows.empty())
         return 0;
     auto tx = store::Transaction::begin(db);
@@ -336,38 +331,42 @@ Result<std::optional<std::pair<std::int64_t, Receipt>>> UploadQueue::same_conten
     using Out = std::optional<std::pair<std::int64_t, Receipt>>;
     if (job.key.kind != JobKind::item)
         return Out{};
-    auto stmt = store_->database().prepare(
+    struct Other {
+        std::int64_t id;
+        std::string state;
+        std::optional<std::string> receipt;
+    };
+    auto others = store_->database().rows(
         "SELECT u.item_id, u.state, u.receipt FROM uploads u JOIN items i ON i.id = u.item_id "
         "WHERE i.session_id = ?1 AND i.sha256 = ?2 AND u.item_id != ?3 "
         "AND u.state IN ('received', 'uploading', 'queued') "
-        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, job.session_id).bind(2, job.sha256).bind(3, job.key.id);
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return err(row);
-        if (!*row)
-            return Out{};
-        const auto other = stmt->column_int(0);
-        const auto state = stmt->column_text(1);
-        if (state != "received") {
+        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id",
+        [&](store::Statement& q) {
+            q.bind(1, job.session_id).bind(2, job.sha256).bind(3, job.key.id);
+        },
+        [](const store::Statement& row) {
+            return Other{row.column_int(0), row.column_text(1), row.column_optional_text(2)};
+        });
+    if (!others)
+        return err(others);
+    for (const auto& other : *others) {
+        if (other.state != "received") {
             // The lowest id of a set of identical items is the one that travels; the others
             // wait.
-            *busy = state == "uploading" || other < job.key.id;
+            *busy = other.state == "uploading" || other.id < job.key.id;
             return Out{};
         }
-        auto receipt = read_receipt(stmt->column_optional_text(2).value_or("{}"));
+        auto receipt = read_receipt(other.receipt.value_or("{}"));
         if (!receipt)
             return err(receipt);
         // Received by a store the configuration no longer names (the DFU moved it): the
         // configured store does not have this content, so it is sent there.
         if (!on_endpoint_origin(endpoint, receipt->url))
             continue;
-        receipt->same_content_as = other;
-        return Out{std::pair{other, std::move(*receipt)}};
+        receipt->same_content_as = other.id;
+        return Out{std::pair{other.id, std::move(*receipt)}};
     }
+    return Out{};
 }
 
 Status UploadQueue::mark_uploading(const JobKey& key) {
@@ -480,51 +479,35 @@ Result<std::optional<std::string>> UploadQueue::remote_url(const JobKey& key) {
 }
 
 Result<std::vector<std::int64_t>> UploadQueue::sessions_awaiting_manifest() {
-    auto stmt = store_->database().prepare(
+    return store_->database().rows(
         "SELECT s.id FROM sessions s WHERE s.ended_at_ms IS NOT NULL "
         "AND s.state NOT IN ('created', 'running') "
         "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) "
         "AND NOT EXISTS (SELECT 1 FROM items i LEFT JOIN uploads u ON u.item_id = i.id "
         "  WHERE i.session_id = s.id AND (u.state IS NULL OR u.state NOT IN ('received', "
-        "'cancelled'))) ORDER BY s.id");
-    if (!stmt)
-        return err(stmt);
-    std::vector<std::int64_t> out;
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        out.push_back(stmt->column_int(0));
-    }
-    return out;
+        "'cancelled'))) ORDER BY s.id",
+        store::no_parameters, [](const store::Statement& row) { return row.column_int(0); });
 }
 
 Result<nlohmann::json> UploadQueue::deliveries(std::int64_t session_id) {
-    auto stmt = store_->database().prepare(
-        "SELECT i.id, u.state, u.receipt FROM items i JOIN uploads u ON u.item_id = i.id "
-        "WHERE i.session_id = ?1 ORDER BY i.id");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, session_id);
     nlohmann::json out = nlohmann::json::object();
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        nlohmann::json d = {{"state", stmt->column_text(1)}};
-        if (auto receipt = stmt->column_optional_text(2)) {
-            auto j = nlohmann::json::parse(*receipt, nullptr, false);
-            if (j.is_object())
-                for (auto field : {"url", "received_at", "checksum", "same_content_as_item"})
-                    if (j.contains(field))
-                        d[field] = j[field];
-        }
-        out[std::to_string(stmt->column_int(0))] = std::move(d);
-    }
+    auto read = store_->database().each(
+        "SELECT i.id, u.state, u.receipt FROM items i JOIN uploads u ON u.item_id = i.id "
+        "WHERE i.session_id = ?1 ORDER BY i.id",
+        [&](store::Statement& q) { q.bind(1, session_id); },
+        [&](const store::Statement& row) {
+            nlohmann::json d = {{"state", row.column_text(1)}};
+            if (auto receipt = row.column_optional_text(2)) {
+                auto j = nlohmann::json::parse(*receipt, nullptr, false);
+                if (j.is_object())
+                    for (auto field : {"url", "received_at", "checksum", "same_content_as_item"})
+                        if (j.contains(field))
+                            d[field] = j[field];
+            }
+            out[std::to_string(row.column_int(0))] = std::move(d);
+        });
+    if (!read)
+        return err(read);
     return out;
 }
 
@@ -562,38 +545,32 @@ Status UploadQueue::add_manifest(std::int64_t session_id, const std::string& bod
 }
 
 Status UploadQueue::count_states(QueueSnapshot& snap) {
-    auto& db = store_->database();
     for (auto kind : {JobKind::item, JobKind::manifest}) {
-        auto stmt = db.prepare(
-            fmt::format("SELECT state, count(*) FROM {} GROUP BY state", table_of(kind).table));
-        if (!stmt)
-            return std::unexpected(stmt.error());
         auto& counts = kind == JobKind::item ? snap.items : snap.manifests;
-        for (;;) {
-            auto more = stmt->step();
-            if (!more)
-                return std::unexpected(more.error());
-            if (!*more)
-                break;
-            const auto n = static_cast<std::uint64_t>(stmt->column_int(1));
-            switch (upload_state_from(stmt->column_text(0)).value_or(UploadState::failed)) {
-                case UploadState::queued:
-                    counts.queued = n;
-                    break;
-                case UploadState::uploading:
-                    counts.uploading = n;
-                    break;
-                case UploadState::received:
-                    counts.received = n;
-                    break;
-                case UploadState::failed:
-                    counts.failed = n;
-                    break;
-                case UploadState::cancelled:
-                    counts.cancelled = n;
-                    break;
-            }
-        }
+        auto read = store_->database().each(
+            fmt::format("SELECT state, count(*) FROM {} GROUP BY state", table_of(kind).table),
+            store::no_parameters, [&](const store::Statement& row) {
+                const auto n = static_cast<std::uint64_t>(row.column_int(1));
+                switch (upload_state_from(row.column_text(0)).value_or(UploadState::failed)) {
+                    case UploadState::queued:
+                        counts.queued = n;
+                        break;
+                    case UploadState::uploading:
+                        counts.uploading = n;
+                        break;
+                    case UploadState::received:
+                        counts.received = n;
+                        break;
+                    case UploadState::failed:
+                        counts.failed = n;
+                        break;
+                    case UploadState::cancelled:
+                        counts.cancelled = n;
+                        break;
+                }
+            });
+        if (!read)
+            return read;
     }
     return {};
 }
