@@ -1,6 +1,7 @@
 #include "upload_queue.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -178,115 +179,132 @@ Status UploadQueue::requeue_interrupted() {
     return {};
 }
 
-Status UploadQueue::runnable_items(bool normal_allowed, std::size_t limit, std::vector<Job>& jobs) {
-    auto& db = store_->database();
-    const auto now = to_unix_ms(clock_->now());
-    const auto& kiosk = store_->options().kiosk_id;
-    auto items = db.prepare(
-        "SELECT u.item_id, i.session_id, u.lane, u.remote_url, u.remote_offset, u.attempts, "
-        "u.queued_at_ms, i.size, i.sha256, i.blob, i.integrity, i.category, i.source_path, "
-        "i.state, c.case_reference, c.exhibit_reference FROM uploads u "
-        "JOIN items i ON i.id = u.item_id JOIN sessions s ON s.id = i.session_id "
-        "JOIN cases c ON c.id = s.case_id "
-        "WHERE u.state = 'queued' AND coalesce(u.next_attempt_at_ms, 0) <= ?1 "
-        "AND (u.lane = 'urgent' OR ?2) "
-        "ORDER BY u.lane = 'urgent' DESC, u.queued_at_ms, u.item_id LIMIT ?3");
-    if (!items)
-        return std::unexpected(items.error());
-    items->bind(1, now)
-        .bind(2, std::int64_t{normal_allowed})
-        .bind(3, static_cast<std::int64_t>(limit));
-    for (;;) {
-        auto more = items->step();
-        if (!more)
-            return std::unexpected(more.error());
-        if (!*more)
-            break;
-        Job j;
-        j.key = {JobKind::item, items->column_int(0)};
-        j.session_id = items->column_int(1);
-        j.lane = lane_from(items->column_text(2)).value_or(Lane::normal);
-        j.remote_url = items->column_optional_text(3);
-        j.remote_offset = static_cast<std::uint64_t>(items->column_int(4));
-        j.attempts = static_cast<int>(items->column_int(5));
-        j.queued_at_ms = items->column_int(6);
-        j.length = static_cast<std::uint64_t>(items->column_int(7));
-        j.sha256 = items->column_text(8);
-        j.blob = store_->blobs().path_of_relative(items->column_text(9));
-        j.blob_intact = items->column_text(10) == "ok";
-        const auto source = items->column_text(12);
-        j.metadata = {{"filename", basename_of(source)},
-                      {"type", "item"},
-                      {"case_reference", items->column_text(14)},
-                      {"exhibit_reference", items->column_text(15)},
-                      {"session_id", std::to_string(j.session_id)},
-                      {"item_id", std::to_string(j.key.id)},
-                      {"category", items->column_text(11)},
-                      {"source_path", source},
-                      {"item_state", items->column_text(13)},
-                      {"sha256", j.sha256},
-                      {"kiosk_id", kiosk}};
-        jobs.push_back(std::move(j));
-    }
+namespace {
 
-    return {};
+// What the two kinds of job rows share, selected from `q` (the `uploads` or `manifests` row)
+// and `c` (its case): the one column list of a runnable job, and its reader. Each kind's own
+// columns follow, from kJobColumnCount on.
+constexpr std::string_view kJobColumns =
+    "q.lane, q.remote_url, q.remote_offset, q.attempts, q.queued_at_ms, c.case_reference, "
+    "c.exhibit_reference";
+constexpr int kJobColumnCount = 8;  // the key, then kJobColumns
+
+struct JobRow {
+    Job job;
+    std::string case_reference, exhibit_reference;
+};
+
+JobRow read_job_row(JobKind kind, const store::Statement& row) {
+    JobRow r;
+    Job& j = r.job;
+    j.key = {kind, row.column_int(0)};
+    j.lane = lane_from(row.column_text(1)).value_or(Lane::normal);
+    j.remote_url = row.column_optional_text(2);
+    j.remote_offset = static_cast<std::uint64_t>(row.column_int(3));
+    j.attempts = static_cast<int>(row.column_int(4));
+    j.queued_at_ms = row.column_int(5);
+    r.case_reference = row.column_text(6);
+    r.exhibit_reference = row.column_text(7);
+    return r;
 }
 
-Status UploadQueue::runnable_manifests(bool normal_allowed, std::size_t limit,
-                                       std::vector<Job>& jobs) {
-    auto& db = store_->database();
+// Each kind's tables (joined up to `s`, the session) and own columns.
+struct JobSource {
+    std::string_view from;
+    std::string_view columns;
+};
+JobSource source_of(JobKind kind) {
+    if (kind == JobKind::item)
+        return {"uploads q JOIN items i ON i.id = q.item_id JOIN sessions s ON s.id = i.session_id",
+                "i.session_id, i.size, i.sha256, i.blob, i.integrity, i.category, i.source_path, "
+                "i.state"};
+    return {"manifests q JOIN sessions s ON s.id = q.session_id",
+            "q.body, q.sha256, q.signature, q.key_fingerprint"};
+}
+
+// A job's Upload-Metadata: what every job carries, around what its kind adds (`own`).
+MetadataPairs metadata_of(const JobRow& r, std::string filename, MetadataPairs own,
+                          const std::string& kiosk) {
+    MetadataPairs m = {{"filename", std::move(filename)},
+                       {"type", std::string(to_string(r.job.key.kind))},
+                       {"case_reference", r.case_reference},
+                       {"exhibit_reference", r.exhibit_reference},
+                       {"session_id", std::to_string(r.job.session_id)}};
+    m.insert(m.end(), std::make_move_iterator(own.begin()), std::make_move_iterator(own.end()));
+    m.emplace_back("kiosk_id", kiosk);
+    return m;
+}
+
+// An item's own columns.
+void finish_item(JobRow& r, const store::Statement& row, const store::BlobStore& blobs,
+                 const std::string& kiosk) {
+    constexpr int k = kJobColumnCount;
+    Job& j = r.job;
+    j.session_id = row.column_int(k);
+    j.length = static_cast<std::uint64_t>(row.column_int(k + 1));
+    j.sha256 = row.column_text(k + 2);
+    j.blob = blobs.path_of_relative(row.column_text(k + 3));
+    j.blob_intact = row.column_text(k + 4) == "ok";
+    const auto source = row.column_text(k + 6);
+    j.metadata = metadata_of(r, basename_of(source),
+                             {{"item_id", std::to_string(j.key.id)},
+                              {"category", row.column_text(k + 5)},
+                              {"source_path", source},
+                              {"item_state", row.column_text(k + 7)},
+                              {"sha256", j.sha256}},
+                             kiosk);
+}
+
+// A manifest's own columns.
+void finish_manifest(JobRow& r, const store::Statement& row, const std::string& kiosk) {
+    constexpr int k = kJobColumnCount;
+    Job& j = r.job;
+    j.session_id = j.key.id;
+    j.body = row.column_text(k);
+    j.length = j.body.size();
+    j.sha256 = row.column_text(k + 1);
+    j.metadata = metadata_of(r, fmt::format("session-{}.manifest.json", j.session_id),
+                             {{"sha256", j.sha256},
+                              {"signature_algorithm", "ed25519"},
+                              {"signature", row.column_text(k + 2)},
+                              {"key_fingerprint", row.column_text(k + 3)}},
+                             kiosk);
+}
+
+}  // namespace
+
+Status UploadQueue::runnable_of(JobKind kind, bool normal_allowed, std::size_t limit,
+                                std::vector<Job>& jobs) {
     const auto now = to_unix_ms(clock_->now());
     const auto& kiosk = store_->options().kiosk_id;
-    auto manifests = db.prepare(
-        "SELECT m.session_id, m.lane, m.remote_url, m.remote_offset, m.attempts, m.queued_at_ms, "
-        "m.body, m.sha256, m.signature, m.key_fingerprint, c.case_reference, c.exhibit_reference "
-        "FROM manifests m JOIN sessions s ON s.id = m.session_id JOIN cases c ON c.id = s.case_id "
-        "WHERE m.state = 'queued' AND coalesce(m.next_attempt_at_ms, 0) <= ?1 "
-        "AND (m.lane = 'urgent' OR ?2) "
-        "ORDER BY m.lane = 'urgent' DESC, m.queued_at_ms, m.session_id LIMIT ?3");
-    if (!manifests)
-        return std::unexpected(manifests.error());
-    manifests->bind(1, now)
-        .bind(2, std::int64_t{normal_allowed})
-        .bind(3, static_cast<std::int64_t>(limit));
-    for (;;) {
-        auto more = manifests->step();
-        if (!more)
-            return std::unexpected(more.error());
-        if (!*more)
-            break;
-        Job j;
-        j.key = {JobKind::manifest, manifests->column_int(0)};
-        j.session_id = j.key.id;
-        j.lane = lane_from(manifests->column_text(1)).value_or(Lane::normal);
-        j.remote_url = manifests->column_optional_text(2);
-        j.remote_offset = static_cast<std::uint64_t>(manifests->column_int(3));
-        j.attempts = static_cast<int>(manifests->column_int(4));
-        j.queued_at_ms = manifests->column_int(5);
-        j.body = manifests->column_text(6);
-        j.length = j.body.size();
-        j.sha256 = manifests->column_text(7);
-        j.metadata = {{"filename", fmt::format("session-{}.manifest.json", j.session_id)},
-                      {"type", "manifest"},
-                      {"case_reference", manifests->column_text(10)},
-                      {"exhibit_reference", manifests->column_text(11)},
-                      {"session_id", std::to_string(j.session_id)},
-                      {"sha256", j.sha256},
-                      {"signature_algorithm", "ed25519"},
-                      {"signature", manifests->column_text(8)},
-                      {"key_fingerprint", manifests->column_text(9)},
-                      {"kiosk_id", kiosk}};
-        jobs.push_back(std::move(j));
-    }
-    return {};
+    const auto key = table_of(kind).key;
+    const auto source = source_of(kind);
+    return store_->database().each(
+        fmt::format("SELECT q.{0}, {1}, {2} FROM {3} JOIN cases c ON c.id = s.case_id "
+                    "WHERE q.state = 'queued' AND coalesce(q.next_attempt_at_ms, 0) <= ?1 "
+                    "AND (q.lane = 'urgent' OR ?2) "
+                    "ORDER BY q.lane = 'urgent' DESC, q.queued_at_ms, q.{0} LIMIT ?3",
+                    key, kJobColumns, source.columns, source.from),
+        [&](store::Statement& q) {
+            q.bind(1, now)
+                .bind(2, std::int64_t{normal_allowed})
+                .bind(3, static_cast<std::int64_t>(limit));
+        },
+        [&](const store::Statement& row) {
+            auto r = read_job_row(kind, row);
+            if (kind == JobKind::item)
+                finish_item(r, row, store_->blobs(), kiosk);
+            else
+                finish_manifest(r, row, kiosk);
+            jobs.push_back(std::move(r.job));
+        });
 }
 
 Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t limit) {
     std::vector<Job> jobs;
-    if (auto s = runnable_items(normal_allowed, limit, jobs); !s)
-        return std::unexpected(s.error());
-    if (auto s = runnable_manifests(normal_allowed, limit, jobs); !s)
-        return std::unexpected(s.error());
+    for (auto kind : {JobKind::item, JobKind::manifest})
+        if (auto s = runnable_of(kind, normal_allowed, limit, jobs); !s)
+            return std::unexpected(s.error());
     std::ranges::stable_sort(jobs, [](const Job& a, const Job& b) {
         if (a.lane != b.lane)
             return a.lane == Lane::urgent;
