@@ -56,9 +56,6 @@ int method_for(Role role, sd_bus_message* m, void* userdata, F&& body) noexcept 
     return sd_bus_reply_method_errorf(m, "org.exhibit.Exhibit1.Error.Failed", "internal error");
 }
 
-// Appends `map` as a{sv} to `m` (strings, string lists, booleans, u64 and i64 values).
-int append_value_map(sd_bus_message* m, const ValueMap& map);
-
 // A NULL-terminated strv for a node enumerator (sd-bus frees it), or null when out of memory.
 char** to_strv(const std::vector<std::string>& paths);
 

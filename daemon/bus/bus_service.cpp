@@ -236,38 +236,4 @@ char** to_strv(const std::vector<std::string>& paths) {
     return out;
 }
 
-int append_value_map(sd_bus_message* m, const ValueMap& map) {
-    int r = sd_bus_message_open_container(m, 'a', "{sv}");
-    for (auto it = map.begin(); r >= 0 && it != map.end(); ++it) {
-        const auto& [key, value] = *it;
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-            r = sd_bus_message_append(m, "s", key.c_str());
-        if (r < 0)
-            break;
-        if (auto* s = std::get_if<std::string>(&value)) {
-            r = sd_bus_message_append(m, "v", "s", s->c_str());
-        } else if (auto* list = std::get_if<std::vector<std::string>>(&value)) {
-            r = sd_bus_message_open_container(m, 'v', "as");
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "s");
-            for (std::size_t i = 0; r >= 0 && i < list->size(); ++i)
-                r = sd_bus_message_append(m, "s", (*list)[i].c_str());
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        } else if (auto* b = std::get_if<bool>(&value)) {
-            r = sd_bus_message_append(m, "v", "b", static_cast<int>(*b));
-        } else if (auto* t = std::get_if<std::uint64_t>(&value)) {
-            r = sd_bus_message_append(m, "v", "t", *t);
-        } else if (auto* x = std::get_if<std::int64_t>(&value)) {
-            r = sd_bus_message_append(m, "v", "x", *x);
-        }
-        if (r >= 0)
-            r = sd_bus_message_close_container(m);
-    }
-    return r < 0 ? r : sd_bus_message_close_container(m);
-}
-
 }  // namespace exhibit::bus

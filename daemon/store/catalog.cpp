@@ -95,21 +95,13 @@ ItemRecord read_item(const Statement& s) {
 
 Result<std::vector<ItemRecord>> query_items(Database& db, std::string_view where,
                                             std::optional<std::int64_t> param) {
-    auto stmt = db.prepare(fmt::format("SELECT {} FROM items {} ORDER BY id", kItemColumns, where));
-    if (!stmt)
-        return std::unexpected(stmt.error());
-    if (param)
-        stmt->bind(1, *param);
-    std::vector<ItemRecord> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        out.push_back(read_item(*stmt));
-    }
-    return out;
+    return db.rows(
+        fmt::format("SELECT {} FROM items {} ORDER BY id", kItemColumns, where),
+        [&](Statement& s) {
+            if (param)
+                s.bind(1, *param);
+        },
+        read_item);
 }
 }  // namespace
 

@@ -56,21 +56,16 @@ nlohmann::json case_json(const CaseRecord& c) {
 }
 
 Result<nlohmann::json> raw_paths(Database& db, std::int64_t session_id) {
-    auto stmt = db.prepare(
-        "SELECT id, lower(hex(source_path_raw)) FROM items WHERE session_id = ?1 "
-        "AND source_path_raw IS NOT NULL");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, session_id);
     nlohmann::json out = nlohmann::json::object();
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        out[std::to_string(stmt->column_int(0))] = stmt->column_text(1);
-    }
+    if (auto s = db.each(
+            "SELECT id, lower(hex(source_path_raw)) FROM items WHERE session_id = ?1 "
+            "AND source_path_raw IS NOT NULL",
+            [&](Statement& q) { q.bind(1, session_id); },
+            [&](const Statement& row) {
+                out[std::to_string(row.column_int(0))] = row.column_text(1);
+            });
+        !s)
+        return std::unexpected(s.error());
     return out;
 }
 

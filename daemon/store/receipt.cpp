@@ -7,29 +7,22 @@ namespace exhibit::store {
 namespace {
 
 Status read_items(Database& db, SessionReceipt& r) {
-    auto items = db.prepare(
+    return db.each(
         "SELECT category, count(*), coalesce(sum(state = 'incomplete'), 0), "
         "coalesce(sum(size), 0), "
         "(SELECT count(*) FROM uploads u JOIN items i ON i.id = u.item_id "
         " WHERE i.session_id = ?1 AND i.category = items.category AND u.state = 'received') "
-        "FROM items WHERE session_id = ?1 GROUP BY category ORDER BY category");
-    if (!items)
-        return std::unexpected(items.error());
-    items->bind(1, r.session.id);
-    for (;;) {
-        auto row = items->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return {};
-        auto& total = r.categories[items->column_text(0)];
-        total.items = static_cast<std::uint64_t>(items->column_int(1));
-        total.bytes = static_cast<std::uint64_t>(items->column_int(3));
-        r.items += total.items;
-        r.items_incomplete += static_cast<std::uint64_t>(items->column_int(2));
-        r.bytes += total.bytes;
-        r.items_received_by_dfu += static_cast<std::uint64_t>(items->column_int(4));
-    }
+        "FROM items WHERE session_id = ?1 GROUP BY category ORDER BY category",
+        [&](Statement& q) { q.bind(1, r.session.id); },
+        [&](const Statement& row) {
+            auto& total = r.categories[row.column_text(0)];
+            total.items = static_cast<std::uint64_t>(row.column_int(1));
+            total.bytes = static_cast<std::uint64_t>(row.column_int(3));
+            r.items += total.items;
+            r.items_incomplete += static_cast<std::uint64_t>(row.column_int(2));
+            r.bytes += total.bytes;
+            r.items_received_by_dfu += static_cast<std::uint64_t>(row.column_int(4));
+        });
 }
 
 Status read_manifest(Database& db, SessionReceipt& r) {
@@ -96,7 +89,7 @@ Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id) {
     const bool manifest_received = r.manifest_upload_state == "received";
     if (r.manifest_upload_state.empty())
         r.manifest_upload_state = "not yet written";
-    r.upload_state = r.items == 0                       ? "nothing to upload"
+    r.upload_state = r.items == 0                        ? "nothing to upload"
                      : r.items_received_by_dfu < r.items ? "pending"
                      : manifest_received ? "delivered: every item and the signed manifest received"
                                          : "items received, manifest pending";

@@ -12,6 +12,7 @@
 
 #include "common/base64.hpp"
 #include "common/utf8.hpp"
+#include "daemon/upload/curl_handles.hpp"
 
 namespace exhibit::upload {
 
@@ -48,23 +49,16 @@ std::vector<std::string> split_list(std::string_view s) {
     return out;
 }
 
-struct UrlDeleter {
-    void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
-};
-using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
-
 std::string url_part(CURLU* url, CURLUPart part) {
     char* value = nullptr;
-    if (curl_url_get(url, part, &value, part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) !=
-        CURLUE_OK)
-        return {};
-    std::string out(value);
-    curl_free(value);
-    return out;
+    const bool found = curl_url_get(url, part, &value,
+                                    part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK;
+    CurlStringPtr owned(value);
+    return found && value ? std::string(value) : std::string();
 }
 
-UrlPtr parse_url(std::string_view text) {
-    UrlPtr url(curl_url());
+CurlUrlPtr parse_url(std::string_view text) {
+    CurlUrlPtr url(curl_url());
     if (!url || curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK)
         return nullptr;
     return url;
@@ -240,7 +234,7 @@ Result<std::string> resolve_location(std::string_view endpoint, std::string_view
     auto loc = trim(location);
     if (loc.empty())
         return fail(Errc::protocol, "the server created an upload but sent no Location");
-    UrlPtr resolved(curl_url_dup(base.get()));
+    CurlUrlPtr resolved(curl_url_dup(base.get()));
     if (!resolved ||
         curl_url_set(resolved.get(), CURLUPART_URL, std::string(loc).c_str(), 0) != CURLUE_OK)
         return fail(Errc::protocol, fmt::format("the server sent an unusable Location \"{}\"",
@@ -252,7 +246,7 @@ Result<std::string> resolve_location(std::string_view endpoint, std::string_view
         char* port = nullptr;
         const bool explicit_port =
             curl_url_get(resolved.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK;
-        curl_free(port);
+        CurlStringPtr owned_port(port);
         if (explicit_port)
             curl_url_set(resolved.get(), CURLUPART_SCHEME, "https", 0);
     }

@@ -160,8 +160,9 @@ class UploadQueue {
     Result<QueueSnapshot> snapshot();
 
   private:
-    Status runnable_items(bool normal_allowed, std::size_t limit, std::vector<Job>& jobs);
-    Status runnable_manifests(bool normal_allowed, std::size_t limit, std::vector<Job>& jobs);
+    // Appends the runnable jobs of one kind (as runnable() orders them) to `jobs`.
+    Status runnable_of(JobKind kind, bool normal_allowed, std::size_t limit,
+                       std::vector<Job>& jobs);
     Status count_states(QueueSnapshot& snap);
     Result<Receipt> read_receipt(const std::string& json);
     Status audit(std::string_view actor, std::string_view event, const nlohmann::json& details);

@@ -53,21 +53,18 @@ Result<std::vector<FailedJob>> UploadQueue::failed_jobs(std::size_t limit) {
     std::vector<FailedJob> failed;
     for (auto kind : {JobKind::item, JobKind::manifest}) {
         auto t = table_of(kind);
-        auto stmt = store_->database().prepare(
+        auto read = store_->database().each(
             fmt::format("SELECT {}, coalesce(last_error, '') FROM {} WHERE state = 'failed' "
                         "ORDER BY {} LIMIT ?1",
-                        t.key, t.table, t.key));
-        if (!stmt)
-            return err(stmt);
-        stmt->bind(1, static_cast<std::int64_t>(limit - failed.size()));
-        while (true) {
-            auto row = stmt->step();
-            if (!row)
-                return err(row);
-            if (!*row)
-                break;
-            failed.push_back({{kind, stmt->column_int(0)}, stmt->column_text(1)});
-        }
+                        t.key, t.table, t.key),
+            [&](store::Statement& q) {
+                q.bind(1, static_cast<std::int64_t>(limit - failed.size()));
+            },
+            [&](const store::Statement& row) {
+                failed.push_back({{kind, row.column_int(0)}, row.column_text(1)});
+            });
+        if (!read)
+            return err(read);
     }
     return failed;
 }

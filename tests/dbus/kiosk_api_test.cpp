@@ -28,13 +28,9 @@ const std::string kManager = "org.exhibit.Exhibit1.Manager";
 // One connection kept open, as the kiosk keeps it: a sign-in belongs to it.
 class Connection {
   public:
-    explicit Connection(const std::string& address) : bus_(open_bus(address)) {}
-    ~Connection() { close(); }
-    void close() {
-        if (bus_)
-            sd_bus_flush_close_unref(bus_);
-        bus_ = nullptr;
-    }
+    explicit Connection(const std::string& address)
+        : bus_(std::move(open_bus(address)).value_or(nullptr)) {}
+    void close() { bus_.reset(); }
     bool ok() const { return bus_ != nullptr; }
 
     // Calls a Manager method; returns the error name ("" on success) and, on success, lets
@@ -43,100 +39,85 @@ class Connection {
                      const std::function<void(sd_bus_message*)>& read = {},
                      std::string* message = nullptr) {
         sd_bus_message* m = nullptr;
-        sd_bus_message_new_method_call(bus_, &m, "org.exhibit.Exhibit1", kRoot.c_str(),
+        sd_bus_message_new_method_call(bus_.get(), &m, "org.exhibit.Exhibit1", kRoot.c_str(),
                                        kManager.c_str(), member.c_str());
+        MessagePtr owned(m);
         std::string name;
         if (build(m) < 0)
             name = "test.CannotBuild";
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        BusError error;
         sd_bus_message* reply = nullptr;
-        if (name.empty() && sd_bus_call(bus_, m, 120'000'000, &error, &reply) < 0) {
-            name = error.name ? error.name : "test.Unknown";
+        if (name.empty() && sd_bus_call(bus_.get(), m, 120'000'000, error.get(), &reply) < 0) {
+            name = error.is_set() ? error.name() : "test.Unknown";
             if (message)
-                *message = error.message ? error.message : "";
+                *message = error.message();
         } else if (name.empty() && read) {
             read(reply);
         }
-        sd_bus_error_free(&error);
-        sd_bus_message_unref(reply);
-        sd_bus_message_unref(m);
+        MessagePtr owned_reply(reply);
         return name;
     }
 
   private:
-    sd_bus* bus_;
+    BusPtr bus_;
 };
 
 // The a{sv} of a reply as strings (string values only; others as their number).
 std::map<std::string, std::string> read_strings(sd_bus_message* m) {
     std::map<std::string, std::string> out;
-    if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+    auto map = read_value_map(m, Reading::replies);
+    if (!map)
         return out;
-    while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
-        const char* key = nullptr;
-        sd_bus_message_read(m, "s", &key);
-        const char* type = nullptr;
-        sd_bus_message_peek_type(m, nullptr, &type);
-        if (type && std::string_view(type) == "s") {
-            const char* v = nullptr;
-            sd_bus_message_read(m, "v", "s", &v);
-            out[key] = v ? v : "";
-        } else if (type && std::string_view(type) == "t") {
-            std::uint64_t v = 0;
-            sd_bus_message_read(m, "v", "t", &v);
-            out[key] = std::to_string(v);
-        } else {
-            sd_bus_message_skip(m, "v");
-        }
-        sd_bus_message_exit_container(m);
+    for (const auto& [key, value] : *map) {
+        if (const auto* s = std::get_if<std::string>(&value))
+            out[key] = *s;
+        else if (const auto* t = std::get_if<std::uint64_t>(&value))
+            out[key] = std::to_string(*t);
     }
-    sd_bus_message_exit_container(m);
     return out;
 }
 
 Builder sign_in(const std::string& id, const std::string& pin) {
     return [=](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "ss", id.c_str(), pin.c_str());
-        return r < 0 ? r : append_map(m, {});
+        return r < 0 ? r : append_value_map(m, {});
     };
 }
 
-Builder start(std::vector<Arg> kase) {
+Builder start(ValueMap kase) {
     return [kase = std::move(kase)](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/devices/d1");
         if (r >= 0)
-            r = append_map(m, kase);
+            r = append_value_map(m, kase);
         if (r >= 0)
-            r = append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true}});
-        return r < 0 ? r : append_map(m, {});
+            r = append_value_map(m, {{"categories", std::vector<std::string>{"photos"}}});
+        return r < 0 ? r : append_value_map(m, {});
     };
 }
 
-std::vector<Arg> consent_case(const std::string& notice) {
-    return {{.key = "case_reference", .text = "CR/2026/12"},
-            {.key = "exhibit_reference", .text = "JB/1"},
-            {.key = "basis", .text = "consent"},
-            {.key = "notice_version", .text = notice},
-            {.key = "agreed_by", .text = "Jane Witness"},
-            {.key = "owner", .text = "witness"}};
+ValueMap consent_case(const std::string& notice) {
+    return {{"case_reference", "CR/2026/12"}, {"exhibit_reference", "JB/1"}, {"basis", "consent"},
+            {"notice_version", notice},       {"agreed_by", "Jane Witness"}, {"owner", "witness"}};
 }
 
 class KioskApi : public ::testing::Test {
   protected:
     void SetUp() override {
         ::chmod(dir_.path().c_str(), 0755);
-        auto [grc, gout] = run_command(
-            {kBin + "exhibit-phonesim", "--generate", phone_.path().string()},
-            std::chrono::seconds(60));
+        auto [grc, gout] =
+            run_command({kBin + "exhibit-phonesim", "--generate", phone_.path().string()},
+                        std::chrono::seconds(60));
         ASSERT_EQ(grc, 0) << gout;
-        sim_ = std::make_unique<PhoneSim>(std::vector<std::string>{"--root", phone_.path().string()});
+        sim_ =
+            std::make_unique<PhoneSim>(std::vector<std::string>{"--root", phone_.path().string()});
         ASSERT_TRUE(sim_->ok());
         std::filesystem::create_directories(dir_ / "notices");
         std::ofstream(dir_ / "notices" / "DPN-1.md") << kNotice1;
         bus_ = std::make_unique<PrivateBus>(dir_.path());
         ASSERT_TRUE(bus_->ok());
         write_config("");
-        daemon_ = Process::start({kBin + "exhibitd", "--config", (dir_ / "exhibitd.conf").string()});
+        daemon_ =
+            Process::start({kBin + "exhibitd", "--config", (dir_ / "exhibitd.conf").string()});
         for (int i = 0; i < 100 && ctl({"status"}).first != 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         auto added = run_command({"sh", "-c",
@@ -161,10 +142,9 @@ class KioskApi : public ::testing::Test {
         return run_command(argv, std::chrono::seconds(120));
     }
     std::string audit_events() {
-        auto [rc, out] = run_command(
-            {"sqlite3", (dir_ / "state" / "exhibit.db").string(),
-             "SELECT event || ' ' || details FROM audit ORDER BY seq"},
-            std::chrono::seconds(30));
+        auto [rc, out] = run_command({"sqlite3", (dir_ / "state" / "exhibit.db").string(),
+                                      "SELECT event || ' ' || details FROM audit ORDER BY seq"},
+                                     std::chrono::seconds(30));
         return out;
     }
     // The receipt of session `id` once it has ended.
@@ -208,8 +188,9 @@ TEST_F(KioskApi, TheSignedInOfficerIsRecordedWithTheNoticeShown) {
     EXPECT_EQ(officer["name"], "PC One");
 
     std::map<std::string, std::string> notice;
-    ASSERT_EQ(kiosk.call("GetNotice", [](sd_bus_message* m) { return append_map(m, {}); },
-                         [&](sd_bus_message* r) { notice = read_strings(r); }),
+    ASSERT_EQ(kiosk.call(
+                  "GetNotice", [](sd_bus_message* m) { return append_value_map(m, {}); },
+                  [&](sd_bus_message* r) { notice = read_strings(r); }),
               "");
     EXPECT_EQ(notice["version"], "DPN-1");
     EXPECT_EQ(notice["text"], kNotice1);
@@ -217,7 +198,7 @@ TEST_F(KioskApi, TheSignedInOfficerIsRecordedWithTheNoticeShown) {
 
     // Another officer's id on the signed-in connection is refused; none at all is fine.
     auto with_other = consent_case("DPN-1");
-    with_other.push_back({.key = "officer_id", .text = "PC2"});
+    with_other["officer_id"] = "PC2";
     EXPECT_EQ(kiosk.call("StartExtraction", start(with_other), {}, &message),
               "org.exhibit.Exhibit1.Error.InvalidArgument");
     EXPECT_NE(message.find("not the officer signed in"), std::string::npos) << message;
@@ -282,8 +263,9 @@ TEST_F(KioskApi, ANewNoticeVersionPublishedByAReloadIsTheOneRecorded) {
     ASSERT_EQ(kiosk.call("SignIn", sign_in("PC1", "2468")), "");
     auto current = [&] {
         std::map<std::string, std::string> n;
-        kiosk.call("GetNotice", [](sd_bus_message* m) { return append_map(m, {}); },
-                   [&](sd_bus_message* r) { n = read_strings(r); });
+        kiosk.call(
+            "GetNotice", [](sd_bus_message* m) { return append_value_map(m, {}); },
+            [&](sd_bus_message* r) { n = read_strings(r); });
         return n["version"];
     };
     EXPECT_EQ(current(), "DPN-2") << "the greatest version when none is configured";
@@ -298,12 +280,13 @@ TEST_F(KioskApi, ANewNoticeVersionPublishedByAReloadIsTheOneRecorded) {
     EXPECT_EQ(r.value("notice_sha256", ""), to_hex(Sha256::of(kNotice1)));
     // Sending now needs an upload channel, which this kiosk has not.
     std::string message;
-    EXPECT_EQ(kiosk.call("SendNow",
-                         [](sd_bus_message* m) {
-                             int rc = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/sessions/1");
-                             return rc < 0 ? rc : append_map(m, {});
-                         },
-                         {}, &message),
+    EXPECT_EQ(kiosk.call(
+                  "SendNow",
+                  [](sd_bus_message* m) {
+                      int rc = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/sessions/1");
+                      return rc < 0 ? rc : append_value_map(m, {});
+                  },
+                  {}, &message),
               "org.exhibit.Exhibit1.Error.Unsupported");
 }
 

@@ -68,7 +68,7 @@ Done id_call(const Globals& g, const char* member, const std::string& id,
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, member, [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "s", id.c_str());
-        return r < 0 ? r : append_dict(m, {});
+        return r < 0 ? r : append_value_map(m, {});
     });
     if (!reply)
         return std::unexpected(reply.error());
@@ -89,7 +89,7 @@ Done cmd_officer_add(const Globals& g, const std::string& id, const std::string&
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, "Add", [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "sss", id.c_str(), name.c_str(), pin->c_str());
-        return r < 0 ? r : append_dict(m, {});
+        return r < 0 ? r : append_value_map(m, {});
     });
     pin->assign(pin->size(), '\0');
     if (!reply)
@@ -113,7 +113,7 @@ Done cmd_officer_list(const Globals& g) {
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, "List",
-                           [](sd_bus_message* m) { return append_dict(m, {}); });
+                           [](sd_bus_message* m) { return append_value_map(m, {}); });
     if (!reply)
         return std::unexpected(reply.error());
     auto* m = reply->get();
