@@ -13,10 +13,6 @@
 namespace exhibit {
 
 namespace {
-EVP_MD_CTX* as_ctx(void* p) {
-    return static_cast<EVP_MD_CTX*>(p);
-}
-
 int hex_value(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -64,14 +60,10 @@ Result<Digest> digest_from_hex(std::string_view hex) {
     return d;
 }
 
-void Sha256::CtxDeleter::operator()(void* ctx) const noexcept {
-    EVP_MD_CTX_free(as_ctx(ctx));
-}
-
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
     // Allocation or init failure here means OpenSSL itself is unusable: a programmer or
     // platform error, not input we could recover from.
-    if (!ctx_ || EVP_DigestInit_ex(as_ctx(ctx_.get()), EVP_sha256(), nullptr) != 1)
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
         std::abort();
 }
 Sha256::Sha256(Sha256&&) noexcept = default;
@@ -79,16 +71,15 @@ Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 Sha256::~Sha256() = default;
 
 void Sha256::update(std::span<const std::byte> data) {
-    if (!data.empty() && EVP_DigestUpdate(as_ctx(ctx_.get()), data.data(), data.size()) != 1)
+    if (!data.empty() && EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1)
         std::abort();
 }
 
 Digest Sha256::finish() {
     Digest d{};
     unsigned len = 0;
-    if (EVP_DigestFinal_ex(as_ctx(ctx_.get()), reinterpret_cast<unsigned char*>(d.data()), &len) !=
-            1 ||
-        len != d.size() || EVP_DigestInit_ex(as_ctx(ctx_.get()), EVP_sha256(), nullptr) != 1)
+    if (EVP_DigestFinal_ex(ctx_.get(), reinterpret_cast<unsigned char*>(d.data()), &len) != 1 ||
+        len != d.size() || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
         std::abort();
     return d;
 }

@@ -4,13 +4,13 @@
 #include <array>
 #include <cstddef>
 #include <filesystem>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "error.hpp"
+#include "common/error.hpp"
+#include "common/openssl_handles.hpp"
 
 namespace exhibit {
 
@@ -40,10 +40,7 @@ class Sha256 {
     static Result<Digest> of_file(const std::filesystem::path& path, std::uint64_t* size = nullptr);
 
   private:
-    struct CtxDeleter {
-        void operator()(void* ctx) const noexcept;
-    };
-    std::unique_ptr<void, CtxDeleter> ctx_;
+    EvpMdCtxPtr ctx_;
 };
 
 }  // namespace exhibit

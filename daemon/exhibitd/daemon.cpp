@@ -60,7 +60,6 @@ upload::UploadOptions upload_options(const config::Config& config) {
     o.max_rate_in_window = u.max_rate_in_window;
     o.max_rate_outside_window = u.max_rate_outside_window;
     o.retention = std::chrono::days(u.retention_days);
-    o.min_free_bytes = config.store.min_free_bytes();
     o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
     o.retry_max = std::chrono::seconds(u.retry_max_s);
     o.max_rejections = static_cast<int>(u.max_rejections);
@@ -200,6 +199,7 @@ Status Daemon::start_core() {
     extract::SessionManagerOptions options;
     options.state_directory = config_.store.state_directory;
     options.kiosk_id = config_.daemon.kiosk_id;
+    options.min_free_bytes = config_.store.min_free_bytes();
     sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, drivers_,
                                                           std::move(options));
     // USB devices are found by the monitor and opened by their driver through libusb;
@@ -239,8 +239,16 @@ Status Daemon::start_core() {
     bus::BusHooks hooks{
         .add_network_device = [this](const std::string& a) { return add_network_device(a); },
         .reload_config = [this](const std::string& actor) { return reload_config(actor); }};
-    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
-                                      *sessions_, std::move(hooks), uploader_.get());
+    desk_ = std::make_unique<officers::SignInDesk>(config::officers_path(config_), *store_);
+    notices_ = std::make_unique<notices::NoticeLibrary>(config_.kiosk.notices_directory,
+                                                        config_.kiosk.notice_version);
+    bus::BusCore core{.store = store_.get(),
+                      .devices = &devices_,
+                      .sessions = sessions_.get(),
+                      .desk = desk_.get(),
+                      .notices = notices_.get(),
+                      .uploader = uploader_.get()};
+    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), core, std::move(hooks));
     if (!bus)
         return std::unexpected(bus.error());
     bus_ = std::move(*bus);
@@ -347,6 +355,10 @@ Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
             config_.daemon.log_level = next.daemon.log_level;
         } else if (key == "adb.network_devices") {
             config_.adb.network_devices = next.adb.network_devices;  // phones: below
+        } else if (key.starts_with("kiosk.")) {
+            config_.kiosk.notices_directory = next.kiosk.notices_directory;
+            config_.kiosk.notice_version = next.kiosk.notice_version;
+            notices_->configure(config_.kiosk.notices_directory, config_.kiosk.notice_version);
         } else {
             schedule_changed = true;  // the upload window, rate caps and concurrency
         }
@@ -492,6 +504,7 @@ int Daemon::run() {
         return *code;
     }
     bus_.reset();
+    desk_.reset();  // signed-in officers end with the bus that named their clients
     uploader_.reset();  // transfers in flight resume from the server's offset next time
     sessions_.reset();  // stops and joins every worker; their sessions end interrupted
     usb_.reset();       // after the sessions that used its transports

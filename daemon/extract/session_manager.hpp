@@ -39,6 +39,8 @@ namespace exhibit::extract {
 struct SessionManagerOptions {
     std::filesystem::path state_directory;
     std::string kiosk_id;
+    // Under this much free space in the state directory, start() refuses (Errc::no_space).
+    std::uint64_t min_free_bytes = 0;
     const Clock* clock = &Clock::system();
 };
 
@@ -80,7 +82,8 @@ class SessionManager {
 
     // Records the case and a new session, then starts the worker (or lets it wait for the
     // device's first contact). Errors name what is wrong (unknown device, device busy, no
-    // driver for the device).
+    // driver for the device, too little free disk: the one place the low-disk rule is
+    // applied).
     Result<std::int64_t> start(const StartRequest& request);
     Status cancel(std::int64_t session_id);
     // `done` runs on the loop thread, never after the manager is destroyed.

@@ -17,19 +17,6 @@
 namespace exhibit::keys {
 
 namespace {
-EVP_PKEY* as_pkey(const PkeyPtr& p) {
-    return static_cast<EVP_PKEY*>(p.get());
-}
-
-struct BioDeleter {
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
 std::unexpected<Error> crypto_fail(std::string context) {
     return fail(Errc::crypto, fmt::format("{}: {}", context, openssl_errors()));
 }
@@ -40,20 +27,16 @@ std::string bio_to_string(BIO* bio) {
     return std::string(data, static_cast<std::size_t>(n));
 }
 
-Result<PublicKey> public_of(const PkeyPtr& key) {
+Result<PublicKey> public_of(const EvpPkeyPtr& key) {
     auto raw = std::array<std::byte, 32>{};
     std::size_t len = raw.size();
-    if (EVP_PKEY_get_raw_public_key(as_pkey(key), reinterpret_cast<unsigned char*>(raw.data()),
+    if (EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(raw.data()),
                                     &len) != 1 ||
         len != raw.size())
         return crypto_fail("cannot read the public half of the identity key");
     return PublicKey::from_raw(raw);
 }
 }  // namespace
-
-void PkeyDeleter::operator()(void* pkey) const noexcept {
-    EVP_PKEY_free(static_cast<EVP_PKEY*>(pkey));
-}
 
 std::string openssl_errors() {
     std::string out;
@@ -71,10 +54,10 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio)
         return crypto_fail("out of memory");
-    PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
     if (!key)
         return crypto_fail("not a PEM public key");
-    if (EVP_PKEY_get_id(as_pkey(key)) != EVP_PKEY_ED25519)
+    if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519)
         return fail(Errc::crypto, "public key is not an Ed25519 key");
     return PublicKey(std::move(key));
 }
@@ -82,7 +65,7 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
 Result<PublicKey> PublicKey::from_raw(std::span<const std::byte> raw32) {
     if (raw32.size() != 32)
         return fail(Errc::invalid_argument, "an Ed25519 public key has 32 bytes");
-    PkeyPtr key(EVP_PKEY_new_raw_public_key(
+    EvpPkeyPtr key(EVP_PKEY_new_raw_public_key(
         EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw32.data()), 32));
     if (!key)
         return crypto_fail("invalid Ed25519 public key");
@@ -94,8 +77,8 @@ Status PublicKey::verify(std::span<const std::byte> message,
     if (signature.size() != kSignatureSize)
         return fail(Errc::crypto, fmt::format("signature has {} bytes, expected {}",
                                               signature.size(), kSignatureSize));
-    MdCtxPtr ctx(EVP_MD_CTX_new());
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, as_pkey(key_)) != 1)
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
         return crypto_fail("cannot start signature check");
     int rc = EVP_DigestVerify(
         ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -111,13 +94,13 @@ Status PublicKey::verify(std::span<const std::byte> message,
 std::array<std::byte, 32> PublicKey::raw() const {
     std::array<std::byte, 32> raw{};
     std::size_t len = raw.size();
-    EVP_PKEY_get_raw_public_key(as_pkey(key_), reinterpret_cast<unsigned char*>(raw.data()), &len);
+    EVP_PKEY_get_raw_public_key(key_.get(), reinterpret_cast<unsigned char*>(raw.data()), &len);
     return raw;
 }
 
 std::string PublicKey::pem() const {
     BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_PUBKEY(bio.get(), as_pkey(key_)) != 1)
+    if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1)
         return {};
     return bio_to_string(bio.get());
 }
@@ -139,10 +122,10 @@ Result<std::unique_ptr<IdentityKey>> IdentityKey::load(const std::filesystem::pa
     if (!pem)
         return std::unexpected(pem.error());
     BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-    PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!key)
         return crypto_fail(fmt::format("identity key {} is not a PEM private key", file));
-    if (EVP_PKEY_get_id(as_pkey(key)) != EVP_PKEY_ED25519)
+    if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519)
         return fail(Errc::crypto, fmt::format("identity key {} is not an Ed25519 key", file));
     auto pub = public_of(key);
     if (!pub)
@@ -157,12 +140,12 @@ Result<std::unique_ptr<IdentityKey>> IdentityKey::load_or_create(
     if (auto s = fs::ensure_directory(file.parent_path(), 0700); !s)
         return std::unexpected(s.error());
 
-    PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     if (!key)
         return crypto_fail("cannot generate the identity key");
     BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_PrivateKey(bio.get(), as_pkey(key), nullptr, nullptr, 0, nullptr,
-                                         nullptr) != 1)
+    if (!bio ||
+        PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
         return crypto_fail("cannot encode the identity key");
     std::string pem = bio_to_string(bio.get());
 
@@ -182,8 +165,8 @@ Result<std::unique_ptr<IdentityKey>> IdentityKey::load_or_create(
 }
 
 Result<Signature> IdentityKey::sign(std::span<const std::byte> message) const {
-    MdCtxPtr ctx(EVP_MD_CTX_new());
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, as_pkey(key_)) != 1)
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
         return crypto_fail("cannot start signing");
     Signature sig{};
     std::size_t len = sig.size();

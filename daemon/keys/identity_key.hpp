@@ -13,16 +13,12 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/openssl_handles.hpp"
 
 namespace exhibit::keys {
 
 inline constexpr std::size_t kSignatureSize = 64;
 using Signature = std::array<std::byte, kSignatureSize>;
-
-struct PkeyDeleter {
-    void operator()(void* pkey) const noexcept;
-};
-using PkeyPtr = std::unique_ptr<void, PkeyDeleter>;  // EVP_PKEY*
 
 // A public key that checks detached signatures (what the DFU holds).
 class PublicKey {
@@ -43,8 +39,8 @@ class PublicKey {
     std::string fingerprint() const;
 
   private:
-    explicit PublicKey(PkeyPtr key) : key_(std::move(key)) {}
-    PkeyPtr key_;
+    explicit PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+    EvpPkeyPtr key_;
 };
 
 class IdentityKey {
@@ -62,8 +58,8 @@ class IdentityKey {
     std::string fingerprint() const { return public_.fingerprint(); }
 
   private:
-    IdentityKey(PkeyPtr key, PublicKey pub) : key_(std::move(key)), public_(std::move(pub)) {}
-    PkeyPtr key_;
+    IdentityKey(EvpPkeyPtr key, PublicKey pub) : key_(std::move(key)), public_(std::move(pub)) {}
+    EvpPkeyPtr key_;
     PublicKey public_;
 };
 

@@ -20,18 +20,9 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/sd_event_handles.hpp"
 
 namespace exhibit::loop {
-
-struct EventDeleter {
-    void operator()(sd_event* e) const noexcept { sd_event_unref(e); }
-};
-using EventPtr = std::unique_ptr<sd_event, EventDeleter>;
-
-struct EventSourceDeleter {
-    void operator()(sd_event_source* s) const noexcept { sd_event_source_disable_unref(s); }
-};
-using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceDeleter>;
 
 using SignalHandler = std::function<void(const signalfd_siginfo& info)>;
 using TimerHandler = std::function<void()>;

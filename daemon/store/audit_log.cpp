@@ -159,35 +159,35 @@ Result<AuditVerifyReport> AuditLog::verify(const keys::PublicKey* key) {
         return report;
     };
 
-    auto stmt = db_->prepare(
-        "SELECT seq, time, actor, event, details, prev_hash, hash FROM audit ORDER BY seq");
-    if (!stmt)
-        return std::unexpected(stmt.error());
     std::int64_t expected = 1;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        AuditEntry e{stmt->column_int(0),  stmt->column_text(1), stmt->column_text(2),
-                     stmt->column_text(3), stmt->column_text(4), stmt->column_text(5),
-                     stmt->column_text(6)};
-        if (e.seq != expected)
-            return broken(expected,
-                          fmt::format("entry {} is missing (next entry is {})", expected, e.seq));
-        if (e.prev_hash != report.head_hash)
-            return broken(e.seq, fmt::format("entry {} does not follow entry {}: its previous hash "
-                                             "differs",
-                                             e.seq, e.seq - 1));
-        if (audit_entry_hash(e) != e.hash)
-            return broken(e.seq, fmt::format("entry {} was altered: its content does not match its "
-                                             "hash",
-                                             e.seq));
-        report.head_hash = e.hash;
-        ++report.entries;
-        ++expected;
-    }
+    auto chain = db_->each(
+        "SELECT seq, time, actor, event, details, prev_hash, hash FROM audit ORDER BY seq",
+        no_parameters, [&](const Statement& row) {
+            AuditEntry e{row.column_int(0),  row.column_text(1), row.column_text(2),
+                         row.column_text(3), row.column_text(4), row.column_text(5),
+                         row.column_text(6)};
+            if (e.seq != expected)
+                broken(expected,
+                       fmt::format("entry {} is missing (next entry is {})", expected, e.seq));
+            else if (e.prev_hash != report.head_hash)
+                broken(e.seq, fmt::format("entry {} does not follow entry {}: its previous hash "
+                                          "differs",
+                                          e.seq, e.seq - 1));
+            else if (audit_entry_hash(e) != e.hash)
+                broken(e.seq, fmt::format("entry {} was altered: its content does not match its "
+                                          "hash",
+                                          e.seq));
+            else {
+                report.head_hash = e.hash;
+                ++report.entries;
+                ++expected;
+            }
+            return report.ok();  // on to the next entry, or stop at the first broken one
+        });
+    if (!chain)
+        return std::unexpected(chain.error());
+    if (!report.ok())
+        return report;
 
     auto head = db_->prepare("SELECT seq, hash, signature FROM audit_head WHERE id = 1");
     if (!head)

@@ -51,15 +51,7 @@ Result<bool> Statement::step() {
 }
 
 Status Statement::run() {
-    for (;;) {
-        auto r = step();
-        if (!r)
-            return std::unexpected(r.error());
-        if (!*r)
-            break;
-    }
-    reset();
-    return {};
+    return each([](Statement&) {});
 }
 
 void Statement::reset() {
@@ -146,13 +138,10 @@ Result<CachedStatement> Database::prepare_cached(std::string_view sql) {
 
 Status Database::exec(std::string_view sql) {
     std::string copy(sql);
-    char* msg = nullptr;
-    int rc = sqlite3_exec(db_.get(), copy.c_str(), nullptr, nullptr, &msg);
-    if (rc != SQLITE_OK) {
-        Error e = error("SQL failed");
-        sqlite3_free(msg);
-        return std::unexpected(e);
-    }
+    // The connection keeps the error message (error() reads it); no copy is asked for.
+    int rc = sqlite3_exec(db_.get(), copy.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return std::unexpected(error("SQL failed"));
     return {};
 }
 

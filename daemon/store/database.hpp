@@ -12,8 +12,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "common/c_handle.hpp"
 #include "common/error.hpp"
 
 namespace exhibit::store {
@@ -41,6 +44,10 @@ class Statement {
 
     // Steps once: true while a row is available, false when done.
     Result<bool> step();
+    // Steps over the rows, calling `row(*this)` on each, until they end or `row` (when it
+    // returns a bool) returns false; then resets. Returns the error of a failed step.
+    template <class Row>
+    [[nodiscard]] Status each(Row&& row);
     // Steps to completion, ignoring any rows.
     Status run();
     void reset();
@@ -52,10 +59,7 @@ class Statement {
     std::optional<std::string> column_optional_text(int column) const;
 
   private:
-    struct Finalizer {
-        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-    };
-    std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+    CHandle<sqlite3_stmt, sqlite3_finalize> stmt_;
 };
 
 // A statement borrowed from its connection's cache: reset, with its bindings cleared, when
@@ -86,6 +90,15 @@ class Database {
     Status enable_wal();
 
     Result<Statement> prepare(std::string_view sql);
+    // The prepare, bind and step loop in one: prepares `sql`, binds its parameters with
+    // `bind(statement)` (no_parameters when it has none) and steps over its rows with
+    // `row(statement)`, as Statement::each.
+    template <class Bind, class Row>
+    [[nodiscard]] Status each(std::string_view sql, Bind&& bind, Row&& row);
+    // As each(), returning what `read(statement)` makes of each row, in order.
+    template <class Bind, class Read>
+    auto rows(std::string_view sql, Bind&& bind, Read&& read)
+        -> Result<std::vector<std::invoke_result_t<Read&, Statement&>>>;
     // As prepare(), but compiled once per connection and kept: for statements run per item.
     Result<CachedStatement> prepare_cached(std::string_view sql);
     // Runs one or more statements without parameters.
@@ -99,13 +112,51 @@ class Database {
     Error error(std::string_view context) const;
 
   private:
-    struct Closer {
-        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-    };
-    std::unique_ptr<sqlite3, Closer> db_;
+    CHandle<sqlite3, sqlite3_close_v2> db_;
     // Declared after db_: finalized before the connection closes.
     std::map<std::string, Statement, std::less<>> cache_;
 };
+
+// The binder of a statement without parameters, for Database::each() and rows().
+struct NoParameters {
+    void operator()(Statement&) const noexcept {}
+};
+inline constexpr NoParameters no_parameters{};
+
+template <class Row>
+Status Statement::each(Row&& row) {
+    for (;;) {
+        auto more = step();
+        if (!more)
+            return std::unexpected(more.error());
+        if (!*more)
+            break;
+        if constexpr (std::is_void_v<std::invoke_result_t<Row&, Statement&>>)
+            row(*this);
+        else if (!row(*this))
+            break;
+    }
+    reset();
+    return {};
+}
+
+template <class Bind, class Row>
+Status Database::each(std::string_view sql, Bind&& bind, Row&& row) {
+    auto stmt = prepare(sql);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    bind(*stmt);
+    return stmt->each(row);
+}
+
+template <class Bind, class Read>
+auto Database::rows(std::string_view sql, Bind&& bind, Read&& read)
+    -> Result<std::vector<std::invoke_result_t<Read&, Statement&>>> {
+    std::vector<std::invoke_result_t<Read&, Statement&>> out;
+    if (auto s = each(sql, bind, [&](Statement& row) { out.push_back(read(row)); }); !s)
+        return std::unexpected(s.error());
+    return out;
+}
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
 class Transaction {

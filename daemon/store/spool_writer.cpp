@@ -27,7 +27,7 @@ Error spool_error(const Error& e) {
     return Error{e.code, fmt::format("cannot write to the spool: {}", e.describe()), e.sys_errno};
 }
 
-using BlockPtr = std::unique_ptr<std::byte, SpoolWriter::FreeBytes>;
+using BlockPtr = SpoolWriter::BlockPtr;
 
 // Hashes and writes small items for one receiving thread while that thread receives the
 // next ones. Several helpers take items in turn: a small item's whole pages are written
@@ -144,10 +144,6 @@ void PendingDigest::resolve(Result<Digest> result) {
     std::lock_guard lock(mu_);
     result_ = std::move(result);
     cv_.notify_all();
-}
-
-void SpoolWriter::FreeBytes::operator()(std::byte* p) const noexcept {
-    std::free(p);
 }
 
 SpoolWriter::SpoolWriter(int fd) : fd_(fd), appender_(fd) {}

@@ -22,12 +22,14 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <thread>
 
+#include "common/c_handle.hpp"
 #include "common/error.hpp"
 #include "common/sha256.hpp"
 
@@ -86,13 +88,12 @@ class SpoolWriter {
 
     std::uint64_t appended() const { return appended_; }
 
-    struct FreeBytes {
-        void operator()(std::byte* p) const noexcept;
-    };
+    // A block from std::aligned_alloc.
+    using BlockPtr = CHandle<std::byte, ::free>;
 
   private:
     struct Block {
-        std::unique_ptr<std::byte, FreeBytes> data;
+        BlockPtr data;
         std::size_t size = 0;
     };
 

@@ -15,7 +15,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
-#include "daemon/upload/loop_handles.hpp"
+#include "daemon/upload/curl_handles.hpp"
 
 namespace exhibit::upload {
 

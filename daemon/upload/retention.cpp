@@ -37,26 +37,17 @@ struct Candidate {
 
 // Blobs whose every item has a receipt older than `cutoff_ms` and is not yet released.
 Result<std::vector<Candidate>> candidates(store::Database& db, std::int64_t cutoff_ms) {
-    auto stmt = db.prepare(
+    return db.rows(
         "SELECT i.blob, i.sha256, max(i.size) FROM items i JOIN uploads u ON u.item_id = i.id "
         "WHERE u.blob_released_at_ms IS NULL GROUP BY i.blob "
         "HAVING count(*) = (SELECT count(*) FROM items j JOIN uploads v ON v.item_id = j.id "
         "  WHERE j.blob = i.blob AND v.state = 'received' AND v.received_at_ms <= ?1) "
         "AND count(*) = (SELECT count(*) FROM items k WHERE k.blob = i.blob "
-        "  AND k.id NOT IN (SELECT item_id FROM uploads WHERE blob_released_at_ms IS NOT NULL))");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, cutoff_ms);
-    std::vector<Candidate> out;
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        out.push_back({stmt->column_text(0), stmt->column_text(1), stmt->column_int(2)});
-    }
-    return out;
+        "  AND k.id NOT IN (SELECT item_id FROM uploads WHERE blob_released_at_ms IS NOT NULL))",
+        [&](store::Statement& q) { q.bind(1, cutoff_ms); },
+        [](const store::Statement& row) {
+            return Candidate{row.column_text(0), row.column_text(1), row.column_int(2)};
+        });
 }
 
 Result<bool> release(store::Store& store, const Candidate& c, std::int64_t cutoff_ms,
@@ -77,22 +68,14 @@ Result<bool> release(store::Store& store, const Candidate& c, std::int64_t cutof
     if (std::ranges::find_if(*still, [&](const Candidate& x) { return x.blob == c.blob; }) ==
         still->end())
         return false;
-    auto mark = db.prepare(
-        "UPDATE uploads SET blob_released_at_ms = ?2 WHERE item_id IN "
-        "(SELECT id FROM items WHERE blob = ?1) RETURNING item_id");
-    if (!mark)
-        return err(mark);
-    mark->bind(1, c.blob).bind(2, now_ms);
     nlohmann::json items = nlohmann::json::array();
-    for (;;) {
-        auto more = mark->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        items.push_back(mark->column_int(0));
-    }
-    mark->reset();
+    if (auto s = db.each(
+            "UPDATE uploads SET blob_released_at_ms = ?2 WHERE item_id IN "
+            "(SELECT id FROM items WHERE blob = ?1) RETURNING item_id",
+            [&](store::Statement& q) { q.bind(1, c.blob).bind(2, now_ms); },
+            [&](const store::Statement& row) { items.push_back(row.column_int(0)); });
+        !s)
+        return std::unexpected(s.error());
     if (auto e = store.audit().append_in_transaction(
             "exhibitd", "upload.blob_released",
             {{"blob", c.blob},
@@ -145,21 +128,6 @@ Result<RetentionReport> release_expired_blobs(store::Store& store, std::chrono::
                    {{"EXHIBIT_SHA256", c.sha256}});
     }
     return report;
-}
-
-Status check_free_space(const std::filesystem::path& state_directory, std::uint64_t min_free) {
-    auto free = fs::free_bytes(state_directory);
-    if (!free)
-        return std::unexpected(free.error());
-    if (*free >= min_free)
-        return {};
-    constexpr double kMiBf = 1024.0 * 1024.0;
-    return fail(
-        Errc::no_space,
-        fmt::format("The kiosk's disk is nearly full ({:.0f} MiB free, {:.0f} MiB needed). "
-                    "New extractions are paused; uploads continue and free space once "
-                    "the DFU store has received the evidence.",
-                    static_cast<double>(*free) / kMiBf, static_cast<double>(min_free) / kMiBf));
 }
 
 }  // namespace exhibit::upload

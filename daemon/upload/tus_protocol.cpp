@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "common/base64.hpp"
+#include "common/utf8.hpp"
+#include "daemon/upload/curl_handles.hpp"
 
 namespace exhibit::upload {
 
@@ -47,56 +49,19 @@ std::vector<std::string> split_list(std::string_view s) {
     return out;
 }
 
-struct UrlDeleter {
-    void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
-};
-using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
-
 std::string url_part(CURLU* url, CURLUPart part) {
     char* value = nullptr;
-    if (curl_url_get(url, part, &value, part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) !=
-        CURLUE_OK)
-        return {};
-    std::string out(value);
-    curl_free(value);
-    return out;
+    const bool found = curl_url_get(url, part, &value,
+                                    part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK;
+    CurlStringPtr owned(value);
+    return found && value ? std::string(value) : std::string();
 }
 
-UrlPtr parse_url(std::string_view text) {
-    UrlPtr url(curl_url());
+CurlUrlPtr parse_url(std::string_view text) {
+    CurlUrlPtr url(curl_url());
     if (!url || curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK)
         return nullptr;
     return url;
-}
-
-// The length of the valid UTF-8 sequence at the start of `s` (1 for ASCII), or 0 when it is
-// not one (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
-std::size_t utf8_sequence(std::string_view s) {
-    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char c = b(0);
-    if (c < 0x80)
-        return 1;
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (s.size() < n || b(1) < lo || b(1) > hi)
-        return 0;
-    for (std::size_t i = 2; i < n; ++i)
-        if ((b(i) & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 // `text` as valid UTF-8 without control characters, at most `max` bytes (never half a
@@ -269,7 +234,7 @@ Result<std::string> resolve_location(std::string_view endpoint, std::string_view
     auto loc = trim(location);
     if (loc.empty())
         return fail(Errc::protocol, "the server created an upload but sent no Location");
-    UrlPtr resolved(curl_url_dup(base.get()));
+    CurlUrlPtr resolved(curl_url_dup(base.get()));
     if (!resolved ||
         curl_url_set(resolved.get(), CURLUPART_URL, std::string(loc).c_str(), 0) != CURLUE_OK)
         return fail(Errc::protocol, fmt::format("the server sent an unusable Location \"{}\"",
@@ -281,7 +246,7 @@ Result<std::string> resolve_location(std::string_view endpoint, std::string_view
         char* port = nullptr;
         const bool explicit_port =
             curl_url_get(resolved.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK;
-        curl_free(port);
+        CurlStringPtr owned_port(port);
         if (explicit_port)
             curl_url_set(resolved.get(), CURLUPART_SCHEME, "https", 0);
     }

@@ -1,6 +1,7 @@
 #include "upload_queue.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -117,28 +118,23 @@ Status UploadQueue::change_audited(std::string_view sql,
 
 Result<int> UploadQueue::enqueue_new_items() {
     auto& db = store_->database();
-    auto find = db.prepare(
-        "SELECT i.id, i.session_id, s.priority, i.size, i.sha256 FROM items i "
-        "JOIN sessions s ON s.id = i.session_id "
-        "WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.item_id = i.id) ORDER BY i.id");
-    if (!find)
-        return err(find);
     struct Row {
         std::int64_t id, session;
         std::string lane;
         std::int64_t size;
         std::string sha256;
     };
-    std::vector<Row> rows;
-    for (;;) {
-        auto more = find->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        rows.push_back({find->column_int(0), find->column_int(1), find->column_text(2),
-                        find->column_int(3), find->column_text(4)});
-    }
+    auto found = db.rows(
+        "SELECT i.id, i.session_id, s.priority, i.size, i.sha256 FROM items i "
+        "JOIN sessions s ON s.id = i.session_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.item_id = i.id) ORDER BY i.id",
+        store::no_parameters, [](const store::Statement& row) {
+            return Row{row.column_int(0), row.column_int(1), row.column_text(2), row.column_int(3),
+                       row.column_text(4)};
+        });
+    if (!found)
+        return err(found);
+    const auto& rows = *found;
     if (rows.empty())
         return 0;
     auto tx = store::Transaction::begin(db);
@@ -183,115 +179,132 @@ Status UploadQueue::requeue_interrupted() {
     return {};
 }
 
-Status UploadQueue::runnable_items(bool normal_allowed, std::size_t limit, std::vector<Job>& jobs) {
-    auto& db = store_->database();
-    const auto now = to_unix_ms(clock_->now());
-    const auto& kiosk = store_->options().kiosk_id;
-    auto items = db.prepare(
-        "SELECT u.item_id, i.session_id, u.lane, u.remote_url, u.remote_offset, u.attempts, "
-        "u.queued_at_ms, i.size, i.sha256, i.blob, i.integrity, i.category, i.source_path, "
-        "i.state, c.case_reference, c.exhibit_reference FROM uploads u "
-        "JOIN items i ON i.id = u.item_id JOIN sessions s ON s.id = i.session_id "
-        "JOIN cases c ON c.id = s.case_id "
-        "WHERE u.state = 'queued' AND coalesce(u.next_attempt_at_ms, 0) <= ?1 "
-        "AND (u.lane = 'urgent' OR ?2) "
-        "ORDER BY u.lane = 'urgent' DESC, u.queued_at_ms, u.item_id LIMIT ?3");
-    if (!items)
-        return std::unexpected(items.error());
-    items->bind(1, now)
-        .bind(2, std::int64_t{normal_allowed})
-        .bind(3, static_cast<std::int64_t>(limit));
-    for (;;) {
-        auto more = items->step();
-        if (!more)
-            return std::unexpected(more.error());
-        if (!*more)
-            break;
-        Job j;
-        j.key = {JobKind::item, items->column_int(0)};
-        j.session_id = items->column_int(1);
-        j.lane = lane_from(items->column_text(2)).value_or(Lane::normal);
-        j.remote_url = items->column_optional_text(3);
-        j.remote_offset = static_cast<std::uint64_t>(items->column_int(4));
-        j.attempts = static_cast<int>(items->column_int(5));
-        j.queued_at_ms = items->column_int(6);
-        j.length = static_cast<std::uint64_t>(items->column_int(7));
-        j.sha256 = items->column_text(8);
-        j.blob = store_->blobs().path_of_relative(items->column_text(9));
-        j.blob_intact = items->column_text(10) == "ok";
-        const auto source = items->column_text(12);
-        j.metadata = {{"filename", basename_of(source)},
-                      {"type", "item"},
-                      {"case_reference", items->column_text(14)},
-                      {"exhibit_reference", items->column_text(15)},
-                      {"session_id", std::to_string(j.session_id)},
-                      {"item_id", std::to_string(j.key.id)},
-                      {"category", items->column_text(11)},
-                      {"source_path", source},
-                      {"item_state", items->column_text(13)},
-                      {"sha256", j.sha256},
-                      {"kiosk_id", kiosk}};
-        jobs.push_back(std::move(j));
-    }
+namespace {
 
-    return {};
+// What the two kinds of job rows share, selected from `q` (the `uploads` or `manifests` row)
+// and `c` (its case): the one column list of a runnable job, and its reader. Each kind's own
+// columns follow, from kJobColumnCount on.
+constexpr std::string_view kJobColumns =
+    "q.lane, q.remote_url, q.remote_offset, q.attempts, q.queued_at_ms, c.case_reference, "
+    "c.exhibit_reference";
+constexpr int kJobColumnCount = 8;  // the key, then kJobColumns
+
+struct JobRow {
+    Job job;
+    std::string case_reference, exhibit_reference;
+};
+
+JobRow read_job_row(JobKind kind, const store::Statement& row) {
+    JobRow r;
+    Job& j = r.job;
+    j.key = {kind, row.column_int(0)};
+    j.lane = lane_from(row.column_text(1)).value_or(Lane::normal);
+    j.remote_url = row.column_optional_text(2);
+    j.remote_offset = static_cast<std::uint64_t>(row.column_int(3));
+    j.attempts = static_cast<int>(row.column_int(4));
+    j.queued_at_ms = row.column_int(5);
+    r.case_reference = row.column_text(6);
+    r.exhibit_reference = row.column_text(7);
+    return r;
 }
 
-Status UploadQueue::runnable_manifests(bool normal_allowed, std::size_t limit,
-                                       std::vector<Job>& jobs) {
-    auto& db = store_->database();
+// Each kind's tables (joined up to `s`, the session) and own columns.
+struct JobSource {
+    std::string_view from;
+    std::string_view columns;
+};
+JobSource source_of(JobKind kind) {
+    if (kind == JobKind::item)
+        return {"uploads q JOIN items i ON i.id = q.item_id JOIN sessions s ON s.id = i.session_id",
+                "i.session_id, i.size, i.sha256, i.blob, i.integrity, i.category, i.source_path, "
+                "i.state"};
+    return {"manifests q JOIN sessions s ON s.id = q.session_id",
+            "q.body, q.sha256, q.signature, q.key_fingerprint"};
+}
+
+// A job's Upload-Metadata: what every job carries, around what its kind adds (`own`).
+MetadataPairs metadata_of(const JobRow& r, std::string filename, MetadataPairs own,
+                          const std::string& kiosk) {
+    MetadataPairs m = {{"filename", std::move(filename)},
+                       {"type", std::string(to_string(r.job.key.kind))},
+                       {"case_reference", r.case_reference},
+                       {"exhibit_reference", r.exhibit_reference},
+                       {"session_id", std::to_string(r.job.session_id)}};
+    m.insert(m.end(), std::make_move_iterator(own.begin()), std::make_move_iterator(own.end()));
+    m.emplace_back("kiosk_id", kiosk);
+    return m;
+}
+
+// An item's own columns.
+void finish_item(JobRow& r, const store::Statement& row, const store::BlobStore& blobs,
+                 const std::string& kiosk) {
+    constexpr int k = kJobColumnCount;
+    Job& j = r.job;
+    j.session_id = row.column_int(k);
+    j.length = static_cast<std::uint64_t>(row.column_int(k + 1));
+    j.sha256 = row.column_text(k + 2);
+    j.blob = blobs.path_of_relative(row.column_text(k + 3));
+    j.blob_intact = row.column_text(k + 4) == "ok";
+    const auto source = row.column_text(k + 6);
+    j.metadata = metadata_of(r, basename_of(source),
+                             {{"item_id", std::to_string(j.key.id)},
+                              {"category", row.column_text(k + 5)},
+                              {"source_path", source},
+                              {"item_state", row.column_text(k + 7)},
+                              {"sha256", j.sha256}},
+                             kiosk);
+}
+
+// A manifest's own columns.
+void finish_manifest(JobRow& r, const store::Statement& row, const std::string& kiosk) {
+    constexpr int k = kJobColumnCount;
+    Job& j = r.job;
+    j.session_id = j.key.id;
+    j.body = row.column_text(k);
+    j.length = j.body.size();
+    j.sha256 = row.column_text(k + 1);
+    j.metadata = metadata_of(r, fmt::format("session-{}.manifest.json", j.session_id),
+                             {{"sha256", j.sha256},
+                              {"signature_algorithm", "ed25519"},
+                              {"signature", row.column_text(k + 2)},
+                              {"key_fingerprint", row.column_text(k + 3)}},
+                             kiosk);
+}
+
+}  // namespace
+
+Status UploadQueue::runnable_of(JobKind kind, bool normal_allowed, std::size_t limit,
+                                std::vector<Job>& jobs) {
     const auto now = to_unix_ms(clock_->now());
     const auto& kiosk = store_->options().kiosk_id;
-    auto manifests = db.prepare(
-        "SELECT m.session_id, m.lane, m.remote_url, m.remote_offset, m.attempts, m.queued_at_ms, "
-        "m.body, m.sha256, m.signature, m.key_fingerprint, c.case_reference, c.exhibit_reference "
-        "FROM manifests m JOIN sessions s ON s.id = m.session_id JOIN cases c ON c.id = s.case_id "
-        "WHERE m.state = 'queued' AND coalesce(m.next_attempt_at_ms, 0) <= ?1 "
-        "AND (m.lane = 'urgent' OR ?2) "
-        "ORDER BY m.lane = 'urgent' DESC, m.queued_at_ms, m.session_id LIMIT ?3");
-    if (!manifests)
-        return std::unexpected(manifests.error());
-    manifests->bind(1, now)
-        .bind(2, std::int64_t{normal_allowed})
-        .bind(3, static_cast<std::int64_t>(limit));
-    for (;;) {
-        auto more = manifests->step();
-        if (!more)
-            return std::unexpected(more.error());
-        if (!*more)
-            break;
-        Job j;
-        j.key = {JobKind::manifest, manifests->column_int(0)};
-        j.session_id = j.key.id;
-        j.lane = lane_from(manifests->column_text(1)).value_or(Lane::normal);
-        j.remote_url = manifests->column_optional_text(2);
-        j.remote_offset = static_cast<std::uint64_t>(manifests->column_int(3));
-        j.attempts = static_cast<int>(manifests->column_int(4));
-        j.queued_at_ms = manifests->column_int(5);
-        j.body = manifests->column_text(6);
-        j.length = j.body.size();
-        j.sha256 = manifests->column_text(7);
-        j.metadata = {{"filename", fmt::format("session-{}.manifest.json", j.session_id)},
-                      {"type", "manifest"},
-                      {"case_reference", manifests->column_text(10)},
-                      {"exhibit_reference", manifests->column_text(11)},
-                      {"session_id", std::to_string(j.session_id)},
-                      {"sha256", j.sha256},
-                      {"signature_algorithm", "ed25519"},
-                      {"signature", manifests->column_text(8)},
-                      {"key_fingerprint", manifests->column_text(9)},
-                      {"kiosk_id", kiosk}};
-        jobs.push_back(std::move(j));
-    }
-    return {};
+    const auto key = table_of(kind).key;
+    const auto source = source_of(kind);
+    return store_->database().each(
+        fmt::format("SELECT q.{0}, {1}, {2} FROM {3} JOIN cases c ON c.id = s.case_id "
+                    "WHERE q.state = 'queued' AND coalesce(q.next_attempt_at_ms, 0) <= ?1 "
+                    "AND (q.lane = 'urgent' OR ?2) "
+                    "ORDER BY q.lane = 'urgent' DESC, q.queued_at_ms, q.{0} LIMIT ?3",
+                    key, kJobColumns, source.columns, source.from),
+        [&](store::Statement& q) {
+            q.bind(1, now)
+                .bind(2, std::int64_t{normal_allowed})
+                .bind(3, static_cast<std::int64_t>(limit));
+        },
+        [&](const store::Statement& row) {
+            auto r = read_job_row(kind, row);
+            if (kind == JobKind::item)
+                finish_item(r, row, store_->blobs(), kiosk);
+            else
+                finish_manifest(r, row, kiosk);
+            jobs.push_back(std::move(r.job));
+        });
 }
 
 Result<std::vector<Job>> UploadQueue::runnable(bool normal_allowed, std::size_t limit) {
     std::vector<Job> jobs;
-    if (auto s = runnable_items(normal_allowed, limit, jobs); !s)
-        return std::unexpected(s.error());
-    if (auto s = runnable_manifests(normal_allowed, limit, jobs); !s)
-        return std::unexpected(s.error());
+    for (auto kind : {JobKind::item, JobKind::manifest})
+        if (auto s = runnable_of(kind, normal_allowed, limit, jobs); !s)
+            return std::unexpected(s.error());
     std::ranges::stable_sort(jobs, [](const Job& a, const Job& b) {
         if (a.lane != b.lane)
             return a.lane == Lane::urgent;
@@ -336,38 +349,42 @@ Result<std::optional<std::pair<std::int64_t, Receipt>>> UploadQueue::same_conten
     using Out = std::optional<std::pair<std::int64_t, Receipt>>;
     if (job.key.kind != JobKind::item)
         return Out{};
-    auto stmt = store_->database().prepare(
+    struct Other {
+        std::int64_t id;
+        std::string state;
+        std::optional<std::string> receipt;
+    };
+    auto others = store_->database().rows(
         "SELECT u.item_id, u.state, u.receipt FROM uploads u JOIN items i ON i.id = u.item_id "
         "WHERE i.session_id = ?1 AND i.sha256 = ?2 AND u.item_id != ?3 "
         "AND u.state IN ('received', 'uploading', 'queued') "
-        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, job.session_id).bind(2, job.sha256).bind(3, job.key.id);
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return err(row);
-        if (!*row)
-            return Out{};
-        const auto other = stmt->column_int(0);
-        const auto state = stmt->column_text(1);
-        if (state != "received") {
+        "ORDER BY u.state = 'received' DESC, u.state = 'uploading' DESC, u.item_id",
+        [&](store::Statement& q) {
+            q.bind(1, job.session_id).bind(2, job.sha256).bind(3, job.key.id);
+        },
+        [](const store::Statement& row) {
+            return Other{row.column_int(0), row.column_text(1), row.column_optional_text(2)};
+        });
+    if (!others)
+        return err(others);
+    for (const auto& other : *others) {
+        if (other.state != "received") {
             // The lowest id of a set of identical items is the one that travels; the others
             // wait.
-            *busy = state == "uploading" || other < job.key.id;
+            *busy = other.state == "uploading" || other.id < job.key.id;
             return Out{};
         }
-        auto receipt = read_receipt(stmt->column_optional_text(2).value_or("{}"));
+        auto receipt = read_receipt(other.receipt.value_or("{}"));
         if (!receipt)
             return err(receipt);
         // Received by a store the configuration no longer names (the DFU moved it): the
         // configured store does not have this content, so it is sent there.
         if (!on_endpoint_origin(endpoint, receipt->url))
             continue;
-        receipt->same_content_as = other;
-        return Out{std::pair{other, std::move(*receipt)}};
+        receipt->same_content_as = other.id;
+        return Out{std::pair{other.id, std::move(*receipt)}};
     }
+    return Out{};
 }
 
 Status UploadQueue::mark_uploading(const JobKey& key) {
@@ -480,51 +497,35 @@ Result<std::optional<std::string>> UploadQueue::remote_url(const JobKey& key) {
 }
 
 Result<std::vector<std::int64_t>> UploadQueue::sessions_awaiting_manifest() {
-    auto stmt = store_->database().prepare(
+    return store_->database().rows(
         "SELECT s.id FROM sessions s WHERE s.ended_at_ms IS NOT NULL "
         "AND s.state NOT IN ('created', 'running') "
         "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) "
         "AND NOT EXISTS (SELECT 1 FROM items i LEFT JOIN uploads u ON u.item_id = i.id "
         "  WHERE i.session_id = s.id AND (u.state IS NULL OR u.state NOT IN ('received', "
-        "'cancelled'))) ORDER BY s.id");
-    if (!stmt)
-        return err(stmt);
-    std::vector<std::int64_t> out;
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        out.push_back(stmt->column_int(0));
-    }
-    return out;
+        "'cancelled'))) ORDER BY s.id",
+        store::no_parameters, [](const store::Statement& row) { return row.column_int(0); });
 }
 
 Result<nlohmann::json> UploadQueue::deliveries(std::int64_t session_id) {
-    auto stmt = store_->database().prepare(
-        "SELECT i.id, u.state, u.receipt FROM items i JOIN uploads u ON u.item_id = i.id "
-        "WHERE i.session_id = ?1 ORDER BY i.id");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, session_id);
     nlohmann::json out = nlohmann::json::object();
-    for (;;) {
-        auto more = stmt->step();
-        if (!more)
-            return err(more);
-        if (!*more)
-            break;
-        nlohmann::json d = {{"state", stmt->column_text(1)}};
-        if (auto receipt = stmt->column_optional_text(2)) {
-            auto j = nlohmann::json::parse(*receipt, nullptr, false);
-            if (j.is_object())
-                for (auto field : {"url", "received_at", "checksum", "same_content_as_item"})
-                    if (j.contains(field))
-                        d[field] = j[field];
-        }
-        out[std::to_string(stmt->column_int(0))] = std::move(d);
-    }
+    auto read = store_->database().each(
+        "SELECT i.id, u.state, u.receipt FROM items i JOIN uploads u ON u.item_id = i.id "
+        "WHERE i.session_id = ?1 ORDER BY i.id",
+        [&](store::Statement& q) { q.bind(1, session_id); },
+        [&](const store::Statement& row) {
+            nlohmann::json d = {{"state", row.column_text(1)}};
+            if (auto receipt = row.column_optional_text(2)) {
+                auto j = nlohmann::json::parse(*receipt, nullptr, false);
+                if (j.is_object())
+                    for (auto field : {"url", "received_at", "checksum", "same_content_as_item"})
+                        if (j.contains(field))
+                            d[field] = j[field];
+            }
+            out[std::to_string(row.column_int(0))] = std::move(d);
+        });
+    if (!read)
+        return err(read);
     return out;
 }
 
@@ -562,38 +563,32 @@ Status UploadQueue::add_manifest(std::int64_t session_id, const std::string& bod
 }
 
 Status UploadQueue::count_states(QueueSnapshot& snap) {
-    auto& db = store_->database();
     for (auto kind : {JobKind::item, JobKind::manifest}) {
-        auto stmt = db.prepare(
-            fmt::format("SELECT state, count(*) FROM {} GROUP BY state", table_of(kind).table));
-        if (!stmt)
-            return std::unexpected(stmt.error());
         auto& counts = kind == JobKind::item ? snap.items : snap.manifests;
-        for (;;) {
-            auto more = stmt->step();
-            if (!more)
-                return std::unexpected(more.error());
-            if (!*more)
-                break;
-            const auto n = static_cast<std::uint64_t>(stmt->column_int(1));
-            switch (upload_state_from(stmt->column_text(0)).value_or(UploadState::failed)) {
-                case UploadState::queued:
-                    counts.queued = n;
-                    break;
-                case UploadState::uploading:
-                    counts.uploading = n;
-                    break;
-                case UploadState::received:
-                    counts.received = n;
-                    break;
-                case UploadState::failed:
-                    counts.failed = n;
-                    break;
-                case UploadState::cancelled:
-                    counts.cancelled = n;
-                    break;
-            }
-        }
+        auto read = store_->database().each(
+            fmt::format("SELECT state, count(*) FROM {} GROUP BY state", table_of(kind).table),
+            store::no_parameters, [&](const store::Statement& row) {
+                const auto n = static_cast<std::uint64_t>(row.column_int(1));
+                switch (upload_state_from(row.column_text(0)).value_or(UploadState::failed)) {
+                    case UploadState::queued:
+                        counts.queued = n;
+                        break;
+                    case UploadState::uploading:
+                        counts.uploading = n;
+                        break;
+                    case UploadState::received:
+                        counts.received = n;
+                        break;
+                    case UploadState::failed:
+                        counts.failed = n;
+                        break;
+                    case UploadState::cancelled:
+                        counts.cancelled = n;
+                        break;
+                }
+            });
+        if (!read)
+            return read;
     }
     return {};
 }

@@ -53,21 +53,18 @@ Result<std::vector<FailedJob>> UploadQueue::failed_jobs(std::size_t limit) {
     std::vector<FailedJob> failed;
     for (auto kind : {JobKind::item, JobKind::manifest}) {
         auto t = table_of(kind);
-        auto stmt = store_->database().prepare(
+        auto read = store_->database().each(
             fmt::format("SELECT {}, coalesce(last_error, '') FROM {} WHERE state = 'failed' "
                         "ORDER BY {} LIMIT ?1",
-                        t.key, t.table, t.key));
-        if (!stmt)
-            return err(stmt);
-        stmt->bind(1, static_cast<std::int64_t>(limit - failed.size()));
-        while (true) {
-            auto row = stmt->step();
-            if (!row)
-                return err(row);
-            if (!*row)
-                break;
-            failed.push_back({{kind, stmt->column_int(0)}, stmt->column_text(1)});
-        }
+                        t.key, t.table, t.key),
+            [&](store::Statement& q) {
+                q.bind(1, static_cast<std::int64_t>(limit - failed.size()));
+            },
+            [&](const store::Statement& row) {
+                failed.push_back({{kind, row.column_int(0)}, row.column_text(1)});
+            });
+        if (!read)
+            return err(read);
     }
     return failed;
 }
@@ -89,6 +86,43 @@ Status UploadQueue::set_lane(std::int64_t item_id, Lane lane, std::string_view a
         [&](store::Statement& s) { s.bind(1, item_id).bind(2, to_string(lane)); }, actor,
         "upload.lane_changed", {{"item_id", item_id}, {"lane", to_string(lane)}},
         fmt::format("item {} has no pending upload in another lane", item_id));
+}
+
+Status UploadQueue::send_session_now(std::int64_t session_id, std::string_view actor) {
+    auto& db = store_->database();
+    auto tx = store::Transaction::begin(db);
+    if (!tx)
+        return err(tx);
+    auto run = [&](std::string_view sql) -> Result<int> {
+        auto stmt = db.prepare(sql);
+        if (!stmt)
+            return err(stmt);
+        stmt->bind(1, session_id);
+        if (auto s = stmt->run(); !s)
+            return std::unexpected(s.error());
+        return db.changes();
+    };
+    auto session = run("UPDATE sessions SET priority = 'urgent' WHERE id = ?1");
+    if (!session)
+        return err(session);
+    if (*session == 0)
+        return fail(Errc::not_found, fmt::format("there is no session {}", session_id));
+    auto items = run(
+        "UPDATE uploads SET lane = 'urgent' WHERE lane != 'urgent' AND state IN ('queued', "
+        "'uploading', 'failed') AND item_id IN (SELECT id FROM items WHERE session_id = ?1)");
+    if (!items)
+        return err(items);
+    auto manifest = run(
+        "UPDATE manifests SET lane = 'urgent' WHERE session_id = ?1 AND lane != 'urgent' AND "
+        "state IN ('queued', 'uploading', 'failed')");
+    if (!manifest)
+        return err(manifest);
+    const std::int64_t moved = *items + *manifest;
+    if (auto s = audit(actor, "upload.session_urgent",
+                       {{"session_id", session_id}, {"uploads_moved", moved}});
+        !s)
+        return s;
+    return tx->commit();
 }
 
 Status UploadQueue::request_sync(std::string_view actor) {

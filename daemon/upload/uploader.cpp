@@ -413,8 +413,11 @@ Status Uploader::set_lane(std::int64_t item_id, Lane lane, std::string_view acto
     return {};
 }
 
-Status Uploader::admit_extraction() const {
-    return check_free_space(store_->options().state_directory, options_.min_free_bytes);
+Status Uploader::send_session_now(std::int64_t session_id, std::string_view actor) {
+    if (auto s = queue_.send_session_now(session_id, actor); !s)
+        return s;
+    reschedule();
+    return {};
 }
 
 Result<UploaderStatus> Uploader::status() {

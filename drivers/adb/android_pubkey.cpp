@@ -21,26 +21,6 @@ namespace exhibit::adb {
 namespace {
 constexpr int kModulusWords = 64;  // 2048 bits
 
-EVP_PKEY* pk(const EvpPkeyPtr& p) {
-    return static_cast<EVP_PKEY*>(p.get());
-}
-
-struct BnDeleter {
-    void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-struct BnCtxDeleter {
-    void operator()(BN_CTX* c) const noexcept { BN_CTX_free(c); }
-};
-struct PkeyCtxDeleter {
-    void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
-struct BioDeleter {
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-
 std::string ssl_errors() {
     std::string out;
     while (unsigned long e = ERR_get_error()) {
@@ -62,23 +42,18 @@ bool put_le(std::byte* out, const BIGNUM* bn, int len) {
 }
 }  // namespace
 
-void EvpPkeyDeleter::operator()(void* p) const noexcept {
-    EVP_PKEY_free(static_cast<EVP_PKEY*>(p));
-}
-
 Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const void* evp_pkey) {
     auto* key = static_cast<EVP_PKEY*>(const_cast<void*>(evp_pkey));
     BIGNUM* n_raw = nullptr;
     BIGNUM* e_raw = nullptr;
-    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n_raw) != 1 ||
-        EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e_raw) != 1) {
-        BN_free(n_raw);
-        return crypto_fail("not an RSA key");
-    }
+    const bool rsa = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n_raw) == 1 &&
+                     EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e_raw) == 1;
     BnPtr n(n_raw), e(e_raw);
+    if (!rsa)
+        return crypto_fail("not an RSA key");
     if (BN_num_bits(n.get()) != 2048)
         return fail(Errc::crypto, "ADB keys must be RSA-2048");
-    std::unique_ptr<BN_CTX, BnCtxDeleter> ctx(BN_CTX_new());
+    BnCtxPtr ctx(BN_CTX_new());
     BnPtr r32(BN_new()), n0inv(BN_new()), rr(BN_new());
     if (!ctx || !r32 || !n0inv || !rr)
         return crypto_fail("out of memory");
@@ -129,14 +104,12 @@ Result<AdbPublicKey> AdbPublicKey::parse(std::string_view line) {
     if (!n || !e || !BN_set_word(e.get(), word(520)))
         return crypto_fail("cannot decode ADB public key");
 
-    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                        OSSL_PARAM_BLD_free);
+    OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
     if (!bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()))
         return crypto_fail("cannot build RSA parameters");
-    std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
-        OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+    OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
     EVP_PKEY* raw_key = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
         EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
@@ -148,7 +121,7 @@ Status AdbPublicKey::verify_token(std::span<const std::byte> token,
                                   std::span<const std::byte> signature) const {
     if (token.size() != 20)
         return fail(Errc::protocol, "an AUTH token has 20 bytes");
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pk(key_), nullptr));
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
     if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
         EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha1()) != 1)
@@ -172,7 +145,7 @@ Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load(const std::filesystem::path
     EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!key)
         return crypto_fail(fmt::format("{} is not a PEM private key", adbkey));
-    if (EVP_PKEY_get_base_id(pk(key)) != EVP_PKEY_RSA)
+    if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
         return fail(Errc::crypto, fmt::format("{} is not an RSA key", adbkey));
     auto encoded = encode_android_pubkey(key.get());
     if (!encoded)
@@ -192,7 +165,7 @@ Result<std::unique_ptr<AdbHostKey>> AdbHostKey::load_or_create(const std::filesy
         if (!key)
             return crypto_fail("cannot generate the ADB host key");
         BioPtr bio(BIO_new(BIO_s_mem()));
-        if (!bio || PEM_write_bio_PrivateKey(bio.get(), pk(key), nullptr, nullptr, 0, nullptr,
+        if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
                                              nullptr) != 1)
             return crypto_fail("cannot encode the ADB host key");
         char* data = nullptr;
@@ -222,7 +195,7 @@ Result<std::array<std::byte, kRsaSignatureSize>> AdbHostKey::sign_token(
     if (token.size() != 20)
         return fail(Errc::protocol,
                     fmt::format("AUTH token has {} bytes, expected 20", token.size()));
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pk(key_), nullptr));
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
     if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
         EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha1()) != 1)

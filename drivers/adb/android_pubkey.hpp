@@ -16,16 +16,12 @@
 
 #include "common/base64.hpp"
 #include "common/error.hpp"
+#include "common/openssl_handles.hpp"
 
 namespace exhibit::adb {
 
 inline constexpr std::size_t kAndroidPubkeySize = 524;
 inline constexpr std::size_t kRsaSignatureSize = 256;
-
-struct EvpPkeyDeleter {
-    void operator()(void* p) const noexcept;
-};
-using EvpPkeyPtr = std::unique_ptr<void, EvpPkeyDeleter>;  // EVP_PKEY*
 
 // An RSA public key as a phone keeps it (one line of adb_keys).
 class AdbPublicKey {
@@ -72,6 +68,5 @@ class AdbHostKey {
 // Android's RSAPublicKey encoding of an RSA-2048 EVP_PKEY (n0inv and rr computed, so that
 // mincrypt-era devices accept it).
 Result<std::array<std::byte, kAndroidPubkeySize>> encode_android_pubkey(const void* evp_pkey);
-
 
 }  // namespace exhibit::adb

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "common/c_handle.hpp"
+
 namespace exhibit::adb {
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& host,
@@ -25,7 +27,7 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::connect(const std::string& h
     auto service = std::to_string(port);
     if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0)
         return fail(Errc::not_found, fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(res, ::freeaddrinfo);
+    CHandle<addrinfo, ::freeaddrinfo> list(res);
     Error last{Errc::io, fmt::format("cannot connect to {}:{}", host, port), 0};
     for (auto* ai = res; ai; ai = ai->ai_next) {
         UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,

@@ -5,46 +5,30 @@
 
 #include <libusb.h>
 
-#include <memory>
+#include "common/c_handle.hpp"
 
 namespace exhibit::usb {
 
-struct ContextDeleter {
-    void operator()(libusb_context* c) const noexcept { libusb_exit(c); }
-};
-using ContextPtr = std::unique_ptr<libusb_context, ContextDeleter>;
+using ContextPtr = CHandle<libusb_context, libusb_exit>;
 
-struct DeviceDeleter {
-    void operator()(libusb_device* d) const noexcept { libusb_unref_device(d); }
-};
 // A counted reference to a libusb_device (valid after unplug; opening it then fails).
-using DeviceRef = std::unique_ptr<libusb_device, DeviceDeleter>;
+using DeviceRef = CHandle<libusb_device, libusb_unref_device>;
 inline DeviceRef ref_device(libusb_device* d) {
     return DeviceRef(libusb_ref_device(d));
 }
 
-struct DeviceListDeleter {
-    void operator()(libusb_device** list) const noexcept { libusb_free_device_list(list, 1); }
-};
-using DeviceListPtr = std::unique_ptr<libusb_device*, DeviceListDeleter>;
+// A device list with the references it holds.
+inline void free_device_list_and_refs(libusb_device** list) noexcept {
+    libusb_free_device_list(list, 1);
+}
+using DeviceListPtr = CHandle<libusb_device*, free_device_list_and_refs>;
 
-struct HandleDeleter {
-    void operator()(libusb_device_handle* h) const noexcept { libusb_close(h); }
-};
-using HandlePtr = std::unique_ptr<libusb_device_handle, HandleDeleter>;
+using HandlePtr = CHandle<libusb_device_handle, libusb_close>;
 
-struct ConfigDeleter {
-    void operator()(libusb_config_descriptor* c) const noexcept {
-        libusb_free_config_descriptor(c);
-    }
-};
-using ConfigPtr = std::unique_ptr<libusb_config_descriptor, ConfigDeleter>;
+using ConfigPtr = CHandle<libusb_config_descriptor, libusb_free_config_descriptor>;
 
-struct TransferDeleter {
-    void operator()(libusb_transfer* t) const noexcept { libusb_free_transfer(t); }
-};
 // Free only when the transfer is not in flight (its callback has run or it was never
 // submitted).
-using TransferPtr = std::unique_ptr<libusb_transfer, TransferDeleter>;
+using TransferPtr = CHandle<libusb_transfer, libusb_free_transfer>;
 
 }  // namespace exhibit::usb

@@ -50,11 +50,13 @@ Result<UniqueFd> mark_testbed(const std::string& root) {
     return fd;
 }
 
+using GErrorPtr = CHandle<GError, g_error_free>;
+using GStringPtr = CHandle<gchar, g_free>;
+
+// Takes `e` (GLib's out-parameter error) over.
 Error glib_error(GError* e, std::string_view what) {
-    Error out{Errc::io, fmt::format("{}: {}", what, e ? e->message : "unknown error"), 0};
-    if (e)
-        g_error_free(e);
-    return out;
+    GErrorPtr owned(e);
+    return Error{Errc::io, fmt::format("{}: {}", what, e ? e->message : "unknown error"), 0};
 }
 
 }  // namespace
@@ -102,9 +104,8 @@ Result<std::unique_ptr<EmulatedBus>> EmulatedBus::create() {
     GObjectPtr<> testbed(umockdev_testbed_new());
     if (!testbed)
         return fail(Errc::io, "cannot create the umockdev testbed");
-    gchar* root = umockdev_testbed_get_root_dir(static_cast<UMockdevTestbed*>(testbed.get()));
-    std::string root_dir = root ? root : "";
-    g_free(root);
+    GStringPtr root(umockdev_testbed_get_root_dir(static_cast<UMockdevTestbed*>(testbed.get())));
+    std::string root_dir = root ? root.get() : "";
     auto marker = mark_testbed(root_dir);
     if (!marker)
         return std::unexpected(marker.error());

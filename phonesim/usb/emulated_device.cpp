@@ -43,9 +43,8 @@ std::optional<std::uint32_t> read_u32(Data* arg) {
 
 }  // namespace
 
-void GObjectUnref::operator()(void* object) const noexcept {
-    if (object)
-        g_object_unref(object);
+void unref_gobject(void* object) noexcept {
+    g_object_unref(object);
 }
 
 struct EmulatedDevice::Urb {

@@ -2,15 +2,14 @@
 // without pulling GLib's headers into every includer.
 #pragma once
 
-#include <memory>
+#include "common/c_handle.hpp"
 
 namespace exhibit::usbsim {
 
-struct GObjectUnref {
-    void operator()(void* object) const noexcept;  // g_object_unref
-};
+// g_object_unref (defined where GLib is included).
+void unref_gobject(void* object) noexcept;
 
 template <class T = void>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
+using GObjectPtr = CHandle<T, unref_gobject>;
 
 }  // namespace exhibit::usbsim

@@ -128,13 +128,13 @@ class BusApi : public ::testing::Test {
         auto started = call("StartExtraction", [](sd_bus_message* m) {
             int r = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/devices/d1");
             if (r >= 0)
-                r = append_map(m, {{.key = "case_reference", .text = "CR"},
-                                   {.key = "exhibit_reference", .text = "EX"},
-                                   {.key = "officer_id", .text = "PC1"},
-                                   {.key = "basis", .text = "other"}});
+                r = append_value_map(m, {{"case_reference", "CR"},
+                                         {"exhibit_reference", "EX"},
+                                         {"officer_id", "PC1"},
+                                         {"basis", "other"}});
             if (r >= 0)
-                r = append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true}});
-            return r < 0 ? r : append_map(m, {});
+                r = append_value_map(m, {{"categories", std::vector<std::string>{"photos"}}});
+            return r < 0 ? r : append_value_map(m, {});
         });
         ASSERT_EQ(started.error_name, "") << started.error_message;
     }
@@ -151,7 +151,7 @@ class BusApi : public ::testing::Test {
 };
 
 int empty_map(sd_bus_message* m) {
-    return append_map(m, {});
+    return append_value_map(m, {});
 }
 
 // Every method of the API with harmless arguments, for the access tests.
@@ -163,7 +163,7 @@ struct MethodCall {
 std::vector<MethodCall> every_method() {
     const std::string dev = kRoot + "/devices/d1";
     auto scope = [](sd_bus_message* m) {
-        return append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true}});
+        return append_value_map(m, {{"categories", std::vector<std::string>{"photos"}}});
     };
     return {
         {kRoot, kManager, "Preview",
@@ -191,6 +191,39 @@ std::vector<MethodCall> every_method() {
          },
          false},
         {kRoot + "/sessions/1", "org.exhibit.Exhibit1.Session", "Cancel", empty_map, false},
+        {kRoot, kManager, "SignIn",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "ss", "PC1", "1234");
+             return r < 0 ? r : empty_map(m);
+         },
+         false},
+        {kRoot, kManager, "SignOut", empty_map, false},
+        {kRoot, kManager, "GetNotice", empty_map, false},
+        {kRoot, kManager, "SendNow",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/sessions/999");
+             return r < 0 ? r : empty_map(m);
+         },
+         false},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Add",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "sss", "PC2", "PC Two", "2468");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Remove",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "s", "PC9");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Unlock",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "s", "PC9");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "List", empty_map, true},
         {kRoot, kManager, "AddNetworkDevice",
          [](sd_bus_message* m) {
              int r = sd_bus_message_append(m, "s", "127.0.0.1:1");
@@ -237,8 +270,8 @@ TEST_F(BusApi, ExportedInterfacesEqualTheXml) {
                       1 << 20)
             .value());
     std::map<std::string, std::string> exported;
-    for (auto path : {kRoot, kRoot + "/health", kRoot + "/queue", kRoot + "/devices/d1",
-                      kRoot + "/sessions/1"}) {
+    for (auto path : {kRoot, kRoot + "/health", kRoot + "/queue", kRoot + "/officers",
+                      kRoot + "/devices/d1", kRoot + "/sessions/1"}) {
         auto m = members_of(introspect(path));
         EXPECT_FALSE(m.empty()) << path;
         exported.insert(m.begin(), m.end());
@@ -299,27 +332,22 @@ TEST_F(BusApi, BadArgumentsGetNamedErrorsAndTheDaemonKeepsRunning) {
         const char* expected;
         Builder build;
     };
-    auto start_with = [](std::string device, std::vector<Arg> case_args, std::vector<Arg> scope,
-                         std::vector<Arg> options) {
+    auto start_with = [](std::string device, ValueMap case_args, ValueMap scope, ValueMap options) {
         return [=](sd_bus_message* m) {
             int r = sd_bus_message_append(m, "o", device.c_str());
             if (r >= 0)
-                r = append_map(m, case_args);
+                r = append_value_map(m, case_args);
             if (r >= 0)
-                r = append_map(m, scope);
-            return r < 0 ? r : append_map(m, options);
+                r = append_value_map(m, scope);
+            return r < 0 ? r : append_value_map(m, options);
         };
     };
-    const std::vector<Arg> good_case = {
-        {.key = "case_reference", .text = "CR1"},    {.key = "exhibit_reference", .text = "EX1"},
-        {.key = "officer_id", .text = "PC1"},        {.key = "basis", .text = "consent"},
-        {.key = "notice_version", .text = "N-2026"}, {.key = "agreed_by", .text = "owner"}};
-    const std::vector<Arg> photos = {{.key = "categories", .list = {"photos"}, .is_list = true}};
-    auto with = [](std::vector<Arg> base, Arg a) {
-        for (auto& b : base)
-            if (b.key == a.key)
-                b = a;
-        base.push_back(a);
+    const ValueMap good_case = {{"case_reference", "CR1"},    {"exhibit_reference", "EX1"},
+                                {"officer_id", "PC1"},        {"basis", "consent"},
+                                {"notice_version", "N-2026"}, {"agreed_by", "owner"}};
+    const ValueMap photos = {{"categories", std::vector<std::string>{"photos"}}};
+    auto with = [](ValueMap base, const ValueMap::value_type& a) {
+        base.insert_or_assign(a.first, a.second);
         return base;
     };
     const std::string dev = kRoot + "/devices/d1";
@@ -329,36 +357,33 @@ TEST_F(BusApi, BadArgumentsGetNamedErrorsAndTheDaemonKeepsRunning) {
         {"not a device path", "org.exhibit.Exhibit1.Error.NotFound",
          start_with(kRoot + "/health", good_case, photos, {})},
         {"empty case reference", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "case_reference", .text = ""}), photos, {})},
+         start_with(dev, with(good_case, {"case_reference", ""}), photos, {})},
         {"case reference too long", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "case_reference", .text = std::string(5000, 'x')}),
-                    photos, {})},
+         start_with(dev, with(good_case, {"case_reference", std::string(5000, 'x')}), photos, {})},
         {"control characters", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "officer_id", .text = "PC\n1"}), photos, {})},
+         start_with(dev, with(good_case, {"officer_id", "PC\n1"}), photos, {})},
         {"consent without notice", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "notice_version", .text = ""}), photos, {})},
+         start_with(dev, with(good_case, {"notice_version", ""}), photos, {})},
         {"unknown basis", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "basis", .text = "because"}), photos, {})},
+         start_with(dev, with(good_case, {"basis", "because"}), photos, {})},
         {"unknown case key", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, with(good_case, {.key = "colour", .text = "red"}), photos, {})},
+         start_with(dev, with(good_case, {"colour", "red"}), photos, {})},
         {"no categories", "org.exhibit.Exhibit1.Error.InvalidArgument",
          start_with(dev, good_case, {}, {})},
         {"unknown category", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, good_case,
-                    {{.key = "categories", .list = {"photos", "secrets"}, .is_list = true}}, {})},
+         start_with(dev, good_case, {{"categories", std::vector<std::string>{"photos", "secrets"}}},
+                    {})},
         {"reversed date range", "org.exhibit.Exhibit1.Error.InvalidArgument",
          start_with(dev, good_case,
-                    with(with(photos, {.key = "from", .text = "2024-03-01"}),
-                         {.key = "to", .text = "2024-01-01"}),
-                    {})},
+                    with(with(photos, {"from", "2024-03-01"}), {"to", "2024-01-01"}), {})},
         {"impossible date", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, good_case, with(photos, {.key = "from", .text = "2024-02-30"}), {})},
+         start_with(dev, good_case, with(photos, {"from", "2024-02-30"}), {})},
         {"absurd year", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, good_case, with(photos, {.key = "to", .text = "9999-01-01"}), {})},
+         start_with(dev, good_case, with(photos, {"to", "9999-01-01"}), {})},
         {"bad priority", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, good_case, photos, {{.key = "priority", .text = "asap"}})},
+         start_with(dev, good_case, photos, {{"priority", "asap"}})},
         {"unknown option", "org.exhibit.Exhibit1.Error.InvalidArgument",
-         start_with(dev, good_case, photos, {{.key = "turbo", .text = "yes"}})},
+         start_with(dev, good_case, photos, {{"turbo", "yes"}})},
     };
     for (const auto& c : cases) {
         auto r = call("StartExtraction", c.build);
@@ -378,8 +403,8 @@ TEST_F(BusApi, BadArgumentsGetNamedErrorsAndTheDaemonKeepsRunning) {
     auto bad_preview = call("Preview", [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "o", dev.c_str());
         if (r >= 0)
-            r = append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true},
-                               {.key = "from", .text = "soon"}});
+            r = append_value_map(
+                m, {{"categories", std::vector<std::string>{"photos"}}, {"from", "soon"}});
         return r < 0 ? r : empty_map(m);
     });
     EXPECT_EQ(bad_preview.error_name, "org.exhibit.Exhibit1.Error.InvalidArgument");
@@ -395,13 +420,13 @@ TEST_F(BusApi, NewExtractionsAreRefusedWhenTheDiskIsLow) {
     auto r = call("StartExtraction", [](sd_bus_message* m) {
         int rc = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/devices/d1");
         if (rc >= 0)
-            rc = append_map(m, {{.key = "case_reference", .text = "CR"},
-                                {.key = "exhibit_reference", .text = "EX"},
-                                {.key = "officer_id", .text = "PC1"},
-                                {.key = "basis", .text = "other"}});
+            rc = append_value_map(m, {{"case_reference", "CR"},
+                                      {"exhibit_reference", "EX"},
+                                      {"officer_id", "PC1"},
+                                      {"basis", "other"}});
         if (rc >= 0)
-            rc = append_map(m, {{.key = "categories", .list = {"photos"}, .is_list = true}});
-        return rc < 0 ? rc : append_map(m, {});
+            rc = append_value_map(m, {{"categories", std::vector<std::string>{"photos"}}});
+        return rc < 0 ? rc : append_value_map(m, {});
     });
     EXPECT_EQ(r.error_name, "org.exhibit.Exhibit1.Error.LowDisk");
     EXPECT_NE(r.error_message.find("MiB free"), std::string::npos) << r.error_message;

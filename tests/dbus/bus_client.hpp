@@ -1,5 +1,6 @@
 // Minimal sd-bus client for the API tests: calls a method (optionally as another user, in a
-// forked child that drops its privileges) and reports the error name or the reply.
+// forked child that drops its privileges) and reports the error name or the reply. Arguments
+// are written with the shared codec (common/bus_value.hpp: append_value_map).
 #pragma once
 
 #include <grp.h>
@@ -10,6 +11,9 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "common/bus_handles.hpp"
+#include "common/bus_value.hpp"
 
 namespace exhibit::testing {
 
@@ -22,44 +26,29 @@ struct CallOutcome {
 using Builder = std::function<int(sd_bus_message*)>;
 using Reader = std::function<std::string(sd_bus_message*)>;
 
-inline sd_bus* open_bus(const std::string& address) {
-    sd_bus* bus = nullptr;
-    if (sd_bus_new(&bus) < 0)
-        return nullptr;
-    if (sd_bus_set_address(bus, address.c_str()) < 0 || sd_bus_set_bus_client(bus, 1) < 0 ||
-        sd_bus_start(bus) < 0) {
-        sd_bus_unref(bus);
-        return nullptr;
-    }
-    return bus;
-}
-
 inline CallOutcome call_method(const std::string& address, const std::string& path,
                                const std::string& iface, const std::string& member,
                                const Builder& build, const Reader& read = {}) {
-    CallOutcome out;
-    sd_bus* bus = open_bus(address);
+    auto bus = open_bus(address);
     if (!bus)
         return {"test.CannotConnect", "", ""};
-    sd_bus_message* m = nullptr;
-    sd_bus_message_new_method_call(bus, &m, "org.exhibit.Exhibit1", path.c_str(), iface.c_str(),
-                                   member.c_str());
-    if (build && build(m) < 0)
-        out = {"test.CannotBuild", "", ""};
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    if (out.error_name.empty()) {
-        if (sd_bus_call(bus, m, 60'000'000, &error, &reply) < 0) {
-            out.error_name = error.name ? error.name : "test.Unknown";
-            out.error_message = error.message ? error.message : "";
-        } else if (read) {
-            out.reply_text = read(reply);
-        }
+    sd_bus_message* raw = nullptr;
+    sd_bus_message_new_method_call(bus->get(), &raw, "org.exhibit.Exhibit1", path.c_str(),
+                                   iface.c_str(), member.c_str());
+    MessagePtr m(raw);
+    if (build && build(raw) < 0)
+        return {"test.CannotBuild", "", ""};
+    CallOutcome out;
+    BusError error;
+    sd_bus_message* reply_raw = nullptr;
+    const int r = sd_bus_call(bus->get(), raw, 60'000'000, error.get(), &reply_raw);
+    MessagePtr reply(reply_raw);
+    if (r < 0) {
+        out.error_name = error.is_set() ? error.name() : "test.Unknown";
+        out.error_message = error.message();
+    } else if (read) {
+        out.reply_text = read(reply_raw);
     }
-    sd_bus_error_free(&error);
-    sd_bus_message_unref(reply);
-    sd_bus_message_unref(m);
-    sd_bus_flush_close_unref(bus);
     return out;
 }
 
@@ -95,42 +84,6 @@ inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& group
     if (text.empty())
         return "test.ChildFailed";
     return text == "OK" ? "" : text;
-}
-
-// Appends an a{sv} with string, string-list or empty contents.
-struct Arg {
-    std::string key;
-    std::vector<std::string> list;  // used when is_list
-    std::string text;
-    bool is_list = false;
-};
-inline int append_map(sd_bus_message* m, const std::vector<Arg>& args) {
-    int r = sd_bus_message_open_container(m, 'a', "{sv}");
-    for (const auto& a : args) {
-        if (r < 0)
-            break;
-        if (a.is_list) {
-            r = sd_bus_message_open_container(m, 'e', "sv");
-            if (r >= 0)
-                r = sd_bus_message_append(m, "s", a.key.c_str());
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "as");
-            if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "s");
-            for (const auto& s : a.list)
-                if (r >= 0)
-                    r = sd_bus_message_append(m, "s", s.c_str());
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-            if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        } else {
-            r = sd_bus_message_append(m, "{sv}", a.key.c_str(), "s", a.text.c_str());
-        }
-    }
-    return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
 }  // namespace exhibit::testing

@@ -75,13 +75,13 @@ CallOutcome extract_urgent(const std::string& address, const std::string& catego
         [&](sd_bus_message* m) {
             int r = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/devices/d1");
             if (r >= 0)
-                r = append_map(m, {{.key = "case_reference", .text = "CR"},
-                                   {.key = "exhibit_reference", .text = "EX"},
-                                   {.key = "officer_id", .text = "PC"},
-                                   {.key = "basis", .text = "other"}});
+                r = append_value_map(m, {{"case_reference", "CR"},
+                                         {"exhibit_reference", "EX"},
+                                         {"officer_id", "PC"},
+                                         {"basis", "other"}});
             if (r >= 0)
-                r = append_map(m, {{.key = "categories", .list = {category}, .is_list = true}});
-            return r < 0 ? r : append_map(m, {{.key = "priority", .text = "urgent"}});
+                r = append_value_map(m, {{"categories", std::vector<std::string>{category}}});
+            return r < 0 ? r : append_value_map(m, {{"priority", "urgent"}});
         });
 }
 
@@ -228,7 +228,7 @@ TEST(ExhibitdUpload, AFailedUploadQueuedAgainByAnAdministratorArrives) {
             bus.address(), "/org/exhibit/Exhibit1/queue", "org.exhibit.Exhibit1.Queue", member,
             [&](sd_bus_message* m) {
                 int r = item ? sd_bus_message_append(m, "t", *item) : 0;
-                return r < 0 ? r : append_map(m, {});
+                return r < 0 ? r : append_value_map(m, {});
             },
             [](sd_bus_message* r) {
                 std::uint64_t n = 0;

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/bus_handles.hpp"
+#include "common/bus_value.hpp"
 #include "daemon/store/database.hpp"
 #include "tests/support/phonesim.hpp"
 #include "tests/support/private_bus.hpp"
@@ -146,24 +148,13 @@ bool any_holds(const Strings& lines, const std::string& needle) {
 // Reads the a{sv} of `as` values that ReloadConfig answers.
 std::map<std::string, Strings> read_report(sd_bus_message* m) {
     std::map<std::string, Strings> out;
-    if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+    auto map = read_value_map(m, Reading::replies);
+    if (!map)
         return out;
-    while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
-        const char* key = nullptr;
-        sd_bus_message_read_basic(m, 's', &key);
-        Strings values;
-        if (sd_bus_message_enter_container(m, 'v', "as") >= 0) {
-            sd_bus_message_enter_container(m, 'a', "s");
-            const char* v = nullptr;
-            while (sd_bus_message_read_basic(m, 's', &v) > 0)
-                values.emplace_back(v);
-            sd_bus_message_exit_container(m);
-            sd_bus_message_exit_container(m);
-        }
-        out[key ? key : "?"] = values;
-        sd_bus_message_exit_container(m);
+    for (const auto& [key, value] : *map) {
+        const auto* values = std::get_if<Strings>(&value);
+        out[key] = values ? *values : Strings{};
     }
-    sd_bus_message_exit_container(m);
     return out;
 }
 
@@ -171,12 +162,9 @@ std::map<std::string, Strings> read_report(sd_bus_message* m) {
 // phone is announced with InterfacesAdded, and a restart-only key keeps its running value.
 TEST_F(Reload, TheReplyListsWhatWasAppliedAndTheNewPhoneIsAnnounced) {
     ASSERT_NO_FATAL_FAILURE(start());
-    sd_bus* raw = nullptr;
-    ASSERT_GE(sd_bus_new(&raw), 0);
-    std::unique_ptr<sd_bus, decltype(&sd_bus_flush_close_unref)> bus(raw, sd_bus_flush_close_unref);
-    ASSERT_GE(sd_bus_set_address(raw, bus_->address().c_str()), 0);
-    ASSERT_GE(sd_bus_set_bus_client(raw, 1), 0);
-    ASSERT_GE(sd_bus_start(raw), 0);
+    auto bus = open_bus(bus_->address());
+    ASSERT_TRUE(bus) << bus.error().describe();
+    sd_bus* raw = bus->get();
     std::vector<std::string> added;  // object paths announced
     auto on_added = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
         const char* path = nullptr;
@@ -193,16 +181,14 @@ TEST_F(Reload, TheReplyListsWhatWasAppliedAndTheNewPhoneIsAnnounced) {
                   .devices = phone_list(),
                   .kiosk_id = "renamed",
                   .extra = "[upload]\nmax_rate_in_window = 1000000\nconcurrency = 3\n"});
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    BusError error;
     sd_bus_message* reply = nullptr;
     int r = sd_bus_call_method(raw, "org.exhibit.Exhibit1", "/org/exhibit/Exhibit1",
-                               "org.exhibit.Exhibit1.Manager", "ReloadConfig", &error, &reply,
+                               "org.exhibit.Exhibit1.Manager", "ReloadConfig", error.get(), &reply,
                                "a{sv}", 0);
-    ASSERT_GE(r, 0) << (error.name ? error.name : "") << ": "
-                    << (error.message ? error.message : "");
-    sd_bus_error_free(&error);
+    MessagePtr owned_reply(reply);
+    ASSERT_GE(r, 0) << error.name() << ": " << error.message();
     auto report = read_report(reply);
-    sd_bus_message_unref(reply);
     EXPECT_EQ(report["applied"], (Strings{"daemon.log_level", "adb.network_devices",
                                           "upload.concurrency", "upload.max_rate_in_window"}));
     EXPECT_EQ(report["restart_required"], Strings{"daemon.kiosk_id"});

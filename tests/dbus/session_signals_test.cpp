@@ -28,19 +28,12 @@ int on_properties(sd_bus_message* m, void* userdata, sd_bus_error*) {
     const char* iface = nullptr;
     if (sd_bus_message_read(m, "s", &iface) < 0)
         return 0;
-    if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+    auto changed = read_value_map(m, Reading::replies);
+    if (!changed)
         return 0;
-    while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
-        const char* name = nullptr;
-        sd_bus_message_read(m, "s", &name);
-        if (std::string_view(name) == "Progress") {
-            double p = -1;
-            sd_bus_message_read(m, "v", "d", &p);
-            seen->progress.push_back(p);
-        } else {
-            sd_bus_message_skip(m, "v");
-        }
-        sd_bus_message_exit_container(m);
+    if (auto it = changed->find("Progress"); it != changed->end()) {
+        const auto* p = std::get_if<double>(&it->second);
+        seen->progress.push_back(p ? *p : -1);
     }
     return 0;
 }
@@ -75,20 +68,18 @@ TEST(SessionSignals, ProgressOnlyGrowsAndCompletedComesOnce) {
     auto daemon = Process::start(
         {std::string(EXHIBIT_BINARY_DIR) + "/bin/exhibitd", "--config", conf.string()});
 
-    sd_bus* raw = nullptr;
-    for (int i = 0; i < 100 && !raw; ++i) {
-        raw = open_bus(bus.address());
-        if (raw &&
-            sd_bus_call_method(raw, "org.exhibit.Exhibit1", "/org/exhibit/Exhibit1/health",
-                               "org.freedesktop.DBus.Peer", "Ping", nullptr, nullptr, "") < 0) {
-            sd_bus_flush_close_unref(raw);
-            raw = nullptr;
+    BusPtr client;
+    for (int i = 0; i < 100 && !client; ++i) {
+        if (auto b = open_bus(bus.address());
+            b &&
+            sd_bus_call_method(b->get(), "org.exhibit.Exhibit1", "/org/exhibit/Exhibit1/health",
+                               "org.freedesktop.DBus.Peer", "Ping", nullptr, nullptr, "") >= 0)
+            client = std::move(*b);
+        else
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
     }
-    ASSERT_NE(raw, nullptr) << "exhibitd did not appear on the bus";
-    std::unique_ptr<sd_bus, decltype(&sd_bus_flush_close_unref)> client(raw,
-                                                                        sd_bus_flush_close_unref);
+    ASSERT_NE(client, nullptr) << "exhibitd did not appear on the bus";
+    sd_bus* raw = client.get();
 
     Seen seen;
     ASSERT_GE(sd_bus_match_signal(raw, nullptr, "org.exhibit.Exhibit1", nullptr,
@@ -103,31 +94,27 @@ TEST(SessionSignals, ProgressOnlyGrowsAndCompletedComesOnce) {
         sd_bus_message_new_method_call(raw, &call, "org.exhibit.Exhibit1", "/org/exhibit/Exhibit1",
                                        "org.exhibit.Exhibit1.Manager", "StartExtraction"),
         0);
-    std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(call,
-                                                                           sd_bus_message_unref);
+    MessagePtr owned(call);
     ASSERT_GE(sd_bus_message_append(call, "o", "/org/exhibit/Exhibit1/devices/d1"), 0);
-    ASSERT_GE(append_map(call, {{.key = "case_reference", .text = "CR/1"},
-                                {.key = "exhibit_reference", .text = "EX/1"},
-                                {.key = "officer_id", .text = "PC 1"},
-                                {.key = "basis", .text = "consent"},
-                                {.key = "notice_version", .text = "N1"},
-                                {.key = "agreed_by", .text = "owner"}}),
+    ASSERT_GE(append_value_map(call, {{"case_reference", "CR/1"},
+                                      {"exhibit_reference", "EX/1"},
+                                      {"officer_id", "PC 1"},
+                                      {"basis", "consent"},
+                                      {"notice_version", "N1"},
+                                      {"agreed_by", "owner"}}),
               0);
-    ASSERT_GE(
-        append_map(
-            call,
-            {{.key = "categories", .list = {"photos", "videos", "messages"}, .is_list = true}}),
-        0);
-    ASSERT_GE(append_map(call, {}), 0);
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    ASSERT_GE(append_value_map(
+                  call, {{"categories", std::vector<std::string>{"photos", "videos", "messages"}}}),
+              0);
+    ASSERT_GE(append_value_map(call, {}), 0);
+    BusError error;
     sd_bus_message* reply = nullptr;
-    int r = sd_bus_call(raw, call, 30'000'000, &error, &reply);
-    ASSERT_GE(r, 0) << (error.message ? error.message : "");
+    int r = sd_bus_call(raw, call, 30'000'000, error.get(), &reply);
+    MessagePtr owned_reply(reply);
+    ASSERT_GE(r, 0) << error.message();
     const char* path = nullptr;
     sd_bus_message_read(reply, "o", &path);
     seen.path = path;
-    sd_bus_message_unref(reply);
-    sd_bus_error_free(&error);
 
     // Follow signals until Completed, then listen a little longer for a second one.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);

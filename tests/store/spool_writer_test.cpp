@@ -212,10 +212,9 @@ bool takes_direct_writes(const std::filesystem::path& dir) {
     UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0600));
     if (!fd)
         return false;
-    void* page = std::aligned_alloc(4096, 4096);
-    std::memset(page, 0, 4096);
-    const bool ok = ::pwrite(fd.get(), page, 4096, 0) == 4096;
-    std::free(page);
+    SpoolWriter::BlockPtr page(static_cast<std::byte*>(std::aligned_alloc(4096, 4096)));
+    std::memset(page.get(), 0, 4096);
+    const bool ok = ::pwrite(fd.get(), page.get(), 4096, 0) == 4096;
     ::unlink(probe.c_str());
     return ok;
 }

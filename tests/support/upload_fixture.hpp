@@ -12,8 +12,8 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/sd_event_handles.hpp"
 #include "daemon/store/store.hpp"
-#include "daemon/upload/loop_handles.hpp"
 #include "daemon/upload/upload_options.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tus_peer.hpp"
@@ -78,7 +78,7 @@ class EventLoop {
     void run_for(std::chrono::milliseconds duration);
 
   private:
-    upload::EventPtr loop_;
+    EventPtr loop_;
 };
 
 // Options for a peer at `endpoint` trusting `tls`, with quick retries for tests.

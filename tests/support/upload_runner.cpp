@@ -101,7 +101,7 @@ int run_upload(const Args& a) {
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0)
         return 1;
-    upload::EventPtr loop(raw);
+    EventPtr loop(raw);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -123,7 +123,6 @@ int run_upload(const Args& a) {
     o.retry_initial = std::chrono::milliseconds(100);
     o.retry_max = std::chrono::seconds(1);
     o.stall_timeout = std::chrono::seconds(5);
-    o.min_free_bytes = 0;
     auto up = upload::Uploader::create(raw, *st, o);
     if (!up) {
         fprintf(stderr, "upload_runner: %s\n", up.error().describe().c_str());
@@ -178,7 +177,7 @@ int run_upload(const Args& a) {
     sd_event_source* timer = nullptr;
     if (sd_event_add_time(raw, &timer, CLOCK_MONOTONIC, now + 50'000, 0, tick, &watch) < 0)
         return 1;
-    upload::EventSourcePtr timer_owner(timer);
+    EventSourcePtr timer_owner(timer);
     const int r = sd_event_loop(raw);
     timer_owner.reset();
     up->reset();

@@ -20,8 +20,6 @@ namespace exhibit::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using ctl::BusPtr;
-using ctl::SlotPtr;
 
 constexpr const char* kSession = "/org/exhibit/Exhibit1/sessions/1";
 constexpr const char* kSessionIface = "org.exhibit.Exhibit1.Session";
@@ -31,16 +29,6 @@ constexpr const char* kQueueIface = "org.exhibit.Exhibit1.Queue";
 enum class Script { completes_before_reply, interrupted, impostor, vanishes, sync_drains, silent };
 
 using Prop = std::variant<std::string, std::uint64_t, double, bool>;
-
-sd_bus* connect(const std::string& address) {
-    sd_bus* bus = nullptr;
-    if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address.c_str()) < 0 ||
-        sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0) {
-        sd_bus_unref(bus);
-        return nullptr;
-    }
-    return bus;
-}
 
 // Plays exhibitd's part of one script on its own thread and connection.
 class FakeExhibitd {
@@ -57,8 +45,8 @@ class FakeExhibitd {
 
   private:
     void run(std::stop_token stop, std::promise<bool>& ready) {
-        bus_.reset(connect(address_));
-        impostor_.reset(connect(address_));
+        bus_ = std::move(open_bus(address_)).value_or(nullptr);
+        impostor_ = std::move(open_bus(address_)).value_or(nullptr);
         bool exported = bus_ && impostor_ && export_objects() &&
                         sd_bus_request_name(bus_.get(), "org.exhibit.Exhibit1", 0) >= 0;
         ready.set_value(exported);

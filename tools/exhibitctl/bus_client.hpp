@@ -1,7 +1,8 @@
 // exhibitctl's connection to exhibitd: one sd-bus connection (system, session or an address),
-// method calls whose errors become Failures through failure_from_bus_error(), a{sv} reading
-// and writing, and a loop that processes signals until a condition holds. Only the public
-// D-Bus API is used (interface/org.exhibit.Exhibit1.xml).
+// method calls whose errors become Failures through failure_from_bus_error(), a{sv} replies
+// read with the shared codec (common/bus_value.hpp; arguments are written with its
+// append_value_map()), and a loop that processes signals until a condition holds. Only the
+// public D-Bus API is used (interface/org.exhibit.Exhibit1.xml).
 //
 // Thread-bound: one thread uses a client.
 #pragma once
@@ -11,36 +12,22 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 
+#include "common/bus_handles.hpp"
+#include "common/bus_value.hpp"
 #include "tools/exhibitctl/failure.hpp"
 #include "tools/exhibitctl/values.hpp"
 
 namespace exhibit::ctl {
 
-struct BusDeleter {
-    void operator()(sd_bus* b) const noexcept { sd_bus_flush_close_unref(b); }
-};
-using BusPtr = std::unique_ptr<sd_bus, BusDeleter>;
-struct MessageDeleter {
-    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
-};
-using MessagePtr = std::unique_ptr<sd_bus_message, MessageDeleter>;
-struct SlotDeleter {
-    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
-};
-using SlotPtr = std::unique_ptr<sd_bus_slot, SlotDeleter>;
-
 // Appends the method's arguments; returns a negative errno on failure.
 using Append = std::function<int(sd_bus_message*)>;
 
-// a{sv} in the message at its read position; values of types exhibit does not use are
-// skipped.
+// The a{sv} of a reply or signal at the read position (read_value_map, Reading::replies: values
+// of types exhibit does not use are skipped), its errors as Failures.
 Outcome<ValueMap> read_dict(sd_bus_message* m);
-// Appends `map` as a{sv}.
-int append_dict(sd_bus_message* m, const ValueMap& map);
 
 // path -> interface -> properties, as ObjectManager.GetManagedObjects answers.
 using ManagedObjects = std::map<std::string, std::map<std::string, ValueMap>>;

@@ -147,7 +147,7 @@ Done queue_id_call(const Globals& g, const char* member, std::uint64_t id, const
         g, kQueuePath, kQueueIface, member,
         [&](sd_bus_message* m) {
             int r = sd_bus_message_append(m, "t", id);
-            return r < 0 ? r : append_dict(m, {});
+            return r < 0 ? r : append_value_map(m, {});
         },
         done, std::move(result));
 }
@@ -178,10 +178,10 @@ Done cmd_extract(const Globals& g, const ExtractArgs& args) {
     auto reply = bus->call(kRootPath, kManagerIface, "StartExtraction", [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "o", device->c_str());
         if (r >= 0)
-            r = append_dict(m, *kase);
+            r = append_value_map(m, *kase);
         if (r >= 0)
-            r = append_dict(m, *scope);
-        return r < 0 ? r : append_dict(m, options);
+            r = append_value_map(m, *scope);
+        return r < 0 ? r : append_value_map(m, options);
     });
     if (!reply)
         return std::unexpected(reply.error());
@@ -216,7 +216,7 @@ Done cmd_sync(const Globals& g, bool wait) {
         watch = std::move(*w);
     }
     auto reply = bus->call(kQueuePath, kQueueIface, "SyncNow",
-                           [](sd_bus_message* m) { return append_dict(m, {}); });
+                           [](sd_bus_message* m) { return append_value_map(m, {}); });
     if (!reply)
         return std::unexpected(reply.error());
     if (!wait) {
@@ -234,7 +234,8 @@ Done cmd_cancel_session(const Globals& g, const std::string& session) {
     if (!path)
         return std::unexpected(path.error());
     return simple_call(
-        g, *path, kSessionIface, "Cancel", [](sd_bus_message* m) { return append_dict(m, {}); },
+        g, *path, kSessionIface, "Cancel",
+        [](sd_bus_message* m) { return append_value_map(m, {}); },
         fmt::format("cancelled session {}; items already complete stay", id_of_path(*path)),
         {{"session", *path}, {"cancelled", true}});
 }
@@ -271,7 +272,7 @@ Done cmd_retry_failed(const Globals& g) {
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kQueuePath, kQueueIface, "RetryFailed",
-                           [](sd_bus_message* m) { return append_dict(m, {}); });
+                           [](sd_bus_message* m) { return append_value_map(m, {}); });
     if (!reply)
         return std::unexpected(reply.error());
     std::uint64_t n = 0;
@@ -293,7 +294,7 @@ Done cmd_priority(const Globals& g, const std::string& item, const std::string& 
     return simple_call(g, kQueuePath, kQueueIface, "SetPriority",
                        [&](sd_bus_message* m) {
                            int r = sd_bus_message_append(m, "ts", *id, name->c_str());
-                           return r < 0 ? r : append_dict(m, {});
+                           return r < 0 ? r : append_value_map(m, {});
                        },
                        fmt::format("item {} moved to the {} lane", *id, *name),
                        {{"item", *id}, {"lane", *name}});
@@ -308,7 +309,7 @@ Done cmd_device_add(const Globals& g, const std::string& address) {
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "AddNetworkDevice", [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "s", host_port->c_str());
-        return r < 0 ? r : append_dict(m, {});
+        return r < 0 ? r : append_value_map(m, {});
     });
     if (!reply)
         return std::unexpected(reply.error());
@@ -329,7 +330,7 @@ Done cmd_reload(const Globals& g) {
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "ReloadConfig",
-                           [](sd_bus_message* m) { return append_dict(m, {}); });
+                           [](sd_bus_message* m) { return append_value_map(m, {}); });
     if (!reply)
         return std::unexpected(reply.error());
     auto report = read_dict(reply->get());

@@ -101,8 +101,8 @@ Done cmd_preview(const Globals& g, const std::string& device, const ScopeArgs& s
         [&](sd_bus_message* m) {
             int r = sd_bus_message_append(m, "o", path->c_str());
             if (r >= 0)
-                r = append_dict(m, *scope);
-            return r < 0 ? r : append_dict(m, {});
+                r = append_value_map(m, *scope);
+            return r < 0 ? r : append_value_map(m, {});
         },
         std::chrono::minutes(10));
     if (!reply)
@@ -157,7 +157,7 @@ Done cmd_receipt(const Globals& g, const std::string& session) {
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "GetReceipt", [&](sd_bus_message* m) {
         int r = sd_bus_message_append(m, "o", path->c_str());
-        return r < 0 ? r : append_dict(m, {});
+        return r < 0 ? r : append_value_map(m, {});
     });
     if (!reply)
         return std::unexpected(reply.error());
@@ -191,7 +191,7 @@ Done cmd_audit_verify(const Globals& g) {
     // Recomputing a long chain takes a while.
     auto reply = bus->call(
         kRootPath, kManagerIface, "VerifyAudit",
-        [](sd_bus_message* m) { return append_dict(m, {}); }, std::chrono::minutes(10));
+        [](sd_bus_message* m) { return append_value_map(m, {}); }, std::chrono::minutes(10));
     if (!reply)
         return std::unexpected(reply.error());
     int ok = 0;

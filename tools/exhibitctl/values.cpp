@@ -10,9 +10,7 @@ const Value* find(const ValueMap& map, const std::string& key) {
 }  // namespace
 
 std::string text_of(const ValueMap& map, const std::string& key) {
-    const auto* v = find(map, key);
-    const auto* s = v ? std::get_if<std::string>(v) : nullptr;
-    return s ? *s : std::string();
+    return get_string(map, key, /*required=*/false).value_or(std::string());
 }
 
 std::uint64_t u64_of(const ValueMap& map, const std::string& key) {
@@ -57,9 +55,7 @@ bool bool_of(const ValueMap& map, const std::string& key) {
 }
 
 std::vector<std::string> strings_of(const ValueMap& map, const std::string& key) {
-    const auto* v = find(map, key);
-    const auto* l = v ? std::get_if<std::vector<std::string>>(v) : nullptr;
-    return l ? *l : std::vector<std::string>();
+    return get_strings(map, key).value_or(std::vector<std::string>());
 }
 
 nlohmann::json to_json(const Value& value) {

@@ -1,21 +1,17 @@
-// Values as exhibitctl receives and sends them in a{sv} arguments and properties, with typed
-// access that tolerates absent keys (a newer or older daemon may add or lack one).
-// Reentrant.
+// Values as exhibitctl receives and sends them in a{sv} replies, properties and arguments
+// (exhibit::Value, the shared codec's), with typed access that tolerates absent keys and
+// other types (a newer or older daemon may add or lack one), and JSON. Reentrant.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-namespace exhibit::ctl {
+#include "common/bus_value.hpp"
 
-using Value =
-    std::variant<std::string, std::vector<std::string>, bool, std::uint64_t, std::int64_t, double>;
-using ValueMap = std::map<std::string, Value>;
+namespace exhibit::ctl {
 
 std::string text_of(const ValueMap& map, const std::string& key);
 std::uint64_t u64_of(const ValueMap& map, const std::string& key);  // also from x when >= 0
