@@ -11,7 +11,8 @@ namespace {
 QDBusConnection open_bus(const QString& address) {
     if (address.isEmpty())
         return QDBusConnection::systemBus();
-    return QDBusConnection::connectToBus(address, QStringLiteral("exhibit-kiosk"));
+    static int serial = 0;  // a fresh connection for every link (tests make several)
+    return QDBusConnection::connectToBus(address, QStringLiteral("exhibit-kiosk-%1").arg(++serial));
 }
 }  // namespace
 
@@ -34,15 +35,15 @@ BusLink::BusLink(const QString& address, QObject* parent)
 
 BusLink::~BusLink() {
     if (!address_.isEmpty())
-        QDBusConnection::disconnectFromBus(QStringLiteral("exhibit-kiosk"));
+        QDBusConnection::disconnectFromBus(connection_.name());
 }
 
 void BusLink::check_owner() {
     if (!connection_.isConnected()) {
         retry_.start();  // the bus itself is not there (yet): try again each second
         set_online(false);
-        connection_ = QDBusConnection(QString());
-        QDBusConnection::disconnectFromBus(QStringLiteral("exhibit-kiosk"));
+        if (!address_.isEmpty())
+            QDBusConnection::disconnectFromBus(connection_.name());
         connection_ = open_bus(address_);
         if (!connection_.isConnected())
             return;

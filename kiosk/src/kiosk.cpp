@@ -110,7 +110,11 @@ void Kiosk::beginSignIn() {
 
 void Kiosk::on_signed_in() {
     dismissMessage();
-    const QString to = resume_.isEmpty() ? QStringLiteral("case") : resume_;
+    QString to = resume_.isEmpty() ? QStringLiteral("case") : resume_;
+    // After a restart the phone is a new object: confirm it on the phone screen first; the
+    // agreement and the scope typed so far are kept.
+    if (to == QLatin1String("notice") || to == QLatin1String("scope"))
+        to = QStringLiteral("phone");
     resume_.clear();
     go(to);
 }

@@ -9,7 +9,11 @@
 namespace exhibit::kiosk {
 
 void register_qml(QQmlEngine& engine, Kiosk& kiosk) {
-    qmlRegisterType<QrItem>("Exhibit.Kiosk", 1, 0, "QrCode");
+    static const bool registered = [] {
+        qmlRegisterType<QrItem>("Exhibit.Kiosk", 1, 0, "QrCode");
+        return true;
+    }();
+    (void)registered;
     engine.rootContext()->setContextProperty(QStringLiteral("kiosk"), &kiosk);
 }
 
