@@ -6,7 +6,7 @@
 #include "common/log.hpp"
 #include "daemon/bus/bus_objects.hpp"
 #include "daemon/bus/bus_service.hpp"
-#include "daemon/sync/uploader.hpp"
+#include "daemon/upload/uploader.hpp"
 
 namespace exhibit::bus {
 
@@ -28,7 +28,7 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
                    void* userdata, sd_bus_error* error) noexcept {
     try {
         auto* up = service_of(userdata)->uploader();
-        sync::UploaderStatus st;
+        upload::UploaderStatus st;
         if (up) {
             auto s = up->status();
             if (!s)
@@ -70,7 +70,7 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
         if (p == "ActiveUploads")
             return sd_bus_message_append(reply, "t", static_cast<std::uint64_t>(st.active.size()));
         if (p == "FailedUploads") {
-            std::vector<sync::FailedJob> failed;
+            std::vector<upload::FailedJob> failed;
             if (up) {
                 auto f = up->failed_jobs(kMaxFailedListed);
                 if (!f)
@@ -82,7 +82,7 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
             for (const auto& job : failed) {
                 if (r < 0)
                     break;
-                const auto line = fmt::format("{}: {}", sync::describe(job.key), job.reason);
+                const auto line = fmt::format("{}: {}", upload::describe(job.key), job.reason);
                 r = sd_bus_message_append(reply, "s", line.c_str());
             }
             return r < 0 ? r : sd_bus_message_close_container(reply);
@@ -125,7 +125,7 @@ int method_set_priority(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
             return svc->reply_error(m, bus_error(r, "bad arguments"));
         if (auto s = read_no_options(m); !s)
             return svc->reply_error(m, s.error());
-        auto l = sync::lane_from(lane ? lane : "");
+        auto l = upload::lane_from(lane ? lane : "");
         if (!l)
             return svc->reply_error(
                 m, Error{Errc::invalid_argument, "lane must be \"urgent\" or \"normal\"", 0});
@@ -163,22 +163,22 @@ int id_method(sd_bus_message* m, void* userdata, std::string_view what, F&& act)
 
 int method_cancel_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return id_method(m, userdata, "item",
-                     [](sync::Uploader& up, std::int64_t item, const auto& actor) {
+                     [](upload::Uploader& up, std::int64_t item, const auto& actor) {
                          return up.cancel_item(item, actor);
                      });
 }
 
 int method_retry_upload(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return id_method(m, userdata, "item",
-                     [](sync::Uploader& up, std::int64_t item, const auto& actor) {
-                         return up.retry({sync::JobKind::item, item}, actor);
+                     [](upload::Uploader& up, std::int64_t item, const auto& actor) {
+                         return up.retry({upload::JobKind::item, item}, actor);
                      });
 }
 
 int method_retry_manifest(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return id_method(m, userdata, "session",
-                     [](sync::Uploader& up, std::int64_t session, const auto& actor) {
-                         return up.retry({sync::JobKind::manifest, session}, actor);
+                     [](upload::Uploader& up, std::int64_t session, const auto& actor) {
+                         return up.retry({upload::JobKind::manifest, session}, actor);
                      });
 }
 

@@ -384,7 +384,7 @@ Result<std::unique_ptr<BusService>> BusService::start(sd_event* event, BusServic
                                                       store::Store& store,
                                                       devices::DeviceRegistry& devices,
                                                       extract::SessionManager& sessions,
-                                                      BusHooks hooks, sync::Uploader* uploader) {
+                                                      BusHooks hooks, upload::Uploader* uploader) {
     std::unique_ptr<BusService> svc(
         new BusService(std::move(options), store, devices, sessions, std::move(hooks)));
     svc->uploader_ = uploader;

@@ -20,7 +20,7 @@
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/store/store.hpp"
 
-namespace exhibit::sync {
+namespace exhibit::upload {
 class Uploader;
 }
 
@@ -65,7 +65,7 @@ class BusService {
                                                      devices::DeviceRegistry& devices,
                                                      extract::SessionManager& sessions,
                                                      BusHooks hooks,
-                                                     sync::Uploader* uploader = nullptr);
+                                                     upload::Uploader* uploader = nullptr);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;
@@ -74,7 +74,7 @@ class BusService {
     void health_changed();
     // The upload queue changed: emit PropertiesChanged on /queue.
     void queue_changed();
-    sync::Uploader* uploader() const { return uploader_; }
+    upload::Uploader* uploader() const { return uploader_; }
 
     // Handlers reached from the sd-bus trampolines (public for them; not an API).
     Status check_access(sd_bus_message* m, Role role) const;
@@ -100,7 +100,7 @@ class BusService {
     devices::DeviceRegistry* devices_;
     extract::SessionManager* sessions_;
     BusHooks hooks_;
-    sync::Uploader* uploader_ = nullptr;  // null when uploads are not configured
+    upload::Uploader* uploader_ = nullptr;  // null when uploads are not configured
     BusPtr bus_;
     std::vector<SlotPtr> slots_;
     std::set<std::int64_t> announced_sessions_;

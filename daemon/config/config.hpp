@@ -74,7 +74,7 @@ struct AdbConfig {
     bool operator==(const AdbConfig&) const = default;
 };
 
-// [upload] (maps one to one onto exhibit::sync::UploadOptions; docs/upload.md)
+// [upload] (maps one to one onto exhibit::upload::UploadOptions; docs/upload.md)
 struct UploadConfig {
     std::string endpoint;  // empty: uploads are off
     std::filesystem::path ca_file;

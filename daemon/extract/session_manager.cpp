@@ -65,7 +65,7 @@ void SessionManager::Worker::set_transport(std::shared_ptr<adb::Transport> t) {
     transport_ = std::move(t);
 }
 
-SessionManager::SessionManager(service::LoopChannel& channel, store::Store& store,
+SessionManager::SessionManager(loop::LoopChannel& channel, store::Store& store,
                                devices::DeviceRegistry& devices, SessionManagerOptions options)
     : channel_(&channel), store_(&store), devices_(&devices), options_(std::move(options)) {
     if (!options_.connect)

@@ -18,7 +18,7 @@
 
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/extract/adb_session.hpp"
-#include "daemon/service/loop_channel.hpp"
+#include "daemon/loop/loop_channel.hpp"
 #include "daemon/store/store.hpp"
 #include "drivers/adb/android_pubkey.hpp"
 #include "drivers/adb/transport.hpp"
@@ -62,7 +62,7 @@ class SessionManager {
     using Observer = std::function<void(const SessionView&)>;
     using PreviewDone = std::function<void(Result<drivers::Preview>)>;
 
-    SessionManager(service::LoopChannel& channel, store::Store& store,
+    SessionManager(loop::LoopChannel& channel, store::Store& store,
                    devices::DeviceRegistry& devices, SessionManagerOptions options);
     ~SessionManager();  // stops every worker (interrupted: exhibitd stopped) and joins them
 
@@ -108,7 +108,7 @@ class SessionManager {
                         const std::optional<std::string>& not_answered);
     void publish(const SessionView& view);
 
-    service::LoopChannel* channel_;
+    loop::LoopChannel* channel_;
     store::Store* store_;
     devices::DeviceRegistry* devices_;
     SessionManagerOptions options_;

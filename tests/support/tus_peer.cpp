@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/sha256.hpp"
-#include "daemon/sync/tus_protocol.hpp"
+#include "daemon/upload/tus_protocol.hpp"
 
 namespace exhibit::testing {
 
@@ -108,7 +108,7 @@ TusPeer::TusPeer(PeerKind kind, fs::path storage, TlsFiles tls, std::uint16_t po
 
 bool TusPeer::launch() {
     const auto script =
-        source_dir() / "tools" /
+        source_dir() / "tests" / "peers" /
         (kind_ == PeerKind::tus_server ? "tus-server/server.mjs" : "tus-checksum-server.mjs");
     std::vector<std::string> argv = {
         node_binary(), script.string(),          "--port", std::to_string(port_),
@@ -144,7 +144,7 @@ bool TusPeer::restart() {
 
 FaultProxy::FaultProxy(std::uint16_t target, std::vector<std::string> args) {
     std::vector<std::string> argv = {
-        node_binary(), (source_dir() / "tools/fault-proxy.mjs").string(),
+        node_binary(), (source_dir() / "tests/peers/fault-proxy.mjs").string(),
         "--port",      "0",
         "--target",    std::to_string(target)};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -186,7 +186,7 @@ std::vector<StoredUpload> stored_uploads(const fs::path& storage) {
             for (auto& [k, v] : meta.items())
                 u.metadata.emplace_back(k, v.is_string() ? v.get<std::string>() : "");
         } else if (meta.is_string()) {
-            if (auto pairs = sync::decode_metadata(meta.get<std::string>()))
+            if (auto pairs = upload::decode_metadata(meta.get<std::string>()))
                 u.metadata = *pairs;
         }
         out.push_back(std::move(u));

@@ -1,6 +1,6 @@
 // Real tus peers for the upload tests, run as child processes on 127.0.0.1 and stopped by
-// PID: @tus/server + @tus/file-store (tools/tus-server/server.mjs), the in-tree checksum
-// server (tools/tus-checksum-server.mjs) and the fault proxy (tools/fault-proxy.mjs). TLS
+// PID: @tus/server + @tus/file-store (tests/peers/tus-server/server.mjs), the in-tree checksum
+// server (tests/peers/tus-checksum-server.mjs) and the fault proxy (tests/peers/fault-proxy.mjs). TLS
 // material (a CA, a server certificate for 127.0.0.1 and a client certificate) is made with
 // the openssl command at test time.
 #pragma once

@@ -157,8 +157,8 @@ void EventLoop::run_for(std::chrono::milliseconds duration) {
         sd_event_run(loop_.get(), 20'000);
 }
 
-sync::UploadOptions test_options(const std::string& endpoint, const TlsFiles& tls) {
-    sync::UploadOptions o;
+upload::UploadOptions test_options(const std::string& endpoint, const TlsFiles& tls) {
+    upload::UploadOptions o;
     o.endpoint = endpoint;
     o.ca_file = tls.ca_cert;
     o.client_cert = tls.client_cert;

@@ -13,8 +13,8 @@
 
 #include "common/clock.hpp"
 #include "daemon/store/store.hpp"
-#include "daemon/sync/loop_handles.hpp"
-#include "daemon/sync/upload_options.hpp"
+#include "daemon/upload/loop_handles.hpp"
+#include "daemon/upload/upload_options.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tus_peer.hpp"
 
@@ -78,10 +78,10 @@ class EventLoop {
     void run_for(std::chrono::milliseconds duration);
 
   private:
-    sync::EventPtr loop_;
+    upload::EventPtr loop_;
 };
 
 // Options for a peer at `endpoint` trusting `tls`, with quick retries for tests.
-sync::UploadOptions test_options(const std::string& endpoint, const TlsFiles& tls);
+upload::UploadOptions test_options(const std::string& endpoint, const TlsFiles& tls);
 
 }  // namespace exhibit::testing

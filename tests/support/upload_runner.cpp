@@ -20,7 +20,7 @@
 
 #include "common/log.hpp"
 #include "daemon/store/store.hpp"
-#include "daemon/sync/uploader.hpp"
+#include "daemon/upload/uploader.hpp"
 
 using namespace exhibit;
 
@@ -96,12 +96,12 @@ int import(const Args& a) {
     return 0;
 }
 
-int upload(const Args& a) {
+int run_upload(const Args& a) {
     auto st = open_store(a);
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0)
         return 1;
-    sync::EventPtr loop(raw);
+    upload::EventPtr loop(raw);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -110,13 +110,13 @@ int upload(const Args& a) {
     sd_event_add_signal(raw, nullptr, SIGTERM, nullptr, nullptr);
     sd_event_add_signal(raw, nullptr, SIGINT, nullptr, nullptr);
 
-    sync::UploadOptions o;
+    upload::UploadOptions o;
     o.endpoint = a.get("--endpoint");
     o.ca_file = a.get("--ca");
     o.client_cert = a.get("--cert");
     o.client_key = a.get("--key");
     o.allow_insecure_loopback = a.has("--insecure-loopback");
-    o.chunk_size = std::stoull(a.get("--chunk", std::to_string(sync::kDefaultChunkSize)));
+    o.chunk_size = std::stoull(a.get("--chunk", std::to_string(upload::kDefaultChunkSize)));
     o.concurrency = static_cast<unsigned>(std::stoul(a.get("--concurrency", "2")));
     o.max_rate_in_window = o.max_rate_outside_window = std::stoull(a.get("--rate", "0"));
     o.window_start = o.window_end = std::chrono::minutes(0);
@@ -124,21 +124,21 @@ int upload(const Args& a) {
     o.retry_max = std::chrono::seconds(1);
     o.stall_timeout = std::chrono::seconds(5);
     o.min_free_bytes = 0;
-    auto up = sync::Uploader::create(raw, *st, o);
+    auto up = upload::Uploader::create(raw, *st, o);
     if (!up) {
         fprintf(stderr, "upload_runner: %s\n", up.error().describe().c_str());
         return 1;
     }
     struct Watch {
-        sync::Uploader* up;
+        upload::Uploader* up;
         sd_event* loop;
         std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
         std::map<std::int64_t, std::uint64_t> confirmed;
         int exit_code = -1;
 
-        void progress(const sync::UploaderStatus& status) {
+        void progress(const upload::UploaderStatus& status) {
             for (const auto& u : status.active)
-                if (u.key.kind == sync::JobKind::item && confirmed[u.key.id] != u.offset) {
+                if (u.key.kind == upload::JobKind::item && confirmed[u.key.id] != u.offset) {
                     confirmed[u.key.id] = u.offset;
                     printf("confirmed %lld %llu\n", static_cast<long long>(u.key.id),
                            static_cast<unsigned long long>(u.offset));
@@ -178,7 +178,7 @@ int upload(const Args& a) {
     sd_event_source* timer = nullptr;
     if (sd_event_add_time(raw, &timer, CLOCK_MONOTONIC, now + 50'000, 0, tick, &watch) < 0)
         return 1;
-    sync::EventSourcePtr timer_owner(timer);
+    upload::EventSourcePtr timer_owner(timer);
     const int r = sd_event_loop(raw);
     timer_owner.reset();
     up->reset();
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
     if (a.command == "import" && a.has("--state") && a.has("--file"))
         return import(a);
     if (a.command == "upload" && a.has("--state") && a.has("--endpoint"))
-        return upload(a);
+        return run_upload(a);
     fprintf(stderr, "usage: upload_runner import|upload --state DIR ... (see the source)\n");
     return 2;
 }

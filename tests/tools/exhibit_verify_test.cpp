@@ -12,7 +12,7 @@
 #include "common/fs.hpp"
 #include "common/sha256.hpp"
 #include "daemon/store/manifest.hpp"
-#include "daemon/sync/tus_protocol.hpp"
+#include "daemon/upload/tus_protocol.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/upload_fixture.hpp"
@@ -294,7 +294,7 @@ TEST_F(ExhibitVerify, AManifestSignedByAnotherKeyFails) {
     testing::EvidenceStore other;  // another kiosk, or an attacker's key
     auto sig = other.store().identity().sign(manifest_.body).value();
     auto meta = manifest_metadata(manifest_);
-    meta["signature"] = sync::base64_encode(
+    meta["signature"] = upload::base64_encode(
         std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
     write_upload(dir, manifest_id_, manifest_.body, meta);
     auto r = report(dir);
@@ -306,11 +306,11 @@ TEST_F(ExhibitVerify, AManifestSignedByAnotherKeyFails) {
     const auto& other_key = other.store().identity().public_key();
     auto raw = other_key.raw();
     doc["kiosk"]["key_fingerprint"] = other_key.fingerprint();
-    doc["kiosk"]["public_key_ed25519"] = sync::base64_encode(
+    doc["kiosk"]["public_key_ed25519"] = upload::base64_encode(
         std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
     auto forged = store::canonical_json(doc).value();
     auto forged_sig = other.store().identity().sign(forged).value();
-    meta["signature"] = sync::base64_encode(
+    meta["signature"] = upload::base64_encode(
         std::string_view(reinterpret_cast<const char*>(forged_sig.data()), forged_sig.size()));
     meta["sha256"] = to_hex(Sha256::of(forged));
     meta["key_fingerprint"] = other_key.fingerprint();
@@ -330,7 +330,7 @@ TEST_F(ExhibitVerify, ANonCanonicalManifestFailsEvenWhenSigned) {
     auto spaced = json::parse(manifest_.body).dump(1);
     auto sig = ev_.store().identity().sign(spaced).value();
     auto meta = manifest_metadata(manifest_);
-    meta["signature"] = sync::base64_encode(
+    meta["signature"] = upload::base64_encode(
         std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
     meta["sha256"] = to_hex(Sha256::of(spaced));
     write_upload(dir, manifest_id_, spaced, meta);

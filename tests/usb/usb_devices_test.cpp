@@ -1,7 +1,7 @@
 // exhibitd's USB edge in-process: plugs and unplugs reach the device registry through the
 // loop within a second, as device objects with their classes and identity; a re-plug is a
 // new object; devices present before start are found.
-#include "daemon/service/usb_devices.hpp"
+#include "daemon/devices/usb_devices.hpp"
 
 #include <gtest/gtest.h>
 

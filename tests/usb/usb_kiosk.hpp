@@ -15,7 +15,7 @@
 #include <random>
 
 #include "common/sha256.hpp"
-#include "daemon/service/usb_devices.hpp"
+#include "daemon/devices/usb_devices.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/phone_setup.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
@@ -69,10 +69,10 @@ class UsbKiosk : public ::testing::Test {
 
     // The core, as exhibitd starts it.
     void start_core() {
-        auto loop = service::EventLoop::create();
+        auto loop = loop::EventLoop::create();
         ASSERT_TRUE(loop);
-        loop_ = std::make_unique<service::EventLoop>(std::move(*loop));
-        auto channel = service::LoopChannel::create(*loop_);
+        loop_ = std::make_unique<loop::EventLoop>(std::move(*loop));
+        auto channel = loop::LoopChannel::create(*loop_);
         ASSERT_TRUE(channel);
         channel_ = std::move(*channel);
         auto s = store::Store::open({.state_directory = state_.path(), .kiosk_id = "usb-test"});
@@ -81,7 +81,7 @@ class UsbKiosk : public ::testing::Test {
         auto key = adb::AdbHostKey::load_or_create(state_ / "keys/adb", "exhibit@usb-test");
         ASSERT_TRUE(key);
         key_ = std::move(*key);
-        auto usb = service::UsbDevices::create(*channel_, registry_);
+        auto usb = devices::UsbDevices::create(*channel_, registry_);
         ASSERT_TRUE(usb) << usb.error().describe();
         usb_ = std::move(*usb);
         extract::SessionManagerOptions options{
@@ -165,12 +165,12 @@ class UsbKiosk : public ::testing::Test {
 
     std::unique_ptr<usbsim::EmulatedBus> bus_;  // first: outlives every libusb context
     TempDir state_;
-    std::unique_ptr<service::EventLoop> loop_;
-    std::unique_ptr<service::LoopChannel> channel_;
+    std::unique_ptr<loop::EventLoop> loop_;
+    std::unique_ptr<loop::LoopChannel> channel_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<adb::AdbHostKey> key_;
     devices::DeviceRegistry registry_;
-    std::unique_ptr<service::UsbDevices> usb_;
+    std::unique_ptr<devices::UsbDevices> usb_;
     std::unique_ptr<extract::SessionManager> sessions_;
     std::map<std::int64_t, extract::SessionView> ended_;
     std::map<std::int64_t, extract::SessionView> last_;

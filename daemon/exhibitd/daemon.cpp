@@ -1,0 +1,496 @@
+#include "daemon/exhibitd/daemon.hpp"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <exhibit/version.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/log.hpp"
+#include "daemon/exhibitd/message_ids.hpp"
+#include "daemon/loop/notify.hpp"
+
+namespace exhibit::exhibitd {
+
+namespace {
+
+constexpr std::chrono::seconds kStatusRefresh{30};
+
+std::string human_bytes(std::uint64_t bytes) {
+    constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    auto value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+        value /= 1024.0;
+        ++unit;
+    }
+    if (unit == 0)
+        return fmt::format("{} B", bytes);
+    return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+// Logs a notify failure; the daemon keeps going (systemd may simply not be listening).
+void report_notify(const Result<bool>& sent) {
+    if (!sent)
+        log::warning("{}", sent.error().describe());
+}
+
+// What the uploader is given, from the configuration.
+upload::UploadOptions upload_options(const config::Config& config) {
+    const auto& u = config.upload;
+    upload::UploadOptions o;
+    o.endpoint = u.endpoint;
+    o.ca_file = u.ca_file;
+    o.client_cert = u.client_cert;
+    o.client_key = u.client_key;
+    o.pinned_public_key = u.pinned_public_key;
+    o.allow_insecure_loopback = u.allow_insecure_loopback;
+    o.chunk_size = u.chunk_size;
+    o.max_chunk_size = u.max_chunk_size;
+    o.concurrency = u.concurrency;
+    o.window_start = std::chrono::minutes(u.window_start_minutes);
+    o.window_end = std::chrono::minutes(u.window_end_minutes);
+    o.max_rate_in_window = u.max_rate_in_window;
+    o.max_rate_outside_window = u.max_rate_outside_window;
+    o.retention = std::chrono::days(u.retention_days);
+    o.min_free_bytes = config.store.min_free_bytes();
+    o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
+    o.retry_max = std::chrono::seconds(u.retry_max_s);
+    o.max_rejections = static_cast<int>(u.max_rejections);
+    o.connect_timeout = std::chrono::seconds(u.connect_timeout_s);
+    o.stall_timeout = std::chrono::seconds(u.stall_timeout_s);
+    o.poll_interval = std::chrono::seconds(u.poll_interval_s);
+    return o;
+}
+
+// The checks of [upload] as a whole that startup makes (uploads off when no endpoint).
+Status check_upload_config(const config::Config& config) {
+    if (config.upload.endpoint.empty())
+        return {};
+    if (auto s = upload::validate(upload_options(config)); !s)
+        return std::unexpected(
+            Error{Errc::config, fmt::format("[upload]: {}", s.error().message), 0});
+    return {};
+}
+
+}  // namespace
+
+store::VerifyDepth to_verify_depth(config::VerifyOnStart v) {
+    switch (v) {
+        case config::VerifyOnStart::none:
+            return store::VerifyDepth::none;
+        case config::VerifyOnStart::size:
+            return store::VerifyDepth::size;
+        case config::VerifyOnStart::full:
+            return store::VerifyDepth::full;
+    }
+    return store::VerifyDepth::size;
+}
+
+Daemon::Daemon(const config::Config& config, ConfigSource source, loop::EventLoop loop)
+    : config_(config), source_(std::move(source)), loop_(std::move(loop)) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config, ConfigSource source) {
+    // Blocked before anything slow, so a stop request during startup waits for the loop
+    // (and is then handled cleanly) instead of killing a half-opened store.
+    if (auto s = loop::block_signals({SIGTERM, SIGINT, SIGHUP}); !s)
+        return std::unexpected(s.error());
+    auto loop = loop::EventLoop::create();
+    if (!loop)
+        return std::unexpected(loop.error());
+
+    std::unique_ptr<Daemon> daemon(new Daemon(config, std::move(source), std::move(*loop)));
+    if (auto s = daemon->watch_signals(); !s)
+        return std::unexpected(s.error());
+    if (config.daemon.watchdog) {
+        auto on = daemon->loop_.enable_watchdog();
+        if (!on)
+            return std::unexpected(on.error());
+        if (*on)
+            log::debug("watchdog pings enabled");
+    } else if (loop::watchdog_expected()) {
+        log::warning(
+            "watchdog = false, but the service manager expects watchdog pings "
+            "(WatchdogSec=): it will stop exhibitd as hung; set WatchdogSec=0 as well");
+    }
+
+    report_notify(loop::notify_status(
+        fmt::format("Opening the evidence store in {}", config.store.state_directory.string())));
+    if (auto s = daemon->open_store(); !s)
+        return std::unexpected(s.error());
+
+    if (auto s = daemon->start_core(); !s)
+        return std::unexpected(s.error());
+
+    auto timer = daemon->loop_.add_periodic_timer(
+        kStatusRefresh, [d = daemon.get()] { d->refresh_status(); }, "status-refresh");
+    if (!timer)
+        return std::unexpected(timer.error());
+    daemon->status_timer_ = std::move(*timer);
+
+    daemon->status_ = daemon->describe_health();
+    report_notify(loop::notify_ready(daemon->status_));
+    const auto& store = *daemon->store_;
+    log::write(
+        log::Level::info,
+        fmt::format("exhibitd {} started: kiosk {}, store {}, {}", kVersion, config.daemon.kiosk_id,
+                    config.store.state_directory.string(), daemon->status_),
+        {{"MESSAGE_ID", std::string(message_id::kDaemonStarted)},
+         {"EXHIBIT_KIOSK_ID", config.daemon.kiosk_id},
+         {"EXHIBIT_STATE_DIRECTORY", config.store.state_directory.string()},
+         {"EXHIBIT_VERSION", kVersion},
+         {"EXHIBIT_KEY_FINGERPRINT", store.identity().fingerprint()}});
+    return daemon;
+}
+
+Status Daemon::open_store() {
+    store::StoreOptions options;
+    options.state_directory = config_.store.state_directory;
+    options.kiosk_id = config_.daemon.kiosk_id;
+    options.verify = to_verify_depth(config_.store.verify_on_start);
+    auto opened = store::Store::open(options);
+    if (!opened)
+        return std::unexpected(
+            Error{opened.error().code,
+                  fmt::format("cannot open the evidence store in {}: {}",
+                              config_.store.state_directory.string(), opened.error().describe()),
+                  0});
+    store_ = std::move(*opened);
+    const auto& report = store_->open_report();
+    if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
+        log::warning(
+            "store reconciled: {} partial files removed, {} of {} items missing, {} "
+            "damaged",
+            report.spool_files_removed, report.items_missing, report.items_checked,
+            report.items_mismatch);
+    return {};
+}
+
+Status Daemon::start_core() {
+    const auto& dir = config_.store.state_directory;
+    auto key = adb::AdbHostKey::load_or_create(dir / "keys" / "adb",
+                                               fmt::format("exhibit@{}", config_.daemon.kiosk_id));
+    if (!key)
+        return std::unexpected(
+            Error{key.error().code, fmt::format("ADB host key: {}", key.error().describe()), 0});
+    adb_key_ = std::move(*key);
+    auto channel = loop::LoopChannel::create(loop_);
+    if (!channel)
+        return std::unexpected(channel.error());
+    channel_ = std::move(*channel);
+
+    extract::SessionManagerOptions options;
+    options.state_directory = dir;
+    options.kiosk_id = config_.daemon.kiosk_id;
+    options.host_key = adb_key_.get();
+    options.user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
+    // USB phones are found by the monitor and opened through libusb; without USB the kiosk
+    // still serves network devices.
+    if (auto usb = devices::UsbDevices::create(*channel_, devices_); usb)
+        usb_ = std::move(*usb);
+    else
+        log::warning("USB is not available: {}", usb.error().describe());
+    options.connect = usb_ ? usb_->transport_factory(extract::connect_tcp_device)
+                           : extract::TransportFactory(extract::connect_tcp_device);
+    sessions_ =
+        std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, std::move(options));
+    if (usb_)
+        if (auto s = usb_->start(*sessions_); !s)
+            log::warning("USB devices will not be detected: {}", s.error().describe());
+    devices_.subscribe([](const devices::DeviceRecord& d, devices::DeviceChange change) {
+        const char* what = change == devices::DeviceChange::added     ? "added"
+                           : change == devices::DeviceChange::removed ? "removed"
+                                                                      : "changed";
+        log::write(
+            log::Level::info,
+            fmt::format("device {} {}: {} ({}){}", d.id, what, d.transport,
+                        devices::to_string(d.state), d.detail.empty() ? "" : ": " + d.detail),
+            {{"EXHIBIT_DEVICE", d.id},
+             {"EXHIBIT_DEVICE_STATE", std::string(devices::to_string(d.state))}});
+    });
+
+    if (auto s = start_uploads(); !s)
+        return s;
+    // Stored items are queued for upload as they arrive (urgent sessions go at once).
+    sessions_->subscribe([this](const extract::SessionView&) {
+        if (uploader_)
+            uploader_->items_added();
+    });
+
+    bus::BusServiceOptions bus_options{.bus = config_.dbus.bus,
+                                       .kiosk_id = config_.daemon.kiosk_id,
+                                       .officer_group = config_.dbus.officer_group,
+                                       .admin_group = config_.dbus.admin_group,
+                                       .min_free_bytes = config_.store.min_free_bytes()};
+    bus::BusHooks hooks{
+        .add_network_device = [this](const std::string& a) { return add_network_device(a); },
+        .reload_config = [this](const std::string& actor) { return reload_config(actor); }};
+    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
+                                      *sessions_, std::move(hooks), uploader_.get());
+    if (!bus)
+        return std::unexpected(bus.error());
+    bus_ = std::move(*bus);
+    if (uploader_) {
+        uploader_->set_on_change([b = bus_.get()] {
+            b->queue_changed();
+            b->health_changed();
+        });
+    }
+    std::vector<std::string> problems;
+    (void)sync_config_devices(config_.adb.network_devices, problems);
+    for (const auto& problem : problems)
+        log::warning("{}", problem);
+    return {};
+}
+
+bool Daemon::device_in_use(const std::string& id) const {
+    const auto* d = devices_.find(id);
+    if (d && (d->state == devices::DeviceState::busy ||
+              d->state == devices::DeviceState::needs_authorisation))
+        return true;  // a preview or extraction, perhaps waiting for the person's permission
+    return std::ranges::any_of(sessions_->all(), [&](const extract::SessionView* s) {
+        return s->device_id == id && !s->completed;
+    });
+}
+
+bool Daemon::sync_config_devices(const std::vector<std::string>& wanted,
+                                 std::vector<std::string>& problems) {
+    bool changed = false;
+    for (auto it = config_devices_.begin(); it != config_devices_.end();) {
+        const auto& [address, id] = *it;
+        if (std::ranges::find(wanted, address) != wanted.end()) {
+            ++it;
+            continue;
+        }
+        if (device_in_use(id)) {
+            problems.push_back(
+                fmt::format("network device {} ({}) is in use and stays; reload again once it "
+                            "is free, or restart exhibitd, to remove it",
+                            address, id));
+            ++it;
+            continue;
+        }
+        if (devices_.find(id))
+            (void)devices_.remove(id);
+        log::info("network device {} ({}) removed: no longer in [adb] network_devices", address,
+                  id);
+        it = config_devices_.erase(it);
+        changed = true;
+    }
+    for (const auto& address : wanted) {
+        if (config_devices_.contains(address))
+            continue;
+        auto id = add_network_device(address);
+        if (!id && id.error().code == Errc::exists)
+            continue;  // already there (added with AddNetworkDevice): left as it is
+        if (!id) {
+            problems.push_back(
+                fmt::format("network device {}: {}", address, id.error().describe()));
+            continue;
+        }
+        config_devices_[address] = *id;
+        changed = true;
+    }
+    return changed;
+}
+
+void Daemon::apply_upload_schedule(const config::UploadConfig& next) {
+    auto& u = config_.upload;
+    u.window_start_minutes = next.window_start_minutes;
+    u.window_end_minutes = next.window_end_minutes;
+    u.max_rate_in_window = next.max_rate_in_window;
+    u.max_rate_outside_window = next.max_rate_outside_window;
+    u.concurrency = next.concurrency;
+    if (uploader_)
+        uploader_->set_schedule(std::chrono::minutes(u.window_start_minutes),
+                                std::chrono::minutes(u.window_end_minutes), u.max_rate_in_window,
+                                u.max_rate_outside_window, u.concurrency);
+}
+
+Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
+    auto loaded = config::load_config(source_.file, source_.explicit_file,
+                                      config::Environment::from_process());
+    auto refuse = [&](std::string problem) -> Result<bus::ReloadReport> {
+        // Logged here for every path (the caller of ReloadConfig also gets it as the error).
+        log::error("configuration not reloaded (asked by {}): {}", actor, problem);
+        return std::unexpected(Error{Errc::config, std::move(problem), 0});
+    };
+    if (!loaded)  // the message names the file, the line and the key
+        return refuse(loaded.error().describe());
+    const config::Config& next = loaded->config;
+    // What exhibitd would refuse at startup is refused now, not found at the next restart.
+    if (auto s = check_upload_config(next); !s)
+        return refuse(s.error().message);
+    bus::ReloadReport report;
+    bool schedule_changed = false;
+    for (const auto& key : config::changed_keys(config_, next)) {
+        if (!config::applied_on_reload(key)) {
+            report.restart_required.push_back(key);
+            continue;
+        }
+        if (key == "daemon.log_level") {
+            log::configure(config_.daemon.log_target, next.daemon.log_level);
+            config_.daemon.log_level = next.daemon.log_level;
+        } else if (key == "adb.network_devices") {
+            config_.adb.network_devices = next.adb.network_devices;  // phones: below
+        } else {
+            schedule_changed = true;  // the upload window, rate caps and concurrency
+        }
+        report.applied.push_back(key);
+    }
+    // Always, not only when the list changed: a phone kept earlier because it was in use
+    // goes now if it is free, and an address that failed is tried again.
+    const bool devices_changed = sync_config_devices(next.adb.network_devices, report.problems);
+    if (devices_changed &&
+        std::ranges::find(report.applied, "adb.network_devices") == report.applied.end()) {
+        auto at = std::ranges::find_if(
+            report.applied, [](const std::string& k) { return k.starts_with("upload."); });
+        report.applied.insert(at, "adb.network_devices");
+    }
+    if (schedule_changed)
+        apply_upload_schedule(next.upload);
+
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : loaded->files_read)
+        files.push_back(f.string());
+    nlohmann::json details = {{"files", files},
+                              {"applied", report.applied},
+                              {"restart_required", report.restart_required}};
+    if (!report.problems.empty())
+        details["problems"] = report.problems;
+    if (auto e = store_->audit().append(actor, "config.reloaded", details); !e)
+        log::warning("cannot audit the configuration reload: {}", e.error().describe());
+    for (const auto& p : report.problems)
+        log::warning("{}", p);
+    log::info("configuration reloaded by {}: applied [{}], needs a restart [{}]", actor,
+              fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
+    return report;
+}
+
+Status Daemon::start_uploads() {
+    const auto& u = config_.upload;
+    if (u.endpoint.empty()) {
+        log::info("uploads are off: [upload] endpoint is not set; evidence stays on this kiosk");
+        return {};
+    }
+    if (auto s = check_upload_config(config_); !s)
+        return s;
+    auto up = upload::Uploader::create(loop_.get(), *store_, upload_options(config_));
+    if (!up)
+        return std::unexpected(up.error());
+    uploader_ = std::move(*up);
+    log::info("uploading to {}", u.endpoint);
+    return {};
+}
+
+Result<std::string> Daemon::add_network_device(const std::string& address) {
+    auto colon = address.rfind(':');
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < address.size() &&
+              colon + 6 >= address.size() &&
+              address.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+              address.find_first_of(" /\\") == std::string::npos;
+    int port = ok ? std::atoi(address.c_str() + colon + 1) : 0;
+    if (!ok || port < 1 || port > 65535)
+        return fail(Errc::invalid_argument, fmt::format("\"{}\" is not HOST:PORT", address));
+    auto transport = "tcp:" + address;
+    if (devices_.find_by_transport(transport))
+        return fail(Errc::exists, fmt::format("{} is already a device", address));
+    devices::DeviceRecord record;
+    record.classes = {devices::DeviceClass::android_adb};
+    record.transport = transport;
+    // Like a phone plugged in: `ready` only once it has answered and allowed this kiosk.
+    record.state = devices::DeviceState::connected;
+    record.detail = "network phone (ADB over TCP)";
+    return devices_.add(std::move(record));
+}
+
+Status Daemon::watch_signals() {
+    auto handler = [this](const signalfd_siginfo& info) { on_stop_signal(info); };
+    auto term = loop_.add_signal(SIGTERM, handler);
+    if (!term)
+        return std::unexpected(term.error());
+    auto intr = loop_.add_signal(SIGINT, handler);
+    if (!intr)
+        return std::unexpected(intr.error());
+    auto hup =
+        loop_.add_signal(SIGHUP, [this](const signalfd_siginfo& info) { on_reload_signal(info); });
+    if (!hup)
+        return std::unexpected(hup.error());
+    sigterm_ = std::move(*term);
+    sigint_ = std::move(*intr);
+    sighup_ = std::move(*hup);
+    return {};
+}
+
+void Daemon::on_reload_signal(const signalfd_siginfo& info) {
+    if (!store_)
+        return;  // still starting: the configuration just read is the one in force
+    log::info("reloading the configuration on SIGHUP from pid {}", info.ssi_pid);
+    (void)reload_config(fmt::format("signal:SIGHUP:{}", info.ssi_pid));  // errors are logged
+}
+
+void Daemon::on_stop_signal(const signalfd_siginfo& info) {
+    const char* name = sigabbrev_np(static_cast<int>(info.ssi_signo));
+    stop_signal_ = fmt::format("SIG{}", name ? name : "?");
+    log::info("stopping on {} from pid {}", stop_signal_, info.ssi_pid);
+    report_notify(loop::notify_stopping(fmt::format("Stopping ({})", stop_signal_)));
+    loop_.exit(EXIT_SUCCESS);
+}
+
+void Daemon::refresh_status() {
+    auto status = describe_health();
+    if (status == status_)
+        return;
+    status_ = std::move(status);
+    report_notify(loop::notify_status(status_));
+}
+
+std::string Daemon::describe_health() {
+    auto health = store_->health();
+    if (!health) {
+        log::warning("cannot read store health: {}", health.error().describe());
+        return fmt::format("Ready (store health unavailable: {})", health.error().describe());
+    }
+    std::string status =
+        fmt::format("Ready: {} items, {} flagged", health->items_complete, health->items_flagged);
+    if (health->items_incomplete > 0)
+        status += fmt::format(", {} incomplete", health->items_incomplete);
+    status +=
+        fmt::format(", key {}, {} free", health->key_fingerprint, human_bytes(health->free_bytes));
+    return status;
+}
+
+int Daemon::run() {
+    auto code = loop_.run();
+    status_timer_.reset();
+    sighup_.reset();
+    sigint_.reset();
+    sigterm_.reset();
+    if (!code) {
+        log::write(log::Level::error, fmt::format("exhibitd failed: {}", code.error().describe()),
+                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        return EXIT_FAILURE;
+    }
+    if (*code != EXIT_SUCCESS) {
+        log::write(log::Level::error, "exhibitd stopped after an internal error",
+                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        return *code;
+    }
+    bus_.reset();
+    uploader_.reset();  // transfers in flight resume from the server's offset next time
+    sessions_.reset();  // stops and joins every worker; their sessions end interrupted
+    usb_.reset();       // after the sessions that used its transports
+    store_.reset();
+    log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),
+               {{"MESSAGE_ID", std::string(message_id::kDaemonStopped)},
+                {"EXHIBIT_SIGNAL", stop_signal_}});
+    return EXIT_SUCCESS;
+}
+
+}  // namespace exhibit::exhibitd

@@ -1,0 +1,357 @@
+#include "upload_job.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+
+namespace exhibit::upload {
+
+namespace {
+constexpr int kMaxConflicts = 3;         // 409s in a row before backing off
+constexpr int kMaxChecksumFailures = 3;  // 460s in a row before backing off
+constexpr std::size_t kHashBuffer = 1024 * 1024;
+constexpr auto kPersistInterval = std::chrono::seconds(2);
+
+std::string reason_of(std::string_view step, const HttpResponse& r) {
+    auto body = printable_excerpt(r.body);
+    return body.empty()
+               ? fmt::format("{}: the DFU store answered HTTP {}", step, r.status)
+               : fmt::format("{}: the DFU store answered HTTP {}: {}", step, r.status, body);
+}
+}  // namespace
+
+void UploadJob::start() {
+    chunk_ = host_->options().chunk_size;
+    if (job_.key.kind == JobKind::item) {
+        if (!job_.blob_intact)
+            return end(
+                JobFailed{fmt::format("the local copy of {} is damaged or missing (flagged "
+                                      "by the store); it cannot be sent",
+                                      describe(job_.key))});
+        auto file = FileBody::open(job_.blob, job_.length);
+        if (!file)
+            return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
+                                             describe(job_.key), file.error().describe())});
+        body_ = std::make_unique<FileBody>(std::move(*file));
+    } else {
+        body_ = std::make_unique<MemoryBody>(job_.body);
+    }
+    if (job_.remote_url && !on_endpoint_origin(host_->options().endpoint, *job_.remote_url))
+        return recreate(fmt::format("its upload at {} is not on the configured DFU store {}",
+                                    *job_.remote_url, host_->options().endpoint));
+    next();
+}
+
+void UploadJob::next() {
+    if (!host_->capabilities())
+        return discover();
+    if (!job_.remote_url)
+        return create();
+    if (!offset_known_)
+        return head();
+    if (offset_ >= job_.length)
+        return done();
+    if (!host_->may_continue(job_))
+        return end(JobRetry{"", false});
+    patch();
+}
+
+void UploadJob::issue(Result<TusClient::RequestPtr> request) {
+    if (!request)
+        return end(JobRetry{request.error().describe()});
+    request_ = std::move(*request);
+}
+
+bool UploadJob::use_checksum() const {
+    const auto* caps = host_->capabilities();
+    return caps && caps->offers_sha256();
+}
+
+// The largest body to send now: the job's chunk, within what the server is known to accept.
+std::uint64_t UploadJob::chunk_limit() const {
+    const auto limit = host_->body_limit();
+    return limit ? std::min(chunk_, *limit) : chunk_;
+}
+
+void UploadJob::discover() {
+    issue(host_->client().discover([this](Result<HttpResponse> r) {
+        if (!r)
+            return on_transport("discovery", r.error());
+        auto caps = parse_capabilities(r->status, r->headers);
+        if (!caps)
+            return end(JobRetry{fmt::format("discovery: {}", caps.error().message)});
+        host_->set_capabilities(std::move(*caps));
+        next();
+    }));
+}
+
+void UploadJob::create() {
+    const auto& caps = *host_->capabilities();
+    if (caps.max_size && job_.length > *caps.max_size)
+        return end(JobFailed{fmt::format("{} has {} bytes; the DFU store accepts at most {}",
+                                         describe(job_.key), job_.length, *caps.max_size)});
+    auto metadata = encode_metadata(job_.metadata);
+    if (!metadata)
+        return end(JobFailed{metadata.error().message});
+    // Small uploads travel in the creation request itself when the server allows it.
+    const bool with_body = job_.length > 0 && job_.length < chunk_limit() &&
+                           !create_without_body_ && caps.has_extension("creation-with-upload");
+    std::optional<Digest> checksum;
+    if (with_body && use_checksum()) {
+        auto digest = hash_range(0, job_.length);
+        if (!digest)
+            return end(JobFailed{digest.error().describe()});
+        checksum = *digest;
+    }
+    issue(host_->client().create(
+        job_.length, *metadata, with_body ? body_.get() : nullptr, checksum,
+        [this, with_body](Result<HttpResponse> r) {
+            if (!r)
+                return on_transport("create", r.error());
+            if (r->status == 413 && with_body) {
+                // Too large a body for a proxy, or too large an upload for the server: the
+                // creation alone tells which.
+                create_without_body_ = true;
+                return create();
+            }
+            if (r->status == 413)
+                return end(JobFailed{reason_of("create", *r)});
+            if (r->status != 201)
+                return on_status("create", *r);
+            auto url = resolve_location(host_->options().endpoint,
+                                        r->headers.get("location").value_or(""));
+            if (!url)
+                return end(JobRetry{fmt::format("create: {}", url.error().message)});
+            if (auto s = host_->queue().set_remote(job_.key, *url, recreated_reason_); !s)
+                return end(JobRetry{s.error().describe()});
+            log::info("{}: created upload {}", describe(job_.key), *url);
+            job_.remote_url = *url;
+            recreated_reason_.reset();
+            offset_ = 0;
+            offset_known_ = !with_body;
+            if (with_body) {
+                // The server says how much of the body it kept; anything else is asked for.
+                if (auto o = r->headers.get("upload-offset")) {
+                    if (auto n = parse_uint(*o); n && *n <= job_.length) {
+                        offset_ = *n;
+                        offset_known_ = true;
+                    }
+                }
+                if (offset_known_)
+                    (void)host_->queue().set_offset(job_.key, offset_);
+            }
+            next();
+        }));
+}
+
+void UploadJob::head() {
+    issue(host_->client().head(*job_.remote_url, [this](Result<HttpResponse> r) {
+        auto broken = std::exchange(broken_body_, std::nullopt);
+        if (!r)
+            return broken ? on_transport("upload", broken->error)
+                          : on_transport("resume", r.error());
+        if (r->status != 200 && r->status != 204)
+            return on_status("resume", *r);
+        auto header = r->headers.get("upload-offset");
+        auto offset = header ? parse_uint(*header) : fail(Errc::protocol, "no Upload-Offset");
+        if (!offset)
+            return end(JobRetry{fmt::format("resume: {}", offset.error().message)});
+        auto length_header = r->headers.get("upload-length");
+        auto length = length_header ? parse_uint(*length_header) : fail(Errc::protocol, "");
+        if (!length || *length != job_.length || *offset > job_.length)
+            return recreate(
+                fmt::format("the DFU store's upload at {} does not match {} (length "
+                            "{}, offset {})",
+                            *job_.remote_url, describe(job_.key), length_header.value_or("none"),
+                            header.value_or("none")));
+        if (*offset != job_.remote_offset)
+            log::info("{}: resuming at the server's offset {} (last confirmed {})",
+                      describe(job_.key), *offset, job_.remote_offset);
+        offset_ = *offset;
+        offset_known_ = true;
+        conflicts_ = 0;
+        if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
+            return end(JobRetry{s.error().describe()});
+        if (broken) {
+            // The server answers, yet none of the body arrived: something between refuses
+            // bodies that large by breaking the connection instead of answering 413.
+            if (offset_ == broken->from)
+                return learn_body_limit(
+                    broken->size, fmt::format("the connection to the DFU store broke on a body "
+                                              "of {} bytes, none of which arrived",
+                                              broken->size));
+            return on_transport("upload", broken->error);  // a link failing mid-body: back off
+        }
+        next();
+    }));
+}
+
+Result<Digest> UploadJob::hash_range(std::uint64_t offset, std::uint64_t length) {
+    Sha256 hash;
+    std::vector<std::byte> buffer(std::min<std::uint64_t>(length, kHashBuffer));
+    while (length > 0) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length, buffer.size()));
+        auto n = body_->read_at(offset, std::span(buffer.data(), want));
+        if (!n)
+            return std::unexpected(n.error());
+        if (*n == 0)
+            return fail(Errc::corrupt, "the item's file ended before its recorded size");
+        hash.update(std::span<const std::byte>(buffer.data(), *n));
+        offset += *n;
+        length -= *n;
+    }
+    return hash.finish();
+}
+
+void UploadJob::patch() {
+    const std::uint64_t n = std::min(chunk_limit(), job_.length - offset_);
+    std::optional<Digest> checksum;
+    if (use_checksum()) {
+        auto digest = hash_range(offset_, n);
+        if (!digest)
+            return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
+                                             describe(job_.key), digest.error().describe())});
+        checksum = *digest;
+    }
+    const std::uint64_t from = offset_;
+    const auto started = std::chrono::steady_clock::now();
+    issue(host_->client().patch(
+        *job_.remote_url, from, n, *body_, checksum,
+        [this, from, n, started](Result<HttpResponse> r) {
+            if (!r) {
+                if (r.error().code == Errc::corrupt || r.error().code == Errc::not_found)
+                    return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
+                                                     describe(job_.key), r.error().describe())});
+                offset_known_ = false;
+                if (n > kMinChunkSize) {
+                    // Ask where the server stands at once: if it answers and has none of
+                    // this body, the body's size is the likely cause.
+                    broken_body_ = BrokenBody{from, n, r.error()};
+                    return head();
+                }
+                return on_transport("upload", r.error());
+            }
+            if (r->status == 413)
+                return body_too_large(*r, n);
+            if (r->status != 204 && r->status != 200)
+                return on_status("upload", *r);
+            auto header = r->headers.get("upload-offset");
+            auto offset = header ? parse_uint(*header) : fail(Errc::protocol, "no Upload-Offset");
+            if (!offset || *offset <= from || *offset > from + n) {
+                offset_known_ = false;
+                return end(
+                    JobRetry{fmt::format("upload: the DFU store confirmed offset {} after "
+                                         "{} bytes from {}",
+                                         header.value_or("none"), n, from)});
+            }
+            offset_ = *offset;
+            conflicts_ = 0;
+            checksum_failures_ = 0;
+            job_.attempts = 0;
+            const auto& o = host_->options();
+            if (!use_checksum() && n == chunk_ && offset_ == from + n &&
+                std::chrono::steady_clock::now() - started < o.chunk_growth_time)
+                chunk_ = std::min(chunk_ * 2, o.max_chunk_size);
+            // The server is the authority on the offset (a resume always asks it), so the
+            // catalog's copy, which only feeds the status, is written every few seconds rather
+            // than with an fsync between every two chunks.
+            if (std::chrono::steady_clock::now() - persisted_at_ >= kPersistInterval)
+                persist_offset();
+            next();
+        }));
+}
+
+void UploadJob::done() {
+    Receipt receipt;
+    receipt.url = *job_.remote_url;
+    receipt.offset = offset_;
+    receipt.length = job_.length;
+    receipt.checksum = use_checksum() ? "sha256-per-chunk" : "not-offered";
+    receipt.received_at = host_->clock().now();
+    end(JobReceived{std::move(receipt)});
+}
+
+void UploadJob::recreate(std::string reason) {
+    log::warning("{}: {}; creating the upload again", describe(job_.key), reason);
+    job_.remote_url.reset();
+    offset_ = 0;
+    offset_known_ = false;
+    recreated_reason_ = std::move(reason);
+    next();
+}
+
+void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
+    switch (classify_status(r.status)) {
+        case Disposition::conflict:
+            if (++conflicts_ > kMaxConflicts)
+                return end(JobRetry{reason_of(step, r)});
+            offset_known_ = false;  // our offset is stale: ask the server
+            return next();
+        case Disposition::gone:
+            if (step == "create")
+                return end(JobRejected{reason_of(step, r)});
+            return recreate(fmt::format("the DFU store no longer has the upload at {} (HTTP {})",
+                                        job_.remote_url.value_or("?"), r.status));
+        case Disposition::checksum_mismatch:
+            if (++checksum_failures_ > kMaxChecksumFailures)
+                return end(JobRetry{reason_of(step, r)});
+            log::warning("{}: the DFU store found a checksum mismatch; sending the chunk again",
+                         describe(job_.key));
+            offset_known_ = false;
+            return next();
+        case Disposition::transient:
+            return end(JobRetry{reason_of(step, r)});
+        case Disposition::rejected:
+        case Disposition::success:
+            return end(JobRejected{reason_of(step, r)});
+    }
+}
+
+// A body of `size` bytes was refused as too large, most likely by a proxy in front of the
+// DFU store: remember half of it as the server's limit (for every job, for
+// kBodyLimitLifetime) and go on with smaller chunks; below kMinChunkSize the server is
+// refusing something else.
+void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
+    if (size <= kMinChunkSize)
+        return end(JobRejected{reason_of("upload", r)});
+    offset_known_ = false;  // ask where the server stands before sending again
+    learn_body_limit(size,
+                     fmt::format("the DFU store refused a body of {} bytes as too large", size));
+}
+
+// A body of `size` bytes did not get through: remember half of it as the server's limit and go
+// on with smaller chunks (`size` is above kMinChunkSize).
+void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happened) {
+    const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
+    if (const auto known = host_->body_limit(); !known || limit < *known) {
+        log::warning("{}: {}; sending at most {} bytes per request to it for {} minutes",
+                     describe(job_.key), what_happened, limit, kBodyLimitLifetime.count());
+        host_->set_body_limit(limit);
+    }
+    chunk_ = std::min(chunk_, limit);
+    next();
+}
+
+void UploadJob::on_transport(std::string_view step, const Error& e) {
+    end(JobRetry{fmt::format("{}: {}", step, e.message)});
+}
+
+void UploadJob::persist_offset() {
+    persisted_at_ = std::chrono::steady_clock::now();
+    if (offset_known_ && job_.remote_url)
+        if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
+            log::warning("{}: cannot record offset {}: {}", describe(job_.key), offset_,
+                         s.error().describe());
+}
+
+void UploadJob::end(JobOutcome outcome) {
+    if (!std::holds_alternative<JobReceived>(outcome))
+        persist_offset();
+    host_->job_ended(*this, std::move(outcome));  // may destroy this job: nothing after
+}
+
+}  // namespace exhibit::upload

@@ -1,0 +1,124 @@
+// One upload of one queued job (an item's blob or a session's manifest) to the tus server:
+//
+//   [OPTIONS once per server] -> POST (no URL yet) | HEAD (resuming) -> PATCH chunks -> receipt
+//
+// 409 -> HEAD and continue; 404/410 -> create again (audited); 460 -> resend the chunk;
+// 413 on a PATCH -> halve the chunk for this server and go on (on a creation with a body:
+// create without one); a PATCH whose connection breaks -> HEAD at once, and if the server
+// answers without having any of that body (a proxy that resets large bodies instead of
+// answering 413), as 413; 423/429/5xx and network or TLS errors -> end with a retry delay; other
+// 4xx -> end as rejected (the host fails the item after max_rejections). Without checksums,
+// chunks grow while they go fast (UploadOptions::max_chunk_size). The job persists the remote URL
+// before the first byte and every confirmed offset, so a restart resumes from the server's
+// offset (HEAD), never from zero. Destroying a job cancels its request in flight.
+//
+// Thread-bound to the loop.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "daemon/upload/body_source.hpp"
+#include "daemon/upload/tus_client.hpp"
+#include "daemon/upload/upload_queue.hpp"
+
+namespace exhibit::upload {
+
+// How a job ended.
+struct JobReceived {
+    Receipt receipt;
+};
+struct JobRetry {  // back to the queue; try again later
+    std::string error;
+    bool count_attempt = true;  // false when nothing went wrong (the window closed)
+};
+struct JobRejected {  // the server refused the request (4xx)
+    std::string error;
+};
+struct JobFailed {  // cannot succeed without a human (damaged blob, too large for the server)
+    std::string error;
+};
+using JobOutcome = std::variant<JobReceived, JobRetry, JobRejected, JobFailed>;
+
+class UploadJob;
+
+// What a job needs from the scheduler that runs it.
+class JobHost {
+  public:
+    virtual ~JobHost() = default;
+    virtual TusClient& client() = 0;
+    virtual UploadQueue& queue() = 0;
+    virtual const UploadOptions& options() const = 0;
+    virtual const Clock& clock() const = 0;
+    // The discovered server capabilities (cached per server), or null before discovery.
+    virtual const ServerCapabilities* capabilities() const = 0;
+    virtual void set_capabilities(ServerCapabilities caps) = 0;
+    // The largest request body to send, learned (not announced) after the server or a proxy in
+    // front of it refused or broke off a larger one; none if nothing was learned.
+    virtual std::optional<std::uint64_t> body_limit() const = 0;
+    // Records `limit` as the server's body limit unless a smaller one is known.
+    virtual void set_body_limit(std::uint64_t limit) = 0;
+    // Whether the job may send another chunk now (its lane and the window allow it).
+    virtual bool may_continue(const Job& job) const = 0;
+    // The job has ended; the host may destroy it from here.
+    virtual void job_ended(UploadJob& job, JobOutcome outcome) = 0;
+};
+
+class UploadJob {
+  public:
+    UploadJob(JobHost& host, Job job) : host_(&host), job_(std::move(job)) {}
+    UploadJob(const UploadJob&) = delete;
+    UploadJob& operator=(const UploadJob&) = delete;
+
+    void start();
+    const Job& job() const { return job_; }
+    std::uint64_t offset() const { return offset_; }
+
+  private:
+    void next();
+    void discover();
+    void create();
+    void head();
+    void patch();
+    void done();
+    void end(JobOutcome outcome);
+    void recreate(std::string reason);
+    // Handles a response that is not the success the step expected.
+    void on_status(std::string_view step, const HttpResponse& r);
+    void on_transport(std::string_view step, const Error& e);
+    void body_too_large(const HttpResponse& r, std::uint64_t size);
+    void learn_body_limit(std::uint64_t size, std::string_view what_happened);
+    std::uint64_t chunk_limit() const;
+    Result<Digest> hash_range(std::uint64_t offset, std::uint64_t length);
+    bool use_checksum() const;
+    void issue(Result<TusClient::RequestPtr> request);
+    void persist_offset();
+
+    JobHost* host_;
+    Job job_;
+    std::unique_ptr<BodySource> body_;
+    TusClient::RequestPtr request_;
+    std::uint64_t offset_ = 0;
+    bool offset_known_ = false;
+    std::optional<std::string> recreated_reason_;
+    int conflicts_ = 0;                 // 409s in a row
+    int checksum_failures_ = 0;         // 460s in a row
+    std::uint64_t chunk_ = 0;           // the size of the next PATCH (before chunk_limit())
+    bool create_without_body_ = false;  // a creation with the body was refused as too large
+    // A PATCH whose connection broke, while the HEAD that follows finds out whether any of
+    // its body arrived.
+    struct BrokenBody {
+        std::uint64_t from = 0;
+        std::uint64_t size = 0;
+        Error error;
+    };
+    std::optional<BrokenBody> broken_body_;
+    std::chrono::steady_clock::time_point persisted_at_{};
+};
+
+}  // namespace exhibit::upload

@@ -1,0 +1,91 @@
+// The signed session manifest: canonical JSON, contents, signature and its checks.
+#include "daemon/store/manifest.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/upload/tus_protocol.hpp"
+#include "tests/support/upload_fixture.hpp"
+
+namespace exhibit::store {
+namespace {
+
+TEST(CanonicalJson, SortedCompactMinimalEscapes) {
+    auto j = nlohmann::json::parse(R"({"b": 1, "a": {"z": [3, "x\ny"], "\u00e9": "\u0001"}})");
+    EXPECT_EQ(canonical_json(j).value(),
+              "{\"a\":{\"z\":[3,\"x\\ny\"],\"\xc3\xa9\":\"\\u0001\"},\"b\":1}");
+    EXPECT_FALSE(canonical_json(nlohmann::json{{"x", 1.5}})) << "integers only";
+    EXPECT_FALSE(canonical_json(nlohmann::json{{"x", std::string("\xff")}})) << "UTF-8 only";
+}
+
+class ManifestTest : public ::testing::Test {
+  protected:
+    testing::FakeClock clock_{testing::utc_time(2026, 11, 30, 12, 0)};
+    testing::EvidenceStore ev_{clock_};
+};
+
+TEST_F(ManifestTest, OnlyForAnEndedSession) {
+    ev_.add_item(10, 1);
+    auto m = build_manifest(ev_.store(), ev_.session_id(), {}, clock_);
+    ASSERT_FALSE(m);
+    EXPECT_NE(m.error().message.find("has not ended"), std::string::npos);
+}
+
+TEST_F(ManifestTest, ListsEverythingAndVerifiesWithTheKioskKey) {
+    auto a = ev_.add_item(1234, 1);
+    auto b = ev_.add_item(0, 2, "photos");
+    ev_.end_session();
+    nlohmann::json deliveries = {
+        {std::to_string(a.id), {{"state", "received"}, {"url", "https://dfu/files/1"}}}};
+    auto m = build_manifest(ev_.store(), ev_.session_id(), deliveries, clock_).value();
+    const auto& key = ev_.store().identity().public_key();
+    EXPECT_TRUE(verify_manifest(m.body, m.signature, key));
+    EXPECT_EQ(m.sha256, to_hex(Sha256::of(m.body)));
+    EXPECT_EQ(m.key_fingerprint, key.fingerprint());
+
+    auto doc = nlohmann::json::parse(m.body);
+    EXPECT_EQ(doc["format"], "exhibit-manifest-v1");
+    EXPECT_EQ(doc["kiosk"]["id"], "kiosk-test-01");
+    EXPECT_EQ(doc["kiosk"]["key_fingerprint"], key.fingerprint());
+    EXPECT_EQ(doc["case"]["case_reference"], "CR/2026/0042");
+    EXPECT_EQ(doc["case"]["officer_id"], "PC 4711");
+    EXPECT_EQ(doc["case"]["scope"]["categories"][1], "videos");
+    EXPECT_EQ(doc["session"]["device"]["manufacturer"], "Google");
+    EXPECT_EQ(doc["session"]["state"], "completed");
+    EXPECT_EQ(doc["created_at"], "2026-11-30T12:00:00.000Z");
+    ASSERT_EQ(doc["items"].size(), 2u);
+    EXPECT_EQ(doc["items"][0]["sha256"], a.sha256);
+    EXPECT_EQ(doc["items"][0]["size"], 1234);
+    EXPECT_EQ(doc["items"][0]["source_path"], a.source_path);
+    EXPECT_EQ(doc["items"][0]["delivery"]["url"], "https://dfu/files/1");
+    EXPECT_EQ(doc["items"][1]["category"], "photos");
+    EXPECT_EQ(doc["items"][1]["delivery"]["state"], "none");
+    EXPECT_EQ(doc["totals"]["bytes"], 1234);
+    EXPECT_TRUE(doc["audit_head"]["hash"].is_string());
+    (void)b;
+}
+
+TEST_F(ManifestTest, TamperingWrongKeysAndNonCanonicalBytesAreCaught) {
+    ev_.add_item(10, 1);
+    ev_.end_session();
+    auto m = build_manifest(ev_.store(), ev_.session_id(), {}, clock_).value();
+    const auto& key = ev_.store().identity().public_key();
+    auto tampered = m.body;
+    tampered[tampered.find("PC 4711")] = 'X';
+    EXPECT_FALSE(verify_manifest(tampered, m.signature, key));
+    EXPECT_FALSE(verify_manifest(m.body, "AAAA", key));
+
+    testing::EvidenceStore other;  // another kiosk
+    EXPECT_FALSE(verify_manifest(m.body, m.signature, other.store().identity().public_key()));
+
+    // A valid signature over bytes that are not canonical is still refused.
+    auto spaced = nlohmann::json::parse(m.body).dump(1);
+    auto sig = ev_.store().identity().sign(spaced).value();
+    auto sig64 = upload::base64_encode(
+        std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+    auto s = verify_manifest(spaced, sig64, key);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("canonical"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace exhibit::store
