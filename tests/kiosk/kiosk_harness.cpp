@@ -1,6 +1,7 @@
 #include "kiosk_harness.hpp"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QQmlContext>
@@ -128,6 +129,16 @@ QString Harness::officerPin(const QString& officer) const {
         if (q(o.id) == officer)
             return q(o.pin);
     return {};
+}
+
+double Harness::peakRssKib() const {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const auto& line : status.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toDouble();
+    return -1;
 }
 
 }  // namespace exhibit::testing

@@ -55,6 +55,9 @@ class Harness : public QObject {
     Q_INVOKABLE QString shotPath(const QString& test, const QString& name);
     Q_INVOKABLE bool fileExists(const QString& path) const;
     Q_INVOKABLE QString officerPin(const QString& officer) const;
+    // This process's peak resident set (VmHWM), in KiB: the kiosk's models and QML, without
+    // the processes the harness started.
+    Q_INVOKABLE double peakRssKib() const;
 
   signals:
     void problemChanged();

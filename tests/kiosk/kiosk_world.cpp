@@ -110,7 +110,7 @@ bool KioskWorld::start(const WorldOptions& o) {
         "  if [ -e {0}/hold ]; then sleep 0.05; continue; fi\n"
         "  {1}exhibitd --config {2} 2>>{0}/exhibitd.log &\n"
         "  echo $! > {0}/exhibitd.pid\n"
-        "  wait $!\n"
+        "  wait $!; sleep 0.1\n"
         "done\n",
         d, kBin, conf.string());
     std::vector<std::string> argv = {kBin + "exhibit-phonesim",

@@ -204,6 +204,7 @@ Item {
             screen("ready")
             compare(kiosk.officer.signedIn, false)
             shot("ready-after-finish")
+            console.log("kiosk peak RSS after the whole flow: " + (harness.peakRssKib() / 1024).toFixed(1) + " MiB")
         }
 
         function test_journey_1920x1080() {
