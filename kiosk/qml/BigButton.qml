@@ -33,10 +33,10 @@ Rectangle {
         font.bold: true
         color: !button.enabled_ ? "#55595f" : (button.primary || button.danger) ? Theme.primaryText : Theme.primary
     }
-    MouseArea {
+    // TapHandler, not MouseArea: every tap counts, also two quick taps on the same key.
+    TapHandler {
         id: area
-        anchors.fill: parent
         enabled: button.enabled_
-        onClicked: button.clicked()
+        onTapped: button.clicked()
     }
 }

@@ -3,7 +3,7 @@ import QtQuick
 
 Rectangle {
     id: choice
-    property alias text: label.text
+    property string text: ""
     property bool checked: false
     signal clicked()
     implicitHeight: Theme.target
@@ -22,15 +22,7 @@ Rectangle {
         font.pixelSize: Theme.fontLarge
         font.bold: true
         color: choice.checked ? Theme.primaryText : Theme.primary
-        text: ""
+        text: (choice.checked ? "✔ " : "") + choice.text
     }
-    Text {
-        anchors { left: parent.left; leftMargin: Theme.px(20); verticalCenter: parent.verticalCenter }
-        font.pixelSize: Theme.fontLarge
-        font.family: Theme.family
-        color: Theme.primaryText
-        text: "✔"
-        visible: choice.checked
-    }
-    MouseArea { anchors.fill: parent; onClicked: choice.clicked() }
+    TapHandler { onTapped: choice.clicked() }
 }

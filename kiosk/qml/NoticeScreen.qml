@@ -100,6 +100,7 @@ Item {
                     height: Theme.target
                     font.family: Theme.family
                     font.pixelSize: Theme.fontLarge
+                    color: Theme.text
                     inputMethodHints: Qt.ImhNoPredictiveText
                     text: root.record.agreedBy
                     onTextChanged: root.record.agreedBy = text
@@ -144,9 +145,8 @@ Item {
                         wrapMode: Text.WordWrap
                         text: qsTr("I have read the notice (version %1). I agree that the police copy what is chosen on the next screen.").arg(root.record.noticeVersion)
                     }
-                    MouseArea {
-                        anchors.fill: parent
-                        onClicked: { root.forceActiveFocus(); root.record.agreed = !root.record.agreed }
+                    TapHandler {
+                        onTapped: { root.forceActiveFocus(); root.record.agreed = !root.record.agreed }
                     }
                 }
                 ErrorLine {
@@ -169,6 +169,7 @@ Item {
                     height: Theme.target
                     font.family: Theme.family
                     font.pixelSize: Theme.fontLarge
+                    color: Theme.text
                     inputMethodHints: Qt.ImhNoPredictiveText
                     text: root.record.basisReason
                     onTextChanged: root.record.basisReason = text

@@ -10,7 +10,7 @@ Item {
     readonly property var v: receipt.values
 
     Flickable {
-        id: left
+        id: detailsFlick
         anchors { left: parent.left; top: parent.top; bottom: finishRow.top; bottomMargin: Theme.gap }
         width: parent.width * 0.56
         contentHeight: details.implicitHeight
@@ -18,7 +18,7 @@ Item {
         boundsBehavior: Flickable.StopAtBounds
         Column {
             id: details
-            width: left.width
+            width: detailsFlick.width
             spacing: Theme.px(10)
             ErrorLine { width: parent.width; text: root.receipt.error }
             ErrorLine {
@@ -32,7 +32,7 @@ Item {
                     { name: "receipt_case", key: qsTr("Case"), value: root.v.case_reference || "" },
                     { name: "receipt_exhibit", key: qsTr("Exhibit"), value: root.v.exhibit_reference || "" },
                     { name: "receipt_officer", key: qsTr("Officer"), value: root.v.officer_id || "" },
-                    { name: "receipt_owner", key: qsTr("Whose phone"), value: root.v.owner || "" },
+                    { name: "receipt_owner", key: qsTr("Whose phone"), value: ({ victim: qsTr("Victim"), witness: qsTr("Witness"), other: qsTr("Someone else") })[root.v.owner] || "" },
                     { name: "receipt_basis", key: qsTr("Basis"), value: root.receipt.loaded ? root.receipt.basisText : "" },
                     { name: "receipt_device", key: qsTr("Phone"), value: root.receipt.loaded ? root.receipt.deviceText : "" },
                     { name: "receipt_scope", key: qsTr("Chosen"), value: root.v.scope || "" },
@@ -85,8 +85,8 @@ Item {
     }
 
     Column {
-        id: right
-        anchors { left: left.right; leftMargin: Theme.gap * 1.5; right: parent.right; top: parent.top }
+        id: sealColumn
+        anchors { left: detailsFlick.right; leftMargin: Theme.gap * 1.5; right: parent.right; top: parent.top }
         spacing: Theme.px(16)
         Text {
             font.family: Theme.family; font.pixelSize: Theme.fontSmall; font.bold: true; color: Theme.text
@@ -160,7 +160,7 @@ Item {
             width: parent.width - finishButton.width - Theme.target * 1.2 - 2 * Theme.gap
             anchors.verticalCenter: parent.verticalCenter
             font.bold: true
-            text: qsTr("Unplug the phone and give it back to its owner, then tap Finish.")
+            text: qsTr("Unplug the phone, then tap Finish. This signs you out.")
         }
         BigButton {
             id: finishButton

@@ -52,7 +52,7 @@ Item {
                         text: countText + (filtered ? " *" : "")
                     }
                 }
-                MouseArea { anchors.fill: parent; onClicked: { root.forceActiveFocus(); root.scope.toggle(index) } }
+                TapHandler { onTapped: { root.forceActiveFocus(); root.scope.toggle(index) } }
             }
         }
     }
@@ -67,8 +67,18 @@ Item {
         wrapMode: Text.WordWrap
         text: root.scope.summary
     }
+    Text {
+        id: legend
+        anchors { left: parent.left; right: categories.right; top: summary.bottom; topMargin: Theme.px(10) }
+        visible: root.scope.numbers.length > 0
+        font.family: Theme.family
+        font.pixelSize: Theme.fontSmall
+        color: Theme.text
+        wrapMode: Text.WordWrap
+        text: qsTr("* counted only with the numbers on the right")
+    }
     ErrorLine {
-        anchors { left: parent.left; right: categories.right; top: summary.bottom; topMargin: Theme.px(12) }
+        anchors { left: parent.left; right: categories.right; top: legend.visible ? legend.bottom : summary.bottom; topMargin: Theme.px(12) }
         text: root.scope.previewError.length > 0 ? root.scope.previewError : kiosk.session.error
     }
 
@@ -121,6 +131,7 @@ Item {
                     height: Theme.target
                     font.family: Theme.family
                     font.pixelSize: Theme.fontLarge
+                    color: Theme.text
                     inputMethodHints: Qt.ImhDialableCharactersOnly | Qt.ImhNoPredictiveText
                     background: Rectangle {
                         radius: Theme.radius
@@ -173,7 +184,7 @@ Item {
                     wrapMode: Text.WordWrap
                     text: (root.scope.urgent ? "✔ " : "☐ ") + qsTr("Urgent: send to the DFU store as soon as it is copied")
                 }
-                MouseArea { anchors.fill: parent; onClicked: root.scope.urgent = !root.scope.urgent }
+                TapHandler { onTapped: root.scope.urgent = !root.scope.urgent }
             }
         }
     }

@@ -7,10 +7,14 @@ Item {
     readonly property var officer: kiosk.officer
 
     Column {
-        id: left
+        id: fields
         width: parent.width * 0.5
         anchors { left: parent.left; top: parent.top }
         spacing: Theme.gap
+        Body {
+            width: parent.width
+            text: qsTr("Type your officer number on the keypad, tap PIN and type your PIN.")
+        }
         ErrorLine {
             objectName: "signInNotice"
             width: parent.width
@@ -23,7 +27,7 @@ Item {
                 { name: "pinField", field: "pin", label: qsTr("PIN") }
             ]
             delegate: Column {
-                width: left.width
+                width: fields.width
                 spacing: Theme.px(8)
                 Text {
                     font.family: Theme.family
@@ -49,9 +53,8 @@ Item {
                         color: Theme.text
                         text: modelData.field === "pin" ? "●".repeat(root.officer.pinLength) : root.officer.typedId
                     }
-                    MouseArea {
-                        anchors.fill: parent
-                        onClicked: root.officer.field = modelData.field
+                    TapHandler {
+                        onTapped: root.officer.field = modelData.field
                     }
                 }
             }

@@ -26,8 +26,8 @@ QtObject {
     readonly property int fontHuge: px(64)
     readonly property int fontTitle: px(46)
     readonly property int fontLarge: px(38)
-    readonly property int fontBody: px(32)
-    readonly property int fontSmall: px(26)
+    readonly property int fontBody: Math.max(24, px(32))
+    readonly property int fontSmall: Math.max(20, px(26))
 
     readonly property int target: Math.max(48, px(104))   // button height
     readonly property int gap: px(28)

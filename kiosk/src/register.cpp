@@ -8,12 +8,16 @@
 
 namespace exhibit::kiosk {
 
-void register_qml(QQmlEngine& engine, Kiosk& kiosk) {
+void register_types() {
     static const bool registered = [] {
         qmlRegisterType<QrItem>("Exhibit.Kiosk", 1, 0, "QrCode");
         return true;
     }();
     (void)registered;
+}
+
+void register_qml(QQmlEngine& engine, Kiosk& kiosk) {
+    register_types();
     engine.rootContext()->setContextProperty(QStringLiteral("kiosk"), &kiosk);
 }
 

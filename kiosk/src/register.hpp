@@ -8,7 +8,9 @@ namespace exhibit::kiosk {
 
 class Kiosk;
 
-// Registers QrCode (import Exhibit.Kiosk 1.0) and sets `kiosk` in the root context.
+// Registers QrCode (import Exhibit.Kiosk 1.0); once per process.
+void register_types();
+// register_types(), and sets `kiosk` in the engine's root context.
 void register_qml(QQmlEngine& engine, Kiosk& kiosk);
 
 }  // namespace exhibit::kiosk

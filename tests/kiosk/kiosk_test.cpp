@@ -5,12 +5,14 @@
 #include <QQmlEngine>
 #include <QtQuickTest>
 
+#include "kiosk/src/register.hpp"
 #include "tests/kiosk/kiosk_harness.hpp"
 
 class Setup : public QObject {
     Q_OBJECT
   public slots:
     void qmlEngineAvailable(QQmlEngine* engine) {
+        exhibit::kiosk::register_types();
         harness_ = new exhibit::testing::Harness(*engine, engine);
         engine->rootContext()->setContextProperty(QStringLiteral("harness"), harness_);
         engine->rootContext()->setContextProperty(QStringLiteral("kiosk"), nullptr);

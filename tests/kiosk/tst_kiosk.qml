@@ -57,7 +57,7 @@ Item {
             touchEvent(item).press(0, item, x, y).commit().release(0, item, x, y).commit()
         }
         function shot(name) {
-            wait(80)   // let the last change reach the scene graph
+            wait(250)  // let the last change (and the pictures) reach the scene graph
             grabImage(ui).save(harness.shotPath(test, name))
         }
         function screen(s, timeout) {
