@@ -34,7 +34,7 @@ struct BusServiceOptions {
     std::string kiosk_id;
     std::string officer_group = "exhibit-kiosk";
     std::string admin_group = "exhibit-admin";
-    std::uint64_t min_free_bytes = 0;  // under this, StartExtraction answers LowDisk
+    std::uint64_t min_free_bytes = 0;  // shown as Health.MinFreeBytes (the rule: SessionManager)
 };
 
 // What a configuration reload did: "table.key" names of the changed keys applied at once

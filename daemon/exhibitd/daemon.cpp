@@ -59,7 +59,6 @@ upload::UploadOptions upload_options(const config::Config& config) {
     o.max_rate_in_window = u.max_rate_in_window;
     o.max_rate_outside_window = u.max_rate_outside_window;
     o.retention = std::chrono::days(u.retention_days);
-    o.min_free_bytes = config.store.min_free_bytes();
     o.retry_initial = std::chrono::milliseconds(u.retry_initial_ms);
     o.retry_max = std::chrono::seconds(u.retry_max_s);
     o.max_rejections = static_cast<int>(u.max_rejections);
@@ -190,6 +189,7 @@ Status Daemon::start_core() {
     options.kiosk_id = config_.daemon.kiosk_id;
     options.host_key = adb_key_.get();
     options.user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
+    options.min_free_bytes = config_.store.min_free_bytes();
     // USB phones are found by the monitor and opened through libusb; without USB the kiosk
     // still serves network devices.
     if (auto usb = devices::UsbDevices::create(*channel_, devices_); usb)

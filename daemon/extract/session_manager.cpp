@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/store/free_space.hpp"
 #include "drivers/adb/connection.hpp"
 
 namespace exhibit::extract {
@@ -128,6 +129,8 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     auto device = usable_device(request.device_id);
     if (!device)
         return std::unexpected(device.error());
+    if (auto s = store::check_free_space(options_.state_directory, options_.min_free_bytes); !s)
+        return std::unexpected(s.error());
     auto spec = request.case_spec;
     spec.scope = scope_to_json(request.scope);
     auto case_id = store_->catalog().create_case(spec, request.actor);

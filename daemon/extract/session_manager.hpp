@@ -34,6 +34,8 @@ struct SessionManagerOptions {
     std::string kiosk_id;
     const adb::AdbHostKey* host_key = nullptr;
     std::chrono::milliseconds user_wait{std::chrono::minutes(2)};
+    // Under this much free space in the state directory, start() refuses (Errc::no_space).
+    std::uint64_t min_free_bytes = 0;
     adb::ExtractorLimits limits;
     TransportFactory connect;
     const Clock* clock = &Clock::system();
@@ -67,7 +69,8 @@ class SessionManager {
     ~SessionManager();  // stops every worker (interrupted: exhibitd stopped) and joins them
 
     // Records the case and a new session, then starts the worker. Errors name what is wrong
-    // (unknown device, device busy, not an ADB device).
+    // (unknown device, device busy, not an ADB device, too little free disk: the one place
+    // the low-disk rule is applied).
     Result<std::int64_t> start(const StartRequest& request);
     Status cancel(std::int64_t session_id);
     void preview(const std::string& device_id, const drivers::Scope& scope, PreviewDone done);

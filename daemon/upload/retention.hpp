@@ -28,8 +28,4 @@ struct RetentionReport {
 Result<RetentionReport> release_expired_blobs(store::Store& store, std::chrono::seconds retention,
                                               const Clock& clock);
 
-// Ok when the state directory has at least `min_free` bytes available; otherwise an
-// Errc::no_space error with the sentence the kiosk shows when it refuses a new extraction.
-Status check_free_space(const std::filesystem::path& state_directory, std::uint64_t min_free);
-
 }  // namespace exhibit::upload

@@ -54,8 +54,6 @@ struct UploadOptions {
 
     // A received blob is deleted locally after this long; unreceived evidence never is.
     std::chrono::seconds retention = std::chrono::days(7);
-    // Below this much free space in the state directory, new extractions are refused.
-    std::uint64_t min_free_bytes = 2048 * kMiB;
 
     // Retries: exponential backoff with jitter between these bounds; a server that rejects
     // an item (4xx) this many times in a row fails it.

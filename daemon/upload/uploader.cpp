@@ -413,10 +413,6 @@ Status Uploader::set_lane(std::int64_t item_id, Lane lane, std::string_view acto
     return {};
 }
 
-Status Uploader::admit_extraction() const {
-    return check_free_space(store_->options().state_directory, options_.min_free_bytes);
-}
-
 Result<UploaderStatus> Uploader::status() {
     UploaderStatus st;
     auto snap = queue_.snapshot();

@@ -87,10 +87,6 @@ class Uploader final : public JobHost {
     }
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
 
-    // Whether a new extraction may start (free disk above upload.min_free_bytes); the error
-    // is the sentence to show.
-    Status admit_extraction() const;
-
     Result<UploaderStatus> status();
     // Called on the loop after the queue or an upload changed (for change signals).
     void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }

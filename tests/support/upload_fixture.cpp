@@ -170,7 +170,6 @@ upload::UploadOptions test_options(const std::string& endpoint, const TlsFiles& 
     o.retry_max = 1s;
     o.stall_timeout = 3s;
     o.connect_timeout = 5s;
-    o.min_free_bytes = 0;
     return o;
 }
 

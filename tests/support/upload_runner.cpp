@@ -123,7 +123,6 @@ int run_upload(const Args& a) {
     o.retry_initial = std::chrono::milliseconds(100);
     o.retry_max = std::chrono::seconds(1);
     o.stall_timeout = std::chrono::seconds(5);
-    o.min_free_bytes = 0;
     auto up = upload::Uploader::create(raw, *st, o);
     if (!up) {
         fprintf(stderr, "upload_runner: %s\n", up.error().describe().c_str());

@@ -3,18 +3,12 @@
 // admins.
 #include <fmt/format.h>
 
-#include "common/log.hpp"
-#include "daemon/bus/bus_objects.hpp"
-#include "daemon/bus/bus_service.hpp"
+#include "daemon/bus/bus_internal.hpp"
 #include "daemon/upload/uploader.hpp"
 
 namespace exhibit::bus {
 
 namespace {
-
-BusService* service_of(void* userdata) {
-    return static_cast<BusService*>(userdata);
-}
 
 // FailedUploads lists at most this many (ItemsFailed counts them all).
 constexpr std::size_t kMaxFailedListed = 100;
@@ -95,14 +89,7 @@ int queue_property(sd_bus*, const char*, const char*, const char* property, sd_b
 
 template <class F>
 int admin_method(sd_bus_message* m, void* userdata, F&& body) noexcept {
-    try {
-        auto* svc = service_of(userdata);
-        if (auto s = svc->check_access(m, Role::admin); !s)
-            return svc->reply_error(m, s.error());
-        return body(svc);
-    } catch (...) {
-        return sd_bus_reply_method_errorf(m, "org.exhibit.Exhibit1.Error.Failed", "internal error");
-    }
+    return method_for(Role::admin, m, userdata, std::forward<F>(body));
 }
 
 int method_sync_now(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
@@ -195,8 +182,7 @@ int method_retry_failed(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
     });
 }
 
-#define EXHIBIT_QUEUE_RO(name, sig) \
-    SD_BUS_PROPERTY(name, sig, queue_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define EXHIBIT_QUEUE_RO(name, sig) EXHIBIT_RO(name, sig, queue_property)
 
 const sd_bus_vtable kQueueVtable[] = {
     SD_BUS_VTABLE_START(0),
@@ -232,19 +218,15 @@ const sd_bus_vtable kQueueVtable[] = {
 
 }  // namespace
 
-Status add_queue_vtable(sd_bus* bus, BusService* svc, std::vector<SlotPtr>& slots) {
+Status export_queue(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots) {
     sd_bus_slot* slot = nullptr;
-    int r = sd_bus_add_object_vtable(bus, &slot, "/org/exhibit/Exhibit1/queue",
-                                     "org.exhibit.Exhibit1.Queue", kQueueVtable, svc);
-    if (r < 0)
-        return std::unexpected(bus_error(r, "cannot export the queue"));
-    slots.emplace_back(slot);
-    return {};
+    int r = sd_bus_add_object_vtable(bus, &slot, kQueuePath, kQueueInterface, kQueueVtable, service);
+    return keep_slot(r, slot, slots, "the queue");
 }
 
 void emit_queue_changed(sd_bus* bus) {
     (void)sd_bus_emit_properties_changed(
-        bus, "/org/exhibit/Exhibit1/queue", "org.exhibit.Exhibit1.Queue", "ItemsQueued",
+        bus, kQueuePath, kQueueInterface, "ItemsQueued",
         "ItemsUploading", "ItemsReceived", "ItemsFailed", "BytesPending", "OldestUnsentItem",
         "OldestUnsentSince", "LastSuccessfulUpload", "CurrentError", "WindowOpen", "SyncRequested",
         "ActiveUploads", "BytesSentThisRun", "FailedUploads", nullptr);

@@ -1,0 +1,47 @@
+// A session's receipt: what the officer tells the person and writes into the case file — the
+// case, the items and bytes taken (in all and per category), and how far delivery to the DFU
+// has come. Read from the catalog and the upload queue's tables in one place, so that the
+// D-Bus edge, exhibitctl and the kiosk all show the same figures.
+//
+// Thread-bound to the store's connection.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/store/store.hpp"
+
+namespace exhibit::store {
+
+struct CategoryTotal {
+    std::uint64_t items = 0;
+    std::uint64_t bytes = 0;
+};
+
+struct SessionReceipt {
+    SessionRecord session;
+    std::string case_reference;
+    std::string exhibit_reference;
+    std::string officer_id;
+    LawfulBasis basis = LawfulBasis::consent;
+    nlohmann::json basis_detail = nlohmann::json::object();
+    nlohmann::json scope = nlohmann::json::object();
+    std::uint64_t items = 0;
+    std::uint64_t items_incomplete = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t items_received_by_dfu = 0;
+    std::map<std::string, CategoryTotal> categories;  // by category name, those with items
+    std::string manifest_sha256;                      // empty until the manifest exists
+    std::string manifest_upload_state;                // "not yet written", or its queue state
+    // One sentence: "nothing to upload", "pending", "items received, manifest pending" or
+    // "delivered: every item and the signed manifest received".
+    std::string upload_state;
+};
+
+// Errc::not_found when there is no such session.
+Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id);
+
+}  // namespace exhibit::store
