@@ -104,6 +104,7 @@ Item {
                     inputMethodHints: Qt.ImhNoPredictiveText
                     text: root.record.agreedBy
                     onTextChanged: root.record.agreedBy = text
+                    onAccepted: { Qt.inputMethod.hide(); focus = false }
                     background: Rectangle {
                         radius: Theme.radius
                         border.width: nameField.activeFocus ? Theme.px(6) : Theme.px(3)
@@ -173,6 +174,7 @@ Item {
                     inputMethodHints: Qt.ImhNoPredictiveText
                     text: root.record.basisReason
                     onTextChanged: root.record.basisReason = text
+                    onAccepted: { Qt.inputMethod.hide(); focus = false }
                     background: Rectangle {
                         radius: Theme.radius
                         border.width: reasonField.activeFocus ? Theme.px(6) : Theme.px(3)

@@ -138,7 +138,7 @@ Item {
                         border.width: numberField.activeFocus ? Theme.px(6) : Theme.px(3)
                         border.color: numberField.activeFocus ? Theme.primary : Theme.border
                     }
-                    onAccepted: addButton.clicked()
+                    onAccepted: { addButton.clicked(); Qt.inputMethod.hide(); focus = false }
                 }
                 BigButton {
                     id: addButton

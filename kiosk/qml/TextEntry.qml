@@ -33,6 +33,8 @@ Column {
             color: Theme.text
             inputMethodHints: entry.inputHints | Qt.ImhNoPredictiveText
             maximumLength: 256
+            // Enter on the keyboard: done with this field, the keyboard goes away.
+            onAccepted: { Qt.inputMethod.hide(); focus = false }
             background: Rectangle {
                 color: "#ffffff"
                 radius: Theme.radius

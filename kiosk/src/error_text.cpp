@@ -67,6 +67,10 @@ QString error_sentence(const QString& name, const QString& message) {
         name == QLatin1String("org.freedesktop.DBus.Error.NoServer"))
         return tr("The kiosk service is not answering. Wait a moment: the kiosk reconnects "
                   "by itself.");
+    if (name == QLatin1String("org.freedesktop.DBus.Error.UnknownMethod") ||
+        name == QLatin1String("org.freedesktop.DBus.Error.UnknownObject"))
+        return tr("The kiosk's service does not offer this (it is older than this screen). "
+                  "Call the kiosk administrator.");
     if (code == QLatin1String("Failed") && !detail(message).isEmpty())
         return tr("That did not work (%1). Try again; if it happens again, call the kiosk "
                   "administrator.")

@@ -64,13 +64,16 @@ Item {
             tryCompare(kiosk, "screen", s, timeout || 15000, "screen")
         }
         // Taps a text field (the on-screen keyboard opens) and types into it.
-        function typeInto(name, text) {
+        function typeInto(name, text, shotName) {
             var field = waitItem(name)
             tap(name)
             tryVerify(function() { return field.activeFocus }, 3000, name + " has no focus")
             for (var i = 0; i < text.length; ++i)
                 keyClick(text[i])
             compare(field.text, text)
+            if (shotName) shot(shotName)
+            keyClick(Qt.Key_Return)   // Enter: the keyboard closes
+            tryVerify(function() { return !field.activeFocus }, 3000, name + " kept the keyboard")
         }
         function keypad(digits) {
             for (var i = 0; i < digits.length; ++i)
@@ -91,8 +94,7 @@ Item {
             screen("case")
             if (shots) shot("case-empty")
             typeInto("caseField_input", "CR/2026/0042")
-            typeInto("exhibitField_input", "JB/1")
-            if (shots) shot("case-keyboard")
+            typeInto("exhibitField_input", "JB/1", shots ? "case-keyboard" : "")
             tap("owner_victim")
             tap("nextButton")
             screen("phone")
@@ -166,8 +168,7 @@ Item {
             tap("category_photos")
             tap("category_videos")
             tap("category_messages")
-            typeInto("numberField", "+44 7700 900123")
-            tap("addNumberButton")
+            typeInto("numberField", "+44 7700 900123")   // Enter adds it
             compare(kiosk.scope.numbers.length, 1)
             tap("fromButton")
             waitItem("datePicker")
