@@ -157,6 +157,11 @@ Status apply_defaults(LoadedConfig& loaded, const Environment& env, std::string_
 
 }  // namespace
 
+std::filesystem::path officers_path(const Config& config) {
+    return config.kiosk.officers_file.empty() ? config.store.state_directory / "officers"
+                                              : config.kiosk.officers_file;
+}
+
 Environment Environment::from_process() {
     Environment env;
     if (const char* s = std::getenv("STATE_DIRECTORY"))
@@ -234,6 +239,8 @@ bool applied_on_reload(std::string_view key) {
         "upload.window_end",
         "upload.max_rate_in_window",
         "upload.max_rate_outside_window",
+        "kiosk.notices_directory",
+        "kiosk.notice_version",
     };
     return std::ranges::find(kLive, key) != std::end(kLive);
 }

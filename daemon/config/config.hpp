@@ -100,6 +100,20 @@ struct UploadConfig {
     bool operator==(const UploadConfig&) const = default;
 };
 
+// [kiosk]: what the touchscreen's people and papers need (docs/kiosk.md).
+struct KioskConfig {
+    // Officers who may sign in at the kiosk, with salted scrypt hashes of their PINs
+    // (exhibitctl officer add|remove|list). Empty: <state_directory>/officers (officers_path).
+    std::filesystem::path officers_file;
+    // The force's Digital Processing Notices, one Markdown file per version:
+    // <notices_directory>/<version>.md.
+    std::filesystem::path notices_directory = "/etc/exhibit/notices";
+    // The notice shown now; empty: the greatest version name in the directory.
+    std::string notice_version;
+
+    bool operator==(const KioskConfig&) const = default;
+};
+
 // The whole configuration. A reload builds a new one and applies what may change live
 // (changed_keys() says what differs).
 struct Config {
@@ -108,9 +122,13 @@ struct Config {
     DbusConfig dbus;
     AdbConfig adb;
     UploadConfig upload;
+    KioskConfig kiosk;
 
     bool operator==(const Config&) const = default;
 };
+
+// kiosk.officers_file, or its default in the state directory.
+std::filesystem::path officers_path(const Config& config);
 
 // What the loader reads from the process environment, injected so tests control it.
 struct Environment {
@@ -152,6 +170,9 @@ std::vector<std::string> changed_keys(const Config& a, const Config& b);
 // Whether a running exhibitd applies a change of `key` ("table.key") on a reload; every
 // other key keeps its running value until a restart.
 bool applied_on_reload(std::string_view key);
+
+// A notice version (also its file name without ".md"): 1 to 64 characters of [A-Za-z0-9._-].
+bool is_valid_notice_version(std::string_view version);
 
 std::string_view to_string(VerifyOnStart v);
 std::string_view to_string(log::Target t);

@@ -198,10 +198,12 @@ constexpr Choice<VerifyOnStart> kVerifyDepths[] = {
     {"full", VerifyOnStart::full},
 };
 
-ValueResult apply_state_directory(const toml::node& n, Config& out) {
-    constexpr std::string_view kExpected =
-        "an absolute directory path other than \"/\", without control characters";
-    auto s = read_string(n, kExpected);
+// An absolute path other than "/", without control characters, normalised.
+std::expected<std::filesystem::path, std::string> read_absolute_path(const toml::node& n,
+                                                               std::string_view what) {
+    const std::string expected =
+        fmt::format("an absolute {} path other than \"/\", without control characters", what);
+    auto s = read_string(n, expected);
     if (!s)
         return std::unexpected(s.error());
     bool has_control = std::any_of(s->begin(), s->end(), [](char c) {
@@ -212,9 +214,21 @@ ValueResult apply_state_directory(const toml::node& n, Config& out) {
     if (!p.has_filename() && p.has_relative_path())
         p = p.parent_path();  // drop a trailing '/'
     if (has_control || !p.is_absolute() || p == p.root_path())
-        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
-    out.store.state_directory = std::move(p);
+        return std::unexpected(fmt::format("expected {}, got {}", expected, quote(*s)));
+    return p;
+}
+
+template <auto Section, auto Member>
+ValueResult apply_path(const toml::node& n, Config& out, std::string_view what) {
+    auto p = read_absolute_path(n, what);
+    if (!p)
+        return std::unexpected(p.error());
+    (out.*Section).*Member = std::move(*p);
     return {};
+}
+
+ValueResult apply_state_directory(const toml::node& n, Config& out) {
+    return apply_path<&Config::store, &StoreConfig::state_directory>(n, out, "directory");
 }
 
 ValueResult apply_verify_on_start(const toml::node& n, Config& out) {
@@ -432,11 +446,41 @@ constexpr KeySpec kUploadKeys[] = {
      differs<&Config::upload, &UploadConfig::poll_interval_s>},
 };
 
+// ---- [kiosk] ----
+
+ValueResult apply_officers_file(const toml::node& n, Config& out) {
+    return apply_path<&Config::kiosk, &KioskConfig::officers_file>(n, out, "file");
+}
+
+ValueResult apply_notices_directory(const toml::node& n, Config& out) {
+    return apply_path<&Config::kiosk, &KioskConfig::notices_directory>(n, out, "directory");
+}
+
+ValueResult apply_notice_version(const toml::node& n, Config& out) {
+    constexpr std::string_view kExpected =
+        "a notice version: 1 to 64 characters from A-Z a-z 0-9 . _ - (or \"\" for the newest)";
+    auto s = read_string(n, kExpected);
+    if (!s)
+        return std::unexpected(s.error());
+    if (!s->empty() && !config::is_valid_notice_version(*s))
+        return std::unexpected(fmt::format("expected {}, got {}", kExpected, quote(*s)));
+    out.kiosk.notice_version = std::move(*s);
+    return {};
+}
+
+constexpr KeySpec kKioskKeys[] = {
+    {"officers_file", apply_officers_file, differs<&Config::kiosk, &KioskConfig::officers_file>},
+    {"notices_directory", apply_notices_directory,
+     differs<&Config::kiosk, &KioskConfig::notices_directory>},
+    {"notice_version", apply_notice_version,
+     differs<&Config::kiosk, &KioskConfig::notice_version>},
+};
+
 // ---- the schema ----
 
 constexpr TableSpec kTables[] = {
     {"daemon", kDaemonKeys}, {"store", kStoreKeys},   {"dbus", kDbusKeys},
-    {"adb", kAdbKeys},       {"upload", kUploadKeys},
+    {"adb", kAdbKeys},       {"upload", kUploadKeys}, {"kiosk", kKioskKeys},
 };
 
 const TableSpec* find_table(std::string_view name) {
@@ -590,3 +634,11 @@ std::vector<std::string> key_names() {
 }
 
 }  // namespace exhibit::config::detail
+
+namespace exhibit::config {
+
+bool is_valid_notice_version(std::string_view version) {
+    return detail::is_valid_kiosk_id(version);  // the same rule: safe as a file name
+}
+
+}  // namespace exhibit::config

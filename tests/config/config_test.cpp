@@ -448,6 +448,9 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         {"upload.connect_timeout_s", "5"},
         {"upload.stall_timeout_s", "30"},
         {"upload.poll_interval_s", "10"},
+        {"kiosk.officers_file", "\"/srv/officers\""},
+        {"kiosk.notices_directory", "\"/srv/notices\""},
+        {"kiosk.notice_version", "\"DPN-2\""},
     };
     auto base = load_config_text("", "base", env);
     ASSERT_TRUE(base);
@@ -495,7 +498,7 @@ TEST(ConfigDocs, SayForEveryKeyWhetherAReloadAppliesIt) {
         EXPECT_EQ(documented[key], applied_on_reload(key) ? "applied" : "restart") << key;
         live += applied_on_reload(key);
     }
-    EXPECT_EQ(live, 7);
+    EXPECT_EQ(live, 9);
     EXPECT_FALSE(applied_on_reload("store.state_directory"));
     EXPECT_FALSE(applied_on_reload("no.such_key"));
 }
