@@ -57,10 +57,9 @@ KioskWorld::~KioskWorld() {
 }
 
 void KioskWorld::write_notice(const std::string& version, const std::string& text) {
-    // The notice exhibitd serves with GetNotice: [kiosk] notice_file, one Markdown file whose
-    // first line is "version: V".
-    std::ofstream(dir_ / "notice.md.tmp") << "version: " << version << "\n" << text;
-    fsys::rename(dir_ / "notice.md.tmp", dir_ / "notice.md");
+    // exhibitd serves the greatest version name in [kiosk] notices_directory (<version>.md).
+    std::ofstream(dir_ / "notice.tmp") << text;
+    fsys::rename(dir_ / "notice.tmp", dir_ / "notices" / (version + ".md"));
 }
 
 bool KioskWorld::start(const WorldOptions& o) {
@@ -76,16 +75,7 @@ bool KioskWorld::start(const WorldOptions& o) {
     if (!bus_->ok())
         return (problem_ = "dbus-daemon did not start"), false;
 
-    // Officers exhibitd checks PINs against (salted scrypt hashes made by exhibitctl).
-    std::string officers;
-    for (const auto& officer : test_officers()) {
-        auto [rc, out] = run_command({kBin + "exhibitctl", "officer", "hash", "--pin-stdin"}, 30s,
-                                     {"EXHIBIT_PIN=" + officer.pin});
-        (void)rc;
-        std::string hash = out.substr(0, out.find('\n'));
-        officers += fmt::format("{} {} {}\n", officer.id, hash, officer.name);
-    }
-    std::ofstream(dir_ / "officers") << officers;
+    std::filesystem::create_directories(dir_ / "notices");
     write_notice(o.notice_version, o.notice_text.empty() ? default_notice() : o.notice_text);
 
     const auto conf = dir_ / "exhibitd.conf";
@@ -94,10 +84,10 @@ bool KioskWorld::start(const WorldOptions& o) {
         "[store]\nstate_directory = \"{}\"\nmin_free_mb = 0\n[dbus]\nbus = \"{}\"\n"
         "[upload]\nendpoint = \"{}\"\nca_file = \"{}\"\nclient_cert = \"{}\"\n"
         "client_key = \"{}\"\nwindow_start = \"03:00\"\nwindow_end = \"03:01\"\n"
-        "[kiosk]\nofficers_file = \"{}\"\nnotice_file = \"{}\"\n",
+        "[kiosk]\nofficers_file = \"{}\"\nnotices_directory = \"{}\"\nnotice_version = \"\"\n",
         (dir_ / "state").string(), bus_->address(), tus_->endpoint(), tls_->ca_cert.string(),
         tls_->client_cert.string(), tls_->client_key.string(), (dir_ / "officers").string(),
-        (dir_ / "notice.md").string());
+        (dir_ / "notices").string());
     std::ofstream(dir_ / "kiosk.conf")
         << "[kiosk]\nidle_seconds = 180\nprinter =\nreceipt_folder = " << receipts().string()
         << "\ncontact = Call 101 and give the reference above.\nforce_name = Test Constabulary\n";
@@ -140,6 +130,17 @@ bool KioskWorld::start(const WorldOptions& o) {
     phonesim_ = Process::start(argv);
     if (!wait_started(1, 30s))
         return (problem_ = "exhibitd did not start: " + read_text(dir_ / "exhibitd.log")), false;
+    // The officers who may sign in, added as an administrator would (exhibitd keeps only a
+    // salted scrypt hash of each PIN); the PIN goes on stdin, never in argv.
+    for (const auto& officer : test_officers()) {
+        auto [rc, out] = run_command(
+            {"sh", "-c", "printf '%s\\n' \"$EXHIBIT_TEST_PIN\" | \"$@\"", "sh", kBin + "exhibitctl",
+             "--bus", bus_->address(), "officer", "add", officer.id, "--name", officer.name,
+             "--pin-stdin"},
+            30s, {"EXHIBIT_TEST_PIN=" + officer.pin});
+        if (rc != 0)
+            return (problem_ = "exhibitctl officer add " + officer.id + " failed: " + out), false;
+    }
     return true;
 }
 
