@@ -40,10 +40,16 @@ Kiosk::Kiosk(const QString& bus_address, KioskConfig config, QObject* parent)
     });
     connect(officer_, &OfficerModel::changed, this, &Kiosk::update_idle);
     connect(idle_, &IdleWatch::idle, this, [this] {
-        reset_all(tr("Signed out after %1 without a touch. Everything typed was cleared.")
-                      .arg(idle_->seconds() % 60 == 0
-                               ? tr("%1 minute(s)").arg(idle_->seconds() / 60)
-                               : tr("%1 seconds").arg(idle_->seconds())));
+        const bool someone = officer_->signed_in() || officer_->pin_length() > 0 ||
+                             !officer_->typed_id().isEmpty();
+        const int s = idle_->seconds();
+        const QString span = s % 60 != 0 ? tr("%1 seconds").arg(s)
+                             : s == 60   ? tr("1 minute")
+                                         : tr("%1 minutes").arg(s / 60);
+        reset_all(someone ? tr("Signed out after %1 without a touch. Everything typed was "
+                               "cleared.")
+                                .arg(span)
+                          : QString());
     });
     connect(devices_, &DevicesModel::chosenGone, this, [this] {
         if (screen_ == QLatin1String("notice") || screen_ == QLatin1String("scope"))
