@@ -120,9 +120,11 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
     p.heading(tr("Items copied"), 13);
     for (const auto& c : r.categories) {
         const auto m = c.toMap();
+        const auto n = m.value(QStringLiteral("items")).toULongLong();
         p.row(m.value(QStringLiteral("label")).toString(),
-              tr("%1 items, %2").arg(m.value(QStringLiteral("items")).toULongLong())
-                  .arg(m.value(QStringLiteral("bytesText")).toString()));
+              QStringLiteral("%1, %2")
+                  .arg(n == 1 ? tr("1 item") : tr("%1 items").arg(n),
+                       m.value(QStringLiteral("bytesText")).toString()));
     }
     const auto bytes = r.values.value(QStringLiteral("bytes")).toULongLong();
     p.row(tr("Total"), tr("%1 items (%2 incomplete), %3 (%4 bytes)")
