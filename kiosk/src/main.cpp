@@ -10,6 +10,7 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
+#include <QTranslator>
 #include <QTimer>
 #include <cstdio>
 #include <memory>
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    // A force's translation, if installed: every text goes through qsTr/tr, English is built in.
+    QTranslator translator;
+    if (translator.load(QLocale(), QStringLiteral("exhibit-kiosk"), QStringLiteral("_"),
+                        QStringLiteral("/usr/share/exhibit-kiosk/translations")))
+        QGuiApplication::installTranslator(&translator);
+
     QString problem;
     auto settings = KioskConfig::load(cli.value(config), &problem);
     if (!problem.isEmpty())
