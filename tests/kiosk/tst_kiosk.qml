@@ -135,7 +135,7 @@ Item {
             compare(find("receipt_case").text, r.case_reference)
             compare(find("receipt_exhibit").text, r.exhibit_reference)
             compare(find("receipt_officer").text, r.officer_id)
-            compare(find("receipt_owner").text, r.owner)
+            compare(find("receipt_owner").text, ({ victim: "Victim", witness: "Witness", other: "Someone else" })[r.owner])
             compare(find("receipt_scope").text, r.scope)
             compare(find("receipt_state").text, r.state)
             compare(find("receipt_sha256").text, r.manifest_sha256)
