@@ -12,37 +12,44 @@ namespace exhibit::kiosk {
 CaseModel::CaseModel(BusLink& link, QObject* parent) : QObject(parent), link_(link) {}
 
 void CaseModel::set_case_reference(const QString& v) {
-    if (v == case_reference_) return;
+    if (v == case_reference_)
+        return;
     case_reference_ = v;
     emit changed();
 }
 void CaseModel::set_exhibit_reference(const QString& v) {
-    if (v == exhibit_reference_) return;
+    if (v == exhibit_reference_)
+        return;
     exhibit_reference_ = v;
     emit changed();
 }
 void CaseModel::set_owner(const QString& v) {
-    if (v == owner_) return;
+    if (v == owner_)
+        return;
     owner_ = v;
     emit changed();
 }
 void CaseModel::set_basis(const QString& v) {
-    if (v == basis_ || (v != QLatin1String("consent") && v != QLatin1String("other"))) return;
+    if (v == basis_ || (v != QLatin1String("consent") && v != QLatin1String("other")))
+        return;
     basis_ = v;
     emit changed();
 }
 void CaseModel::set_agreed_by(const QString& v) {
-    if (v == agreed_by_) return;
+    if (v == agreed_by_)
+        return;
     agreed_by_ = v;
     emit changed();
 }
 void CaseModel::set_agreed(bool v) {
-    if (v == agreed_) return;
+    if (v == agreed_)
+        return;
     agreed_ = v;
     emit changed();
 }
 void CaseModel::set_basis_reason(const QString& v) {
-    if (v == basis_reason_) return;
+    if (v == basis_reason_)
+        return;
     basis_reason_ = v;
     emit changed();
 }

@@ -15,7 +15,8 @@ class BusLink;
 class CaseModel : public QObject {
     Q_OBJECT
     Q_PROPERTY(QString caseReference READ case_reference WRITE set_case_reference NOTIFY changed)
-    Q_PROPERTY(QString exhibitReference READ exhibit_reference WRITE set_exhibit_reference NOTIFY changed)
+    Q_PROPERTY(
+        QString exhibitReference READ exhibit_reference WRITE set_exhibit_reference NOTIFY changed)
     Q_PROPERTY(QString owner READ owner WRITE set_owner NOTIFY changed)
     Q_PROPERTY(QString caseError READ case_error NOTIFY changed)
     Q_PROPERTY(QString exhibitError READ exhibit_error NOTIFY changed)

@@ -22,8 +22,8 @@ DevicesModel::DevicesModel(BusLink& link, QObject* parent)
     c.connect(QString::fromLatin1(kService), QString::fromLatin1(kRootPath), kObjectManager,
               QStringLiteral("InterfacesRemoved"), this,
               SLOT(on_removed(QDBusObjectPath, QStringList)));
-    link_.watch_properties(
-        this, SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
+    link_.watch_properties(this,
+                           SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
     connect(&link_, &BusLink::returned, this, &DevicesModel::refresh);
     connect(&link_, &BusLink::lost, this, [this] {
         // The objects are gone with exhibitd; a restarted exhibitd makes new ones.
@@ -70,13 +70,20 @@ QVariant DevicesModel::data(const QModelIndex& index, int role) const {
         return {};
     const auto& d = devices_[static_cast<std::size_t>(index.row())];
     switch (role) {
-    case PathRole: return d.path;
-    case NameRole: return name_of(d.props);
-    case StateRole: return d.props.value(QStringLiteral("State"));
-    case DetailRole: return d.props.value(QStringLiteral("Detail"));
-    case SerialRole: return d.props.value(QStringLiteral("Serial"));
-    case StateTextRole: return state_text(d.props.value(QStringLiteral("State")).toString());
-    default: return {};
+        case PathRole:
+            return d.path;
+        case NameRole:
+            return name_of(d.props);
+        case StateRole:
+            return d.props.value(QStringLiteral("State"));
+        case DetailRole:
+            return d.props.value(QStringLiteral("Detail"));
+        case SerialRole:
+            return d.props.value(QStringLiteral("Serial"));
+        case StateTextRole:
+            return state_text(d.props.value(QStringLiteral("State")).toString());
+        default:
+            return {};
     }
 }
 
@@ -185,18 +192,26 @@ QString DevicesModel::chosen_name() const {
 QString DevicesModel::chosen_state() const {
     const int i = index_of(chosen_);
     return i < 0 ? QString()
-                 : devices_[static_cast<std::size_t>(i)].props.value(QStringLiteral("State"))
+                 : devices_[static_cast<std::size_t>(i)]
+                       .props.value(QStringLiteral("State"))
                        .toString();
 }
 
 QString DevicesModel::state_text(const QString& s) {
-    if (s == QLatin1String("connected")) return tr("Talking to the phone");
-    if (s == QLatin1String("needs_authorisation")) return tr("Waiting for Allow on the phone");
-    if (s == QLatin1String("locked")) return tr("Phone locked");
-    if (s == QLatin1String("ready")) return tr("Ready");
-    if (s == QLatin1String("busy")) return tr("Busy");
-    if (s == QLatin1String("unsupported")) return tr("Cannot be read here");
-    if (s == QLatin1String("gone")) return tr("Unplugged");
+    if (s == QLatin1String("connected"))
+        return tr("Talking to the phone");
+    if (s == QLatin1String("needs_authorisation"))
+        return tr("Waiting for Allow on the phone");
+    if (s == QLatin1String("locked"))
+        return tr("Phone locked");
+    if (s == QLatin1String("ready"))
+        return tr("Ready");
+    if (s == QLatin1String("busy"))
+        return tr("Busy");
+    if (s == QLatin1String("unsupported"))
+        return tr("Cannot be read here");
+    if (s == QLatin1String("gone"))
+        return tr("Unplugged");
     return s;
 }
 
@@ -218,8 +233,9 @@ QString DevicesModel::instruction() const {
                         "it plugged in; if nothing changes, unplug it and plug it in again.")
                          .arg(detail);
     if (state == QLatin1String("needs_authorisation"))
-        return tr("Ask the owner to unlock the phone and tap Allow on the question "
-                  "\"Allow USB debugging?\".");
+        return tr(
+            "Ask the owner to unlock the phone and tap Allow on the question "
+            "\"Allow USB debugging?\".");
     if (state == QLatin1String("locked"))
         return tr("Ask the owner to unlock the phone.");
     if (state == QLatin1String("ready"))

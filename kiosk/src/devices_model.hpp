@@ -27,8 +27,14 @@ class DevicesModel : public QAbstractListModel {
     Q_PROPERTY(QString picture READ picture NOTIFY chosenChanged)
 
   public:
-    enum Role { PathRole = Qt::UserRole + 1, NameRole, StateRole, DetailRole, SerialRole,
-                StateTextRole };
+    enum Role {
+        PathRole = Qt::UserRole + 1,
+        NameRole,
+        StateRole,
+        DetailRole,
+        SerialRole,
+        StateTextRole
+    };
 
     explicit DevicesModel(BusLink& link, QObject* parent = nullptr);
 

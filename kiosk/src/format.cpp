@@ -41,29 +41,47 @@ QString format_time_ms(qint64 ms) {
 }
 
 QString category_name(const QString& c) {
-    if (c == QLatin1String("photos")) return tr("Photos");
-    if (c == QLatin1String("videos")) return tr("Videos");
-    if (c == QLatin1String("audio")) return tr("Audio");
-    if (c == QLatin1String("documents")) return tr("Documents");
-    if (c == QLatin1String("messages")) return tr("Messages");
-    if (c == QLatin1String("call_log")) return tr("Call log");
-    if (c == QLatin1String("contacts")) return tr("Contacts");
-    if (c == QLatin1String("apps")) return tr("Installed apps");
-    if (c == QLatin1String("device_info")) return tr("Phone details");
+    if (c == QLatin1String("photos"))
+        return tr("Photos");
+    if (c == QLatin1String("videos"))
+        return tr("Videos");
+    if (c == QLatin1String("audio"))
+        return tr("Audio");
+    if (c == QLatin1String("documents"))
+        return tr("Documents");
+    if (c == QLatin1String("messages"))
+        return tr("Messages");
+    if (c == QLatin1String("call_log"))
+        return tr("Call log");
+    if (c == QLatin1String("contacts"))
+        return tr("Contacts");
+    if (c == QLatin1String("apps"))
+        return tr("Installed apps");
+    if (c == QLatin1String("device_info"))
+        return tr("Phone details");
     return c;
 }
 
 QString category_count(const QString& c, qulonglong n) {
     const bool one = n == 1;
-    if (c == QLatin1String("photos")) return one ? tr("1 photo") : tr("%1 photos").arg(n);
-    if (c == QLatin1String("videos")) return one ? tr("1 video") : tr("%1 videos").arg(n);
-    if (c == QLatin1String("audio")) return one ? tr("1 recording") : tr("%1 recordings").arg(n);
-    if (c == QLatin1String("documents")) return one ? tr("1 document") : tr("%1 documents").arg(n);
-    if (c == QLatin1String("messages")) return one ? tr("1 message") : tr("%1 messages").arg(n);
-    if (c == QLatin1String("call_log")) return one ? tr("1 call") : tr("%1 calls").arg(n);
-    if (c == QLatin1String("contacts")) return one ? tr("1 contact entry") : tr("%1 contact entries").arg(n);
-    if (c == QLatin1String("apps")) return one ? tr("1 app name") : tr("%1 app names").arg(n);
-    if (c == QLatin1String("device_info")) return tr("the phone's details");
+    if (c == QLatin1String("photos"))
+        return one ? tr("1 photo") : tr("%1 photos").arg(n);
+    if (c == QLatin1String("videos"))
+        return one ? tr("1 video") : tr("%1 videos").arg(n);
+    if (c == QLatin1String("audio"))
+        return one ? tr("1 recording") : tr("%1 recordings").arg(n);
+    if (c == QLatin1String("documents"))
+        return one ? tr("1 document") : tr("%1 documents").arg(n);
+    if (c == QLatin1String("messages"))
+        return one ? tr("1 message") : tr("%1 messages").arg(n);
+    if (c == QLatin1String("call_log"))
+        return one ? tr("1 call") : tr("%1 calls").arg(n);
+    if (c == QLatin1String("contacts"))
+        return one ? tr("1 contact entry") : tr("%1 contact entries").arg(n);
+    if (c == QLatin1String("apps"))
+        return one ? tr("1 app name") : tr("%1 app names").arg(n);
+    if (c == QLatin1String("device_info"))
+        return tr("the phone's details");
     return QStringLiteral("%1 %2").arg(n).arg(c);
 }
 

@@ -39,17 +39,17 @@ void IdleWatch::restart() {
 
 bool IdleWatch::eventFilter(QObject* watched, QEvent* event) {
     switch (event->type()) {
-    case QEvent::TouchBegin:
-    case QEvent::TouchUpdate:
-    case QEvent::TouchEnd:
-    case QEvent::MouseButtonPress:
-    case QEvent::MouseButtonRelease:
-    case QEvent::KeyPress:
-        if (timer_.isActive())
-            timer_.start();
-        break;
-    default:
-        break;
+        case QEvent::TouchBegin:
+        case QEvent::TouchUpdate:
+        case QEvent::TouchEnd:
+        case QEvent::MouseButtonPress:
+        case QEvent::MouseButtonRelease:
+        case QEvent::KeyPress:
+            if (timer_.isActive())
+                timer_.start();
+            break;
+        default:
+            break;
     }
     return QObject::eventFilter(watched, event);
 }

@@ -40,8 +40,8 @@ Kiosk::Kiosk(const QString& bus_address, KioskConfig config, QObject* parent)
     });
     connect(officer_, &OfficerModel::changed, this, &Kiosk::update_idle);
     connect(idle_, &IdleWatch::idle, this, [this] {
-        const bool someone = officer_->signed_in() || officer_->pin_length() > 0 ||
-                             !officer_->typed_id().isEmpty();
+        const bool someone =
+            officer_->signed_in() || officer_->pin_length() > 0 || !officer_->typed_id().isEmpty();
         const int s = idle_->seconds();
         const QString span = s % 60 != 0 ? tr("%1 seconds").arg(s)
                              : s == 60   ? tr("1 minute")
@@ -62,8 +62,7 @@ Kiosk::Kiosk(const QString& bus_address, KioskConfig config, QObject* parent)
     connect(session_, &SessionModel::started, this, [this] { go(QStringLiteral("copying")); });
     connect(session_, &SessionModel::completed, this, [this] {
         update_idle();
-        if (session_->state() == QLatin1String("completed") &&
-            screen_ == QLatin1String("copying"))
+        if (session_->state() == QLatin1String("completed") && screen_ == QLatin1String("copying"))
             showReceipt();
     });
 }
@@ -73,15 +72,33 @@ Kiosk::~Kiosk() = default;
 QString Kiosk::version() const {
     return QStringLiteral(EXHIBIT_KIOSK_VERSION);
 }
-QObject* Kiosk::link() const { return link_; }
-QObject* Kiosk::officer() const { return officer_; }
-QObject* Kiosk::devices() const { return devices_; }
-QObject* Kiosk::record() const { return case_; }
-QObject* Kiosk::scope() const { return scope_; }
-QObject* Kiosk::session() const { return session_; }
-QObject* Kiosk::receipt() const { return receipt_; }
-QObject* Kiosk::status() const { return status_; }
-QObject* Kiosk::idle() const { return idle_; }
+QObject* Kiosk::link() const {
+    return link_;
+}
+QObject* Kiosk::officer() const {
+    return officer_;
+}
+QObject* Kiosk::devices() const {
+    return devices_;
+}
+QObject* Kiosk::record() const {
+    return case_;
+}
+QObject* Kiosk::scope() const {
+    return scope_;
+}
+QObject* Kiosk::session() const {
+    return session_;
+}
+QObject* Kiosk::receipt() const {
+    return receipt_;
+}
+QObject* Kiosk::status() const {
+    return status_;
+}
+QObject* Kiosk::idle() const {
+    return idle_;
+}
 
 void Kiosk::go(const QString& screen) {
     if (screen == screen_)
@@ -200,12 +217,12 @@ void Kiosk::on_lost() {
         return;
     resume_ = screen_;
     if (resume_ == QLatin1String("copying") || resume_ == QLatin1String("receipt"))
-        resume_ = session_->path().isEmpty() ? QStringLiteral("scope")
-                                             : QStringLiteral("receipt");
+        resume_ = session_->path().isEmpty() ? QStringLiteral("scope") : QStringLiteral("receipt");
     if (resume_ == QLatin1String("receipt") && !session_->path().isEmpty())
         receipt_->load(session_->path());
-    officer_->forget(tr("The kiosk restarted. Sign in again to carry on: what was typed is "
-                        "kept."));
+    officer_->forget(
+        tr("The kiosk restarted. Sign in again to carry on: what was typed is "
+           "kept."));
     go(QStringLiteral("signin"));
 }
 

@@ -10,8 +10,8 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
-#include <QTranslator>
 #include <QTimer>
+#include <QTranslator>
 #include <cstdio>
 #include <memory>
 
@@ -35,11 +35,14 @@ int main(int argc, char** argv) {
     cli.setApplicationDescription(QStringLiteral("The officer's touchscreen of an exhibit kiosk."));
     cli.addHelpOption();
     cli.addVersionOption();
-    QCommandLineOption bus(QStringLiteral("bus"), QStringLiteral("exhibitd's D-Bus address (default: the system bus)."),
+    QCommandLineOption bus(QStringLiteral("bus"),
+                           QStringLiteral("exhibitd's D-Bus address (default: the system bus)."),
                            QStringLiteral("ADDRESS"));
-    QCommandLineOption config(QStringLiteral("config"), QStringLiteral("the kiosk's settings file."),
-                              QStringLiteral("FILE"), QStringLiteral("/etc/exhibit/kiosk.conf"));
-    QCommandLineOption window(QStringLiteral("window"), QStringLiteral("a window of this size instead of full screen."),
+    QCommandLineOption config(QStringLiteral("config"),
+                              QStringLiteral("the kiosk's settings file."), QStringLiteral("FILE"),
+                              QStringLiteral("/etc/exhibit/kiosk.conf"));
+    QCommandLineOption window(QStringLiteral("window"),
+                              QStringLiteral("a window of this size instead of full screen."),
                               QStringLiteral("WxH"));
     QCommandLineOption report(QStringLiteral("report-ready"),
                               QStringLiteral("print when the Ready screen is shown."));

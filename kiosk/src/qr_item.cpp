@@ -30,8 +30,8 @@ QImage qr_code_image(const QString& text, int module_px) {
     for (int y = 0; y < n; ++y)
         for (int x = 0; x < n; ++x)
             if (code->data[y * n + x] & 1)
-                p.fillRect((x + kQuiet) * module_px, (y + kQuiet) * module_px, module_px,
-                           module_px, Qt::black);
+                p.fillRect((x + kQuiet) * module_px, (y + kQuiet) * module_px, module_px, module_px,
+                           Qt::black);
     return img;
 }
 

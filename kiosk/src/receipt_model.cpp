@@ -15,7 +15,7 @@
 namespace exhibit::kiosk {
 
 namespace {
-const char* const kCategories[] = {"photos",   "videos",   "audio", "documents", "messages",
+const char* const kCategories[] = {"photos",   "videos",   "audio", "documents",  "messages",
                                    "call_log", "contacts", "apps",  "device_info"};
 constexpr int kPollMs = 2000;
 }  // namespace
@@ -40,8 +40,8 @@ void ReceiptModel::load(const QString& session_path) {
 void ReceiptModel::refresh() {
     if (path_.isEmpty() || !link_.online())
         return;
-    auto* w = new QDBusPendingCallWatcher(
-        link_.manager().GetReceipt(QDBusObjectPath(path_), {}), this);
+    auto* w =
+        new QDBusPendingCallWatcher(link_.manager().GetReceipt(QDBusObjectPath(path_), {}), this);
     const QString path = path_;
     connect(w, &QDBusPendingCallWatcher::finished, this, [this, w, path] {
         QDBusPendingReply<QVariantMap> r = *w;
@@ -68,12 +68,12 @@ QVariantList ReceiptModel::categories() const {
         if (!items.isValid())
             continue;
         const auto bytes = values_.value(QStringLiteral("bytes.") + name).toULongLong();
-        out << QVariantMap{{QStringLiteral("name"), name},
-                           {QStringLiteral("label"), category_name(name)},
-                           {QStringLiteral("items"), items.toULongLong()},
-                           {QStringLiteral("bytes"), bytes},
-                           {QStringLiteral("bytesText"),
-                            tr("%1 (%2 bytes)").arg(format_bytes(bytes)).arg(bytes)}};
+        out << QVariantMap{
+            {QStringLiteral("name"), name},
+            {QStringLiteral("label"), category_name(name)},
+            {QStringLiteral("items"), items.toULongLong()},
+            {QStringLiteral("bytes"), bytes},
+            {QStringLiteral("bytesText"), tr("%1 (%2 bytes)").arg(format_bytes(bytes)).arg(bytes)}};
     }
     return out;
 }
@@ -83,8 +83,9 @@ QString ReceiptModel::manifest_sha256() const {
 }
 
 bool ReceiptModel::delivered() const {
-    return values_.value(QStringLiteral("upload_state")).toString().startsWith(
-        QLatin1String("delivered"));
+    return values_.value(QStringLiteral("upload_state"))
+        .toString()
+        .startsWith(QLatin1String("delivered"));
 }
 
 bool ReceiptModel::can_send_now() const {
@@ -127,8 +128,8 @@ QString ReceiptModel::total_text() const {
 }
 
 QString ReceiptModel::device_text() const {
-    const auto json = QJsonDocument::fromJson(
-        values_.value(QStringLiteral("device")).toString().toUtf8());
+    const auto json =
+        QJsonDocument::fromJson(values_.value(QStringLiteral("device")).toString().toUtf8());
     if (!json.isObject())
         return tr("-");
     const auto o = json.object();
@@ -154,8 +155,8 @@ QString ReceiptModel::basis_text() const {
 void ReceiptModel::sendNow() {
     if (path_.isEmpty())
         return;
-    auto* w = new QDBusPendingCallWatcher(link_.manager().SendNow(QDBusObjectPath(path_), {}),
-                                          this);
+    auto* w =
+        new QDBusPendingCallWatcher(link_.manager().SendNow(QDBusObjectPath(path_), {}), this);
     connect(w, &QDBusPendingCallWatcher::finished, this, [this, w] {
         QDBusPendingReply<> r = *w;
         w->deleteLater();
@@ -174,7 +175,7 @@ void ReceiptModel::makeDocuments(const QString& officer_name) {
         return;
     printing_ = true;
     emit changed();
-    ReceiptText text{values_,     categories(), delivery(), device_text(),
+    ReceiptText text{values_,      categories(), delivery(),        device_text(),
                      basis_text(), officer_name, config_.contact(), config_.force_name()};
     documents_ = write_and_print(text, config_);
     printing_ = false;

@@ -112,9 +112,8 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
     p.row(tr("What was chosen"), v(r, "scope"));
     p.row(tr("Started"), format_time_ms(r.values.value(QStringLiteral("started")).toLongLong()));
     p.row(tr("Ended"), format_time_ms(r.values.value(QStringLiteral("ended")).toLongLong()));
-    p.row(tr("Outcome"), QStringLiteral("%1 %2").arg(v(r, "state"),
-                                                     r.values.value(QStringLiteral("reason"))
-                                                         .toString()));
+    p.row(tr("Outcome"), QStringLiteral("%1 %2").arg(
+                             v(r, "state"), r.values.value(QStringLiteral("reason")).toString()));
     p.row(tr("Kiosk"), v(r, "kiosk_id"));
     p.gap(20);
     p.heading(tr("Items copied"), 13);
@@ -122,9 +121,8 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
         const auto m = c.toMap();
         const auto n = m.value(QStringLiteral("items")).toULongLong();
         p.row(m.value(QStringLiteral("label")).toString(),
-              QStringLiteral("%1, %2")
-                  .arg(n == 1 ? tr("1 item") : tr("%1 items").arg(n),
-                       m.value(QStringLiteral("bytesText")).toString()));
+              QStringLiteral("%1, %2").arg(n == 1 ? tr("1 item") : tr("%1 items").arg(n),
+                                           m.value(QStringLiteral("bytesText")).toString()));
     }
     const auto bytes = r.values.value(QStringLiteral("bytes")).toULongLong();
     p.row(tr("Total"), tr("%1 items (%2 incomplete), %3 (%4 bytes)")
@@ -135,7 +133,8 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
     p.gap(20);
     p.heading(tr("Seal (SHA-256 of the signed manifest)"), 13);
     p.para(v(r, "manifest_sha256"), 11);
-    const QImage qr = qr_code_image(r.values.value(QStringLiteral("manifest_sha256")).toString(), 8);
+    const QImage qr =
+        qr_code_image(r.values.value(QStringLiteral("manifest_sha256")).toString(), 8);
     if (!qr.isNull())
         p.image(qr, 600);
     p.row(tr("Delivery"), r.delivery);
@@ -173,9 +172,8 @@ bool write_easy_read(const ReceiptText& r, const QString& path) {
               "evidence team. Only people working on the case can see it."),
            16);
     p.heading(tr("How to ask about it"), 18);
-    p.para(r.contact.isEmpty()
-               ? tr("Ask the officer, or call 101 and give the reference above.")
-               : r.contact,
+    p.para(r.contact.isEmpty() ? tr("Ask the officer, or call 101 and give the reference above.")
+                               : r.contact,
            16);
     p.para(tr("You can ask what we are doing with your data, and you can ask us to stop "
               "using it. Refusing does not stop the investigation on its own."),
@@ -197,10 +195,10 @@ std::pair<QString, QString> write_receipts(const ReceiptText& r, const QString& 
             *error = tr("cannot create the folder %1").arg(folder);
         return {};
     }
-    const QString stem = QStringLiteral("%1/%2-%3")
-                             .arg(folder, safe_name(v(r, "case_reference")),
-                                  QDateTime::currentDateTime().toString(
-                                      QStringLiteral("yyyyMMdd-HHmmss")));
+    const QString stem =
+        QStringLiteral("%1/%2-%3")
+            .arg(folder, safe_name(v(r, "case_reference")),
+                 QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
     const QString case_file = stem + QStringLiteral("-receipt.pdf");
     const QString easy = stem + QStringLiteral("-easy-read.pdf");
     if (!write_case_file(r, case_file) || !write_easy_read(r, easy)) {

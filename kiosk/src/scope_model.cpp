@@ -12,7 +12,7 @@
 namespace exhibit::kiosk {
 
 namespace {
-const char* const kCategories[] = {"photos",   "videos",   "audio", "documents", "messages",
+const char* const kCategories[] = {"photos",   "videos",   "audio", "documents",  "messages",
                                    "call_log", "contacts", "apps",  "device_info"};
 constexpr int kDebounceMs = 300;
 
@@ -38,25 +38,32 @@ QVariant ScopeModel::data(const QModelIndex& index, int role) const {
         return {};
     const auto& c = categories_[static_cast<std::size_t>(index.row())];
     switch (role) {
-    case NameRole: return c.name;
-    case LabelRole: return category_name(c.name);
-    case SelectedRole: return c.selected;
-    case CountRole: return c.count;
-    case BytesRole: return c.bytes;
-    case CountTextRole:
-        if (!c.known)
-            return tr("counting…");
-        if (c.name == QLatin1String("device_info"))
-            return format_bytes(c.bytes);
-        return tr("%1 · %2").arg(c.count).arg(format_bytes(c.bytes));
-    case FilteredRole: return filtered_by_numbers(c.name) && !numbers_.isEmpty();
-    default: return {};
+        case NameRole:
+            return c.name;
+        case LabelRole:
+            return category_name(c.name);
+        case SelectedRole:
+            return c.selected;
+        case CountRole:
+            return c.count;
+        case BytesRole:
+            return c.bytes;
+        case CountTextRole:
+            if (!c.known)
+                return tr("counting…");
+            if (c.name == QLatin1String("device_info"))
+                return format_bytes(c.bytes);
+            return tr("%1 · %2").arg(c.count).arg(format_bytes(c.bytes));
+        case FilteredRole:
+            return filtered_by_numbers(c.name) && !numbers_.isEmpty();
+        default:
+            return {};
     }
 }
 
 QHash<int, QByteArray> ScopeModel::roleNames() const {
-    return {{NameRole, "name"},   {LabelRole, "label"},         {SelectedRole, "selected"},
-            {CountRole, "count"}, {BytesRole, "bytes"},         {CountTextRole, "countText"},
+    return {{NameRole, "name"},        {LabelRole, "label"}, {SelectedRole, "selected"},
+            {CountRole, "count"},      {BytesRole, "bytes"}, {CountTextRole, "countText"},
             {FilteredRole, "filtered"}};
 }
 
@@ -77,7 +84,8 @@ QString ScopeModel::range_error() const {
 }
 
 void ScopeModel::set_urgent(bool v) {
-    if (v == urgent_) return;
+    if (v == urgent_)
+        return;
     urgent_ = v;
     emit changed();
 }
@@ -104,13 +112,13 @@ QString ScopeModel::summary() const {
         return tr("Nothing is chosen yet: tap what the owner agreed to.");
     if (!all_known)
         return tr("Counting what the phone holds…");
-    QString text = tr("%1: %2; nothing else is copied.").arg(parts.join(QStringLiteral(", ")),
-                                                            format_bytes(bytes));
+    QString text = tr("%1: %2; nothing else is copied.")
+                       .arg(parts.join(QStringLiteral(", ")), format_bytes(bytes));
     if (from_.isValid() || to_.isValid())
         text += QLatin1Char(' ') + tr("Only from %1 to %2.").arg(from_text(), to_text());
     if (!numbers_.isEmpty())
-        text += QLatin1Char(' ') + tr("Messages and calls only with %1.")
-                                       .arg(numbers_.join(QStringLiteral(", ")));
+        text += QLatin1Char(' ') +
+                tr("Messages and calls only with %1.").arg(numbers_.join(QStringLiteral(", ")));
     return text;
 }
 

@@ -31,8 +31,15 @@ class ScopeModel : public QAbstractListModel {
     Q_PROPERTY(bool valid READ valid NOTIFY changed)
 
   public:
-    enum Role { NameRole = Qt::UserRole + 1, LabelRole, SelectedRole, CountRole, BytesRole,
-                CountTextRole, FilteredRole };
+    enum Role {
+        NameRole = Qt::UserRole + 1,
+        LabelRole,
+        SelectedRole,
+        CountRole,
+        BytesRole,
+        CountTextRole,
+        FilteredRole
+    };
 
     explicit ScopeModel(BusLink& link, QObject* parent = nullptr);
 

@@ -14,8 +14,8 @@ const QString kSessionIface = QStringLiteral("org.exhibit.Exhibit1.Session");
 }
 
 SessionModel::SessionModel(BusLink& link, QObject* parent) : QObject(parent), link_(link) {
-    link_.watch_properties(
-        this, SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
+    link_.watch_properties(this,
+                           SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
 }
 
 SessionModel::~SessionModel() = default;
@@ -163,8 +163,8 @@ QString SessionModel::time_left_text() const {
     const auto total = u("BytesTotal"), done = u("BytesDone");
     if (rate <= 0 || total <= done)
         return finished_ ? tr("done") : tr("working it out");
-    return tr("about %1").arg(
-        format_duration(static_cast<qint64>(static_cast<double>(total - done) / rate) + 1));
+    return tr("about %1")
+        .arg(format_duration(static_cast<qint64>(static_cast<double>(total - done) / rate) + 1));
 }
 
 QString SessionModel::current_item() const {

@@ -10,8 +10,8 @@
 namespace exhibit::kiosk {
 
 StatusModel::StatusModel(BusLink& link, QObject* parent) : QObject(parent), link_(link) {
-    link_.watch_properties(
-        this, SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
+    link_.watch_properties(this,
+                           SLOT(on_properties(QString, QVariantMap, QStringList, QDBusMessage)));
     connect(&link_, &BusLink::returned, this, &StatusModel::refresh);
     connect(&link_, &BusLink::lost, this, [this] {
         health_.clear();
@@ -99,8 +99,8 @@ QString StatusModel::last_delivery() const {
 QString StatusModel::free_space() const {
     if (health_.isEmpty())
         return tr("Free space: -");
-    return tr("Free space: %1").arg(
-        format_bytes(health_.value(QStringLiteral("FreeBytes")).toULongLong()));
+    return tr("Free space: %1")
+        .arg(format_bytes(health_.value(QStringLiteral("FreeBytes")).toULongLong()));
 }
 
 bool StatusModel::low_disk() const {

@@ -34,7 +34,8 @@ TEST(KioskValidation, PinIsFourToTwelveDigits) {
 }
 
 TEST(KioskValidation, PhoneNumbersAreCleanedAndBounded) {
-    EXPECT_EQ(clean_number(QStringLiteral("+44 (0) 7700-900 123")), QStringLiteral("+4407700900123"));
+    EXPECT_EQ(clean_number(QStringLiteral("+44 (0) 7700-900 123")),
+              QStringLiteral("+4407700900123"));
     EXPECT_TRUE(check_number(QStringLiteral("999")).isEmpty());
     EXPECT_FALSE(check_number(QStringLiteral("12")).isEmpty());
     EXPECT_FALSE(check_number(QString(21, QLatin1Char('1'))).isEmpty());
@@ -49,8 +50,9 @@ TEST(KioskValidation, DateRangeNotReversed) {
 }
 
 TEST(KioskErrorText, EveryErrorIsASentenceWithoutItsName) {
-    const char* names[] = {"InvalidArgument", "NotFound", "Busy",   "Unsupported", "NotAuthorized",
-                           "LowDisk",         "Failed",   "WrongPin", "Locked",    "SomethingNew"};
+    const char* names[] = {"InvalidArgument", "NotFound",    "Busy",   "Unsupported",
+                           "NotAuthorized",   "LowDisk",     "Failed", "WrongPin",
+                           "Locked",          "SomethingNew"};
     for (const char* n : names) {
         const QString name = QStringLiteral("org.exhibit.Exhibit1.Error.") + QLatin1String(n);
         const QString s = error_sentence(name, QStringLiteral("a reason"));
@@ -60,9 +62,8 @@ TEST(KioskErrorText, EveryErrorIsASentenceWithoutItsName) {
         EXPECT_TRUE(s.endsWith(QLatin1Char('.'))) << s.toStdString();
     }
     for (const char* n : {"ServiceUnknown", "NoReply", "Disconnected", "NameHasNoOwner"}) {
-        const QString s = error_sentence(QStringLiteral("org.freedesktop.DBus.Error.") +
-                                             QLatin1String(n),
-                                         QString());
+        const QString s = error_sentence(
+            QStringLiteral("org.freedesktop.DBus.Error.") + QLatin1String(n), QString());
         EXPECT_TRUE(s.contains(QLatin1String("reconnects by itself"))) << s.toStdString();
     }
 }

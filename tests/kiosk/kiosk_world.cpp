@@ -53,7 +53,7 @@ KioskWorld::KioskWorld(WorldOptions options) {
 
 KioskWorld::~KioskWorld() {
     std::ofstream(dir_ / "stop");  // the supervisor script does not start exhibitd again
-    phonesim_.stop();               // SIGTERM: passed on to the supervisor and to exhibitd
+    phonesim_.stop();              // SIGTERM: passed on to the supervisor and to exhibitd
 }
 
 void KioskWorld::write_notice(const std::string& version, const std::string& text) {
@@ -133,11 +133,11 @@ bool KioskWorld::start(const WorldOptions& o) {
     // The officers who may sign in, added as an administrator would (exhibitd keeps only a
     // salted scrypt hash of each PIN); the PIN goes on stdin, never in argv.
     for (const auto& officer : test_officers()) {
-        auto [rc, out] = run_command(
-            {"sh", "-c", "printf '%s\\n' \"$EXHIBIT_TEST_PIN\" | \"$@\"", "sh", kBin + "exhibitctl",
-             "--bus", bus_->address(), "officer", "add", officer.id, "--name", officer.name,
-             "--pin-stdin"},
-            30s, {"EXHIBIT_TEST_PIN=" + officer.pin});
+        auto [rc, out] =
+            run_command({"sh", "-c", "printf '%s\\n' \"$EXHIBIT_TEST_PIN\" | \"$@\"", "sh",
+                         kBin + "exhibitctl", "--bus", bus_->address(), "officer", "add",
+                         officer.id, "--name", officer.name, "--pin-stdin"},
+                        30s, {"EXHIBIT_TEST_PIN=" + officer.pin});
         if (rc != 0)
             return (problem_ = "exhibitctl officer add " + officer.id + " failed: " + out), false;
     }

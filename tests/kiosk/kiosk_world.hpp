@@ -18,8 +18,8 @@
 namespace exhibit::testing {
 
 struct WorldOptions {
-    bool require_auth = true;       // the phone asks "Allow USB debugging?"
-    std::string scenario_json;      // phonesim --scenario, empty for none
+    bool require_auth = true;   // the phone asks "Allow USB debugging?"
+    std::string scenario_json;  // phonesim --scenario, empty for none
     std::string notice_version = "DPN-TEST-1";
     std::string notice_text;
 };

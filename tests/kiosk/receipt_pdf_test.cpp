@@ -25,7 +25,8 @@ QGuiApplication& app() {
     return a;
 }
 
-const QString kSha = QStringLiteral("3f2a9c0d5e8b7a6f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1");
+const QString kSha =
+    QStringLiteral("3f2a9c0d5e8b7a6f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1");
 
 ReceiptText sample() {
     ReceiptText r;
@@ -40,16 +41,17 @@ ReceiptText sample() {
                 {QStringLiteral("bytes"), 1236912ULL},
                 {QStringLiteral("manifest_sha256"), kSha},
                 {QStringLiteral("kiosk_id"), QStringLiteral("kiosk-test")}};
-    r.categories = {QVariantMap{{QStringLiteral("name"), QStringLiteral("photos")},
-                                {QStringLiteral("label"), QStringLiteral("Photos")},
-                                {QStringLiteral("items"), 16ULL},
-                                {QStringLiteral("bytes"), 1234567ULL},
-                                {QStringLiteral("bytesText"), QStringLiteral("1.2 MiB (1234567 bytes)")}},
-                    QVariantMap{{QStringLiteral("name"), QStringLiteral("messages")},
-                                {QStringLiteral("label"), QStringLiteral("Messages")},
-                                {QStringLiteral("items"), 1ULL},
-                                {QStringLiteral("bytes"), 2345ULL},
-                                {QStringLiteral("bytesText"), QStringLiteral("2.3 KiB (2345 bytes)")}}};
+    r.categories = {
+        QVariantMap{{QStringLiteral("name"), QStringLiteral("photos")},
+                    {QStringLiteral("label"), QStringLiteral("Photos")},
+                    {QStringLiteral("items"), 16ULL},
+                    {QStringLiteral("bytes"), 1234567ULL},
+                    {QStringLiteral("bytesText"), QStringLiteral("1.2 MiB (1234567 bytes)")}},
+        QVariantMap{{QStringLiteral("name"), QStringLiteral("messages")},
+                    {QStringLiteral("label"), QStringLiteral("Messages")},
+                    {QStringLiteral("items"), 1ULL},
+                    {QStringLiteral("bytes"), 2345ULL},
+                    {QStringLiteral("bytesText"), QStringLiteral("2.3 KiB (2345 bytes)")}}};
     r.delivery = QStringLiteral("Goes to the DFU store tonight.");
     r.device = QStringLiteral("Google Pixel 8 (serial KIOSK0001)");
     r.basis = QStringLiteral("Agreement of Alex Smith to notice DPN-TEST-1");
@@ -102,15 +104,17 @@ TEST(ReceiptPdf, PrintsBothThroughTheConfiguredLpOrSaysWhereTheyAre) {
     script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     QFile conf(dir.path() + QStringLiteral("/kiosk.conf"));
     ASSERT_TRUE(conf.open(QIODevice::WriteOnly));
-    conf.write(QStringLiteral("[kiosk]\nprinter = front-desk\nlp_command = %1\nreceipt_folder = %2/r\n")
-                   .arg(lp, dir.path())
-                   .toUtf8());
+    conf.write(
+        QStringLiteral("[kiosk]\nprinter = front-desk\nlp_command = %1\nreceipt_folder = %2/r\n")
+            .arg(lp, dir.path())
+            .toUtf8());
     conf.close();
     auto said = write_and_print(sample(), KioskConfig::load(conf.fileName()));
     EXPECT_TRUE(said.startsWith(QLatin1String("Printed on front-desk"))) << said.toStdString();
     QFile recorded(args);
     ASSERT_TRUE(recorded.open(QIODevice::ReadOnly));
-    const auto lines = QString::fromUtf8(recorded.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const auto lines =
+        QString::fromUtf8(recorded.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     ASSERT_EQ(lines.size(), 4) << said.toStdString();
     EXPECT_EQ(lines[0], QStringLiteral("-d"));
     EXPECT_EQ(lines[1], QStringLiteral("front-desk"));
@@ -128,7 +132,8 @@ TEST(ReceiptPdf, PrintsBothThroughTheConfiguredLpOrSaysWhereTheyAre) {
 
     // No printer configured: saved, and the sentence names both files.
     ASSERT_TRUE(conf.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    conf.write(QStringLiteral("[kiosk]\nprinter =\nreceipt_folder = %1/r\n").arg(dir.path()).toUtf8());
+    conf.write(
+        QStringLiteral("[kiosk]\nprinter =\nreceipt_folder = %1/r\n").arg(dir.path()).toUtf8());
     conf.close();
     said = write_and_print(sample(), KioskConfig::load(conf.fileName()));
     EXPECT_TRUE(said.startsWith(QLatin1String("No printer is set up"))) << said.toStdString();
