@@ -193,7 +193,7 @@ Item {
         id: nav
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         nextText: kiosk.session.starting ? qsTr("Starting…") : qsTr("Start copying")
-        nextEnabled: root.scope.valid && !kiosk.session.starting
+        nextEnabled: root.scope.valid && !root.scope.previewing && !kiosk.session.starting
         onNext: { root.forceActiveFocus(); kiosk.startCopy() }
         onBack: kiosk.back()
     }
