@@ -34,6 +34,10 @@ std::string_view to_string(Errc code) {
             return "exists";
         case Errc::no_space:
             return "no_space";
+        case Errc::denied:
+            return "denied";
+        case Errc::locked:
+            return "locked";
         case Errc::internal:
             return "internal";
     }

@@ -24,6 +24,8 @@ enum class Errc {
     timeout,           // the operation ran out of time
     exists,            // the thing to create is already there
     no_space,          // the disk or a quota is full
+    denied,            // credentials (an officer's PIN) were wrong
+    locked,            // refused for a while after repeated failures
     internal,          // a bug: an invariant did not hold
 };
 

@@ -23,11 +23,13 @@ inline constexpr std::string_view kDevicesPath = "/org/exhibit/Exhibit1/devices"
 inline constexpr std::string_view kSessionsPath = "/org/exhibit/Exhibit1/sessions";
 inline constexpr const char* kHealthPath = "/org/exhibit/Exhibit1/health";
 inline constexpr const char* kQueuePath = "/org/exhibit/Exhibit1/queue";
+inline constexpr const char* kOfficersPath = "/org/exhibit/Exhibit1/officers";
 inline constexpr const char* kManagerInterface = "org.exhibit.Exhibit1.Manager";
 inline constexpr const char* kHealthInterface = "org.exhibit.Exhibit1.Health";
 inline constexpr const char* kDeviceInterface = "org.exhibit.Exhibit1.Device";
 inline constexpr const char* kSessionInterface = "org.exhibit.Exhibit1.Session";
 inline constexpr const char* kQueueInterface = "org.exhibit.Exhibit1.Queue";
+inline constexpr const char* kOfficersInterface = "org.exhibit.Exhibit1.Officers";
 
 inline BusService* service_of(void* userdata) {
     return static_cast<BusService*>(userdata);
@@ -69,6 +71,7 @@ Status export_health(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slo
 Status export_devices(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
 Status export_sessions(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
 Status export_queue(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
+Status export_officers(sd_bus* bus, BusService* service, std::vector<SlotPtr>& slots);
 
 // PropertiesChanged for the properties that change.
 void emit_health_changed(sd_bus* bus);

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "daemon/bus/bus_internal.hpp"
+#include "daemon/officers/sign_in_desk.hpp"
 
 namespace exhibit::bus {
 
@@ -23,6 +24,10 @@ const char* error_name(const Error& error) {
             return "org.exhibit.Exhibit1.Error.Unsupported";
         case Errc::no_space:
             return "org.exhibit.Exhibit1.Error.LowDisk";
+        case Errc::denied:
+            return "org.exhibit.Exhibit1.Error.WrongPin";
+        case Errc::locked:
+            return "org.exhibit.Exhibit1.Error.Locked";
         case Errc::config:
             return "org.exhibit.Exhibit1.Error.InvalidConfig";
         default:
@@ -71,14 +76,8 @@ Status BusService::check_access(sd_bus_message* m, Role role) const {
                                         : options_.officer_group + " or " + options_.admin_group));
 }
 
-BusService::BusService(BusServiceOptions options, store::Store& store,
-                       devices::DeviceRegistry& devices, extract::SessionManager& sessions,
-                       BusHooks hooks)
-    : options_(std::move(options)),
-      store_(&store),
-      devices_(&devices),
-      sessions_(&sessions),
-      hooks_(std::move(hooks)) {
+BusService::BusService(BusServiceOptions options, BusCore core, BusHooks hooks)
+    : options_(std::move(options)), core_(core), hooks_(std::move(hooks)) {
     if (auto* g = ::getgrnam(options_.officer_group.c_str()))
         officer_gid_ = g->gr_gid;
     if (auto* g = ::getgrnam(options_.admin_group.c_str()))
@@ -94,13 +93,8 @@ BusService::~BusService() {
 }
 
 Result<std::unique_ptr<BusService>> BusService::start(sd_event* event, BusServiceOptions options,
-                                                      store::Store& store,
-                                                      devices::DeviceRegistry& devices,
-                                                      extract::SessionManager& sessions,
-                                                      BusHooks hooks, upload::Uploader* uploader) {
-    std::unique_ptr<BusService> svc(
-        new BusService(std::move(options), store, devices, sessions, std::move(hooks)));
-    svc->uploader_ = uploader;
+                                                      BusCore core, BusHooks hooks) {
+    std::unique_ptr<BusService> svc(new BusService(std::move(options), core, std::move(hooks)));
     sd_bus* raw = nullptr;
     const auto& which = svc->options_.bus;
     int r;
@@ -124,18 +118,22 @@ Result<std::unique_ptr<BusService>> BusService::start(sd_event* event, BusServic
         return std::unexpected(bus_error(r, "cannot attach the bus to the loop"));
     if (auto s = svc->export_objects(); !s)
         return std::unexpected(s.error());
+    if (auto s = svc->watch_clients(); !s)
+        return std::unexpected(s.error());
     if ((r = sd_bus_request_name(raw, kBusName, 0)) < 0)
         return std::unexpected(
             bus_error(r, fmt::format("cannot own {} (is the D-Bus policy installed?)", kBusName)));
-    devices.subscribe([s = svc.get()](const devices::DeviceRecord& rec, devices::DeviceChange c) {
-        s->on_device(rec, c);
-    });
-    sessions.subscribe([s = svc.get()](const extract::SessionView& v) { s->on_session(v); });
+    core.devices->subscribe(
+        [s = svc.get()](const devices::DeviceRecord& rec, devices::DeviceChange c) {
+            s->on_device(rec, c);
+        });
+    core.sessions->subscribe([s = svc.get()](const extract::SessionView& v) { s->on_session(v); });
     return svc;
 }
 
 Status BusService::export_objects() {
-    for (auto* add : {export_manager, export_health, export_devices, export_sessions, export_queue})
+    for (auto* add : {export_manager, export_health, export_devices, export_sessions, export_queue,
+                      export_officers})
         if (auto s = add(bus_.get(), this, slots_); !s)
             return s;
     return {};
@@ -195,6 +193,33 @@ void BusService::on_session(const extract::SessionView& view) {
 
 void BusService::health_changed() {
     emit_health_changed(bus_.get());
+}
+
+std::string BusService::client_of(sd_bus_message* m) {
+    const char* sender = sd_bus_message_get_sender(m);
+    return sender ? sender : "";
+}
+
+Status BusService::watch_clients() {
+    sd_bus_slot* slot = nullptr;
+    int r = sd_bus_match_signal(bus_.get(), &slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "NameOwnerChanged",
+                                &BusService::on_name_owner_changed, this);
+    return keep_slot(r, slot, slots_, "the watch on clients leaving the bus");
+}
+
+int BusService::on_name_owner_changed(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    try {
+        auto* svc = static_cast<BusService*>(userdata);
+        const char *name = nullptr, *old_owner = nullptr, *new_owner = nullptr;
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !name ||
+            !new_owner || *new_owner != '\0' || !svc->core_.desk)
+            return 0;
+        svc->desk().sign_out(name, "disconnected");  // does nothing unless it was signed in
+    } catch (...) {
+        log::error("cannot handle a client leaving the bus");
+    }
+    return 0;
 }
 
 Status keep_slot(int r, sd_bus_slot* slot, std::vector<SlotPtr>& slots, std::string_view what) {

@@ -23,6 +23,12 @@
 namespace exhibit::upload {
 class Uploader;
 }
+namespace exhibit::officers {
+class SignInDesk;
+}
+namespace exhibit::notices {
+class NoticeLibrary;
+}
 
 namespace exhibit::bus {
 
@@ -53,6 +59,16 @@ struct BusHooks {
     std::function<Result<ReloadReport>(const std::string& actor)> reload_config;
 };
 
+// The core the edge translates for; every pointer outlives the BusService.
+struct BusCore {
+    store::Store* store = nullptr;
+    devices::DeviceRegistry* devices = nullptr;
+    extract::SessionManager* sessions = nullptr;
+    officers::SignInDesk* desk = nullptr;
+    notices::NoticeLibrary* notices = nullptr;
+    upload::Uploader* uploader = nullptr;  // null when uploads are not configured
+};
+
 enum class Role { officer, admin };
 
 // The D-Bus error name for an Error (the one mapping at this edge).
@@ -61,11 +77,7 @@ const char* error_name(const Error& error);
 class BusService {
   public:
     static Result<std::unique_ptr<BusService>> start(sd_event* event, BusServiceOptions options,
-                                                     store::Store& store,
-                                                     devices::DeviceRegistry& devices,
-                                                     extract::SessionManager& sessions,
-                                                     BusHooks hooks,
-                                                     upload::Uploader* uploader = nullptr);
+                                                     BusCore core, BusHooks hooks);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;
@@ -74,14 +86,18 @@ class BusService {
     void health_changed();
     // The upload queue changed: emit PropertiesChanged on /queue.
     void queue_changed();
-    upload::Uploader* uploader() const { return uploader_; }
+    upload::Uploader* uploader() const { return core_.uploader; }
 
     // Handlers reached from the sd-bus trampolines (public for them; not an API).
     Status check_access(sd_bus_message* m, Role role) const;
     int reply_error(sd_bus_message* m, const Error& error) const;
-    store::Store& store() { return *store_; }
-    devices::DeviceRegistry& devices() { return *devices_; }
-    extract::SessionManager& sessions() { return *sessions_; }
+    store::Store& store() { return *core_.store; }
+    devices::DeviceRegistry& devices() { return *core_.devices; }
+    extract::SessionManager& sessions() { return *core_.sessions; }
+    officers::SignInDesk& desk() { return *core_.desk; }
+    notices::NoticeLibrary& notices() { return *core_.notices; }
+    // The unique bus name of a method call's sender: the client a sign-in belongs to.
+    static std::string client_of(sd_bus_message* m);
     const BusServiceOptions& options() const { return options_; }
     const BusHooks& hooks() const { return hooks_; }
     sd_bus* bus() const { return bus_.get(); }
@@ -89,18 +105,18 @@ class BusService {
     double progress_of(const extract::SessionView& s);
 
   private:
-    BusService(BusServiceOptions options, store::Store& store, devices::DeviceRegistry& devices,
-               extract::SessionManager& sessions, BusHooks hooks);
+    BusService(BusServiceOptions options, BusCore core, BusHooks hooks);
     Status export_objects();
+    // Signs out the clients that leave the bus (NameOwnerChanged from the bus driver).
+    Status watch_clients();
+    static int on_name_owner_changed(sd_bus_message* m, void* userdata,
+                                     sd_bus_error* error) noexcept;
     void on_device(const devices::DeviceRecord& record, devices::DeviceChange change);
     void on_session(const extract::SessionView& view);
 
     BusServiceOptions options_;
-    store::Store* store_;
-    devices::DeviceRegistry* devices_;
-    extract::SessionManager* sessions_;
+    BusCore core_;
     BusHooks hooks_;
-    upload::Uploader* uploader_ = nullptr;  // null when uploads are not configured
     BusPtr bus_;
     std::vector<SlotPtr> slots_;
     std::set<std::int64_t> announced_sessions_;

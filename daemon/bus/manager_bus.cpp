@@ -4,7 +4,10 @@
 
 #include "daemon/bus/bus_internal.hpp"
 #include "daemon/bus/requests.hpp"
+#include "daemon/notices/notice_library.hpp"
+#include "daemon/officers/sign_in_desk.hpp"
 #include "daemon/store/receipt.hpp"
+#include "daemon/upload/uploader.hpp"
 
 namespace exhibit::bus {
 
@@ -85,9 +88,18 @@ int method_start_extraction(sd_bus_message* m, void* userdata, sd_bus_error*) no
             return svc->reply_error(m, options.error());
         if (auto s = only_keys(*options, {"priority"}, "options"); !s)
             return svc->reply_error(m, s.error());
-        auto spec = parse_case(*case_args);
+        auto officer = svc->desk().officer_of(BusService::client_of(m));
+        auto spec = parse_case(*case_args, officer ? std::optional(officer->officer_id)
+                                                   : std::nullopt);
         if (!spec)
             return svc->reply_error(m, spec.error());
+        if (spec->basis == store::LawfulBasis::consent) {
+            auto notice = svc->notices().consent_record(
+                spec->basis_detail.value("notice_version", std::string()));
+            if (!notice)
+                return svc->reply_error(m, notice.error());
+            spec->basis_detail.update(*notice);
+        }
         auto scope = parse_scope(*scope_args);
         if (!scope)
             return svc->reply_error(m, scope.error());
@@ -106,13 +118,14 @@ int method_start_extraction(sd_bus_message* m, void* userdata, sd_bus_error*) no
     });
 }
 
-ValueMap receipt_values(const store::SessionReceipt& r) {
+ValueMap receipt_values(const store::SessionReceipt& r, const std::string& kiosk_id) {
     const auto& s = r.session;
     ValueMap v;
-    v["case_reference"] = r.case_reference;
-    v["exhibit_reference"] = r.exhibit_reference;
-    v["officer_id"] = r.officer_id;
-    v["basis"] = std::string(store::to_string(r.basis));
+    const auto& c = r.kase.spec;
+    v["case_reference"] = c.case_reference;
+    v["exhibit_reference"] = c.exhibit_reference;
+    v["officer_id"] = c.officer_id;
+    v["basis"] = std::string(store::to_string(c.basis));
     v["state"] = std::string(store::to_string(s.state));
     v["reason"] = s.state_reason.value_or("");
     v["started"] = s.started_at_ms;
@@ -125,6 +138,16 @@ ValueMap receipt_values(const store::SessionReceipt& r) {
     v["manifest_sha256"] = r.manifest_sha256;
     v["manifest_upload_state"] = r.manifest_upload_state;
     v["upload_state"] = r.upload_state;
+    v["priority"] = std::string(store::to_string(s.priority));
+    v["kiosk_id"] = kiosk_id;
+    v["owner"] = c.owner ? std::string(store::to_string(*c.owner)) : std::string();
+    for (const char* key : {"notice_version", "notice_sha256", "agreed_by", "basis_reason"})
+        v[key] = c.basis_detail.is_object() ? c.basis_detail.value(key, std::string()) : "";
+    v["scope"] = r.scope_summary;
+    for (const auto& [category, total] : r.categories) {
+        v["items." + category] = total.items;
+        v["bytes." + category] = total.bytes;
+    }
     return v;
 }
 
@@ -146,7 +169,7 @@ int method_get_receipt(sd_bus_message* m, void* userdata, sd_bus_error*) noexcep
         int r = sd_bus_message_new_method_return(m, &reply);
         MessagePtr owned(reply);
         if (r >= 0)
-            r = append_value_map(reply, receipt_values(*receipt));
+            r = append_value_map(reply, receipt_values(*receipt, svc->options().kiosk_id));
         if (r >= 0)
             r = sd_bus_send(nullptr, reply, nullptr);
         return r;
@@ -209,6 +232,86 @@ int method_verify_audit(sd_bus_message* m, void* userdata, sd_bus_error*) noexce
     });
 }
 
+int method_sign_in(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return method_for(Role::officer, m, userdata, [&](BusService* svc) {
+        const char *id = nullptr, *pin = nullptr;
+        if (int r = sd_bus_message_read(m, "ss", &id, &pin); r < 0)
+            return svc->reply_error(m, bus_error(r, "bad arguments"));
+        if (auto s = read_no_options(m); !s)
+            return svc->reply_error(m, s.error());
+        auto who = svc->desk().sign_in(BusService::client_of(m), id ? id : "", pin ? pin : "");
+        if (!who)
+            return svc->reply_error(m, who.error());
+        sd_bus_message* reply = nullptr;
+        int r = sd_bus_message_new_method_return(m, &reply);
+        MessagePtr owned(reply);
+        if (r >= 0)
+            r = append_value_map(reply, {{"officer_id", who->officer_id}, {"name", who->name}});
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply, nullptr);
+        return r;
+    });
+}
+
+int method_sign_out(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return method_for(Role::officer, m, userdata, [&](BusService* svc) {
+        if (auto s = read_no_options(m); !s)
+            return svc->reply_error(m, s.error());
+        svc->desk().sign_out(BusService::client_of(m), "signed out");
+        return sd_bus_reply_method_return(m, "");
+    });
+}
+
+int method_get_notice(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return method_for(Role::officer, m, userdata, [&](BusService* svc) {
+        auto options = read_value_map(m);
+        if (!options)
+            return svc->reply_error(m, options.error());
+        if (auto s = only_keys(*options, {"version"}, "options"); !s)
+            return svc->reply_error(m, s.error());
+        auto version = get_string(*options, "version", false);
+        if (!version)
+            return svc->reply_error(m, version.error());
+        auto notice =
+            version->empty() ? svc->notices().current() : svc->notices().find(*version);
+        if (!notice)
+            return svc->reply_error(m, notice.error());
+        sd_bus_message* reply = nullptr;
+        int r = sd_bus_message_new_method_return(m, &reply);
+        MessagePtr owned(reply);
+        if (r >= 0)
+            r = append_value_map(reply, {{"version", notice->version},
+                                         {"text", notice->text},
+                                         {"sha256", notice->sha256}});
+        if (r >= 0)
+            r = sd_bus_send(nullptr, reply, nullptr);
+        return r;
+    });
+}
+
+int method_send_now(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    return method_for(Role::officer, m, userdata, [&](BusService* svc) {
+        const char* path = nullptr;
+        if (int r = sd_bus_message_read_basic(m, 'o', &path); r < 0)
+            return svc->reply_error(m, bus_error(r, "bad session"));
+        if (auto s = read_no_options(m); !s)
+            return svc->reply_error(m, s.error());
+        auto id = session_id_of(path ? path : "");
+        if (!id)
+            return svc->reply_error(
+                m, Error{Errc::not_found, fmt::format("\"{}\" is not a session", path), 0});
+        if (!svc->uploader())
+            return svc->reply_error(
+                m, Error{Errc::unsupported,
+                         "uploads are not configured on this kiosk ([upload] endpoint)", 0});
+        auto officer = svc->desk().officer_of(BusService::client_of(m));
+        const auto actor = officer ? "officer:" + officer->officer_id : admin_actor(m);
+        if (auto s = svc->uploader()->send_session_now(*id, actor); !s)
+            return svc->reply_error(m, s.error());
+        return sd_bus_reply_method_return(m, "");
+    });
+}
+
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
     SD_BUS_METHOD_WITH_NAMES(
@@ -231,6 +334,16 @@ const sd_bus_vtable kManagerVtable[] = {
                              SD_BUS_PARAM(ok) SD_BUS_PARAM(entries) SD_BUS_PARAM(first_broken)
                                  SD_BUS_PARAM(problem),
                              method_verify_audit, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("SignIn", "ssa{sv}",
+                             SD_BUS_PARAM(officer_id) SD_BUS_PARAM(pin) SD_BUS_PARAM(options),
+                             "a{sv}", SD_BUS_PARAM(officer), method_sign_in,
+                             SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+    SD_BUS_METHOD_WITH_NAMES("SignOut", "a{sv}", SD_BUS_PARAM(options), "", , method_sign_out,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("GetNotice", "a{sv}", SD_BUS_PARAM(options), "a{sv}",
+                             SD_BUS_PARAM(notice), method_get_notice, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("SendNow", "oa{sv}", SD_BUS_PARAM(session) SD_BUS_PARAM(options), "",
+                             , method_send_now, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END};
 
 }  // namespace

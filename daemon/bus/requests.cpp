@@ -7,13 +7,14 @@ namespace exhibit::bus {
 namespace {
 constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
 
-Result<std::string> text_field(const ValueMap& map, const std::string& key, bool required) {
+Result<std::string> text_field(const ValueMap& map, const std::string& key, bool required,
+                               std::size_t max = 128) {
     auto v = get_string(map, key, required);
     if (!v)
         return v;
-    if (v->size() > 128)
+    if (v->size() > max)
         return fail(Errc::invalid_argument,
-                    fmt::format("\"{}\" is longer than 128 characters", key));
+                    fmt::format("\"{}\" is longer than {} characters", key, max));
     for (unsigned char c : *v)
         if (c < 0x20 || c == 0x7f)
             return fail(Errc::invalid_argument,
@@ -68,28 +69,39 @@ Result<drivers::Scope> parse_scope(const ValueMap& args) {
     return scope;
 }
 
-Result<store::CaseSpec> parse_case(const ValueMap& args) {
+Result<store::CaseSpec> parse_case(const ValueMap& args,
+                                   const std::optional<std::string>& signed_in) {
     if (auto s = only_keys(args,
                            {"case_reference", "exhibit_reference", "officer_id", "basis",
-                            "notice_version", "agreed_by"},
+                            "notice_version", "agreed_by", "basis_reason", "owner"},
                            "case");
         !s)
         return std::unexpected(s.error());
     store::CaseSpec spec;
-    auto field = [&](const char* key, bool required, std::string& out) -> Status {
-        auto v = text_field(args, key, required);
+    auto field = [&](const char* key, bool required, std::string& out,
+                     std::size_t max = 128) -> Status {
+        auto v = text_field(args, key, required, max);
         if (!v)
             return fail(Errc::invalid_argument, fmt::format("case: {}", v.error().message));
         out = std::move(*v);
         return {};
     };
-    std::string basis, notice, agreed;
+    std::string basis, notice, agreed, reason, owner;
     for (auto s : {field("case_reference", true, spec.case_reference),
                    field("exhibit_reference", true, spec.exhibit_reference),
-                   field("officer_id", true, spec.officer_id), field("basis", true, basis),
-                   field("notice_version", false, notice), field("agreed_by", false, agreed)})
+                   field("officer_id", !signed_in, spec.officer_id), field("basis", true, basis),
+                   field("notice_version", false, notice), field("agreed_by", false, agreed),
+                   field("basis_reason", false, reason, 500), field("owner", false, owner)})
         if (!s)
             return std::unexpected(s.error());
+    if (signed_in) {
+        if (!spec.officer_id.empty() && spec.officer_id != *signed_in)
+            return fail(Errc::invalid_argument,
+                        fmt::format("case: officer_id \"{}\" is not the officer signed in on "
+                                    "this kiosk ({})",
+                                    spec.officer_id, *signed_in));
+        spec.officer_id = *signed_in;
+    }
     if (basis == "consent")
         spec.basis = store::LawfulBasis::consent;
     else if (basis == "other")
@@ -101,7 +113,17 @@ Result<store::CaseSpec> parse_case(const ValueMap& args) {
         return fail(
             Errc::invalid_argument,
             "case: consent needs notice_version (the notice shown) and agreed_by (who agreed)");
+    if (!owner.empty()) {
+        spec.owner = store::owner_from(owner);
+        if (!spec.owner)
+            return fail(Errc::invalid_argument,
+                        fmt::format("case: owner must be \"victim\", \"witness\" or \"other\", "
+                                    "not \"{}\"",
+                                    owner));
+    }
     spec.basis_detail = {{"notice_version", notice}, {"agreed_by", agreed}};
+    if (!reason.empty())
+        spec.basis_detail["basis_reason"] = reason;
     return spec;
 }
 

@@ -9,7 +9,10 @@
 namespace exhibit::bus {
 
 Result<drivers::Scope> parse_scope(const ValueMap& scope);
-Result<store::CaseSpec> parse_case(const ValueMap& case_args);
+// `signed_in`: the officer signed in on the calling client, if any; it is the officer
+// recorded (officer_id may then be left out, and must not name another officer).
+Result<store::CaseSpec> parse_case(const ValueMap& case_args,
+                                   const std::optional<std::string>& signed_in = std::nullopt);
 Result<store::Priority> parse_priority(const ValueMap& options);
 
 }  // namespace exhibit::bus

@@ -231,8 +231,16 @@ Status Daemon::start_core() {
     bus::BusHooks hooks{
         .add_network_device = [this](const std::string& a) { return add_network_device(a); },
         .reload_config = [this](const std::string& actor) { return reload_config(actor); }};
-    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), *store_, devices_,
-                                      *sessions_, std::move(hooks), uploader_.get());
+    desk_ = std::make_unique<officers::SignInDesk>(config::officers_path(config_), *store_);
+    notices_ = std::make_unique<notices::NoticeLibrary>(config_.kiosk.notices_directory,
+                                                        config_.kiosk.notice_version);
+    bus::BusCore core{.store = store_.get(),
+                      .devices = &devices_,
+                      .sessions = sessions_.get(),
+                      .desk = desk_.get(),
+                      .notices = notices_.get(),
+                      .uploader = uploader_.get()};
+    auto bus = bus::BusService::start(loop_.get(), std::move(bus_options), core, std::move(hooks));
     if (!bus)
         return std::unexpected(bus.error());
     bus_ = std::move(*bus);
@@ -339,6 +347,10 @@ Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
             config_.daemon.log_level = next.daemon.log_level;
         } else if (key == "adb.network_devices") {
             config_.adb.network_devices = next.adb.network_devices;  // phones: below
+        } else if (key.starts_with("kiosk.")) {
+            config_.kiosk.notices_directory = next.kiosk.notices_directory;
+            config_.kiosk.notice_version = next.kiosk.notice_version;
+            notices_->configure(config_.kiosk.notices_directory, config_.kiosk.notice_version);
         } else {
             schedule_changed = true;  // the upload window, rate caps and concurrency
         }
@@ -483,6 +495,7 @@ int Daemon::run() {
         return *code;
     }
     bus_.reset();
+    desk_.reset();  // signed-in officers end with the bus that named their clients
     uploader_.reset();  // transfers in flight resume from the server's offset next time
     sessions_.reset();  // stops and joins every worker; their sessions end interrupted
     usb_.reset();       // after the sessions that used its transports

@@ -15,10 +15,12 @@
 #include "daemon/bus/bus_service.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/devices/device_registry.hpp"
+#include "daemon/devices/usb_devices.hpp"
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/loop/event_loop.hpp"
 #include "daemon/loop/loop_channel.hpp"
-#include "daemon/devices/usb_devices.hpp"
+#include "daemon/notices/notice_library.hpp"
+#include "daemon/officers/sign_in_desk.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/upload/uploader.hpp"
 #include "drivers/adb/android_pubkey.hpp"
@@ -85,6 +87,8 @@ class Daemon {
     std::unique_ptr<devices::UsbDevices> usb_;  // null when libusb could not start
     std::unique_ptr<extract::SessionManager> sessions_;
     std::unique_ptr<upload::Uploader> uploader_;
+    std::unique_ptr<officers::SignInDesk> desk_;
+    std::unique_ptr<notices::NoticeLibrary> notices_;
     std::unique_ptr<bus::BusService> bus_;
     loop::EventSource sigterm_;
     loop::EventSource sigint_;

@@ -24,6 +24,23 @@ std::string_view to_string(SessionState v) {
     }
     return "?";
 }
+std::string_view to_string(Owner v) {
+    switch (v) {
+        case Owner::victim:
+            return "victim";
+        case Owner::witness:
+            return "witness";
+        case Owner::other:
+            return "other";
+    }
+    return "?";
+}
+std::optional<Owner> owner_from(std::string_view text) {
+    for (auto o : {Owner::victim, Owner::witness, Owner::other})
+        if (to_string(o) == text)
+            return o;
+    return std::nullopt;
+}
 std::string_view to_string(ItemState v) {
     return v == ItemState::complete ? "complete" : "incomplete";
 }
@@ -102,7 +119,7 @@ Result<std::int64_t> Catalog::create_case(const CaseSpec& spec, std::string_view
         return std::unexpected(tx.error());
     auto stmt = db_->prepare(
         "INSERT INTO cases (case_reference, exhibit_reference, officer_id, basis, basis_detail, "
-        "scope, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        "scope, created_at_ms, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!stmt)
         return std::unexpected(stmt.error());
     stmt->bind(1, spec.case_reference)
@@ -111,7 +128,8 @@ Result<std::int64_t> Catalog::create_case(const CaseSpec& spec, std::string_view
         .bind(4, to_string(spec.basis))
         .bind(5, spec.basis_detail.dump())
         .bind(6, spec.scope.dump())
-        .bind(7, to_unix_ms(clock_->now()));
+        .bind(7, to_unix_ms(clock_->now()))
+        .bind(8, spec.owner ? std::optional<std::string>(to_string(*spec.owner)) : std::nullopt);
     if (auto s = stmt->run(); !s)
         return std::unexpected(s.error());
     const auto id = db_->last_insert_rowid();
@@ -122,6 +140,8 @@ Result<std::int64_t> Catalog::create_case(const CaseSpec& spec, std::string_view
                               {"basis", to_string(spec.basis)},
                               {"basis_detail", spec.basis_detail},
                               {"scope", spec.scope}};
+    if (spec.owner)
+        details["owner"] = to_string(*spec.owner);
     if (auto e = audit_->append_in_transaction(actor, "case.created", details); !e)
         return std::unexpected(e.error());
     if (auto s = tx->commit(); !s)
@@ -214,6 +234,31 @@ Status Catalog::set_session_device(std::int64_t session_id, const nlohmann::json
         !e)
         return std::unexpected(e.error());
     return tx->commit();
+}
+
+Result<CaseRecord> Catalog::case_of(std::int64_t case_id) {
+    auto stmt = db_->prepare(
+        "SELECT case_reference, exhibit_reference, officer_id, basis, basis_detail, scope, "
+        "created_at_ms, owner FROM cases WHERE id = ?1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, case_id);
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return fail(Errc::not_found, fmt::format("no case {}", case_id));
+    CaseRecord r{.id = case_id};
+    r.spec.case_reference = stmt->column_text(0);
+    r.spec.exhibit_reference = stmt->column_text(1);
+    r.spec.officer_id = stmt->column_text(2);
+    r.spec.basis = stmt->column_text(3) == "other" ? LawfulBasis::other : LawfulBasis::consent;
+    r.spec.basis_detail = nlohmann::json::parse(stmt->column_text(4), nullptr, false);
+    r.spec.scope = nlohmann::json::parse(stmt->column_text(5), nullptr, false);
+    r.created_at_ms = stmt->column_int(6);
+    if (auto owner = stmt->column_optional_text(7))
+        r.spec.owner = owner_from(*owner);
+    return r;
 }
 
 Result<SessionRecord> Catalog::session(std::int64_t id) {

@@ -21,13 +21,16 @@ enum class SessionState { created, running, completed, interrupted, failed, canc
 enum class ItemState { complete, incomplete };
 enum class Integrity { ok, missing, mismatch };
 enum class Priority { normal, urgent };
+enum class Owner { victim, witness, other };  // whose phone it is
 
 std::string_view to_string(LawfulBasis v);
 std::string_view to_string(SessionState v);
 std::string_view to_string(ItemState v);
 std::string_view to_string(Integrity v);
 std::string_view to_string(Priority v);
+std::string_view to_string(Owner v);
 std::optional<SessionState> session_state_from(std::string_view text);
+std::optional<Owner> owner_from(std::string_view text);
 
 struct CaseSpec {
     std::string case_reference;
@@ -36,6 +39,14 @@ struct CaseSpec {
     LawfulBasis basis = LawfulBasis::consent;
     nlohmann::json basis_detail = nlohmann::json::object();  // notice version, who agreed
     nlohmann::json scope = nlohmann::json::object();         // categories, date range
+    std::optional<Owner> owner;                              // unset: not recorded
+};
+
+// A case as recorded.
+struct CaseRecord {
+    std::int64_t id = 0;
+    CaseSpec spec;
+    std::int64_t created_at_ms = 0;
 };
 
 struct SessionRecord {
@@ -85,6 +96,7 @@ class Catalog {
                               std::optional<std::string> serial,
                               std::optional<std::int64_t> clock_offset_ms);
 
+    Result<CaseRecord> case_of(std::int64_t case_id);
     Result<SessionRecord> session(std::int64_t id);
     Result<ItemRecord> item(std::int64_t id);
     Result<std::vector<ItemRecord>> items_of_session(std::int64_t session_id);

@@ -7,38 +7,16 @@
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
+#include "common/utf8.hpp"
 #include "daemon/store/store.hpp"
 
 namespace exhibit::store {
-
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one (no overlongs, no
-// surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    if (c < 0x80)
-        return 1;
-    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-    if (n == 0 || c > 0xF4 || i + n > s.size())
-        return 0;
-    for (std::size_t k = 1; k < n; ++k)
-        if ((b(i + k) & 0xC0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) >= 0xA0)))
-        return 0;
-    if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) >= 0x90)))
-        return 0;
-    return n;
-}
-}  // namespace
 
 std::string printable_path(std::string_view raw) {
     std::string out;
     out.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size();) {
-        std::size_t n = utf8_sequence(raw, i);
+        std::size_t n = utf8_sequence(raw.substr(i));
         auto c = static_cast<unsigned char>(raw[i]);
         if (n == 0 || c < 0x20 || c == 0x7f || c == '\\') {
             out += fmt::format("\\x{:02x}", c);

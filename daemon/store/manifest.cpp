@@ -38,28 +38,21 @@ std::string utc(std::optional<std::int64_t> ms) {
     return ms ? format_utc_ms(from_unix_ms(*ms)) : std::string();
 }
 
-Result<nlohmann::json> case_of(Database& db, std::int64_t case_id) {
-    auto stmt = db.prepare(
-        "SELECT case_reference, exhibit_reference, officer_id, basis, basis_detail, scope, "
-        "created_at_ms FROM cases WHERE id = ?1");
-    if (!stmt)
-        return err(stmt);
-    stmt->bind(1, case_id);
-    auto row = stmt->step();
-    if (!row)
-        return err(row);
-    if (!*row)
-        return fail(Errc::not_found, fmt::format("no case {}", case_id));
-    return nlohmann::json{
-        {"id", case_id},
-        {"case_reference", stmt->column_text(0)},
-        {"exhibit_reference", stmt->column_text(1)},
-        {"officer_id", stmt->column_text(2)},
-        {"lawful_basis", stmt->column_text(3)},
-        {"lawful_basis_detail", nlohmann::json::parse(stmt->column_text(4), nullptr, false)},
-        {"scope", nlohmann::json::parse(stmt->column_text(5), nullptr, false)},
-        {"created_at", utc(stmt->column_int(6))},
+nlohmann::json case_json(const CaseRecord& c) {
+    const auto& spec = c.spec;
+    nlohmann::json j = {
+        {"id", c.id},
+        {"case_reference", spec.case_reference},
+        {"exhibit_reference", spec.exhibit_reference},
+        {"officer_id", spec.officer_id},
+        {"lawful_basis", to_string(spec.basis)},
+        {"lawful_basis_detail", spec.basis_detail},
+        {"scope", spec.scope},
+        {"created_at", utc(c.created_at_ms)},
     };
+    if (spec.owner)
+        j["owner"] = to_string(*spec.owner);
+    return j;
 }
 
 Result<nlohmann::json> raw_paths(Database& db, std::int64_t session_id) {
@@ -138,7 +131,7 @@ Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
         return fail(
             Errc::invalid_argument,
             fmt::format("session {} has not ended; its manifest would be incomplete", session_id));
-    auto kase = case_of(store.database(), session->case_id);
+    auto kase = store.catalog().case_of(session->case_id);
     if (!kase)
         return err(kase);
     auto items = store.catalog().items_of_session(session_id);
@@ -178,7 +171,7 @@ Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
          {{"id", store.options().kiosk_id},
           {"key_fingerprint", key.fingerprint()},
           {"public_key_ed25519", base64_encode(std::span<const std::byte>(raw_key))}}},
-        {"case", std::move(*kase)},
+        {"case", case_json(*kase)},
         {"session", std::move(session_json)},
         {"items", std::move(list)},
         {"totals", {{"items", items->size()}, {"bytes", total}}},

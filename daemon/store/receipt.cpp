@@ -6,27 +6,6 @@ namespace exhibit::store {
 
 namespace {
 
-Status read_case(Database& db, std::int64_t case_id, SessionReceipt& r) {
-    auto c = db.prepare(
-        "SELECT case_reference, exhibit_reference, officer_id, basis, basis_detail, scope "
-        "FROM cases WHERE id = ?1");
-    if (!c)
-        return std::unexpected(c.error());
-    c->bind(1, case_id);
-    auto row = c->step();
-    if (!row)
-        return std::unexpected(row.error());
-    if (!*row)
-        return fail(Errc::not_found, fmt::format("session {} has no case", r.session.id));
-    r.case_reference = c->column_text(0);
-    r.exhibit_reference = c->column_text(1);
-    r.officer_id = c->column_text(2);
-    r.basis = c->column_text(3) == "other" ? LawfulBasis::other : LawfulBasis::consent;
-    r.basis_detail = nlohmann::json::parse(c->column_text(4), nullptr, false);
-    r.scope = nlohmann::json::parse(c->column_text(5), nullptr, false);
-    return {};
-}
-
 Status read_items(Database& db, SessionReceipt& r) {
     auto items = db.prepare(
         "SELECT category, count(*), coalesce(sum(state = 'incomplete'), 0), "
@@ -70,6 +49,34 @@ Status read_manifest(Database& db, SessionReceipt& r) {
 
 }  // namespace
 
+std::string scope_summary(const nlohmann::json& scope) {
+    if (!scope.is_object())
+        return {};
+    std::string out;
+    for (const auto& c : scope.value("categories", nlohmann::json::array()))
+        if (c.is_string())
+            out += fmt::format("{}{}", out.empty() ? "" : ", ", c.get<std::string>());
+    auto day = [](std::int64_t ms) { return format_utc_ms(from_unix_ms(ms)).substr(0, 10); };
+    constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+    const auto from = scope.find("from_ms"), until = scope.find("until_ms");
+    const bool has_from = from != scope.end() && from->is_number_integer();
+    const bool has_until = until != scope.end() && until->is_number_integer();
+    if (has_from && has_until)
+        out += fmt::format("; {} to {}", day(from->get<std::int64_t>()),
+                           day(until->get<std::int64_t>() - kDayMs));
+    else if (has_from)
+        out += fmt::format("; from {}", day(from->get<std::int64_t>()));
+    else if (has_until)
+        out += fmt::format("; until {}", day(until->get<std::int64_t>() - kDayMs));
+    std::string numbers;
+    for (const auto& n : scope.value("numbers", nlohmann::json::array()))
+        if (n.is_string())
+            numbers += fmt::format("{}{}", numbers.empty() ? "" : ", ", n.get<std::string>());
+    if (!numbers.empty())
+        out += "; numbers " + numbers;
+    return out;
+}
+
 Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id) {
     auto session = store.catalog().session(session_id);
     if (!session)
@@ -77,8 +84,11 @@ Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id) {
     SessionReceipt r;
     r.session = std::move(*session);
     auto& db = store.database();
-    if (auto s = read_case(db, r.session.case_id, r); !s)
-        return std::unexpected(s.error());
+    auto kase = store.catalog().case_of(r.session.case_id);
+    if (!kase)
+        return std::unexpected(kase.error());
+    r.kase = std::move(*kase);
+    r.scope_summary = scope_summary(r.kase.spec.scope);
     if (auto s = read_items(db, r); !s)
         return std::unexpected(s.error());
     if (auto s = read_manifest(db, r); !s)

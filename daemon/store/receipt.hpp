@@ -23,23 +23,24 @@ struct CategoryTotal {
 
 struct SessionReceipt {
     SessionRecord session;
-    std::string case_reference;
-    std::string exhibit_reference;
-    std::string officer_id;
-    LawfulBasis basis = LawfulBasis::consent;
-    nlohmann::json basis_detail = nlohmann::json::object();
-    nlohmann::json scope = nlohmann::json::object();
+    CaseRecord kase;
     std::uint64_t items = 0;
     std::uint64_t items_incomplete = 0;
     std::uint64_t bytes = 0;
     std::uint64_t items_received_by_dfu = 0;
     std::map<std::string, CategoryTotal> categories;  // by category name, those with items
+    // The consented scope in one line: "photos, messages; 2024-01-01 to 2024-03-31;
+    // numbers +447700900123".
+    std::string scope_summary;
     std::string manifest_sha256;                      // empty until the manifest exists
     std::string manifest_upload_state;                // "not yet written", or its queue state
     // One sentence: "nothing to upload", "pending", "items received, manifest pending" or
     // "delivered: every item and the signed manifest received".
     std::string upload_state;
 };
+
+// A scope as recorded for a case (categories, from_ms, until_ms exclusive, numbers) in one line.
+std::string scope_summary(const nlohmann::json& scope);
 
 // Errc::not_found when there is no such session.
 Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id);

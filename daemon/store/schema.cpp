@@ -12,7 +12,7 @@ namespace {
 // Each entry takes the catalog from version (index) to version (index + 1). Never edit a
 // step once released: add a new one, and a fixture for the old version in
 // tests/fixtures/catalog/.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 0 -> 1: cases, sessions, items, uploads, audit.
     R"sql(
 CREATE TABLE cases (
@@ -143,6 +143,19 @@ CREATE TABLE sync_request (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     requested_at_ms INTEGER NOT NULL,
     actor           TEXT NOT NULL
+) STRICT;
+)sql",
+    // 2 -> 3: the kiosk: whose phone it is, and officers' wrong PINs (the lock-out survives
+    // a restart).
+    R"sql(
+ALTER TABLE cases ADD COLUMN owner TEXT
+    CHECK (owner IS NULL OR owner IN ('victim', 'witness', 'other'));
+
+CREATE TABLE sign_in_failures (
+    officer_id      TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL CHECK (failures >= 0),  -- wrong PINs in a row
+    last_failure_ms INTEGER NOT NULL,
+    locked_until_ms INTEGER                                  -- set at the fifth
 ) STRICT;
 )sql",
 };

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/base64.hpp"
+#include "common/utf8.hpp"
 
 namespace exhibit::upload {
 
@@ -67,36 +68,6 @@ UrlPtr parse_url(std::string_view text) {
     if (!url || curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK)
         return nullptr;
     return url;
-}
-
-// The length of the valid UTF-8 sequence at the start of `s` (1 for ASCII), or 0 when it is
-// not one (a stray continuation byte, a truncated or overlong sequence, a surrogate, > U+10FFFF).
-std::size_t utf8_sequence(std::string_view s) {
-    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char c = b(0);
-    if (c < 0x80)
-        return 1;
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (s.size() < n || b(1) < lo || b(1) > hi)
-        return 0;
-    for (std::size_t i = 2; i < n; ++i)
-        if ((b(i) & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 // `text` as valid UTF-8 without control characters, at most `max` bytes (never half a

@@ -140,6 +140,10 @@ class UploadQueue {
     // Failed items (by id), then failed manifests (by session), at most `limit`.
     Result<std::vector<FailedJob>> failed_jobs(std::size_t limit);
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
+    // The officer's "send now" on a receipt: the session becomes urgent, and so do its items
+    // and its manifest that are not yet received (also those queued later). Errc::not_found
+    // for an unknown session.
+    Status send_session_now(std::int64_t session_id, std::string_view actor);
     Result<std::optional<std::string>> remote_url(const JobKey& key);
 
     // Ended sessions whose items are all received (or cancelled) and that have no manifest.

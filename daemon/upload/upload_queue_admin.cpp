@@ -91,6 +91,43 @@ Status UploadQueue::set_lane(std::int64_t item_id, Lane lane, std::string_view a
         fmt::format("item {} has no pending upload in another lane", item_id));
 }
 
+Status UploadQueue::send_session_now(std::int64_t session_id, std::string_view actor) {
+    auto& db = store_->database();
+    auto tx = store::Transaction::begin(db);
+    if (!tx)
+        return err(tx);
+    auto run = [&](std::string_view sql) -> Result<int> {
+        auto stmt = db.prepare(sql);
+        if (!stmt)
+            return err(stmt);
+        stmt->bind(1, session_id);
+        if (auto s = stmt->run(); !s)
+            return std::unexpected(s.error());
+        return db.changes();
+    };
+    auto session = run("UPDATE sessions SET priority = 'urgent' WHERE id = ?1");
+    if (!session)
+        return err(session);
+    if (*session == 0)
+        return fail(Errc::not_found, fmt::format("there is no session {}", session_id));
+    auto items = run(
+        "UPDATE uploads SET lane = 'urgent' WHERE lane != 'urgent' AND state IN ('queued', "
+        "'uploading', 'failed') AND item_id IN (SELECT id FROM items WHERE session_id = ?1)");
+    if (!items)
+        return err(items);
+    auto manifest = run(
+        "UPDATE manifests SET lane = 'urgent' WHERE session_id = ?1 AND lane != 'urgent' AND "
+        "state IN ('queued', 'uploading', 'failed')");
+    if (!manifest)
+        return err(manifest);
+    const std::int64_t moved = *items + *manifest;
+    if (auto s = audit(actor, "upload.session_urgent",
+                       {{"session_id", session_id}, {"uploads_moved", moved}});
+        !s)
+        return s;
+    return tx->commit();
+}
+
 Status UploadQueue::request_sync(std::string_view actor) {
     return change_audited(
         "INSERT OR REPLACE INTO sync_request (id, requested_at_ms, actor) VALUES (1, ?1, ?2)",

@@ -413,6 +413,13 @@ Status Uploader::set_lane(std::int64_t item_id, Lane lane, std::string_view acto
     return {};
 }
 
+Status Uploader::send_session_now(std::int64_t session_id, std::string_view actor) {
+    if (auto s = queue_.send_session_now(session_id, actor); !s)
+        return s;
+    reschedule();
+    return {};
+}
+
 Result<UploaderStatus> Uploader::status() {
     UploaderStatus st;
     auto snap = queue_.snapshot();

@@ -86,6 +86,7 @@ class Uploader final : public JobHost {
         return queue_.failed_jobs(limit);
     }
     Status set_lane(std::int64_t item_id, Lane lane, std::string_view actor);
+    Status send_session_now(std::int64_t session_id, std::string_view actor);
 
     Result<UploaderStatus> status();
     // Called on the loop after the queue or an upload changed (for change signals).

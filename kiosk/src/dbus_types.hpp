@@ -15,16 +15,26 @@ struct PreviewCount {
     qulonglong bytes = 0;
 };
 using PreviewCounts = QMap<QString, PreviewCount>;
+// Officers.List's a(ssx): id, name, locked until (ms since the epoch, 0 when not locked).
+struct OfficerEntry {
+    QString id, name;
+    qint64 locked_until_ms = 0;
+};
+using OfficerList = QList<OfficerEntry>;
 using InterfaceMap = QMap<QString, QVariantMap>;
 using ManagedObjects = QMap<QDBusObjectPath, InterfaceMap>;
 
 Q_DECLARE_METATYPE(PreviewCount)
 Q_DECLARE_METATYPE(PreviewCounts)
+Q_DECLARE_METATYPE(OfficerEntry)
+Q_DECLARE_METATYPE(OfficerList)
 Q_DECLARE_METATYPE(InterfaceMap)
 Q_DECLARE_METATYPE(ManagedObjects)
 
 QDBusArgument& operator<<(QDBusArgument& arg, const PreviewCount& c);
 const QDBusArgument& operator>>(const QDBusArgument& arg, PreviewCount& c);
+QDBusArgument& operator<<(QDBusArgument& arg, const OfficerEntry& o);
+const QDBusArgument& operator>>(const QDBusArgument& arg, OfficerEntry& o);
 
 namespace exhibit::kiosk {
 void register_dbus_types();

@@ -191,6 +191,39 @@ std::vector<MethodCall> every_method() {
          },
          false},
         {kRoot + "/sessions/1", "org.exhibit.Exhibit1.Session", "Cancel", empty_map, false},
+        {kRoot, kManager, "SignIn",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "ss", "PC1", "1234");
+             return r < 0 ? r : empty_map(m);
+         },
+         false},
+        {kRoot, kManager, "SignOut", empty_map, false},
+        {kRoot, kManager, "GetNotice", empty_map, false},
+        {kRoot, kManager, "SendNow",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "o", "/org/exhibit/Exhibit1/sessions/999");
+             return r < 0 ? r : empty_map(m);
+         },
+         false},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Add",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "sss", "PC2", "PC Two", "2468");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Remove",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "s", "PC9");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "Unlock",
+         [](sd_bus_message* m) {
+             int r = sd_bus_message_append(m, "s", "PC9");
+             return r < 0 ? r : empty_map(m);
+         },
+         true},
+        {kRoot + "/officers", "org.exhibit.Exhibit1.Officers", "List", empty_map, true},
         {kRoot, kManager, "AddNetworkDevice",
          [](sd_bus_message* m) {
              int r = sd_bus_message_append(m, "s", "127.0.0.1:1");
@@ -237,8 +270,8 @@ TEST_F(BusApi, ExportedInterfacesEqualTheXml) {
                       1 << 20)
             .value());
     std::map<std::string, std::string> exported;
-    for (auto path : {kRoot, kRoot + "/health", kRoot + "/queue", kRoot + "/devices/d1",
-                      kRoot + "/sessions/1"}) {
+    for (auto path : {kRoot, kRoot + "/health", kRoot + "/queue", kRoot + "/officers",
+                      kRoot + "/devices/d1", kRoot + "/sessions/1"}) {
         auto m = members_of(introspect(path));
         EXPECT_FALSE(m.empty()) << path;
         exported.insert(m.begin(), m.end());

@@ -49,4 +49,9 @@ Done cmd_priority(const Globals& g, const std::string& item, const std::string& 
 Done cmd_device_add(const Globals& g, const std::string& address);
 Done cmd_reload(const Globals& g);
 
+Done cmd_officer_add(const Globals& g, const std::string& id, const std::string& name);
+Done cmd_officer_remove(const Globals& g, const std::string& id);
+Done cmd_officer_unlock(const Globals& g, const std::string& id);
+Done cmd_officer_list(const Globals& g);
+
 }  // namespace exhibit::ctl

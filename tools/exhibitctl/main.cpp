@@ -28,7 +28,7 @@ std::size_t terminal_columns() {
 struct Args {
     Globals g;
     int timeout_s = 0;
-    std::string device, session, item, lane, address;
+    std::string device, session, item, lane, address, officer, name;
     ScopeArgs scope;
     ExtractArgs extract;
     bool sync_now = false;
@@ -123,6 +123,27 @@ void add_commands(CLI::App& app, Args& a, std::function<Done()>& run) {
     auto* add = device->add_subcommand("add", "add a phone reachable over ADB on TCP (admin)");
     add->add_option("ADDRESS", a.address, "tcp:HOST:PORT")->required();
     add->callback([&] { run = [&] { return cmd_device_add(a.g, a.address); }; });
+
+    auto* officer = app.add_subcommand("officer", "who may sign in at the kiosk (admin)");
+    officer->require_subcommand(1);
+    auto* officer_add = officer->add_subcommand(
+        "add", "add an officer, or change one's name and PIN; the PIN is read from the terminal "
+               "(twice, hidden) or from the first line of standard input");
+    officer_add->add_option("ID", a.officer, "officer id: 1 to 32 of A-Z a-z 0-9 . _ -")
+        ->required();
+    officer_add->add_option("--name", a.name, "the name shown on the kiosk and receipts")
+        ->required();
+    officer_add->callback([&] { run = [&] { return cmd_officer_add(a.g, a.officer, a.name); }; });
+    auto* officer_remove = officer->add_subcommand("remove", "remove an officer");
+    officer_remove->add_option("ID", a.officer, "officer id")->required();
+    officer_remove->callback([&] { run = [&] { return cmd_officer_remove(a.g, a.officer); }; });
+    auto* officer_unlock =
+        officer->add_subcommand("unlock", "lift the lock after wrong PINs from an officer id");
+    officer_unlock->add_option("ID", a.officer, "officer id")->required();
+    officer_unlock->callback([&] { run = [&] { return cmd_officer_unlock(a.g, a.officer); }; });
+    officer->add_subcommand("list", "the officers, and which ids are locked")->callback([&] {
+        run = [&] { return cmd_officer_list(a.g); };
+    });
 
     app.add_subcommand("reload",
                        "read exhibitd's configuration again; print what was applied and what "

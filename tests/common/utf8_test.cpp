@@ -1,0 +1,35 @@
+// The one UTF-8 decoder: what it accepts and what it refuses.
+#include <gtest/gtest.h>
+
+#include "common/utf8.hpp"
+
+namespace exhibit {
+namespace {
+
+TEST(Utf8, AcceptsEveryLengthAndGivesTheCodePoint) {
+    char32_t cp = 0;
+    EXPECT_EQ(utf8_sequence("A", cp), 1u);
+    EXPECT_EQ(cp, U'A');
+    EXPECT_EQ(utf8_sequence("\xC3\xA9", cp), 2u);  // é
+    EXPECT_EQ(cp, U'\u00E9');
+    EXPECT_EQ(utf8_sequence("\xE2\x82\xAC", cp), 3u);  // €
+    EXPECT_EQ(cp, U'\u20AC');
+    EXPECT_EQ(utf8_sequence("\xF0\x9F\x93\xB1", cp), 4u);  // 📱
+    EXPECT_EQ(cp, U'\U0001F4F1');
+    EXPECT_TRUE(is_valid_utf8("Caf\xC3\xA9 \xE2\x82\xAC 5"));
+    EXPECT_TRUE(is_valid_utf8(""));
+}
+
+TEST(Utf8, RefusesOverlongSurrogatesTruncatedAndOutOfRange) {
+    for (std::string_view bad : {"\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                                 "\xF0\x80\x80\xAF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+                                 "\xE2\x82", "\xFF"}) {
+        EXPECT_EQ(utf8_sequence(bad), 0u) << testing::PrintToString(bad);
+        EXPECT_FALSE(is_valid_utf8(bad));
+    }
+    EXPECT_EQ(utf8_sequence(""), 0u);
+    EXPECT_FALSE(is_valid_utf8("ok\xC3"));
+}
+
+}  // namespace
+}  // namespace exhibit
