@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
     since_start.start();
     if (qEnvironmentVariableIsEmpty("QT_IM_MODULE"))
         qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
+    // The keyboard is the InputPanel inside the kiosk's window: never a second top-level
+    // keyboard window (which would also take the focus away from the field being typed in).
+    qputenv("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1");
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationName(QStringLiteral("exhibit-kiosk"));
     QGuiApplication::setApplicationVersion(QStringLiteral(EXHIBIT_KIOSK_VERSION));

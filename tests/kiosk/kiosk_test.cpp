@@ -10,6 +10,11 @@
 
 class Setup : public QObject {
     Q_OBJECT
+  public:
+    // Before the application exists: as in exhibit-kiosk's main, the keyboard is the
+    // InputPanel in the window, never its own window (which would take the focus).
+    Setup() { qputenv("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1"); }
+
   public slots:
     void qmlEngineAvailable(QQmlEngine* engine) {
         exhibit::kiosk::register_types();

@@ -136,7 +136,7 @@ bool KioskWorld::start(const WorldOptions& o) {
         auto [rc, out] =
             run_command({"sh", "-c", "printf '%s\\n' \"$EXHIBIT_TEST_PIN\" | \"$@\"", "sh",
                          kBin + "exhibitctl", "--bus", bus_->address(), "officer", "add",
-                         officer.id, "--name", officer.name, "--pin-stdin"},
+                         officer.id, "--name", officer.name},
                         30s, {"EXHIBIT_TEST_PIN=" + officer.pin});
         if (rc != 0)
             return (problem_ = "exhibitctl officer add " + officer.id + " failed: " + out), false;

@@ -54,7 +54,11 @@ Item {
         function tap(name) {
             var item = waitItem(name)
             var x = item.width / 2, y = item.height / 2
-            touchEvent(item).press(0, item, x, y).commit().release(0, item, x, y).commit()
+            // A finger rests on the glass for a moment: press, a short pause, release.
+            var finger = touchEvent(item)
+            finger.press(0, item, x, y).commit()
+            wait(40)
+            finger.release(0, item, x, y).commit()
         }
         function shot(name) {
             wait(250)  // let the last change (and the pictures) reach the scene graph
@@ -233,7 +237,7 @@ Item {
                 compare(kiosk.officer.signedIn, false)
                 var error = find("signInError").text
                 verify(error.indexOf("org.exhibit") < 0, "a raw error name: " + error)
-                locked = error.indexOf("locked") >= 0
+                locked = error.indexOf("is locked after") >= 0
                 if (attempt === 1) {
                     verify(error.indexOf("not right") >= 0, error)
                     shot("wrong-pin")
@@ -246,7 +250,7 @@ Item {
             tap("pinField")
             keypad(harness.officerPin("4711"))
             tap("signInSubmit")
-            tryVerify(function() { return find("signInError").text.indexOf("locked") >= 0 }, 10000)
+            tryVerify(function() { return find("signInError").text.indexOf("is locked after") >= 0 }, 10000)
             compare(kiosk.officer.signedIn, false)
             tap("signInCancel")
             screen("ready")
