@@ -1,0 +1,27 @@
+# Sourced by scripts/demo and scripts/test: cmake --build with its progress on one updating
+# line ("building [123/410] 30%"), on a terminal; elsewhere (CI, a pipe) one line per tenth.
+# The compiler's messages are shown only when the build fails.
+# Usage: build_quietly BUILD_DIR [more cmake --build arguments]
+build_quietly() {
+  local dir=$1 log rc
+  shift
+  log=$(mktemp "${TMPDIR:-/tmp}/exhibit-build.XXXXXX")
+  set +e
+  cmake --build "$dir" -j"$(nproc)" "$@" 2>&1 | tee "$log" | awk -v tty="$([[ -t 1 ]] && echo 1)" '
+    match($0, /^\[[0-9]+\/[0-9]+\]/) {
+      split(substr($0, 2, RLENGTH - 2), n, "/")
+      pct = int(100 * n[1] / n[2])
+      if (tty) { printf "\r  building [%s/%s] %d%%   ", n[1], n[2], pct; fflush() }
+      else if (pct >= next_pct) { printf "  building [%s/%s] %d%%\n", n[1], n[2], pct; fflush(); next_pct = pct - pct % 10 + 10 }
+      shown = 1
+    }
+    END { if (tty && shown) printf "\n" }'
+  rc=${PIPESTATUS[0]}
+  set -e
+  if ((rc != 0)); then
+    echo "build failed in $dir; the compiler said:" >&2
+    grep -v '^\[[0-9]*/[0-9]*\]' "$log" >&2 || true
+  fi
+  rm -f "$log"
+  return "$rc"
+}
