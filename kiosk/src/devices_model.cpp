@@ -3,6 +3,7 @@
 #include <QDBusConnection>
 #include <QDBusPendingCallWatcher>
 #include <QDBusPendingReply>
+#include <QRegularExpression>
 
 #include "bus_link.hpp"
 
@@ -226,12 +227,18 @@ QString DevicesModel::instruction() const {
     const auto& props = devices_[static_cast<std::size_t>(index_of(chosen_))].props;
     const QString state = props.value(QStringLiteral("State")).toString();
     const QString detail = props.value(QStringLiteral("Detail")).toString();
-    if (state == QLatin1String("connected"))
-        return detail.isEmpty()
-                   ? tr("The kiosk is talking to the phone. Keep it plugged in.")
-                   : tr("The kiosk cannot reach the phone yet (%1). Unlock the phone and keep "
-                        "it plugged in; if nothing changes, unplug it and plug it in again.")
-                         .arg(detail);
+    if (state == QLatin1String("connected")) {
+        // Detail describes the phone while all is well ("Android phone with USB debugging
+        // (ADB)") and says why when it could not be reached ("could not connect: ...").
+        static const QRegularExpression trouble(
+            QStringLiteral("could not|cannot|can't|failed|timed out|error|refused"),
+            QRegularExpression::CaseInsensitiveOption);
+        if (detail.contains(trouble))
+            return tr("The kiosk cannot reach the phone yet (%1). Unlock the phone and keep "
+                      "it plugged in; if nothing changes, unplug it and plug it in again.")
+                .arg(detail);
+        return tr("The kiosk is talking to the phone. Keep it plugged in and unlocked.");
+    }
     if (state == QLatin1String("needs_authorisation"))
         return tr(
             "Ask the owner to unlock the phone and tap Allow on the question "
