@@ -51,9 +51,8 @@ QString error_sentence(const QString& name, const QString& message) {
             "choose it on the phone screen.");
     if (code == QLatin1String("Busy"))
         return tr("The phone is busy with another task. Wait a moment, then try again.");
-    if (code == QLatin1String("Unsupported"))
-        return tr("This kiosk cannot read this phone this way (%1). Ask the Digital "
-                  "Forensics Unit how to take it.")
+    if (code == QLatin1String("Unsupported"))  // a phone it cannot read, or no upload channel
+        return tr("This kiosk cannot do that (%1). Ask the Digital Forensics Unit what to do.")
             .arg(detail(message));
     if (code == QLatin1String("NotAuthorized") ||
         name == QLatin1String("org.freedesktop.DBus.Error.AccessDenied"))
