@@ -39,6 +39,10 @@ inline BusService* service_of(void* userdata) {
 std::optional<std::string> device_id_of(std::string_view path);
 std::optional<std::int64_t> session_id_of(std::string_view path);
 
+// Reads the `(o session, a{sv} options)` arguments of a Manager method about one session:
+// the session's id, or an error naming a path that is not a session or an unknown option.
+Result<std::int64_t> read_session_argument(sd_bus_message* m);
+
 // Runs a method handler for a caller whose groups allow `role`; anything thrown becomes
 // Error.Failed (the sd-bus trampolines are noexcept).
 template <class F>

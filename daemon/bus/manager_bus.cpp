@@ -153,15 +153,9 @@ ValueMap receipt_values(const store::SessionReceipt& r, const std::string& kiosk
 
 int method_get_receipt(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return method_for(Role::officer, m, userdata, [&](BusService* svc) {
-        const char* path = nullptr;
-        if (int r = sd_bus_message_read_basic(m, 'o', &path); r < 0)
-            return svc->reply_error(m, bus_error(r, "bad session"));
-        if (auto s = read_no_options(m); !s)
-            return svc->reply_error(m, s.error());
-        auto id = session_id_of(path ? path : "");
+        auto id = read_session_argument(m);
         if (!id)
-            return svc->reply_error(
-                m, Error{Errc::not_found, fmt::format("\"{}\" is not a session", path), 0});
+            return svc->reply_error(m, id.error());
         auto receipt = store::session_receipt(svc->store(), *id);
         if (!receipt)
             return svc->reply_error(m, receipt.error());
@@ -291,15 +285,9 @@ int method_get_notice(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept
 
 int method_send_now(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
     return method_for(Role::officer, m, userdata, [&](BusService* svc) {
-        const char* path = nullptr;
-        if (int r = sd_bus_message_read_basic(m, 'o', &path); r < 0)
-            return svc->reply_error(m, bus_error(r, "bad session"));
-        if (auto s = read_no_options(m); !s)
-            return svc->reply_error(m, s.error());
-        auto id = session_id_of(path ? path : "");
+        auto id = read_session_argument(m);
         if (!id)
-            return svc->reply_error(
-                m, Error{Errc::not_found, fmt::format("\"{}\" is not a session", path), 0});
+            return svc->reply_error(m, id.error());
         if (!svc->uploader())
             return svc->reply_error(
                 m, Error{Errc::unsupported,

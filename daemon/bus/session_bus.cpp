@@ -139,4 +139,17 @@ std::optional<std::int64_t> session_id_of(std::string_view path) {
     return std::stoll(std::string(id));
 }
 
+Result<std::int64_t> read_session_argument(sd_bus_message* m) {
+    const char* path = nullptr;
+    if (int r = sd_bus_message_read_basic(m, 'o', &path); r < 0)
+        return std::unexpected(bus_error(r, "bad session"));
+    if (auto s = read_no_options(m); !s)
+        return std::unexpected(s.error());
+    auto id = session_id_of(path ? path : "");
+    if (!id)
+        return std::unexpected(
+            Error{Errc::not_found, fmt::format("\"{}\" is not a session", path), 0});
+    return *id;
+}
+
 }  // namespace exhibit::bus
