@@ -1,0 +1,273 @@
+#include "scope_model.hpp"
+
+#include <QDBusObjectPath>
+#include <QDBusPendingCallWatcher>
+#include <QDBusPendingReply>
+
+#include "bus_link.hpp"
+#include "error_text.hpp"
+#include "format.hpp"
+#include "validation.hpp"
+
+namespace exhibit::kiosk {
+
+namespace {
+const char* const kCategories[] = {"photos",   "videos",   "audio", "documents",  "messages",
+                                   "call_log", "contacts", "apps",  "device_info"};
+constexpr int kDebounceMs = 300;
+
+bool filtered_by_numbers(const QString& name) {
+    return name == QLatin1String("messages") || name == QLatin1String("call_log");
+}
+}  // namespace
+
+ScopeModel::ScopeModel(BusLink& link, QObject* parent) : QAbstractListModel(parent), link_(link) {
+    for (const char* c : kCategories)
+        categories_.push_back({QString::fromLatin1(c)});
+    debounce_.setSingleShot(true);
+    debounce_.setInterval(kDebounceMs);
+    connect(&debounce_, &QTimer::timeout, this, &ScopeModel::preview);
+}
+
+int ScopeModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(categories_.size());
+}
+
+QVariant ScopeModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const auto& c = categories_[static_cast<std::size_t>(index.row())];
+    switch (role) {
+        case NameRole:
+            return c.name;
+        case LabelRole:
+            return category_name(c.name);
+        case SelectedRole:
+            return c.selected;
+        case CountRole:
+            return c.count;
+        case BytesRole:
+            return c.bytes;
+        case CountTextRole:
+            if (!c.known)
+                return tr("counting…");
+            if (c.name == QLatin1String("device_info"))
+                return format_bytes(c.bytes);
+            return tr("%1 · %2").arg(c.count).arg(format_bytes(c.bytes));
+        case FilteredRole:
+            return filtered_by_numbers(c.name) && !numbers_.isEmpty();
+        default:
+            return {};
+    }
+}
+
+QHash<int, QByteArray> ScopeModel::roleNames() const {
+    return {{NameRole, "name"},        {LabelRole, "label"}, {SelectedRole, "selected"},
+            {CountRole, "count"},      {BytesRole, "bytes"}, {CountTextRole, "countText"},
+            {FilteredRole, "filtered"}};
+}
+
+QString ScopeModel::from() const {
+    return from_.isValid() ? from_.toString(Qt::ISODate) : QString();
+}
+QString ScopeModel::to() const {
+    return to_.isValid() ? to_.toString(Qt::ISODate) : QString();
+}
+QString ScopeModel::from_text() const {
+    return from_.isValid() ? from_.toString(QStringLiteral("d MMM yyyy")) : tr("the first day");
+}
+QString ScopeModel::to_text() const {
+    return to_.isValid() ? to_.toString(QStringLiteral("d MMM yyyy")) : tr("today");
+}
+QString ScopeModel::range_error() const {
+    return check_range(from_, to_);
+}
+
+void ScopeModel::set_urgent(bool v) {
+    if (v == urgent_)
+        return;
+    urgent_ = v;
+    emit changed();
+}
+
+bool ScopeModel::any_selected() const {
+    for (const auto& c : categories_)
+        if (c.selected)
+            return true;
+    return false;
+}
+
+QString ScopeModel::summary() const {
+    QStringList parts;
+    qulonglong bytes = 0;
+    bool all_known = true;
+    for (const auto& c : categories_) {
+        if (!c.selected)
+            continue;
+        parts << category_count(c.name, c.count);
+        bytes += c.bytes;
+        all_known = all_known && c.known;
+    }
+    if (parts.isEmpty())
+        return tr("Nothing is chosen yet: tap what the owner agreed to.");
+    if (!all_known)
+        return tr("Counting what the phone holds…");
+    QString text = tr("%1: %2; nothing else is copied.")
+                       .arg(parts.join(QStringLiteral(", ")), format_bytes(bytes));
+    if (from_.isValid() || to_.isValid())
+        text += QLatin1Char(' ') + tr("Only from %1 to %2.").arg(from_text(), to_text());
+    if (!numbers_.isEmpty())
+        text += QLatin1Char(' ') +
+                tr("Messages and calls only with %1.").arg(numbers_.join(QStringLiteral(", ")));
+    return text;
+}
+
+void ScopeModel::toggle(int row) {
+    if (row < 0 || row >= rowCount())
+        return;
+    auto& c = categories_[static_cast<std::size_t>(row)];
+    c.selected = !c.selected;
+    emit dataChanged(index(row), index(row));
+    emit changed();
+}
+
+void ScopeModel::setFrom(const QString& day) {
+    from_ = day.isEmpty() ? QDate() : QDate::fromString(day, Qt::ISODate);
+    emit changed();
+    schedule();
+}
+
+void ScopeModel::setTo(const QString& day) {
+    to_ = day.isEmpty() ? QDate() : QDate::fromString(day, Qt::ISODate);
+    emit changed();
+    schedule();
+}
+
+bool ScopeModel::addNumber(const QString& number) {
+    number_error_ = check_number(number);
+    if (number_error_.isEmpty() && numbers_.size() >= kMaxNumbers)
+        number_error_ = tr("At most 20 numbers.");
+    const QString clean = clean_number(number);
+    if (number_error_.isEmpty() && numbers_.contains(clean))
+        number_error_ = tr("That number is already in the list.");
+    if (!number_error_.isEmpty()) {
+        emit changed();
+        return false;
+    }
+    numbers_ << clean;
+    emit changed();
+    emit dataChanged(index(0), index(rowCount() - 1));
+    schedule();
+    return true;
+}
+
+void ScopeModel::removeNumber(int i) {
+    if (i < 0 || i >= numbers_.size())
+        return;
+    numbers_.removeAt(i);
+    number_error_.clear();
+    emit changed();
+    emit dataChanged(index(0), index(rowCount() - 1));
+    schedule();
+}
+
+void ScopeModel::set_device(const QString& path) {
+    if (path == device_)
+        return;
+    device_ = path;
+    schedule();
+}
+
+void ScopeModel::schedule() {
+    if (device_.isEmpty() || !range_error().isEmpty())
+        return;
+    debounce_.start();
+}
+
+QVariantMap ScopeModel::preview_scope() const {
+    QStringList all;
+    for (const auto& c : categories_)
+        all << c.name;
+    QVariantMap s = {{QStringLiteral("categories"), all}};
+    if (from_.isValid())
+        s.insert(QStringLiteral("from"), from());
+    if (to_.isValid())
+        s.insert(QStringLiteral("to"), to());
+    if (!numbers_.isEmpty())
+        s.insert(QStringLiteral("numbers"), numbers_);
+    return s;
+}
+
+void ScopeModel::preview() {
+    if (device_.isEmpty())
+        return;
+    if (in_flight_) {
+        again_ = true;
+        return;
+    }
+    in_flight_ = true;
+    emit changed();
+    const QString device = device_;
+    auto call = link_.manager().Preview(QDBusObjectPath(device), preview_scope(), {});
+    auto* w = new QDBusPendingCallWatcher(call, this);
+    connect(w, &QDBusPendingCallWatcher::finished, this, [this, w, device] {
+        QDBusPendingReply<PreviewCounts> r = *w;
+        w->deleteLater();
+        in_flight_ = false;
+        if (device == device_) {
+            if (r.isError()) {
+                preview_error_ = error_sentence(r.error());
+            } else {
+                preview_error_.clear();
+                const auto counts = r.value();
+                for (auto& c : categories_) {
+                    const auto it = counts.find(c.name);
+                    c.count = it == counts.end() ? 0 : it->count;
+                    c.bytes = it == counts.end() ? 0 : it->bytes;
+                    c.known = true;
+                }
+                emit dataChanged(index(0), index(rowCount() - 1));
+            }
+        }
+        emit changed();
+        if (std::exchange(again_, false))
+            preview();
+    });
+}
+
+QVariantMap ScopeModel::scope_arguments() const {
+    QStringList chosen;
+    for (const auto& c : categories_)
+        if (c.selected)
+            chosen << c.name;
+    QVariantMap s = {{QStringLiteral("categories"), chosen}};
+    if (from_.isValid())
+        s.insert(QStringLiteral("from"), from());
+    if (to_.isValid())
+        s.insert(QStringLiteral("to"), to());
+    if (!numbers_.isEmpty())
+        s.insert(QStringLiteral("numbers"), numbers_);
+    return s;
+}
+
+QVariantMap ScopeModel::start_options() const {
+    return {{QStringLiteral("priority"),
+             urgent_ ? QStringLiteral("urgent") : QStringLiteral("normal")}};
+}
+
+void ScopeModel::clear() {
+    debounce_.stop();
+    for (auto& c : categories_)
+        c = Category{c.name};
+    from_ = to_ = QDate();
+    numbers_.clear();
+    number_error_.clear();
+    urgent_ = false;
+    device_.clear();
+    preview_error_.clear();
+    again_ = false;
+    emit dataChanged(index(0), index(rowCount() - 1));
+    emit changed();
+}
+
+}  // namespace exhibit::kiosk

@@ -1,0 +1,105 @@
+// What will be copied: categories with live counts and sizes from exhibitd's Preview, a date
+// range, and optionally, for messages and calls, only those with chosen phone numbers. Every
+// change previews again after a short pause (debounced; one call at a time). The summary
+// says in words what is copied and that nothing else is. Thread-bound.
+#pragma once
+
+#include <QAbstractListModel>
+#include <QDate>
+#include <QTimer>
+#include <QVariantMap>
+#include <vector>
+
+namespace exhibit::kiosk {
+
+class BusLink;
+
+class ScopeModel : public QAbstractListModel {
+    Q_OBJECT
+    Q_PROPERTY(QString from READ from NOTIFY changed)
+    Q_PROPERTY(QString to READ to NOTIFY changed)
+    Q_PROPERTY(QString fromText READ from_text NOTIFY changed)
+    Q_PROPERTY(QString toText READ to_text NOTIFY changed)
+    Q_PROPERTY(QString rangeError READ range_error NOTIFY changed)
+    Q_PROPERTY(QStringList numbers READ numbers NOTIFY changed)
+    Q_PROPERTY(QString numberError READ number_error NOTIFY changed)
+    Q_PROPERTY(bool urgent READ urgent WRITE set_urgent NOTIFY changed)
+    Q_PROPERTY(QString summary READ summary NOTIFY changed)
+    Q_PROPERTY(bool anySelected READ any_selected NOTIFY changed)
+    Q_PROPERTY(bool previewing READ previewing NOTIFY changed)
+    Q_PROPERTY(QString previewError READ preview_error NOTIFY changed)
+    Q_PROPERTY(bool valid READ valid NOTIFY changed)
+
+  public:
+    enum Role {
+        NameRole = Qt::UserRole + 1,
+        LabelRole,
+        SelectedRole,
+        CountRole,
+        BytesRole,
+        CountTextRole,
+        FilteredRole
+    };
+
+    explicit ScopeModel(BusLink& link, QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    QString from() const;
+    QString to() const;
+    QString from_text() const;
+    QString to_text() const;
+    QString range_error() const;
+    QStringList numbers() const { return numbers_; }
+    QString number_error() const { return number_error_; }
+    bool urgent() const { return urgent_; }
+    void set_urgent(bool v);
+    QString summary() const;
+    bool any_selected() const;
+    bool previewing() const { return in_flight_; }
+    QString preview_error() const { return preview_error_; }
+    bool valid() const { return any_selected() && range_error().isEmpty(); }
+
+    Q_INVOKABLE void toggle(int row);
+    // "YYYY-MM-DD", or "" to clear.
+    Q_INVOKABLE void setFrom(const QString& day);
+    Q_INVOKABLE void setTo(const QString& day);
+    // Adds a phone number; false (and numberError says why) when it is not one.
+    Q_INVOKABLE bool addNumber(const QString& number);
+    Q_INVOKABLE void removeNumber(int index);
+
+    void set_device(const QString& path);
+    QVariantMap scope_arguments() const;
+    QVariantMap start_options() const;
+    void clear();
+
+  signals:
+    void changed();
+
+  private:
+    struct Category {
+        QString name;
+        bool selected = false;
+        qulonglong count = 0, bytes = 0;
+        bool known = false;
+    };
+    void schedule();
+    void preview();
+    QVariantMap preview_scope() const;
+
+    BusLink& link_;
+    std::vector<Category> categories_;
+    QDate from_, to_;
+    QStringList numbers_;
+    QString number_error_;
+    bool urgent_ = false;
+    QString device_;
+    QTimer debounce_;
+    bool in_flight_ = false;
+    bool again_ = false;
+    QString preview_error_;
+};
+
+}  // namespace exhibit::kiosk
