@@ -211,13 +211,20 @@ Result<std::unique_ptr<drivers::ArtefactWriter>> StoreSink::begin(const Artefact
     if (!writer)
         return std::unexpected(writer.error());
     progress_.current = store::printable_path(a.source_path);
+    // An item big enough to take a while is announced as it starts: if the phone stalls in
+    // it, the officer sees which item is waiting, not the small one before it.
+    report(a.declared_size.value_or(0) >= kAnnounceBytes);
     return std::make_unique<StoreArtefactWriter>(*this, std::move(*writer));
 }
 
 void StoreSink::received(std::size_t bytes) {
     progress_.bytes_done += bytes;
+    report(false);
+}
+
+void StoreSink::report(bool now_anyway) {
     auto now = std::chrono::steady_clock::now();
-    if (on_progress_ && now - last_report_ >= std::chrono::milliseconds(200)) {
+    if (on_progress_ && (now_anyway || now - last_report_ >= std::chrono::milliseconds(200))) {
         last_report_ = now;
         on_progress_(progress_);
     }

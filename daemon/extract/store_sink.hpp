@@ -75,6 +75,9 @@ class StoreSink final : public drivers::ArtefactSink {
     std::vector<store::SealedItem> batch_;
     std::uint64_t batch_bytes_ = 0;
     std::chrono::steady_clock::time_point batch_started_{};
+    // Progress goes out at most every 200 ms, and as each item of at least this size starts.
+    static constexpr std::uint64_t kAnnounceBytes = 1024 * 1024;
+    void report(bool now_anyway);
     std::chrono::steady_clock::time_point last_report_{};
     std::optional<Error> storage_error_;
     std::unique_ptr<Committer> committer_;

@@ -105,11 +105,11 @@ Item {
             Text {
                 objectName: "receipt_sha256"
                 width: parent.width - Theme.px(260) - Theme.gap
-                font.family: "DejaVu Sans Mono"
+                font.family: root.receipt.manifestSha256.length > 0 ? "DejaVu Sans Mono" : Theme.family
                 font.pixelSize: Theme.fontSmall
                 color: Theme.text
                 wrapMode: Text.WrapAnywhere
-                text: root.receipt.manifestSha256.length > 0 ? root.receipt.manifestSha256 : qsTr("being made…")
+                text: root.receipt.sealText
             }
         }
         Text {

@@ -1,5 +1,6 @@
 #include "receipt_model.hpp"
 
+#include <QCoreApplication>
 #include <QDBusObjectPath>
 #include <QDBusPendingCallWatcher>
 #include <QDBusPendingReply>
@@ -76,6 +77,14 @@ QVariantList ReceiptModel::categories() const {
             {QStringLiteral("bytesText"), tr("%1 (%2 bytes)").arg(format_bytes(bytes)).arg(bytes)}};
     }
     return out;
+}
+
+QString seal_text(const QVariantMap& receipt) {
+    const QString sha = receipt.value(QStringLiteral("manifest_sha256")).toString();
+    return sha.isEmpty() ? QCoreApplication::translate(
+                               "exhibit::kiosk::ReceiptModel",
+                               "made when the DFU store has received every item")
+                         : sha;
 }
 
 QString ReceiptModel::manifest_sha256() const {

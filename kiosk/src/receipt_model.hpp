@@ -1,6 +1,8 @@
 // The receipt of a session, from exhibitd's GetReceipt: case, exhibit, officer, items and
 // bytes per category, the manifest's SHA-256 and the delivery state, read again every few
-// seconds while the manifest is being made or the DFU store has not received everything.
+// seconds until the DFU store has received everything. exhibitd signs a session's manifest
+// (the seal) once the DFU store has received every item, so a receipt shown or printed
+// before that says when the seal will exist.
 // SendNow moves what is left to the urgent lane. Thread-bound.
 #pragma once
 
@@ -11,6 +13,10 @@
 
 namespace exhibit::kiosk {
 
+// A receipt's seal in words: GetReceipt's manifest_sha256, or, before there is one, when it
+// is made. Shared by the screen and the printed receipt.
+QString seal_text(const QVariantMap& receipt);
+
 class BusLink;
 class KioskConfig;
 
@@ -20,6 +26,8 @@ class ReceiptModel : public QObject {
     Q_PROPERTY(QVariantMap values READ values NOTIFY changed)
     Q_PROPERTY(QVariantList categories READ categories NOTIFY changed)
     Q_PROPERTY(QString manifestSha256 READ manifest_sha256 NOTIFY changed)
+    // The seal as shown: the manifest's SHA-256, or when it will be made.
+    Q_PROPERTY(QString sealText READ seal_text NOTIFY changed)
     Q_PROPERTY(QString delivery READ delivery NOTIFY changed)
     Q_PROPERTY(bool delivered READ delivered NOTIFY changed)
     Q_PROPERTY(bool canSendNow READ can_send_now NOTIFY changed)
@@ -37,6 +45,7 @@ class ReceiptModel : public QObject {
     QVariantMap values() const { return values_; }
     QVariantList categories() const;
     QString manifest_sha256() const;
+    QString seal_text() const { return kiosk::seal_text(values_); }
     QString delivery() const;
     bool delivered() const;
     bool can_send_now() const;

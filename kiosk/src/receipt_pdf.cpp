@@ -12,6 +12,7 @@
 #include "format.hpp"
 #include "kiosk_config.hpp"
 #include "qr_item.hpp"
+#include "receipt_model.hpp"
 
 namespace exhibit::kiosk {
 
@@ -132,7 +133,7 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
                            .arg(bytes));
     p.gap(20);
     p.heading(tr("Seal (SHA-256 of the signed manifest)"), 13);
-    p.para(v(r, "manifest_sha256"), 11);
+    p.para(seal_text(r.values), 11);
     const QImage qr =
         qr_code_image(r.values.value(QStringLiteral("manifest_sha256")).toString(), 8);
     if (!qr.isNull())

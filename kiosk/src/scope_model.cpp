@@ -181,7 +181,10 @@ void ScopeModel::set_device(const QString& path) {
 void ScopeModel::schedule() {
     if (device_.isEmpty() || !range_error().isEmpty())
         return;
+    const bool was = previewing();
     debounce_.start();
+    if (!was)
+        emit changed();
 }
 
 QVariantMap ScopeModel::preview_scope() const {
@@ -199,8 +202,10 @@ QVariantMap ScopeModel::preview_scope() const {
 }
 
 void ScopeModel::preview() {
-    if (device_.isEmpty())
+    if (device_.isEmpty()) {
+        emit changed();  // the debounce ended: nothing is counting
         return;
+    }
     if (in_flight_) {
         again_ = true;
         return;

@@ -58,7 +58,8 @@ class ScopeModel : public QAbstractListModel {
     void set_urgent(bool v);
     QString summary() const;
     bool any_selected() const;
-    bool previewing() const { return in_flight_; }
+    // Counting, or about to: counts shown during the debounce are for the scope before.
+    bool previewing() const { return in_flight_ || debounce_.isActive(); }
     QString preview_error() const { return preview_error_; }
     bool valid() const { return any_selected() && range_error().isEmpty(); }
 

@@ -83,6 +83,13 @@ EmulatedDevice::~EmulatedDevice() {
             connection_->open = false;
     }
     stop_server();
+    {
+        std::lock_guard lock(mutex_);
+        for (const void* client : clients_)
+            g_object_weak_unref(static_cast<GObject*>(const_cast<void*>(client)),
+                                &EmulatedDevice::on_client_finalized, this);
+        clients_.clear();
+    }
     handler_.reset();
 }
 
@@ -467,6 +474,28 @@ void EmulatedDevice::on_client_connected(void*, void* client, void* self) noexce
     g_signal_connect_data(client, "notify::connected",
                           reinterpret_cast<GCallback>(&EmulatedDevice::on_client_notify), self,
                           nullptr, static_cast<GConnectFlags>(0));
+    // umockdev 0.17 (Debian 12) never notifies "connected" when a host process dies (a
+    // SIGKILLed exhibitd, say): it only drops the client object. That drop is the host's
+    // close as the kernel sees it, so its claims are released there, as the kernel would.
+    auto* device = static_cast<EmulatedDevice*>(self);
+    {
+        std::lock_guard lock(device->mutex_);
+        device->clients_.insert(client);
+    }
+    g_object_weak_ref(static_cast<GObject*>(client), &EmulatedDevice::on_client_finalized, self);
+}
+
+void EmulatedDevice::on_client_finalized(void* self, GObject* client) noexcept {
+    auto* device = static_cast<EmulatedDevice*>(self);
+    {
+        std::lock_guard lock(device->mutex_);
+        device->clients_.erase(client);
+    }
+    try {
+        device->client_gone(client);
+    } catch (...) {
+        // only bad_alloc can get here; the client is gone either way
+    }
 }
 
 void EmulatedDevice::on_client_notify(void* client, void*, void* self) noexcept {

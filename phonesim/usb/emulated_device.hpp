@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -41,6 +42,8 @@
 #include "drivers/adb/transport.hpp"
 #include "phonesim/usb/device_spec.hpp"
 #include "phonesim/usb/gobject_ptr.hpp"
+
+struct _GObject;  // GLib's GObject, for umockdev's weak references
 
 // umockdev's ioctl argument type (same typedef as <umockdev.h>, without GLib's headers).
 typedef struct _UMockdevIoctlData UMockdevIoctlData;
@@ -129,6 +132,7 @@ class EmulatedDevice {
     static int on_ioctl(void* handler, void* client, void* self) noexcept;
     static void on_client_connected(void* handler, void* client, void* self) noexcept;
     static void on_client_notify(void* client, void* pspec, void* self) noexcept;
+    static void on_client_finalized(void* self, ::_GObject* client) noexcept;
     // The rest runs with mutex_ held.
     Reply submit_urb(void* client, UMockdevIoctlData* arg);
     Reply reap_urb(void* client, UMockdevIoctlData* arg, std::unique_ptr<Urb>& keep);
@@ -161,6 +165,7 @@ class EmulatedDevice {
     bool gone_ = false;
     std::map<std::uint8_t, Endpoint> endpoints_;
     std::map<std::uint8_t, const void*> claims_;  // interface -> client
+    std::set<const void*> clients_;               // host clients alive (weakly referenced)
     std::list<std::unique_ptr<Urb>> pending_;     // IN transfers waiting for data
     std::list<std::unique_ptr<Urb>> done_;        // completed, waiting to be reaped
     std::optional<Connection> connection_;

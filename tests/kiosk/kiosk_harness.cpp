@@ -62,7 +62,12 @@ bool Harness::start(const QVariantMap& options) {
     return true;
 }
 
-void Harness::stop() {
+void Harness::stop(const QString& test) {
+    if (world_ && !test.isEmpty()) {
+        const QString kept = shotDir(test) + QStringLiteral("/exhibitd.log");
+        QFile::remove(kept);
+        QFile::copy(q((world_->dir() / "exhibitd.log").string()), kept);
+    }
     world_.reset();
 }
 
@@ -110,12 +115,20 @@ bool Harness::setNotice(const QString& version, const QString& text) {
     return world_ && world_->set_notice(version.toStdString(), text.toStdString());
 }
 
-QString Harness::shotPath(const QString& test, const QString& name) {
+QString Harness::shotDir(const QString& test) const {
     QString root = qEnvironmentVariable("EXHIBIT_KIOSK_SHOTS");
     if (root.isEmpty())
         root = QStringLiteral(EXHIBIT_BINARY_DIR "/tests/kiosk-shots");
     const QString dir = root + QLatin1Char('/') + test;
     QDir().mkpath(dir);
+    return dir;
+}
+
+QString Harness::shotPath(const QString& test, const QString& name) {
+    const QString dir = shotDir(test);
+    if (!shots_.contains(test))  // an earlier run's pictures would pass for this one's
+        for (const auto& old : QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files))
+            QFile::remove(dir + QLatin1Char('/') + old);
     const int n = ++shots_[test];
     return QStringLiteral("%1/%2-%3.png").arg(dir).arg(n, 2, 10, QLatin1Char('0')).arg(name);
 }

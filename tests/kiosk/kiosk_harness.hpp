@@ -33,7 +33,9 @@ class Harness : public QObject {
     // as JSON text), notice_version, notice_text. Sets the `kiosk` context property to a new
     // Kiosk on the private bus. False (and `problem`) when something did not start.
     Q_INVOKABLE bool start(const QVariantMap& options);
-    Q_INVOKABLE void stop();
+    // Stops everything; with a test name, keeps exhibitd's log beside that test's
+    // screenshots (SHOTS/<test>/exhibitd.log) for whoever reads a failure.
+    Q_INVOKABLE void stop(const QString& test = {});
 
     // exhibitctl --bus ADDRESS ARGS...: {status, output}.
     Q_INVOKABLE QVariantMap exhibitctl(const QStringList& args);
@@ -53,6 +55,8 @@ class Harness : public QObject {
     Q_INVOKABLE bool setNotice(const QString& version, const QString& text);
     // Where a test's screenshot goes: SHOTS/<test>/<NN>-<name>.png (folders made).
     Q_INVOKABLE QString shotPath(const QString& test, const QString& name);
+    // SHOTS/<test>/ (made).
+    QString shotDir(const QString& test) const;
     Q_INVOKABLE bool fileExists(const QString& path) const;
     Q_INVOKABLE QString officerPin(const QString& officer) const;
     // This process's peak resident set (VmHWM), in KiB: the kiosk's models and QML, without

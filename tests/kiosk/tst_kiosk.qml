@@ -29,7 +29,7 @@ Item {
         ] })
 
         function cleanup() {
-            harness.stop()
+            harness.stop(test)
         }
 
         // --- helpers -----------------------------------------------------------------------
@@ -43,13 +43,39 @@ Item {
             tryVerify(function() { return !find("status_free").text.endsWith(": -") }, 10000,
                       "the status strip stayed empty")
         }
+        // What the officer would see, for a failure message.
+        function seen() {
+            var m = find("kioskMessage")
+            return "screen \"" + kiosk.screen + "\", message \"" + (m ? m.text : "") + "\", session \""
+                   + kiosk.session.state + "\" error \"" + kiosk.session.error + "\""
+        }
+        // tryVerify, whose failure says what was on screen when the time ran out.
+        function waitFor(condition, timeout, what) {
+            var deadline = Date.now() + timeout
+            while (!condition()) {
+                if (Date.now() > deadline)
+                    fail(what + ": " + seen())
+                wait(50)
+            }
+        }
         function find(name) {
             return findChild(ui, name)
         }
         function waitItem(name, timeout) {
-            tryVerify(function() { var i = find(name); return i !== null && i.visible }, timeout || 10000,
-                      "no visible " + name)
-            return find(name)
+            var deadline = Date.now() + (timeout || 10000)
+            for (;;) {
+                var item = find(name)
+                if (item !== null && item.visible)
+                    return item
+                if (Date.now() > deadline)
+                    break
+                wait(50)
+            }
+            // Say what was on screen instead: the failure is read from a CI log.
+            shot("no-" + name)
+            fail("no visible " + name + " on screen \"" + kiosk.screen + "\" ("
+                 + (find(name) === null ? "absent" : "hidden") + "; session "
+                 + kiosk.session.state + (kiosk.session.finished ? ", finished" : "") + ")")
         }
         function tap(name) {
             var item = waitItem(name)
@@ -138,9 +164,13 @@ Item {
             tryVerify(function() { return !kiosk.scope.previewing && find("count_photos").text.indexOf("·") > 0 },
                       30000, "no preview counts")
         }
-        // Receipt on screen == exhibitctl receipt for the same session.
-        function checkReceipt() {
-            tryVerify(function() { return kiosk.receipt.manifestSha256.length === 64 }, 60000, "no manifest")
+        // Receipt on screen == exhibitctl receipt for the same session. `sealed`: the DFU store
+        // has received everything, so the signed manifest's hash (the seal) must be shown.
+        function checkReceipt(sealed) {
+            if (sealed)
+                tryVerify(function() { return kiosk.receipt.manifestSha256.length === 64 }, 60000, "no manifest")
+            else
+                tryVerify(function() { return kiosk.receipt.loaded }, 30000, "no receipt")
             var r = harness.receipt(kiosk.session.path)
             verify(r.error === undefined, r.error)
             compare(find("receipt_case").text, r.case_reference)
@@ -149,8 +179,16 @@ Item {
             compare(find("receipt_owner").text, ({ victim: "Victim", witness: "Witness", other: "Someone else" })[r.owner])
             compare(find("receipt_scope").text, r.scope)
             compare(find("receipt_state").text, r.state)
-            compare(find("receipt_sha256").text, r.manifest_sha256)
-            compare(find("receiptQr").text, r.manifest_sha256)
+            if (sealed) {
+                compare(find("receipt_sha256").text, r.manifest_sha256)
+                compare(find("receiptQr").text, r.manifest_sha256)
+                verify(find("receiptQr").visible)
+            } else {
+                compare(r.manifest_sha256, "", "sealed before the DFU store received everything")
+                verify(find("receipt_sha256").text.indexOf("DFU store has received") > 0,
+                       find("receipt_sha256").text)
+                verify(!find("receiptQr").visible, "a QR code of nothing")
+            }
             var total = find("receipt_total").text
             verify(total.indexOf(r.items + " items") === 0, total + " vs " + r.items)
             verify(total.indexOf("(" + r.bytes + " bytes)") > 0, total + " vs " + r.bytes)
@@ -191,7 +229,8 @@ Item {
             verify(find("scopeSummary").text.indexOf("nothing else is copied") > 0, find("scopeSummary").text)
             shot("scope")
             tap("nextButton")
-            tryVerify(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000)
+            waitFor(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000,
+                    "the copy did not start")
             if (kiosk.screen === "copying") shot("copying")
             screen("receipt", 120000)
             var r = checkReceipt()
@@ -203,6 +242,7 @@ Item {
             tap("sendNowButton")
             tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
             verify(find("receipt_delivery").text.indexOf("Delivered") === 0)
+            checkReceipt(true)
             var v = harness.verifyDfu()
             compare(v.status, 0, v.output)
             tap("documentsButton")
@@ -412,6 +452,7 @@ Item {
             compare(checkReceipt().notice_version, "DPN-TEST-2")
             tap("sendNowButton")
             tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
+            checkReceipt(true)
             var manifests = harness.dfuManifests()
             compare(manifests.length, 1)
             verify(manifests[0].indexOf("DPN-TEST-2") >= 0, "the manifest does not record the notice shown")
