@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/sha256.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -55,6 +56,24 @@ class StoreSinkTest : public ::testing::Test {
     std::unique_ptr<store::Store> store_;
     std::int64_t session_ = 0;
 };
+
+// A big item is announced as it starts, however recent the last report: if the phone stalls
+// inside it, the kiosk shows the item that waits, not the small one before it.
+TEST_F(StoreSinkTest, ABigItemIsAnnouncedAsItStartsEvenRightAfterAReport) {
+    std::stop_source stop;
+    std::vector<std::string> reported;
+    StoreSink sink(*store_, session_, stop.get_token(),
+                   [&](const ExtractionProgress& p) { reported.push_back(p.current); });
+    ASSERT_TRUE(put(sink, 1));
+    ASSERT_TRUE(put(sink, 2));  // small, and (on all but a stalled machine) within 200 ms
+    const auto small_reports = reported.size();
+    auto w = sink.begin({.category = drivers::Category::videos,
+                         .source_path = "/sdcard/DCIM/VID_1.mp4",
+                         .declared_size = 8u << 20});
+    ASSERT_TRUE(w);
+    ASSERT_GT(reported.size(), small_reports) << "the big item was not announced";
+    EXPECT_EQ(reported.back(), "/sdcard/DCIM/VID_1.mp4");
+}
 
 TEST_F(StoreSinkTest, EveryItemIsCommittedWholeAcrossManyBatches) {
     std::stop_source stop;
