@@ -191,7 +191,11 @@ QVariantMap ScopeModel::preview_scope() const {
     QStringList all;
     for (const auto& c : categories_)
         all << c.name;
-    QVariantMap s = {{QStringLiteral("categories"), all}};
+    return scope_of(all);
+}
+
+QVariantMap ScopeModel::scope_of(const QStringList& categories) const {
+    QVariantMap s = {{QStringLiteral("categories"), categories}};
     if (from_.isValid())
         s.insert(QStringLiteral("from"), from());
     if (to_.isValid())
@@ -245,14 +249,7 @@ QVariantMap ScopeModel::scope_arguments() const {
     for (const auto& c : categories_)
         if (c.selected)
             chosen << c.name;
-    QVariantMap s = {{QStringLiteral("categories"), chosen}};
-    if (from_.isValid())
-        s.insert(QStringLiteral("from"), from());
-    if (to_.isValid())
-        s.insert(QStringLiteral("to"), to());
-    if (!numbers_.isEmpty())
-        s.insert(QStringLiteral("numbers"), numbers_);
-    return s;
+    return scope_of(chosen);
 }
 
 QVariantMap ScopeModel::start_options() const {

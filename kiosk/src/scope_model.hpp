@@ -89,6 +89,9 @@ class ScopeModel : public QAbstractListModel {
     void schedule();
     void preview();
     QVariantMap preview_scope() const;
+    // The scope argument of Preview and StartExtraction: these categories, with the dates
+    // and numbers chosen.
+    QVariantMap scope_of(const QStringList& categories) const;
 
     BusLink& link_;
     std::vector<Category> categories_;
