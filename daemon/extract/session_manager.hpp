@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/extract/extraction.hpp"
@@ -142,6 +143,12 @@ class SessionManager {
         const devices::DeviceRecord* device;
         const drivers::Driver* driver;
     };
+    // The link a job goes on with, and what the device answered to the job's first call.
+    template <typename Answer>
+    struct Attached {
+        std::shared_ptr<drivers::DriverSession> session;
+        Answer answer;
+    };
 
     // Loop side (session_manager.cpp).
     Result<Usable> usable_device(const std::string& device_id);
@@ -172,11 +179,21 @@ class SessionManager {
                                                          Worker& worker, std::stop_token stop);
     // The device's state after `error` ended an open (or the worker was stopped).
     static Settled not_opened(const Error& error, StopReason why);
+    // Takes over the link kept since the device's last job, or opens one, and makes the job's
+    // first call on it. Only that call shows whether a kept link died meanwhile (the phone
+    // restarted its side, say); the device is then opened again, once, and asked again.
+    // `on_link` runs once, when the job first has a link. Fails only when an open fails: the
+    // first call's own error is the answer. A template only session_workers.cpp instantiates.
+    template <typename First>
+    auto attach(Worker& worker, const drivers::Driver& driver, const drivers::Device& device,
+                std::shared_ptr<drivers::DriverSession> kept, std::stop_token stop, First first,
+                const std::function<void()>& on_link = {})
+        -> Result<Attached<std::invoke_result_t<First&, drivers::DriverSession&>>>;
     JobEnd run_session(Worker& worker, const drivers::Driver& driver, const drivers::Device& device,
                        std::int64_t session_id, const drivers::Scope& scope,
-                       std::shared_ptr<drivers::DriverSession> session, std::stop_token stop);
+                       std::shared_ptr<drivers::DriverSession> kept, std::stop_token stop);
     JobEnd run_preview(Worker& worker, const drivers::Driver& driver, const drivers::Device& device,
-                       const drivers::Scope& scope, std::shared_ptr<drivers::DriverSession> session,
+                       const drivers::Scope& scope, std::shared_ptr<drivers::DriverSession> kept,
                        std::stop_token stop);
     StoreSink::ProgressFn progress_reporter(std::int64_t session_id);
 

@@ -83,11 +83,46 @@ StoreSink::ProgressFn SessionManager::progress_reporter(std::int64_t session_id)
     };
 }
 
+template <typename First>
+auto SessionManager::attach(Worker& worker, const drivers::Driver& driver,
+                            const drivers::Device& device,
+                            std::shared_ptr<drivers::DriverSession> kept, std::stop_token stop,
+                            First first, const std::function<void()>& on_link)
+    -> Result<Attached<std::invoke_result_t<First&, drivers::DriverSession&>>> {
+    const bool reused = kept != nullptr;
+    auto session = std::move(kept);
+    if (reused) {
+        worker.set_session(session);
+        if (worker.reason != StopReason::none)
+            session->interrupt();
+    } else {
+        auto opened = open(driver, device, worker, stop);
+        if (!opened)
+            return std::unexpected(opened.error());
+        session = std::move(*opened);
+    }
+    if (on_link)
+        on_link();
+    auto answer = first(*session);
+    if (!answer && reused && !session->reusable() && worker.reason == StopReason::none) {
+        log::info("device {}: the kept link failed ({}); connecting again", device.id,
+                  answer.error().describe());
+        worker.set_session(nullptr);
+        session.reset();
+        auto opened = open(driver, device, worker, stop);
+        if (!opened)
+            return std::unexpected(opened.error());
+        session = std::move(*opened);
+        answer = first(*session);
+    }
+    return Attached<decltype(answer)>{std::move(session), std::move(answer)};
+}
+
 SessionManager::JobEnd SessionManager::run_session(Worker& worker, const drivers::Driver& driver,
                                                    const drivers::Device& device,
                                                    std::int64_t session_id,
                                                    const drivers::Scope& scope,
-                                                   std::shared_ptr<drivers::DriverSession> session,
+                                                   std::shared_ptr<drivers::DriverSession> kept,
                                                    std::stop_token stop) {
     JobEnd end;
     auto& view = end.session.emplace(
@@ -100,54 +135,36 @@ SessionManager::JobEnd SessionManager::run_session(Worker& worker, const drivers
     if (!own) {  // the loop's store is not touched from here: nothing is recorded
         view.state = store::SessionState::failed;
         view.reason = own.error().describe();
-        end.keep = std::move(session);
+        end.keep = std::move(kept);
         end.device = end.keep ? Settled{} : Settled{DeviceState::connected, ""};
         return end;
     }
     auto& store = **own;
+
+    // The identity first: on a kept link it also shows whether the link still works, and a
+    // link opened again for that reason is in place before anything is recorded.
+    auto attached = attach(
+        worker, driver, device, std::move(kept), stop,
+        [](drivers::DriverSession& s) { return s.device_info(); },
+        [&] {
+            channel_->post([this, id = device.id, alive = alive_] {
+                if (*alive && devices_->find(id))
+                    (void)devices_->set_state(id, DeviceState::busy, "extracting");
+            });
+        });
     // The session could not start on the device: recorded, and the device says why.
-    auto not_connected = [&](const Error& error) {
+    if (!attached) {
         auto why = worker.reason.load();
-        end.device = not_opened(error, why);
+        end.device = not_opened(attached.error(), why);
         view.state = why == StopReason::cancelled ? store::SessionState::cancelled
                                                   : store::SessionState::interrupted;
         view.reason = why == StopReason::device_gone ? "interrupted: device disconnected"
                       : why == StopReason::cancelled ? "cancelled"
-                                                     : not_connected_reason(error);
+                                                     : not_connected_reason(attached.error());
         (void)store.catalog().set_session_state(session_id, view.state, view.reason, "exhibitd");
         return end;
-    };
-
-    const bool reused = session != nullptr;
-    if (reused) {
-        worker.set_session(session);
-        if (worker.reason != StopReason::none)
-            session->interrupt();
-    } else {
-        auto opened = open(driver, device, worker, stop);
-        if (!opened)
-            return not_connected(opened.error());
-        session = std::move(*opened);
     }
-    channel_->post([this, id = device.id, alive = alive_] {
-        if (*alive && devices_->find(id))
-            (void)devices_->set_state(id, DeviceState::busy, "extracting");
-    });
-    // The identity first: on a link kept since the device's last job, it also shows whether
-    // the link still works. A link that died meanwhile (the phone restarted its side, say)
-    // is opened again, once, before anything is recorded.
-    auto info = session->device_info();
-    if (!info && reused && !session->reusable() && worker.reason == StopReason::none) {
-        log::info("device {}: the kept link failed ({}); connecting again", device.id,
-                  info.error().describe());
-        worker.set_session(nullptr);
-        session.reset();
-        auto opened = open(driver, device, worker, stop);
-        if (!opened)
-            return not_connected(opened.error());
-        session = std::move(*opened);
-        info = session->device_info();
-    }
+    auto& [session, info] = *attached;
     log::info("session {}: extracting device {} with driver {} {}", session_id, device.id,
               driver.name(), driver.version());
     auto outcome =
@@ -166,39 +183,17 @@ SessionManager::JobEnd SessionManager::run_session(Worker& worker, const drivers
 SessionManager::JobEnd SessionManager::run_preview(Worker& worker, const drivers::Driver& driver,
                                                    const drivers::Device& device,
                                                    const drivers::Scope& scope,
-                                                   std::shared_ptr<drivers::DriverSession> session,
+                                                   std::shared_ptr<drivers::DriverSession> kept,
                                                    std::stop_token stop) {
     JobEnd end;
-    const bool reused = session != nullptr;
-    if (reused) {
-        worker.set_session(session);
-        if (worker.reason != StopReason::none)
-            session->interrupt();
-    } else {
-        auto opened = open(driver, device, worker, stop);
-        if (!opened) {
-            end.device = not_opened(opened.error(), worker.reason.load());
-            end.preview = std::unexpected(opened.error());
-            return end;
-        }
-        session = std::move(*opened);
+    auto attached = attach(worker, driver, device, std::move(kept), stop,
+                           [&](drivers::DriverSession& s) { return s.preview(scope); });
+    if (!attached) {
+        end.device = not_opened(attached.error(), worker.reason.load());
+        end.preview = std::unexpected(attached.error());
+        return end;
     }
-    auto counted = session->preview(scope);
-    if (!counted && reused && !session->reusable() && worker.reason == StopReason::none) {
-        // The kept link died since the last job: open a new one, once.
-        log::info("device {}: the kept link failed ({}); connecting again", device.id,
-                  counted.error().describe());
-        worker.set_session(nullptr);
-        session.reset();
-        auto opened = open(driver, device, worker, stop);
-        if (!opened) {
-            end.device = not_opened(opened.error(), worker.reason.load());
-            end.preview = std::unexpected(opened.error());
-            return end;
-        }
-        session = std::move(*opened);
-        counted = session->preview(scope);
-    }
+    auto& [session, counted] = *attached;
     worker.set_session(nullptr);
     end.preview = std::move(counted);
     if (session->reusable() && worker.reason == StopReason::none)
