@@ -1,5 +1,7 @@
 // exhibitd: the evidence kiosk daemon. Exit codes: 0 clean stop, 1 runtime or startup failure,
-// 64 bad command line (EX_USAGE), 78 bad configuration (EX_CONFIG).
+// 64 bad command line (EX_USAGE), 76 a catalog from a newer exhibit (EX_PROTOCOL: a
+// downgrade; restarting cannot fix it), 78 bad configuration (EX_CONFIG).
+// exhibitd --undelivered: 0 every item has a DFU receipt, 3 some have none, 1 cannot tell.
 #include <sys/resource.h>
 #include <sysexits.h>
 
@@ -20,6 +22,7 @@
 #include "daemon/exhibitd/daemon.hpp"
 #include "daemon/exhibitd/message_ids.hpp"
 #include "daemon/loop/notify.hpp"
+#include "daemon/store/store.hpp"
 
 namespace {
 
@@ -48,6 +51,26 @@ void raise_open_file_limit() {
                      std::strerror(errno));
 }
 
+// exhibitd --undelivered: what the package's removal scripts ask before a purge may delete
+// the store. Runs with the daemon stopped, as the daemon's user.
+constexpr int kSomeUndelivered = 3;
+int report_undelivered(const config::Config& cfg) {
+    const auto& dir = cfg.store.state_directory;
+    auto count = store::count_undelivered(dir);
+    if (!count) {
+        std::fputs(fmt::format("exhibitd: cannot tell what {} holds: {}\n", dir.string(),
+                               count.error().describe())
+                       .c_str(),
+                   stderr);
+        return EXIT_FAILURE;
+    }
+    std::fputs(fmt::format("{}: {} items, {} without a DFU receipt\n", dir.string(),
+                           count->items, count->undelivered)
+                   .c_str(),
+               stdout);
+    return count->undelivered == 0 ? EXIT_SUCCESS : kSomeUndelivered;
+}
+
 int run(int argc, char** argv) {
     CLI::App app{"exhibitd: evidence kiosk daemon", "exhibitd"};
     std::string config_file(config::kDefaultConfigFile);
@@ -56,6 +79,9 @@ int run(int argc, char** argv) {
         app.add_option("-c,--config", config_file, "configuration file (drop-ins: FILE.d/*.conf)");
     config_option->default_str(std::string(config::kDefaultConfigFile));
     app.add_flag("--version", show_version, "print the version and exit");
+    bool undelivered = false;
+    app.add_flag("--undelivered", undelivered,
+                 "count the store's items without a DFU receipt and exit (exit code 3 if any)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -73,6 +99,8 @@ int run(int argc, char** argv) {
     if (!loaded)
         return startup_error(EX_CONFIG, loaded.error().describe());
     const config::Config& cfg = loaded->config;
+    if (undelivered)
+        return report_undelivered(cfg);
 
     log::configure(cfg.daemon.log_target, cfg.daemon.log_level);
     if (loaded->main_file_missing)
@@ -92,7 +120,9 @@ int run(int argc, char** argv) {
         log::write(log::Level::error, fmt::format("startup failed: {}", message),
                    {{"MESSAGE_ID", std::string(exhibitd::message_id::kStartupFailed)}});
         (void)loop::notify_status(fmt::format("Startup failed: {}", message));
-        return EXIT_FAILURE;
+        // A catalog from a newer exhibit (a downgrade) stays untouched however often
+        // exhibitd restarts: the unit's RestartPreventExitStatus= stops the loop.
+        return daemon.error().code == Errc::unsupported ? EX_PROTOCOL : EXIT_FAILURE;
     }
     return (*daemon)->run();
 }

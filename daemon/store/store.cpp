@@ -88,6 +88,40 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     return store;
 }
 
+Result<DeliveryCount> count_undelivered(const std::filesystem::path& state_directory) {
+    const auto file = state_directory / "exhibit.db";
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        if (ec)
+            return fail(Errc::io, fmt::format("cannot look for the catalog {}: {}", file,
+                                              ec.message()));
+        return DeliveryCount{};
+    }
+    auto db = Database::open(file, Database::Mode::read_only);
+    if (!db)
+        return std::unexpected(db.error());
+    auto version = schema_version(*db);
+    if (!version)
+        return std::unexpected(version.error());
+    if (*version > current_schema_version())
+        return fail(Errc::unsupported,
+                    fmt::format("catalog {} has schema version {}, newer than this exhibit's {}",
+                                file, *version, current_schema_version()));
+    if (*version == 0)  // created but never migrated: no tables, no items
+        return DeliveryCount{};
+    DeliveryCount count;
+    auto s = db->each(
+        "SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM uploads u WHERE "
+        "u.item_id = i.id AND u.state = 'received')), 0) FROM items i",
+        no_parameters, [&](Statement& row) {
+            count.items = static_cast<std::uint64_t>(row.column_int(0));
+            count.undelivered = static_cast<std::uint64_t>(row.column_int(1));
+        });
+    if (!s)
+        return std::unexpected(s.error());
+    return count;
+}
+
 Result<ItemWriter> Store::begin_item(ItemSpec spec) {
     if (spec.category.empty())
         return fail(Errc::invalid_argument, "an item needs a category");

@@ -59,6 +59,19 @@ struct StoreHealth {
     std::uint64_t free_bytes = 0;
 };
 
+// What a purge of the package must know (exhibitd --undelivered): how many items the catalog
+// under `state_directory` holds, and how many of them the DFU store has not confirmed
+// receiving (no upload in state "received").
+struct DeliveryCount {
+    std::uint64_t items = 0;
+    std::uint64_t undelivered = 0;
+};
+
+// Opens the catalog read-only: creates, migrates and reconciles nothing. A directory without
+// a catalog holds nothing; a catalog from a newer exhibit, or one that cannot be read, is an
+// error and never "nothing undelivered".
+Result<DeliveryCount> count_undelivered(const std::filesystem::path& state_directory);
+
 class Store {
   public:
     // Creates the directory layout and the key on first use, migrates the catalog, and

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -417,6 +418,58 @@ TEST_F(ExhibitdTest, UnknownOptionIsAUsageError) {
     ASSERT_TRUE(status);
     ASSERT_TRUE(WIFEXITED(*status));
     EXPECT_EQ(WEXITSTATUS(*status), 64);
+}
+
+// A downgrade: the catalog was written by a newer exhibit. exhibitd refuses with a distinct exit
+// code (the unit does not restart it) and leaves the catalog byte for byte as it was.
+TEST_F(ExhibitdTest, CatalogFromANewerExhibitExits76AndIsLeftUntouched) {
+    write_good_config();
+    stdfs::create_directories(dir_ / "state");
+    const auto catalog = dir_ / "state" / "exhibit.db";
+    ASSERT_EQ(std::system(("sqlite3 '" + catalog.string() +
+                           "' 'CREATE TABLE future (x); PRAGMA user_version = 99;'")
+                              .c_str()),
+              0);
+    auto read_all = [&] {
+        std::ifstream in(catalog, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        return bytes.str();
+    };
+    const auto before = read_all();
+    Child child({{"--config", config_.string()}, std::nullopt, std::nullopt});
+    auto status = child.wait(10s);
+    ASSERT_TRUE(status) << "exhibitd kept running on a newer catalog";
+    ASSERT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 76);
+    EXPECT_THAT(child.read_stderr(), HasSubstr("schema version 99"));
+    EXPECT_EQ(read_all(), before);
+    EXPECT_FALSE(stdfs::exists(dir_ / "state" / "keys")) << "nothing else is created";
+}
+
+// exhibitd --undelivered, as the package's removal scripts run it: 0 when nothing is waiting for
+// a DFU receipt, 1 when it cannot tell (never "nothing").
+TEST_F(ExhibitdTest, UndeliveredReportsAnEmptyStoreAndRefusesAnUnknownOne) {
+    write_good_config();
+    {
+        Child child({{"--config", config_.string(), "--undelivered"}, std::nullopt, std::nullopt});
+        auto status = child.wait(5s);
+        ASSERT_TRUE(status);
+        ASSERT_TRUE(WIFEXITED(*status));
+        EXPECT_EQ(WEXITSTATUS(*status), 0);
+        EXPECT_THAT(child.read_stdout(), HasSubstr("0 items, 0 without a DFU receipt"));
+    }
+    stdfs::create_directories(dir_ / "state");
+    ASSERT_EQ(std::system(("sqlite3 '" + (dir_ / "state" / "exhibit.db").string() +
+                           "' 'CREATE TABLE future (x); PRAGMA user_version = 99;'")
+                              .c_str()),
+              0);
+    Child child({{"--config", config_.string(), "--undelivered"}, std::nullopt, std::nullopt});
+    auto status = child.wait(5s);
+    ASSERT_TRUE(status);
+    ASSERT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 1);
+    EXPECT_THAT(child.read_stderr(), HasSubstr("cannot tell what"));
 }
 
 }  // namespace

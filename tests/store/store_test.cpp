@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "common/fs.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -159,6 +161,49 @@ TEST(Store, TwoStoresOnOneDirectoryShareTheChain) {
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->ok()) << r->problem;
     EXPECT_EQ(r->entries, 3u);
+}
+
+// What a purge asks before it may delete the store: only a DFU receipt (an upload in state
+// "received") makes an item delivered; queued, failed or never-queued items are not.
+TEST(Store, CountUndeliveredCountsItemsWithoutAReceipt) {
+    testing::TempDir dir;
+    {
+        auto store = open_store(dir.path());
+        ASSERT_TRUE(store);
+        auto delivered = add_item(*store, "delivered photo");
+        auto queued = add_item(*store, "queued photo");
+        add_item(*store, "never queued");
+        ASSERT_TRUE(store->database().exec(fmt::format(
+            "INSERT INTO uploads (item_id, state, queued_at_ms) VALUES ({}, 'received', 1), "
+            "({}, 'queued', 1)",
+            delivered.id, queued.id)));
+    }
+    auto count = count_undelivered(dir.path());
+    ASSERT_TRUE(count) << count.error().describe();
+    EXPECT_EQ(count->items, 3u);
+    EXPECT_EQ(count->undelivered, 2u);
+}
+
+TEST(Store, CountUndeliveredOfAnEmptyDirectoryCreatesNothing) {
+    testing::TempDir dir;
+    auto count = count_undelivered(dir.path());
+    ASSERT_TRUE(count) << count.error().describe();
+    EXPECT_EQ(count->items, 0u);
+    EXPECT_EQ(count->undelivered, 0u);
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(Store, CountUndeliveredRefusesACatalogFromANewerExhibit) {
+    testing::TempDir dir;
+    { ASSERT_TRUE(open_store(dir.path())); }
+    {
+        auto db = Database::open(dir / "exhibit.db", Database::Mode::read_write);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("PRAGMA user_version = 99"));
+    }
+    auto count = count_undelivered(dir.path());
+    ASSERT_FALSE(count) << "a catalog it cannot read must never count as empty";
+    EXPECT_EQ(count.error().code, Errc::unsupported);
 }
 
 }  // namespace
