@@ -135,6 +135,7 @@ ValueMap receipt_values(const store::SessionReceipt& r, const std::string& kiosk
     v["items_incomplete"] = r.items_incomplete;
     v["bytes"] = r.bytes;
     v["items_received_by_dfu"] = r.items_received_by_dfu;
+    v["seal_sha256"] = r.seal_sha256;
     v["manifest_sha256"] = r.manifest_sha256;
     v["manifest_upload_state"] = r.manifest_upload_state;
     v["upload_state"] = r.upload_state;

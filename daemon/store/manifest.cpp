@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/base64.hpp"
+#include "common/extraction_record.hpp"
 #include "common/sha256.hpp"
 #include "daemon/store/store.hpp"
 
@@ -116,8 +117,11 @@ Result<std::string> canonical_json(const nlohmann::json& value) {
     }
 }
 
-Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
-                                      const nlohmann::json& deliveries, const Clock& clock) {
+namespace {
+
+// The manifest of an ended session, unsigned and without its "extraction_sha256".
+Result<nlohmann::json> manifest_document(Store& store, std::int64_t session_id,
+                                         const nlohmann::json& deliveries, const Clock& clock) {
     auto session = store.catalog().session(session_id);
     if (!session)
         return err(session);
@@ -173,7 +177,36 @@ Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
         {"audit_head", std::move(*head)},
         {"created_at", format_utc_ms(clock.now())},
     };
-    auto body = canonical_json(doc);
+    return doc;
+}
+
+Result<std::string> seal_of(const nlohmann::json& manifest) {
+    auto record = canonical_json(extraction_record(manifest));
+    if (!record)
+        return err(record);
+    return to_hex(Sha256::of(*record));
+}
+
+}  // namespace
+
+Result<std::string> extraction_seal(Store& store, std::int64_t session_id) {
+    auto doc = manifest_document(store, session_id, nlohmann::json::object(), Clock::system());
+    if (!doc)
+        return err(doc);
+    return seal_of(*doc);
+}
+
+Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
+                                      const nlohmann::json& deliveries, const Clock& clock) {
+    auto doc = manifest_document(store, session_id, deliveries, clock);
+    if (!doc)
+        return err(doc);
+    auto seal = seal_of(*doc);
+    if (!seal)
+        return err(seal);
+    (*doc)["extraction_sha256"] = *seal;
+    const auto& key = store.identity().public_key();
+    auto body = canonical_json(*doc);
     if (!body)
         return err(body);
     auto signature = store.identity().sign(*body);

@@ -37,9 +37,15 @@ struct SignedManifest {
 
 // Builds and signs the manifest of an ended session. `deliveries` maps item ids (decimal
 // strings) to delivery facts ({"state", "url", "received_at", ...}) and is copied into each
-// item's "delivery" member.
+// item's "delivery" member. The manifest states the seal of its extraction record
+// ("extraction_sha256", common/extraction_record.hpp).
 Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
                                       const nlohmann::json& deliveries, const Clock& clock);
+
+// The seal of an ended session: hex SHA-256 of the canonical form of its extraction record.
+// Known as soon as the session ends, and the same whenever it is asked: the record holds only
+// what cannot change once the session has ended.
+Result<std::string> extraction_seal(Store& store, std::int64_t session_id);
 
 // Checks a manifest as exhibit-verify will: the signature over the exact bytes, the
 // canonical form, the format tag and that its key fingerprint names `key`.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "daemon/store/manifest.hpp"
+
 namespace exhibit::store {
 
 namespace {
@@ -86,6 +88,13 @@ Result<SessionReceipt> session_receipt(Store& store, std::int64_t session_id) {
         return std::unexpected(s.error());
     if (auto s = read_manifest(db, r); !s)
         return std::unexpected(s.error());
+    if (r.session.ended_at_ms && r.session.state != SessionState::created &&
+        r.session.state != SessionState::running) {
+        auto seal = extraction_seal(store, session_id);
+        if (!seal)
+            return std::unexpected(seal.error());
+        r.seal_sha256 = std::move(*seal);
+    }
     const bool manifest_received = r.manifest_upload_state == "received";
     if (r.manifest_upload_state.empty())
         r.manifest_upload_state = "not yet written";

@@ -32,6 +32,9 @@ struct SessionReceipt {
     // The consented scope in one line: "photos, messages; 2024-01-01 to 2024-03-31;
     // numbers +447700900123".
     std::string scope_summary;
+    // The seal (hex SHA-256 of the extraction record, manifest.hpp): empty until the session
+    // ends, then fixed.
+    std::string seal_sha256;
     std::string manifest_sha256;                      // empty until the manifest exists
     std::string manifest_upload_state;                // "not yet written", or its queue state
     // One sentence: "nothing to upload", "pending", "items received, manifest pending" or

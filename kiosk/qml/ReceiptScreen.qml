@@ -1,4 +1,4 @@
-// 8. Receipt: what was taken and the manifest's seal (text and QR code), delivery state and
+// 8. Receipt: what was taken and its seal (text and QR code), delivery state and
 // Send now, the printed (or saved) receipts, then unplug and Finish.
 import QtQuick
 import Exhibit.Kiosk 1.0
@@ -90,7 +90,7 @@ Item {
         spacing: Theme.px(16)
         Text {
             font.family: Theme.family; font.pixelSize: Theme.fontSmall; font.bold: true; color: Theme.text
-            text: qsTr("Seal (SHA-256 of the signed manifest)")
+            text: qsTr("Seal (SHA-256 of what was copied, as it was copied)")
         }
         Row {
             spacing: Theme.gap
@@ -99,13 +99,13 @@ Item {
                 objectName: "receiptQr"
                 width: Math.min(Theme.px(260), root.height * 0.3)
                 height: width
-                text: root.receipt.manifestSha256
+                text: root.receipt.sealSha256
                 visible: text.length > 0
             }
             Text {
                 objectName: "receipt_sha256"
                 width: parent.width - Theme.px(260) - Theme.gap
-                font.family: root.receipt.manifestSha256.length > 0 ? "DejaVu Sans Mono" : Theme.family
+                font.family: root.receipt.sealSha256.length > 0 ? "DejaVu Sans Mono" : Theme.family
                 font.pixelSize: Theme.fontSmall
                 color: Theme.text
                 wrapMode: Text.WrapAnywhere

@@ -80,11 +80,14 @@ QVariantList ReceiptModel::categories() const {
 }
 
 QString seal_text(const QVariantMap& receipt) {
-    const QString sha = receipt.value(QStringLiteral("manifest_sha256")).toString();
-    return sha.isEmpty() ? QCoreApplication::translate(
-                               "exhibit::kiosk::ReceiptModel",
-                               "made when the DFU store has received every item")
+    const QString sha = receipt.value(QStringLiteral("seal_sha256")).toString();
+    return sha.isEmpty() ? QCoreApplication::translate("exhibit::kiosk::ReceiptModel",
+                                                       "made when the copying has ended")
                          : sha;
+}
+
+QString ReceiptModel::seal_sha256() const {
+    return values_.value(QStringLiteral("seal_sha256")).toString();
 }
 
 QString ReceiptModel::manifest_sha256() const {

@@ -1,8 +1,8 @@
 // The receipt of a session, from exhibitd's GetReceipt: case, exhibit, officer, items and
-// bytes per category, the manifest's SHA-256 and the delivery state, read again every few
-// seconds until the DFU store has received everything. exhibitd signs a session's manifest
-// (the seal) once the DFU store has received every item, so a receipt shown or printed
-// before that says when the seal will exist.
+// bytes per category, the seal and the delivery state, read again every few seconds until
+// the DFU store has received everything. The seal (seal_sha256) is the SHA-256 of the
+// session's extraction record, known as soon as the session ends; the signed manifest that
+// exhibitd sends after the items states it, so the DFU can match it to this receipt.
 // SendNow moves what is left to the urgent lane. Thread-bound.
 #pragma once
 
@@ -13,8 +13,8 @@
 
 namespace exhibit::kiosk {
 
-// A receipt's seal in words: GetReceipt's manifest_sha256, or, before there is one, when it
-// is made. Shared by the screen and the printed receipt.
+// A receipt's seal in words: GetReceipt's seal_sha256, or, while the session still runs, when
+// it is made. Shared by the screen and the printed receipt.
 QString seal_text(const QVariantMap& receipt);
 
 class BusLink;
@@ -25,8 +25,9 @@ class ReceiptModel : public QObject {
     Q_PROPERTY(bool loaded READ loaded NOTIFY changed)
     Q_PROPERTY(QVariantMap values READ values NOTIFY changed)
     Q_PROPERTY(QVariantList categories READ categories NOTIFY changed)
+    Q_PROPERTY(QString sealSha256 READ seal_sha256 NOTIFY changed)
     Q_PROPERTY(QString manifestSha256 READ manifest_sha256 NOTIFY changed)
-    // The seal as shown: the manifest's SHA-256, or when it will be made.
+    // The seal as shown: the extraction record's SHA-256, or when it will be made.
     Q_PROPERTY(QString sealText READ seal_text NOTIFY changed)
     Q_PROPERTY(QString delivery READ delivery NOTIFY changed)
     Q_PROPERTY(bool delivered READ delivered NOTIFY changed)
@@ -44,6 +45,7 @@ class ReceiptModel : public QObject {
     bool loaded() const { return !values_.isEmpty(); }
     QVariantMap values() const { return values_; }
     QVariantList categories() const;
+    QString seal_sha256() const;
     QString manifest_sha256() const;
     QString seal_text() const { return kiosk::seal_text(values_); }
     QString delivery() const;

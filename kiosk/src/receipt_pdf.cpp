@@ -132,10 +132,10 @@ bool write_case_file(const ReceiptText& r, const QString& path) {
                            .arg(format_bytes(bytes))
                            .arg(bytes));
     p.gap(20);
-    p.heading(tr("Seal (SHA-256 of the signed manifest)"), 13);
+    p.heading(tr("Seal (SHA-256 of what was copied, as it was copied)"), 13);
     p.para(seal_text(r.values), 11);
     const QImage qr =
-        qr_code_image(r.values.value(QStringLiteral("manifest_sha256")).toString(), 8);
+        qr_code_image(r.values.value(QStringLiteral("seal_sha256")).toString(), 8);
     if (!qr.isNull())
         p.image(qr, 600);
     p.row(tr("Delivery"), r.delivery);

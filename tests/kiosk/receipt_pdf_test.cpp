@@ -39,7 +39,7 @@ ReceiptText sample() {
                 {QStringLiteral("items"), 17ULL},
                 {QStringLiteral("items_incomplete"), 0ULL},
                 {QStringLiteral("bytes"), 1236912ULL},
-                {QStringLiteral("manifest_sha256"), kSha},
+                {QStringLiteral("seal_sha256"), kSha},
                 {QStringLiteral("kiosk_id"), QStringLiteral("kiosk-test")}};
     r.categories = {
         QVariantMap{{QStringLiteral("name"), QStringLiteral("photos")},

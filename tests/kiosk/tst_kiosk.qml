@@ -164,10 +164,12 @@ Item {
             tryVerify(function() { return !kiosk.scope.previewing && find("count_photos").text.indexOf("·") > 0 },
                       30000, "no preview counts")
         }
-        // Receipt on screen == exhibitctl receipt for the same session. `sealed`: the DFU store
-        // has received everything, so the signed manifest's hash (the seal) must be shown.
-        function checkReceipt(sealed) {
-            if (sealed)
+        // Receipt on screen == exhibitctl receipt for the same session. The seal (the SHA-256
+        // of the extraction record) is there as soon as the copying has ended, as text and QR
+        // code. `delivered`: the DFU store has received everything, so the signed manifest,
+        // which states the same seal, exists too.
+        function checkReceipt(delivered) {
+            if (delivered)
                 tryVerify(function() { return kiosk.receipt.manifestSha256.length === 64 }, 60000, "no manifest")
             else
                 tryVerify(function() { return kiosk.receipt.loaded }, 30000, "no receipt")
@@ -179,16 +181,12 @@ Item {
             compare(find("receipt_owner").text, ({ victim: "Victim", witness: "Witness", other: "Someone else" })[r.owner])
             compare(find("receipt_scope").text, r.scope)
             compare(find("receipt_state").text, r.state)
-            if (sealed) {
-                compare(find("receipt_sha256").text, r.manifest_sha256)
-                compare(find("receiptQr").text, r.manifest_sha256)
-                verify(find("receiptQr").visible)
-            } else {
-                compare(r.manifest_sha256, "", "sealed before the DFU store received everything")
-                verify(find("receipt_sha256").text.indexOf("DFU store has received") > 0,
-                       find("receipt_sha256").text)
-                verify(!find("receiptQr").visible, "a QR code of nothing")
-            }
+            compare(r.seal_sha256.length, 64, "no seal once the copying has ended")
+            compare(find("receipt_sha256").text, r.seal_sha256)
+            compare(find("receiptQr").text, r.seal_sha256)
+            verify(find("receiptQr").visible)
+            if (delivered)
+                compare(r.manifest_sha256.length, 64, "no manifest after delivery")
             var total = find("receipt_total").text
             verify(total.indexOf(r.items + " items") === 0, total + " vs " + r.items)
             verify(total.indexOf("(" + r.bytes + " bytes)") > 0, total + " vs " + r.bytes)
@@ -242,7 +240,7 @@ Item {
             tap("sendNowButton")
             tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
             verify(find("receipt_delivery").text.indexOf("Delivered") === 0)
-            checkReceipt(true)
+            compare(checkReceipt(true).seal_sha256, r.seal_sha256, "the seal changed with the delivery")
             var v = harness.verifyDfu()
             compare(v.status, 0, v.output)
             tap("documentsButton")
@@ -449,12 +447,15 @@ Item {
             tap("category_photos")
             tap("nextButton")
             screen("receipt", 120000)
-            compare(checkReceipt().notice_version, "DPN-TEST-2")
+            var before = checkReceipt()
+            compare(before.notice_version, "DPN-TEST-2")
             tap("sendNowButton")
             tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
             checkReceipt(true)
             var manifests = harness.dfuManifests()
             compare(manifests.length, 1)
+            verify(manifests[0].indexOf('"extraction_sha256":"' + before.seal_sha256 + '"') >= 0,
+                   "the signed manifest does not state the seal on the receipt")
             verify(manifests[0].indexOf("DPN-TEST-2") >= 0, "the manifest does not record the notice shown")
             verify(manifests[0].indexOf("DPN-TEST-1") < 0)
         }

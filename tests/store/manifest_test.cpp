@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/extraction_record.hpp"
+#include "common/sha256.hpp"
 #include "daemon/upload/tus_protocol.hpp"
 #include "tests/support/upload_fixture.hpp"
 
@@ -62,6 +64,45 @@ TEST_F(ManifestTest, ListsEverythingAndVerifiesWithTheKioskKey) {
     EXPECT_EQ(doc["totals"]["bytes"], 1234);
     EXPECT_TRUE(doc["audit_head"]["hash"].is_string());
     (void)b;
+}
+
+// The seal is known when the session ends and never changes after: not with deliveries, the
+// time the manifest is written or later integrity checks. The manifest states it, and it is
+// the SHA-256 of the record derived from the manifest (what exhibit-verify recomputes).
+TEST_F(ManifestTest, TheSealIsFixedAtTheEndAndTheManifestStatesIt) {
+    auto a = ev_.add_item(1234, 1);
+    EXPECT_FALSE(extraction_seal(ev_.store(), ev_.session_id())) << "no seal while it runs";
+    ev_.end_session();
+    auto seal = extraction_seal(ev_.store(), ev_.session_id());
+    ASSERT_TRUE(seal) << seal.error().describe();
+    EXPECT_EQ(seal->size(), 64u);
+
+    clock_.advance(std::chrono::hours(30));
+    // Send now, after the session: the upload priority changes, the seal does not.
+    ASSERT_TRUE(ev_.store().database().exec("UPDATE sessions SET priority = 'urgent'"));
+    nlohmann::json deliveries = {
+        {std::to_string(a.id), {{"state", "received"}, {"url", "https://dfu/files/1"}}}};
+    auto m = build_manifest(ev_.store(), ev_.session_id(), deliveries, clock_).value();
+    auto doc = nlohmann::json::parse(m.body);
+    EXPECT_EQ(doc["extraction_sha256"], *seal);
+    EXPECT_EQ(extraction_seal(ev_.store(), ev_.session_id()).value(), *seal);
+
+    auto record = extraction_record(doc);
+    EXPECT_EQ(to_hex(Sha256::of(canonical_json(record).value())), *seal);
+    EXPECT_EQ(record["format"], "exhibit-extraction-v1");
+    EXPECT_FALSE(record.contains("extraction_sha256"));
+    EXPECT_FALSE(record.contains("audit_head"));
+    EXPECT_FALSE(record.contains("created_at"));
+    EXPECT_FALSE(record["kiosk"].contains("id"));
+    EXPECT_FALSE(record["session"].contains("priority")) << "Send now may change it later";
+    EXPECT_EQ(record["items"][0]["sha256"], a.sha256);
+    EXPECT_FALSE(record["items"][0].contains("delivery"));
+    EXPECT_FALSE(record["items"][0].contains("integrity"));
+
+    // What was taken is in the seal: another item's hash gives another seal.
+    auto changed = doc;
+    changed["items"][0]["sha256"] = std::string(64, '0');
+    EXPECT_NE(to_hex(Sha256::of(canonical_json(extraction_record(changed)).value())), *seal);
 }
 
 TEST_F(ManifestTest, TamperingWrongKeysAndNonCanonicalBytesAreCaught) {

@@ -204,6 +204,8 @@ TEST_F(ExhibitVerify, AnIntactTusDeliveryVerifies) {
     EXPECT_EQ(s["kiosk_id"], "kiosk-test-01");
     EXPECT_EQ(s["case_reference"], "CR/2026/0042");
     EXPECT_EQ(s["manifest_sha256"], manifest_.sha256);
+    EXPECT_EQ(s["seal_sha256"], store::extraction_seal(ev_.store(), ev_.session_id()).value())
+        << "the seal on the kiosk's receipt";
     EXPECT_EQ(s["key_fingerprint"], ev_.store().identity().fingerprint());
     EXPECT_EQ(s["bytes_verified"], 105'000);
     for (const auto& c : s["checks"])
@@ -338,6 +340,31 @@ TEST_F(ExhibitVerify, ANonCanonicalManifestFailsEvenWhenSigned) {
     EXPECT_EQ(r["exit"], 1);
     EXPECT_TRUE(check_ok(r, "signature"));
     EXPECT_FALSE(check_ok(r, "canonical form"));
+}
+
+// A manifest signed by the kiosk key whose stated seal is not its extraction record's (or that
+// states none) does not tie the delivery to the owner's receipt: the seal check fails.
+TEST_F(ExhibitVerify, AStatedSealThatIsNotTheRecordsFails) {
+    auto dir = deliver_tus();
+    for (bool drop : {false, true}) {
+        auto doc = json::parse(manifest_.body);
+        if (drop)
+            doc.erase("extraction_sha256");
+        else
+            doc["extraction_sha256"] = std::string(64, 'e');
+        auto body = store::canonical_json(doc).value();
+        auto sig = ev_.store().identity().sign(body).value();
+        auto meta = manifest_metadata(manifest_);
+        meta["signature"] = upload::base64_encode(
+            std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+        meta["sha256"] = to_hex(Sha256::of(body));
+        write_upload(dir, manifest_id_, body, meta);
+        auto r = report(dir);
+        EXPECT_EQ(r["exit"], 1) << (drop ? "no seal" : "wrong seal");
+        EXPECT_TRUE(check_ok(r, "signature"));
+        EXPECT_TRUE(check_ok(r, "canonical form"));
+        EXPECT_FALSE(check_ok(r, "seal")) << (drop ? "no seal" : "wrong seal");
+    }
 }
 
 TEST_F(ExhibitVerify, CancelledItemsAreReportedNotRequired) {

@@ -124,8 +124,10 @@ TEST(ExhibitctlViews, ReceiptParsesTheDeviceAndKeepsUnknownKeys) {
         {"bytes", std::uint64_t{1234}},
         {"started", std::int64_t{1795953600000}},
         {"device", std::string(R"({"manufacturer":"Google","model":"Pixel 7","serial":"S1"})")},
-        {"items_received_by_dfu", std::uint64_t{40}}};
+        {"items_received_by_dfu", std::uint64_t{40}},
+        {"seal_sha256", std::string(64, 'a')}};
     auto j = receipt_json("/org/exhibit/Exhibit1/sessions/1", r);
+    EXPECT_EQ(j["seal_sha256"], std::string(64, 'a'));
     EXPECT_EQ(j["device"]["model"], "Pixel 7");
     EXPECT_EQ(j["started_ms"], 1795953600000);
     EXPECT_FALSE(j.contains("started"));
@@ -135,6 +137,8 @@ TEST(ExhibitctlViews, ReceiptParsesTheDeviceAndKeepsUnknownKeys) {
     EXPECT_NE(text.find("device           Google Pixel 7 (serial S1)\n"), std::string::npos)
         << text;
     EXPECT_NE(text.find("manifest sha256  not made yet\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("seal             " + std::string(64, 'a') + "\n"), std::string::npos)
+        << text;
     EXPECT_NE(text.find("started          2026-11-29 12:00:00 UTC\n"), std::string::npos) << text;
 }
 

@@ -71,6 +71,7 @@ nlohmann::json to_json(const Report& report) {
         sessions.push_back({{"ok", s.ok()},
                             {"manifest", s.manifest},
                             {"manifest_sha256", s.manifest_sha256},
+                            {"seal_sha256", s.seal_sha256},
                             {"session_id", s.session_id ? nlohmann::json(*s.session_id) : nullptr},
                             {"kiosk_id", s.kiosk_id},
                             {"case_reference", s.case_reference},

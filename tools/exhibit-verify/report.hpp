@@ -46,6 +46,7 @@ struct ItemResult {
 struct SessionReport {
     std::string manifest;  // where the manifest came from
     std::string manifest_sha256;
+    std::string seal_sha256;  // the receipts' seal, once the manifest's statement of it checked
     std::optional<std::int64_t> session_id;
     std::string kiosk_id;
     std::string case_reference;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/base64.hpp"
+#include "common/extraction_record.hpp"
 #include "common/sha256.hpp"
 #include "tools/exhibit-verify/canonical_json.hpp"
 #include "tools/exhibit-verify/item_check.hpp"
@@ -75,6 +76,28 @@ Check signature_check(const ManifestSource& m, const std::optional<keys::PublicK
         c.detail = fmt::format("Ed25519 over the exact bytes, key {}", key->fingerprint());
     }
     return c;
+}
+
+// The seal on the kiosk's receipts is the SHA-256 of the session's extraction record, which
+// is derived from this manifest; the manifest states it, under its signature.
+Check seal_check(const nlohmann::json& doc, SessionReport& s) {
+    const auto stated = text(doc, "extraction_sha256");
+    if (stated.empty())
+        return {"seal", false, "the manifest states no seal (extraction_sha256)"};
+    auto record = canonical_json(extraction_record(doc));
+    if (!record)
+        return {"seal", false,
+                fmt::format("the extraction record cannot be formed: {}", record.error().message)};
+    const auto computed = to_hex(Sha256::of(*record));
+    if (computed != stated)
+        return {"seal", false,
+                fmt::format("the manifest states seal {}, but its extraction record hashes to {}",
+                            stated, computed)};
+    s.seal_sha256 = computed;
+    return {"seal", true,
+            fmt::format("{} (the SHA-256 of the extraction record; printed on the kiosk's "
+                        "receipts)",
+                        computed)};
 }
 
 Check totals_check(const nlohmann::json& doc) {
@@ -180,6 +203,7 @@ SessionReport verify_manifest(const Delivery& delivery, const ManifestSource& m,
          format == kFormat ? std::string(kFormat) : fmt::format("unknown format \"{}\"", format)});
     s.checks.push_back(std::move(key_check));
     s.checks.push_back(totals_check(doc));
+    s.checks.push_back(seal_check(doc, s));
     if (m.upload)
         s.checks.push_back(upload_check(m, doc, s.manifest_sha256, trusted));
     check_items(delivery, doc, s, hashes);

@@ -224,6 +224,7 @@ nlohmann::json receipt_json(const std::string& session_path, const ValueMap& rec
         {"items", u64_of(receipt, "items")},
         {"items_incomplete", u64_of(receipt, "items_incomplete")},
         {"bytes", u64_of(receipt, "bytes")},
+        {"seal_sha256", text_of(receipt, "seal_sha256")},
         {"manifest_sha256", text_of(receipt, "manifest_sha256")},
         {"upload_state", text_of(receipt, "upload_state")},
         {"started_ms", i64_of(receipt, "started")},
@@ -360,6 +361,7 @@ std::string render_preview(const std::vector<PreviewRow>& rows) {
 
 std::string render_receipt(const std::string& session_path, const ValueMap& r) {
     const auto manifest = text_of(r, "manifest_sha256");
+    const auto seal = text_of(r, "seal_sha256");
     std::string items = std::to_string(u64_of(r, "items"));
     if (auto n = u64_of(r, "items_incomplete"))
         items += fmt::format(" ({} incomplete)", n);
@@ -377,6 +379,7 @@ std::string render_receipt(const std::string& session_path, const ValueMap& r) {
         {"bytes",
          fmt::format("{} ({} bytes)", format_bytes(u64_of(r, "bytes")), u64_of(r, "bytes"))},
         {"upload", or_dash(text_of(r, "upload_state"))},
+        {"seal", seal.empty() ? "when the session ends" : printable(seal)},
         {"manifest sha256", manifest.empty() ? "not made yet" : printable(manifest)},
     };
     return render_pairs(p);
