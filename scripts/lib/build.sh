@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo and scripts/test: cmake --build with its progress on one updating
 # line ("building [123/410] 30%"), on a terminal; elsewhere (CI, a pipe) one line per tenth.
 # The compiler's messages are shown only when the build fails.

@@ -17,6 +17,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+source scripts/lib/bus.sh
+source scripts/lib/test-pki.sh
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'install-test: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -158,17 +160,7 @@ step "the kiosk session: cage runs the installed exhibit-kiosk as exhibit-kiosk"
 
 # --- a kiosk at work: exhibitd as the unit runs it --------------------------------------------
 tls=$work/tls
-mkdir -p "$tls"
-gen() { openssl "$@" >/dev/null 2>&1; }
-gen req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tls/ca.key" \
-  -out "$tls/ca.pem" -subj "/CN=exhibit install-test CA" -days 2
-for who in server client; do
-  gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tls/$who.key" \
-    -out "$tls/$who.csr" -subj "/CN=$who"
-  if [[ $who == server ]]; then ext="subjectAltName=IP:127.0.0.1"; else ext="extendedKeyUsage=clientAuth"; fi
-  gen x509 -req -in "$tls/$who.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
-    -out "$tls/$who.pem" -days 2 -extfile <(echo "$ext")
-done
+make_test_pki "$tls" "exhibit install-test CA"
 
 wait_for() {  # FILE PATTERN WHAT
   local pid=${pids[-1]}
@@ -187,30 +179,7 @@ wait_for "$work/tus.log" '^listening' "the tus server"
 tus_port=$(awk '/^listening/ {print $2}' "$work/tus.log")
 tus_pid=${pids[-1]}
 
-cat >"$work/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path=$work/bus</listen>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>/usr/share/dbus-1/system.d/org.exhibit.Exhibit1.conf</include>
-</busconfig>
-CONF
+write_bus_config "$work/bus.conf" "$work/bus" "/usr/share/dbus-1/system.d/org.exhibit.Exhibit1.conf"
 dbus-daemon --config-file="$work/bus.conf" --nofork --print-address >"$work/bus.address" 2>"$work/bus.log" &
 pids+=($!)
 wait_for "$work/bus.address" 'unix:' "dbus-daemon"
