@@ -12,7 +12,7 @@ namespace {
 // Each entry takes the catalog from version (index) to version (index + 1). Never edit a
 // step once released: add a new one, and a fixture for the old version in
 // tests/fixtures/catalog/.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 0 -> 1: cases, sessions, items, uploads, audit.
     R"sql(
 CREATE TABLE cases (
@@ -157,6 +157,117 @@ CREATE TABLE sign_in_failures (
     last_failure_ms INTEGER NOT NULL,
     locked_until_ms INTEGER                                  -- set at the fifth
 ) STRICT;
+)sql",
+    // 3 -> 4: running totals for monitoring, kept by triggers in the same transaction as the
+    // rows they count, so reading them costs the same with ten items or a million (the
+    // metrics are written every few seconds), and an index for the newest delivery.
+    R"sql(
+CREATE TABLE item_totals (
+    name  TEXT PRIMARY KEY CHECK (name IN ('complete', 'incomplete', 'flagged')),
+    items INTEGER NOT NULL CHECK (items >= 0)
+) STRICT, WITHOUT ROWID;
+INSERT INTO item_totals (name, items)
+    SELECT 'complete', count(*) FROM items WHERE state = 'complete'
+    UNION ALL SELECT 'incomplete', count(*) FROM items WHERE state = 'incomplete'
+    UNION ALL SELECT 'flagged', count(*) FROM items WHERE integrity != 'ok';
+
+CREATE TRIGGER item_totals_insert AFTER INSERT ON items
+BEGIN
+    UPDATE item_totals SET items = items + 1 WHERE name = NEW.state;
+    UPDATE item_totals SET items = items + 1 WHERE name = 'flagged' AND NEW.integrity != 'ok';
+END;
+CREATE TRIGGER item_totals_integrity AFTER UPDATE OF integrity ON items
+WHEN (OLD.integrity != 'ok') != (NEW.integrity != 'ok')
+BEGIN
+    UPDATE item_totals SET items = items + (NEW.integrity != 'ok') - (OLD.integrity != 'ok')
+        WHERE name = 'flagged';
+END;
+
+-- Items and manifests to upload, by lane and state: how many, and their bytes.
+CREATE TABLE queue_totals (
+    kind  TEXT NOT NULL CHECK (kind IN ('item', 'manifest')),
+    lane  TEXT NOT NULL CHECK (lane IN ('urgent', 'normal')),
+    state TEXT NOT NULL
+          CHECK (state IN ('queued', 'uploading', 'received', 'failed', 'cancelled')),
+    jobs  INTEGER NOT NULL DEFAULT 0 CHECK (jobs >= 0),
+    bytes INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+    PRIMARY KEY (kind, lane, state)
+) STRICT, WITHOUT ROWID;
+WITH kinds(kind) AS (VALUES ('item'), ('manifest')),
+     lanes(lane) AS (VALUES ('urgent'), ('normal')),
+     states(state) AS (VALUES ('queued'), ('uploading'), ('received'), ('failed'), ('cancelled'))
+INSERT INTO queue_totals (kind, lane, state) SELECT kind, lane, state FROM kinds, lanes, states;
+UPDATE queue_totals SET
+    jobs = (SELECT count(*) FROM uploads u
+            WHERE u.lane = queue_totals.lane AND u.state = queue_totals.state),
+    bytes = (SELECT coalesce(sum(i.size), 0) FROM uploads u JOIN items i ON i.id = u.item_id
+             WHERE u.lane = queue_totals.lane AND u.state = queue_totals.state)
+    WHERE kind = 'item';
+UPDATE queue_totals SET
+    jobs = (SELECT count(*) FROM manifests m
+            WHERE m.lane = queue_totals.lane AND m.state = queue_totals.state),
+    bytes = (SELECT coalesce(sum(length(CAST(m.body AS BLOB))), 0) FROM manifests m
+             WHERE m.lane = queue_totals.lane AND m.state = queue_totals.state)
+    WHERE kind = 'manifest';
+
+CREATE TRIGGER queue_totals_item_insert AFTER INSERT ON uploads
+BEGIN
+    UPDATE queue_totals SET jobs = jobs + 1,
+                            bytes = bytes + (SELECT size FROM items WHERE id = NEW.item_id)
+        WHERE kind = 'item' AND lane = NEW.lane AND state = NEW.state;
+END;
+CREATE TRIGGER queue_totals_item_update AFTER UPDATE OF lane, state ON uploads
+WHEN OLD.lane != NEW.lane OR OLD.state != NEW.state
+BEGIN
+    UPDATE queue_totals SET jobs = jobs - 1,
+                            bytes = bytes - (SELECT size FROM items WHERE id = OLD.item_id)
+        WHERE kind = 'item' AND lane = OLD.lane AND state = OLD.state;
+    UPDATE queue_totals SET jobs = jobs + 1,
+                            bytes = bytes + (SELECT size FROM items WHERE id = NEW.item_id)
+        WHERE kind = 'item' AND lane = NEW.lane AND state = NEW.state;
+END;
+CREATE TRIGGER queue_totals_item_delete AFTER DELETE ON uploads
+BEGIN
+    UPDATE queue_totals SET jobs = jobs - 1,
+                            bytes = bytes - (SELECT size FROM items WHERE id = OLD.item_id)
+        WHERE kind = 'item' AND lane = OLD.lane AND state = OLD.state;
+END;
+CREATE TRIGGER queue_totals_manifest_insert AFTER INSERT ON manifests
+BEGIN
+    UPDATE queue_totals SET jobs = jobs + 1, bytes = bytes + length(CAST(NEW.body AS BLOB))
+        WHERE kind = 'manifest' AND lane = NEW.lane AND state = NEW.state;
+END;
+CREATE TRIGGER queue_totals_manifest_update AFTER UPDATE OF lane, state ON manifests
+WHEN OLD.lane != NEW.lane OR OLD.state != NEW.state
+BEGIN
+    UPDATE queue_totals SET jobs = jobs - 1, bytes = bytes - length(CAST(OLD.body AS BLOB))
+        WHERE kind = 'manifest' AND lane = OLD.lane AND state = OLD.state;
+    UPDATE queue_totals SET jobs = jobs + 1, bytes = bytes + length(CAST(NEW.body AS BLOB))
+        WHERE kind = 'manifest' AND lane = NEW.lane AND state = NEW.state;
+END;
+
+-- Extraction sessions by state.
+CREATE TABLE session_totals (
+    state    TEXT PRIMARY KEY CHECK (state IN ('created', 'running', 'completed',
+                                                'interrupted', 'failed', 'cancelled')),
+    sessions INTEGER NOT NULL CHECK (sessions >= 0)
+) STRICT, WITHOUT ROWID;
+WITH states(state) AS (VALUES ('created'), ('running'), ('completed'), ('interrupted'),
+                              ('failed'), ('cancelled'))
+INSERT INTO session_totals (state, sessions)
+    SELECT state, (SELECT count(*) FROM sessions s WHERE s.state = states.state) FROM states;
+CREATE TRIGGER session_totals_insert AFTER INSERT ON sessions
+BEGIN
+    UPDATE session_totals SET sessions = sessions + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER session_totals_update AFTER UPDATE OF state ON sessions
+WHEN OLD.state != NEW.state
+BEGIN
+    UPDATE session_totals SET sessions = sessions - 1 WHERE state = OLD.state;
+    UPDATE session_totals SET sessions = sessions + 1 WHERE state = NEW.state;
+END;
+
+CREATE INDEX uploads_by_received_at ON uploads(received_at_ms) WHERE received_at_ms IS NOT NULL;
 )sql",
 };
 
