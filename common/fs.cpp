@@ -72,11 +72,15 @@ Status fsync_directory(const std::filesystem::path& dir) {
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view contents,
-                         unsigned mode) {
+                         unsigned mode, Durability durability) {
+    const bool sync = durability == Durability::synced;
     auto tmp = path;
     tmp += fmt::format(".tmp.{}", ::getpid());
     {
-        auto fd = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+        // A leftover of an earlier try is replaced, never followed: in a directory that others
+        // may write to (a metrics directory), the name could be a planted link.
+        ::unlink(tmp.c_str());
+        auto fd = open_file(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
         if (!fd)
             return std::unexpected(fd.error());
         if (::fchmod(fd->get(), mode) != 0)
@@ -84,15 +88,16 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         auto bytes = std::as_bytes(std::span(contents.data(), contents.size()));
         if (auto s = write_all(fd->get(), bytes); !s)
             return s;
-        if (auto s = fsync_fd(fd->get(), tmp); !s)
-            return s;
+        if (sync)
+            if (auto s = fsync_fd(fd->get(), tmp); !s)
+                return s;
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
         return fail_errno(fmt::format("cannot rename {} to {}", tmp, path), err);
     }
-    return fsync_directory(path.parent_path());
+    return sync ? fsync_directory(path.parent_path()) : Status{};
 }
 
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {

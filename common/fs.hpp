@@ -26,10 +26,17 @@ Result<std::size_t> read_some(int fd, std::span<std::byte> buffer);
 Status fsync_fd(int fd, const std::filesystem::path& what);
 Status fsync_directory(const std::filesystem::path& dir);
 
-// Write `contents` to a temporary file beside `path`, fsync it, rename it over `path`, and
-// fsync the directory: the file is either the old one or the whole new one after a crash.
+// Whether write_file_atomic makes the new file durable before returning.
+enum class Durability {
+    synced,  // fsync the file before the rename and the directory after it
+    none,    // readers never see a partial file, but a crash may leave the old one
+};
+
+// Write `contents` to a temporary file beside `path` (`path` + ".tmp." + pid), rename it over
+// `path`, and with Durability::synced fsync file and directory: the file is either the old one
+// or the whole new one, also after a crash.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view contents,
-                         unsigned mode = 0600);
+                         unsigned mode = 0600, Durability durability = Durability::synced);
 
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes);
 

@@ -152,6 +152,11 @@ Status apply_defaults(LoadedConfig& loaded, const Environment& env, std::string_
         c.store.state_directory = std::filesystem::path(kDefaultStateDirectory);
         loaded.state_directory_source = StateDirectorySource::builtin_default;
     }
+    if (!c.monitoring.metrics_directory) {
+        const bool service = env.state_directory && !env.state_directory->empty();
+        c.monitoring.metrics_directory =
+            service ? std::filesystem::path(kDefaultMetricsDirectory) : std::filesystem::path();
+    }
     return {};
 }
 
@@ -241,6 +246,7 @@ bool applied_on_reload(std::string_view key) {
         "upload.max_rate_outside_window",
         "kiosk.notices_directory",
         "kiosk.notice_version",
+        "monitoring.evidence_wait_limit_hours",
     };
     return std::ranges::find(kLive, key) != std::end(kLive);
 }

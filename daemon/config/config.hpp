@@ -114,6 +114,21 @@ struct KioskConfig {
     bool operator==(const KioskConfig&) const = default;
 };
 
+// [monitoring]: what the DFU's monitoring reads from this kiosk (docs/monitoring.md).
+inline constexpr std::string_view kDefaultMetricsDirectory = "/var/lib/prometheus/node-exporter";
+struct MonitoringConfig {
+    // node_exporter's textfile collector directory, where exhibitd writes exhibit.prom; an
+    // empty path: no metrics. Not set in any file: kDefaultMetricsDirectory when exhibitd runs
+    // as its systemd service ($STATE_DIRECTORY set), otherwise empty, so that exhibitd run by
+    // hand or by tests never writes into the machine's collector directory. Always set after
+    // load_config.
+    std::optional<std::filesystem::path> metrics_directory;
+    std::uint32_t metrics_interval_seconds = 15;
+    std::uint32_t evidence_wait_limit_hours = 24;  // alert when evidence waits longer
+
+    bool operator==(const MonitoringConfig&) const = default;
+};
+
 // The whole configuration. A reload builds a new one and applies what may change live
 // (changed_keys() says what differs).
 struct Config {
@@ -123,6 +138,7 @@ struct Config {
     AdbConfig adb;
     UploadConfig upload;
     KioskConfig kiosk;
+    MonitoringConfig monitoring;
 
     bool operator==(const Config&) const = default;
 };

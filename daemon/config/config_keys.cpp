@@ -476,11 +476,46 @@ constexpr KeySpec kKioskKeys[] = {
      differs<&Config::kiosk, &KioskConfig::notice_version>},
 };
 
+// ---- [monitoring] ----
+
+ValueResult apply_metrics_directory(const toml::node& n, Config& out) {
+    if (const auto* v = n.as_string(); v && v->get().empty()) {
+        out.monitoring.metrics_directory = std::filesystem::path();  // no metrics
+        return {};
+    }
+    auto p = read_absolute_path(n, "directory (or \"\" for no metrics)");
+    if (!p)
+        return std::unexpected(p.error());
+    out.monitoring.metrics_directory = std::move(*p);
+    return {};
+}
+
+template <auto Member, std::int64_t Min, std::int64_t Max>
+ValueResult apply_monitoring_integer(const toml::node& n, Config& out) {
+    auto v = read_integer(n, Min, Max, "");
+    if (!v)
+        return std::unexpected(v.error());
+    out.monitoring.*Member = static_cast<std::uint32_t>(*v);
+    return {};
+}
+
+constexpr KeySpec kMonitoringKeys[] = {
+    {"metrics_directory", apply_metrics_directory,
+     differs<&Config::monitoring, &MonitoringConfig::metrics_directory>},
+    {"metrics_interval_seconds",
+     apply_monitoring_integer<&MonitoringConfig::metrics_interval_seconds, 1, 3600>,
+     differs<&Config::monitoring, &MonitoringConfig::metrics_interval_seconds>},
+    {"evidence_wait_limit_hours",
+     apply_monitoring_integer<&MonitoringConfig::evidence_wait_limit_hours, 1, 8760>,
+     differs<&Config::monitoring, &MonitoringConfig::evidence_wait_limit_hours>},
+};
+
 // ---- the schema ----
 
 constexpr TableSpec kTables[] = {
     {"daemon", kDaemonKeys}, {"store", kStoreKeys},   {"dbus", kDbusKeys},
     {"adb", kAdbKeys},       {"upload", kUploadKeys}, {"kiosk", kKioskKeys},
+    {"monitoring", kMonitoringKeys},
 };
 
 const TableSpec* find_table(std::string_view name) {

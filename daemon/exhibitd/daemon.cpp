@@ -127,6 +127,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config, Conf
 
     if (auto s = daemon->start_core(); !s)
         return std::unexpected(s.error());
+    if (auto s = daemon->start_metrics(); !s)
+        return std::unexpected(s.error());
 
     auto timer = daemon->loop_.add_periodic_timer(
         kStatusRefresh, [d = daemon.get()] { d->refresh_status(); }, "status-refresh");
@@ -211,7 +213,9 @@ Status Daemon::start_core() {
     if (usb_)
         if (auto s = usb_->start(); !s)
             log::warning("USB devices will not be detected: {}", s.error().describe());
-    devices_.subscribe([](const devices::DeviceRecord& d, devices::DeviceChange change) {
+    devices_.subscribe([this](const devices::DeviceRecord& d, devices::DeviceChange change) {
+        if (metrics_)
+            metrics_->changed();
         const char* what = change == devices::DeviceChange::added     ? "added"
                            : change == devices::DeviceChange::removed ? "removed"
                                                                       : "changed";
@@ -229,6 +233,8 @@ Status Daemon::start_core() {
     sessions_->subscribe([this](const extract::SessionView&) {
         if (uploader_)
             uploader_->items_added();
+        if (metrics_)
+            metrics_->changed();
     });
 
     bus::BusServiceOptions bus_options{.bus = config_.dbus.bus,
@@ -253,9 +259,11 @@ Status Daemon::start_core() {
         return std::unexpected(bus.error());
     bus_ = std::move(*bus);
     if (uploader_) {
-        uploader_->set_on_change([b = bus_.get()] {
-            b->queue_changed();
-            b->health_changed();
+        uploader_->set_on_change([this] {
+            bus_->queue_changed();
+            bus_->health_changed();
+            if (metrics_)
+                metrics_->changed();
         });
     }
     std::vector<std::string> problems;
@@ -355,6 +363,11 @@ Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
             config_.daemon.log_level = next.daemon.log_level;
         } else if (key == "adb.network_devices") {
             config_.adb.network_devices = next.adb.network_devices;  // phones: below
+        } else if (key == "monitoring.evidence_wait_limit_hours") {
+            config_.monitoring.evidence_wait_limit_hours =
+                next.monitoring.evidence_wait_limit_hours;
+            if (metrics_)
+                metrics_->changed();
         } else if (key.starts_with("kiosk.")) {
             config_.kiosk.notices_directory = next.kiosk.notices_directory;
             config_.kiosk.notice_version = next.kiosk.notice_version;
@@ -407,6 +420,40 @@ Status Daemon::start_uploads() {
     uploader_ = std::move(*up);
     log::info("uploading to {}", u.endpoint);
     return {};
+}
+
+Status Daemon::start_metrics() {
+    const auto& m = config_.monitoring;
+    if (!m.metrics_directory || m.metrics_directory->empty()) {
+        log::info("metrics are off: [monitoring] metrics_directory is empty");
+        return {};
+    }
+    metrics::PublisherOptions options{.directory = *m.metrics_directory,
+                                      .interval = std::chrono::seconds(m.metrics_interval_seconds),
+                                      .version = std::string(kVersion)};
+    auto publisher = metrics::MetricsPublisher::start(
+        loop_, *store_, std::move(options),
+        [this](metrics::KioskFigures& f) { collect_metrics(f); });
+    if (!publisher)
+        return std::unexpected(Error{publisher.error().code,
+                                     fmt::format("metrics: {}", publisher.error().describe()), 0});
+    metrics_ = std::move(*publisher);
+    log::info("writing metrics to {}", metrics_->file().string());
+    return {};
+}
+
+void Daemon::collect_metrics(metrics::KioskFigures& f) const {
+    f.min_free_bytes = config_.store.min_free_bytes();
+    f.uploads_configured = uploader_ != nullptr;
+    f.upload_failures.clear();
+    if (uploader_)
+        for (const auto& [reason, n] : uploader_->failure_counts())
+            f.upload_failures[reason] = n;
+    f.devices.clear();
+    for (const auto* d : devices_.all())
+        for (auto c : d->classes)
+            ++f.devices[std::string(devices::to_string(c))];
+    f.evidence_wait_limit = std::chrono::hours(config_.monitoring.evidence_wait_limit_hours);
 }
 
 Result<std::string> Daemon::add_network_device(const std::string& address) {
@@ -502,6 +549,10 @@ int Daemon::run() {
         log::write(log::Level::error, "exhibitd stopped after an internal error",
                    {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
         return *code;
+    }
+    if (metrics_) {
+        (void)metrics_->write(false);  // exhibit_up 0: stopped on purpose, not crashed
+        metrics_.reset();
     }
     bus_.reset();
     desk_.reset();  // signed-in officers end with the bus that named their clients

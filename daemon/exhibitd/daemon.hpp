@@ -19,6 +19,7 @@
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/loop/event_loop.hpp"
 #include "daemon/loop/loop_channel.hpp"
+#include "daemon/metrics/metrics_publisher.hpp"
 #include "daemon/notices/notice_library.hpp"
 #include "daemon/officers/sign_in_desk.hpp"
 #include "daemon/store/store.hpp"
@@ -73,6 +74,9 @@ class Daemon {
     void apply_upload_schedule(const config::UploadConfig& next);
     void on_reload_signal(const signalfd_siginfo& info);
     Status start_uploads();
+    // The metrics file for node_exporter ([monitoring]); nothing when metrics are off.
+    Status start_metrics();
+    void collect_metrics(metrics::KioskFigures& figures) const;
     Status watch_signals();
     void on_stop_signal(const signalfd_siginfo& info);
     void refresh_status();
@@ -92,6 +96,7 @@ class Daemon {
     std::unique_ptr<officers::SignInDesk> desk_;
     std::unique_ptr<notices::NoticeLibrary> notices_;
     std::unique_ptr<bus::BusService> bus_;
+    std::unique_ptr<metrics::MetricsPublisher> metrics_;  // null when metrics are off
     loop::EventSource sigterm_;
     loop::EventSource sigint_;
     loop::EventSource sighup_;

@@ -24,6 +24,22 @@ std::string reason_of(std::string_view step, const HttpResponse& r) {
 }
 }  // namespace
 
+std::string_view to_string(FailureClass c) {
+    switch (c) {
+        case FailureClass::network:
+            return "network";
+        case FailureClass::tls:
+            return "tls";
+        case FailureClass::server:
+            return "server";
+        case FailureClass::rejected:
+            return "rejected";
+        case FailureClass::local:
+            return "local";
+    }
+    return "local";
+}
+
 void UploadJob::start() {
     chunk_ = host_->options().chunk_size;
     if (job_.key.kind == JobKind::item) {
@@ -62,7 +78,7 @@ void UploadJob::next() {
 
 void UploadJob::issue(Result<TusClient::RequestPtr> request) {
     if (!request)
-        return end(JobRetry{request.error().describe()});
+        return end(JobRetry{request.error().describe(), true, FailureClass::local});
     request_ = std::move(*request);
 }
 
@@ -93,7 +109,8 @@ void UploadJob::create() {
     const auto& caps = *host_->capabilities();
     if (caps.max_size && job_.length > *caps.max_size)
         return end(JobFailed{fmt::format("{} has {} bytes; the DFU store accepts at most {}",
-                                         describe(job_.key), job_.length, *caps.max_size)});
+                                         describe(job_.key), job_.length, *caps.max_size),
+                             FailureClass::rejected});
     auto metadata = encode_metadata(job_.metadata);
     if (!metadata)
         return end(JobFailed{metadata.error().message});
@@ -119,7 +136,7 @@ void UploadJob::create() {
                 return create();
             }
             if (r->status == 413)
-                return end(JobFailed{reason_of("create", *r)});
+                return end(JobFailed{reason_of("create", *r), FailureClass::rejected});
             if (r->status != 201)
                 return on_status("create", *r);
             auto url = resolve_location(host_->options().endpoint,
@@ -127,7 +144,7 @@ void UploadJob::create() {
             if (!url)
                 return end(JobRetry{fmt::format("create: {}", url.error().message)});
             if (auto s = host_->queue().set_remote(job_.key, *url, recreated_reason_); !s)
-                return end(JobRetry{s.error().describe()});
+                return end(JobRetry{s.error().describe(), true, FailureClass::local});
             log::info("{}: created upload {}", describe(job_.key), *url);
             job_.remote_url = *url;
             recreated_reason_.reset();
@@ -175,7 +192,7 @@ void UploadJob::head() {
         offset_known_ = true;
         conflicts_ = 0;
         if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
-            return end(JobRetry{s.error().describe()});
+            return end(JobRetry{s.error().describe(), true, FailureClass::local});
         if (broken) {
             // The server answers, yet none of the body arrived: something between refuses
             // bodies that large by breaking the connection instead of answering 413.
@@ -337,7 +354,8 @@ void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happe
 }
 
 void UploadJob::on_transport(std::string_view step, const Error& e) {
-    end(JobRetry{fmt::format("{}: {}", step, e.message)});
+    end(JobRetry{fmt::format("{}: {}", step, e.message), true,
+                 e.code == Errc::crypto ? FailureClass::tls : FailureClass::network});
 }
 
 void UploadJob::persist_offset() {

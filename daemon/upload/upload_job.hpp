@@ -29,6 +29,17 @@
 
 namespace exhibit::upload {
 
+// What kind of thing went wrong with an attempt, for the DFU's monitoring (a fixed
+// vocabulary: exhibit_upload_failures_total{reason}).
+enum class FailureClass {
+    network,   // no connection, a broken or stalled one, a timeout
+    tls,       // the TLS handshake or a certificate
+    server,    // the DFU store answered with a server error or broke the tus protocol
+    rejected,  // the DFU store refused the request (4xx)
+    local,     // this kiosk could not do its part (a damaged local copy, its own limits)
+};
+std::string_view to_string(FailureClass c);
+
 // How a job ended.
 struct JobReceived {
     Receipt receipt;
@@ -36,12 +47,14 @@ struct JobReceived {
 struct JobRetry {  // back to the queue; try again later
     std::string error;
     bool count_attempt = true;  // false when nothing went wrong (the window closed)
+    FailureClass why = FailureClass::server;
 };
 struct JobRejected {  // the server refused the request (4xx)
     std::string error;
 };
 struct JobFailed {  // cannot succeed without a human (damaged blob, too large for the server)
     std::string error;
+    FailureClass why = FailureClass::local;
 };
 using JobOutcome = std::variant<JobReceived, JobRetry, JobRejected, JobFailed>;
 

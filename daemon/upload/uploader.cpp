@@ -306,6 +306,7 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
         }
     } else if (auto* retry = std::get_if<JobRetry>(&outcome)) {
         if (retry->count_attempt) {
+            ++failures_[std::string(to_string(retry->why))];
             record_error(key, retry->error);
             caps_.reset();  // the server may have changed (restart, upgrade): ask again
             if (auto n = queue_.defer(key, retry->error, backoff(), true); !n)
@@ -314,6 +315,7 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
             s = std::unexpected(n.error());
         }
     } else if (auto* rejected = std::get_if<JobRejected>(&outcome)) {
+        ++failures_[std::string(to_string(FailureClass::rejected))];
         record_error(key, rejected->error);
         auto n = queue_.defer(key, rejected->error, backoff(), true);
         if (!n)
@@ -321,6 +323,7 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
         else if (*n >= options_.max_rejections)
             s = queue_.mark_failed(key, fmt::format("{} (after {} attempts)", rejected->error, *n));
     } else if (auto* failed = std::get_if<JobFailed>(&outcome)) {
+        ++failures_[std::string(to_string(failed->why))];
         record_error(key, failed->error);
         s = queue_.mark_failed(key, failed->error);
     }

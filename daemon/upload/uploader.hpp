@@ -91,6 +91,10 @@ class Uploader final : public JobHost {
     Result<UploaderStatus> status();
     // Called on the loop after the queue or an upload changed (for change signals).
     void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+    // Failed attempts since start, by FailureClass name (only classes that occurred).
+    const std::map<std::string, std::uint64_t, std::less<>>& failure_counts() const {
+        return failures_;
+    }
 
     // Nothing in flight and nothing that could start now (tests, tools).
     Result<bool> idle();
@@ -152,6 +156,7 @@ class Uploader final : public JobHost {
     bool normal_open_ = false;
     std::chrono::steady_clock::time_point next_poll_{};
     std::optional<std::string> last_error_;
+    std::map<std::string, std::uint64_t, std::less<>> failures_;
     std::function<void()> on_change_;
     std::mt19937_64 random_{std::random_device{}()};
 };

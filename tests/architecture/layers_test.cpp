@@ -33,6 +33,7 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     {"daemon/store/", {"common/", "daemon/keys/"}},
     {"daemon/upload/", {"common/", "daemon/keys/", "daemon/store/", "daemon/loop/"}},
     {"daemon/officers/", {"common/", "daemon/keys/", "daemon/store/"}},
+    {"daemon/metrics/", {"common/", "daemon/keys/", "daemon/store/", "daemon/loop/"}},
     {"daemon/notices/", {"common/", "daemon/config/"}},
     {"daemon/devices/", {"common/", "daemon/loop/", "drivers/"}},
     {"daemon/extract/",

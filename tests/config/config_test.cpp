@@ -82,6 +82,7 @@ min_free_mb = 0
     expected.store.state_directory = "/srv/evidence";
     expected.store.verify_on_start = VerifyOnStart::full;
     expected.store.min_free_mb = 0;
+    expected.monitoring.metrics_directory = stdfs::path();  // not run as a service
     EXPECT_EQ(r->config, expected);
     EXPECT_FALSE(r->main_file_missing);
     EXPECT_EQ(r->files_read, std::vector<stdfs::path>{file_});
@@ -134,6 +135,7 @@ TEST_F(ConfigTest, MissingDefaultFileUsesDefaultsAndSaysSo) {
     Config expected;
     expected.daemon.kiosk_id = "kiosk-host";
     expected.store.state_directory = "/var/lib/exhibit";
+    expected.monitoring.metrics_directory = stdfs::path();
     EXPECT_EQ(r->config, expected);
 }
 
@@ -323,6 +325,39 @@ TEST_F(ConfigTest, StateDirectoryComesFromTheEnvironmentWhenTheKeyIsAbsent) {
     EXPECT_THAT(load_error(), HasSubstr("$STATE_DIRECTORY"));
 }
 
+// Metrics go to node_exporter's directory only when exhibitd runs as its service (or the key
+// says where): exhibitd run by hand or by a test never writes into the machine's directory.
+TEST_F(ConfigTest, MetricsDirectoryDefaultsToNodeExportersOnlyAsAService) {
+    write(file_, "[daemon]\n");
+    auto r = load_config(file_, true, env_);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->config.monitoring.metrics_directory, stdfs::path());
+
+    env_.state_directory = "/var/lib/exhibit";
+    r = load_config(file_, true, env_);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->config.monitoring.metrics_directory,
+              stdfs::path("/var/lib/prometheus/node-exporter"));
+
+    write(file_, "[monitoring]\nmetrics_directory = \"\"\n");
+    r = load_config(file_, true, env_);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->config.monitoring.metrics_directory, stdfs::path()) << "\"\" turns them off";
+
+    write(file_, "[monitoring]\nmetrics_directory = \"/srv/metrics/\"\n"
+                 "metrics_interval_seconds = 5\nevidence_wait_limit_hours = 48\n");
+    r = load_config(file_, true, env_);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->config.monitoring.metrics_directory, stdfs::path("/srv/metrics"));
+    EXPECT_EQ(r->config.monitoring.metrics_interval_seconds, 5u);
+    EXPECT_EQ(r->config.monitoring.evidence_wait_limit_hours, 48u);
+
+    write(file_, "[monitoring]\nmetrics_directory = \"metrics\"\n");
+    EXPECT_THAT(load_error(), HasSubstr("monitoring.metrics_directory"));
+    write(file_, "[monitoring]\nmetrics_interval_seconds = 0\n");
+    EXPECT_THAT(load_error(), HasSubstr("expected an integer from 1 to 3600"));
+}
+
 TEST_F(ConfigTest, HostNameThatIsNotAKioskIdNeedsTheKey) {
     env_.hostname = "bad host!";
     write(file_, "");
@@ -356,6 +391,7 @@ TEST_F(ConfigTest, ShippedExampleDocumentsEveryKeyWithItsDefault) {
     Config defaults;
     defaults.daemon.kiosk_id = env_.hostname;
     defaults.store.state_directory = "/var/lib/exhibit";
+    defaults.monitoring.metrics_directory = stdfs::path();  // not a service: no metrics
     EXPECT_EQ(as_shipped->config, defaults);
 
     std::string uncommented, table;
@@ -451,6 +487,9 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         {"kiosk.officers_file", "\"/srv/officers\""},
         {"kiosk.notices_directory", "\"/srv/notices\""},
         {"kiosk.notice_version", "\"DPN-2\""},
+        {"monitoring.metrics_directory", "\"/srv/metrics\""},
+        {"monitoring.metrics_interval_seconds", "30"},
+        {"monitoring.evidence_wait_limit_hours", "12"},
     };
     auto base = load_config_text("", "base", env);
     ASSERT_TRUE(base);
@@ -498,7 +537,7 @@ TEST(ConfigDocs, SayForEveryKeyWhetherAReloadAppliesIt) {
         EXPECT_EQ(documented[key], applied_on_reload(key) ? "applied" : "restart") << key;
         live += applied_on_reload(key);
     }
-    EXPECT_EQ(live, 9);
+    EXPECT_EQ(live, 10);
     EXPECT_FALSE(applied_on_reload("store.state_directory"));
     EXPECT_FALSE(applied_on_reload("no.such_key"));
 }
