@@ -125,6 +125,8 @@ struct MonitoringConfig {
     std::optional<std::filesystem::path> metrics_directory;
     std::uint32_t metrics_interval_seconds = 15;
     std::uint32_t evidence_wait_limit_hours = 24;  // alert when evidence waits longer
+    // A signed status document to the DFU store this often (0: none); needs [upload].
+    std::uint32_t heartbeat_interval_seconds = 900;
 
     bool operator==(const MonitoringConfig&) const = default;
 };

@@ -499,6 +499,17 @@ ValueResult apply_monitoring_integer(const toml::node& n, Config& out) {
     return {};
 }
 
+ValueResult apply_heartbeat_interval(const toml::node& n, Config& out) {
+    auto v = read_integer(n, 0, 86400, " (seconds; 0: no heartbeats)");
+    if (!v)
+        return std::unexpected(v.error());
+    if (*v > 0 && *v < 5)
+        return std::unexpected(
+            fmt::format("expected 0 (no heartbeats) or 5 to 86400 seconds, got {}", *v));
+    out.monitoring.heartbeat_interval_seconds = static_cast<std::uint32_t>(*v);
+    return {};
+}
+
 constexpr KeySpec kMonitoringKeys[] = {
     {"metrics_directory", apply_metrics_directory,
      differs<&Config::monitoring, &MonitoringConfig::metrics_directory>},
@@ -508,6 +519,8 @@ constexpr KeySpec kMonitoringKeys[] = {
     {"evidence_wait_limit_hours",
      apply_monitoring_integer<&MonitoringConfig::evidence_wait_limit_hours, 1, 8760>,
      differs<&Config::monitoring, &MonitoringConfig::evidence_wait_limit_hours>},
+    {"heartbeat_interval_seconds", apply_heartbeat_interval,
+     differs<&Config::monitoring, &MonitoringConfig::heartbeat_interval_seconds>},
 };
 
 // ---- the schema ----

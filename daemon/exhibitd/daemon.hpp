@@ -19,6 +19,7 @@
 #include "daemon/extract/session_manager.hpp"
 #include "daemon/loop/event_loop.hpp"
 #include "daemon/loop/loop_channel.hpp"
+#include "daemon/metrics/heartbeat.hpp"
 #include "daemon/metrics/metrics_publisher.hpp"
 #include "daemon/notices/notice_library.hpp"
 #include "daemon/officers/sign_in_desk.hpp"
@@ -77,6 +78,8 @@ class Daemon {
     // The metrics file for node_exporter ([monitoring]); nothing when metrics are off.
     Status start_metrics();
     void collect_metrics(metrics::KioskFigures& figures) const;
+    // Builds, signs and sends one heartbeat (skipped while the last is on its way).
+    void send_heartbeat();
     Status watch_signals();
     void on_stop_signal(const signalfd_siginfo& info);
     void refresh_status();
@@ -96,7 +99,10 @@ class Daemon {
     std::unique_ptr<officers::SignInDesk> desk_;
     std::unique_ptr<notices::NoticeLibrary> notices_;
     std::unique_ptr<bus::BusService> bus_;
-    std::unique_ptr<metrics::MetricsPublisher> metrics_;  // null when metrics are off
+    // The figures, for the metrics file and the heartbeats; null when both are off.
+    std::unique_ptr<metrics::MetricsPublisher> metrics_;
+    loop::EventSource heartbeat_timer_;
+    bool heartbeat_failing_ = false;  // the last heartbeat failed (logged once until it works)
     loop::EventSource sigterm_;
     loop::EventSource sigint_;
     loop::EventSource sighup_;

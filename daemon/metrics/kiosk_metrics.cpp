@@ -119,12 +119,12 @@ Status StoreFigures::read(KioskFigures& out) {
     return {};
 }
 
-std::vector<Family> kiosk_families(const KioskFigures& f, std::string_view version, TimePoint now,
+std::vector<prom::Family> kiosk_families(const KioskFigures& f, std::string_view version, TimePoint now,
                                    bool up) {
-    std::vector<Family> out;
+    std::vector<prom::Family> out;
     auto family = [&](std::string name, std::string help,
-                      MetricType type = MetricType::gauge) -> Family& {
-        out.push_back(Family{std::move(name), std::move(help), type, {}});
+                      prom::MetricType type = prom::MetricType::gauge) -> prom::Family& {
+        out.push_back(prom::Family{std::move(name), std::move(help), type, {}});
         return out.back();
     };
     auto flag = [](bool b) { return b ? 1.0 : 0.0; };
@@ -151,12 +151,12 @@ std::vector<Family> kiosk_families(const KioskFigures& f, std::string_view versi
 
     // Filled side by side, added after: a reference into `out` would not survive a second
     // push_back.
-    Family items{"exhibit_upload_queue_items",
+    prom::Family items{"exhibit_upload_queue_items",
                  "Items in the upload queue to the DFU store, by lane and state.",
-                 MetricType::gauge,
+                 prom::MetricType::gauge,
                  {}};
-    Family bytes{"exhibit_upload_queue_bytes",
-                 "Bytes of the items in the upload queue, by lane and state.", MetricType::gauge,
+    prom::Family bytes{"exhibit_upload_queue_bytes",
+                 "Bytes of the items in the upload queue, by lane and state.", prom::MetricType::gauge,
                  {}};
     for (auto lane : kLanes)
         for (auto state : kUploadStates) {
@@ -185,11 +185,11 @@ std::vector<Family> kiosk_families(const KioskFigures& f, std::string_view versi
            "When the DFU store last confirmed an item or manifest (0: never).")
         .add(f.last_delivery ? seconds(*f.last_delivery) : 0);
     family("exhibit_upload_delivered_bytes_total",
-           "Bytes of items the DFU store has confirmed receiving.", MetricType::counter)
+           "Bytes of items the DFU store has confirmed receiving.", prom::MetricType::counter)
         .add(static_cast<double>(f.delivered_bytes));
     auto& failures = family("exhibit_upload_failures_total",
                             "Failed upload attempts since exhibitd started, by reason class.",
-                            MetricType::counter);
+                            prom::MetricType::counter);
     for (auto reason : kFailureReasons)
         failures.add({{"reason", std::string(reason)}},
                      static_cast<double>(value_or_zero(f.upload_failures, reason)));
@@ -198,7 +198,7 @@ std::vector<Family> kiosk_families(const KioskFigures& f, std::string_view versi
         .add(flag(f.uploads_configured));
 
     auto& extractions = family("exhibit_extractions_total", "Extractions ended, by result.",
-                               MetricType::counter);
+                               prom::MetricType::counter);
     for (auto result : kExtractionResults)
         extractions.add({{"result", std::string(result)}},
                         static_cast<double>(value_or_zero(f.sessions_by_state, result)));

@@ -15,7 +15,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
-#include "daemon/metrics/prometheus_text.hpp"
+#include "common/prometheus_text.hpp"
 #include "daemon/store/store.hpp"
 
 namespace exhibit::metrics {
@@ -74,7 +74,7 @@ class StoreFigures {
 };
 
 // The families, in a fixed order; `now` is when the file is written (the kiosk's clock).
-std::vector<Family> kiosk_families(const KioskFigures& f, std::string_view version, TimePoint now,
+std::vector<prom::Family> kiosk_families(const KioskFigures& f, std::string_view version, TimePoint now,
                                    bool up);
 
 }  // namespace exhibit::metrics

@@ -69,15 +69,23 @@ void MetricsPublisher::tick() {
         (void)write();
 }
 
+Result<KioskFigures> MetricsPublisher::read_figures() {
+    if (auto r = figures_.read(last_); !r)
+        return std::unexpected(r.error());
+    if (collect_)
+        collect_(last_);
+    return last_;
+}
+
 Status MetricsPublisher::write(bool up) {
     dirty_ = false;
     last_write_ = std::chrono::steady_clock::now();
+    if (options_.directory.empty())
+        return {};
     auto s = [&]() -> Status {
-        if (auto r = figures_.read(last_); !r)
-            return r;
-        if (collect_)
-            collect_(last_);
-        auto text = render(kiosk_families(last_, options_.version, options_.clock->now(), up));
+        if (auto r = read_figures(); !r)
+            return std::unexpected(r.error());
+        auto text = prom::render(kiosk_families(last_, options_.version, options_.clock->now(), up));
         // Not fsynced: figures are rewritten every few seconds, and a sync on the loop thread
         // would stall the daemon behind an extraction's writes.
         return fs::write_file_atomic(file(), text, kFileMode, fs::Durability::none);

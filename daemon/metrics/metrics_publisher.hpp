@@ -24,7 +24,9 @@ namespace exhibit::metrics {
 inline constexpr std::string_view kMetricsFileName = "exhibit.prom";
 
 struct PublisherOptions {
-    std::filesystem::path directory;  // node_exporter's --collector.textfile.directory
+    // node_exporter's --collector.textfile.directory; empty: no file, the figures are kept
+    // for the heartbeats only.
+    std::filesystem::path directory;
     std::chrono::seconds interval{15};
     std::chrono::hours audit_recheck{6};
     std::string version;
@@ -54,6 +56,8 @@ class MetricsPublisher {
     Status write(bool up = true);
     // Checks the audit chain now (also done at start and every options.audit_recheck).
     void check_audit();
+    // The figures now (for a heartbeat).
+    Result<KioskFigures> read_figures();
 
     std::filesystem::path file() const { return options_.directory / kMetricsFileName; }
 

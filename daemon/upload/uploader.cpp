@@ -39,6 +39,8 @@ Uploader::~Uploader() {
     active_.clear();
     finished_.clear();
     terminations_.clear();
+    small_.reset();
+    small_done_.reset();
     client_.reset();
     glue_.reset();
 }
@@ -336,6 +338,55 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
     }
     changed();
     kick();
+}
+
+Status Uploader::send_now(std::string body, const MetadataPairs& metadata,
+                          std::function<void(Result<std::string>)> done) {
+    if (small_)
+        return fail(Errc::exists, "the previous one is still on its way");
+    small_done_.reset();
+    auto header = encode_metadata(metadata);
+    if (!header)
+        return std::unexpected(header.error());
+    const std::uint64_t length = body.size();
+    small_ = std::make_unique<SmallUpload>(
+        SmallUpload{MemoryBody(std::move(body)), {}, nullptr, std::move(done)});
+    auto created = client_->create(length, *header, nullptr, std::nullopt,
+                                   [this, length](Result<HttpResponse> r) {
+        if (!r)
+            return small_ended(std::unexpected(r.error()));
+        if (r->status != 201)
+            return small_ended(fail(Errc::protocol, fmt::format("create: HTTP {}", r->status)));
+        auto url = resolve_location(options_.endpoint, r->headers.get("location").value_or(""));
+        if (!url)
+            return small_ended(std::unexpected(url.error()));
+        small_->url = *url;
+        auto patched = client_->patch(
+            *url, 0, length, small_->body, std::nullopt, [this](Result<HttpResponse> p) {
+                if (!p)
+                    return small_ended(std::unexpected(p.error()));
+                if (p->status != 204)
+                    return small_ended(
+                        fail(Errc::protocol, fmt::format("upload: HTTP {}", p->status)));
+                small_ended(small_->url);
+            });
+        if (!patched)
+            return small_ended(std::unexpected(patched.error()));
+        small_->request = std::move(*patched);  // the create request ends with its handler
+    });
+    if (!created) {
+        small_.reset();
+        return std::unexpected(created.error());
+    }
+    small_->request = std::move(*created);
+    return {};
+}
+
+void Uploader::small_ended(Result<std::string> result) {
+    // Called from inside the request's own handler: the request is destroyed later.
+    small_done_ = std::move(small_);
+    if (small_done_->done)
+        small_done_->done(std::move(result));
 }
 
 Status Uploader::request_sync(std::string_view actor) {

@@ -91,6 +91,13 @@ class Uploader final : public JobHost {
     Result<UploaderStatus> status();
     // Called on the loop after the queue or an upload changed (for change signals).
     void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+    // Sends a small document at once (a heartbeat, docs/monitoring.md) as one upload of its
+    // own: created, then sent in one PATCH. Outside the queue, the window and the retry
+    // schedule (the next heartbeat is the retry), and never waiting for evidence nor making
+    // evidence wait. `done` gets the upload's URL, or why it failed. Errc::exists while the
+    // previous one is still on its way.
+    Status send_now(std::string body, const MetadataPairs& metadata,
+                    std::function<void(Result<std::string>)> done);
     // Failed attempts since start, by FailureClass name (only classes that occurred).
     const std::map<std::string, std::uint64_t, std::less<>>& failure_counts() const {
         return failures_;
@@ -157,6 +164,15 @@ class Uploader final : public JobHost {
     std::chrono::steady_clock::time_point next_poll_{};
     std::optional<std::string> last_error_;
     std::map<std::string, std::uint64_t, std::less<>> failures_;
+    struct SmallUpload {
+        MemoryBody body;
+        std::string url;
+        TusClient::RequestPtr request;
+        std::function<void(Result<std::string>)> done;
+    };
+    std::unique_ptr<SmallUpload> small_;       // in flight
+    std::unique_ptr<SmallUpload> small_done_;  // ended inside its handler: destroyed later
+    void small_ended(Result<std::string> result);
     std::function<void()> on_change_;
     std::mt19937_64 random_{std::random_device{}()};
 };

@@ -48,6 +48,7 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     {"phonesim/", {"common/", "phonesim/", "drivers/adb/", "drivers/usb/", "drivers/artefact"}},
     {"tools/exhibitctl/", {"common/"}},
     {"tools/exhibit-verify/", {"common/", "daemon/keys/"}},
+    {"tools/exhibit-fleet/", {"common/", "daemon/keys/", "tools/exhibit-verify/"}},
     {"kiosk/", {"kiosk/"}},
 };
 

@@ -356,6 +356,10 @@ TEST_F(ConfigTest, MetricsDirectoryDefaultsToNodeExportersOnlyAsAService) {
     EXPECT_THAT(load_error(), HasSubstr("monitoring.metrics_directory"));
     write(file_, "[monitoring]\nmetrics_interval_seconds = 0\n");
     EXPECT_THAT(load_error(), HasSubstr("expected an integer from 1 to 3600"));
+    write(file_, "[monitoring]\nheartbeat_interval_seconds = 3\n");
+    EXPECT_THAT(load_error(), HasSubstr("expected 0 (no heartbeats) or 5 to 86400 seconds"));
+    write(file_, "[monitoring]\nheartbeat_interval_seconds = 0\n");
+    EXPECT_TRUE(load_config(file_, true, env_));
 }
 
 TEST_F(ConfigTest, HostNameThatIsNotAKioskIdNeedsTheKey) {
@@ -490,6 +494,7 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         {"monitoring.metrics_directory", "\"/srv/metrics\""},
         {"monitoring.metrics_interval_seconds", "30"},
         {"monitoring.evidence_wait_limit_hours", "12"},
+        {"monitoring.heartbeat_interval_seconds", "60"},
     };
     auto base = load_config_text("", "base", env);
     ASSERT_TRUE(base);

@@ -16,12 +16,18 @@
 #include "daemon/loop/event_loop.hpp"
 #include "daemon/metrics/kiosk_metrics.hpp"
 #include "daemon/metrics/metrics_publisher.hpp"
-#include "daemon/metrics/prometheus_text.hpp"
+#include "common/prometheus_text.hpp"
 #include "daemon/upload/upload_queue.hpp"
 #include "tests/support/upload_fixture.hpp"
 
 namespace exhibit::metrics {
 namespace {
+
+using prom::Family;
+using prom::MetricType;
+using prom::is_valid_label_name;
+using prom::is_valid_metric_name;
+using prom::render;
 
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -52,6 +52,8 @@ std::optional<StoredUpload> read_info(const fs::path& info) {
         if (decoded)
             u.metadata = std::move(*decoded);
     }
+    if (auto c = j.find("creation_date"); c != j.end() && c->is_string())
+        u.created = c->get<std::string>();
     std::error_code ec;
     const auto size = fs::file_size(u.data, ec);
     u.data_size = ec ? 0 : size;

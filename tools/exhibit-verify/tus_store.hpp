@@ -23,6 +23,9 @@ struct StoredUpload {
     std::optional<std::uint64_t> length;  // Upload-Length; nullopt when deferred or unknown
     std::uint64_t data_size = 0;          // bytes on disk (the real offset)
     std::map<std::string, std::string> metadata;
+    // When the server created the upload, by its clock, as it wrote it (ISO 8601 for
+    // @tus/file-store's "creation_date"); empty when the info file does not say.
+    std::string created;
 
     std::string meta(const std::string& key) const {
         auto it = metadata.find(key);

@@ -1,11 +1,11 @@
-#include "daemon/metrics/prometheus_text.hpp"
+#include "common/prometheus_text.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-namespace exhibit::metrics {
+namespace exhibit::prom {
 
 namespace {
 
@@ -100,4 +100,4 @@ std::string render(const std::vector<Family>& families) {
     return out;
 }
 
-}  // namespace exhibit::metrics
+}  // namespace exhibit::prom

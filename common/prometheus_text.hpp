@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace exhibit::metrics {
+namespace exhibit::prom {
 
 enum class MetricType { gauge, counter };
 
@@ -43,4 +43,4 @@ bool is_valid_label_name(std::string_view name);
 // is a programming error and throws std::invalid_argument.
 std::string render(const std::vector<Family>& families);
 
-}  // namespace exhibit::metrics
+}  // namespace exhibit::prom
