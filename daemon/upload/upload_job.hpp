@@ -42,6 +42,7 @@ struct JobRejected {  // the server refused the request (4xx)
 };
 struct JobFailed {  // cannot succeed without a human (damaged blob, too large for the server)
     std::string error;
+    Errc code = Errc::unsupported;  // corrupt or io when the local copy cannot be read
 };
 using JobOutcome = std::variant<JobReceived, JobRetry, JobRejected, JobFailed>;
 
