@@ -106,9 +106,10 @@ auto SessionManager::attach(Worker& worker, const drivers::Driver& driver,
         on_link();
     auto answer = first(*session);
     if (!answer && reused && !session->reusable() && worker.reason == StopReason::none) {
+        // The error's class only: a phone's answer to a preview may name its folders.
         log::event(log::Level::info, message_id::kLinkReopened,
                    fmt::format("device {}: the kept link failed ({}); connecting again", device.id,
-                               answer.error().describe()),
+                               to_string(answer.error().code)),
                    {log::field::device(device.id), log::field::device_class(worker.device_class),
                     log::field::error_class(answer.error())});
         worker.set_session(nullptr);
