@@ -48,6 +48,28 @@ TEST(MessageCatalog, EveryCatalogEntryIsWellFormedAndUnique) {
     }
 }
 
+// journalctl -x replaces @NAME@ by the entry's field NAME when NAME is upper-case letters and
+// '_' only (systemd's replace_var): a digit leaves it as written. And NAME must be a field
+// exhibitd writes.
+TEST(MessageCatalog, EverySubstitutionIsAFieldJournalctlCanFill) {
+    std::string code;
+    for (const auto& f : daemon_sources())
+        code += read_text(kSourceTop / f);
+    static const std::regex var("@([A-Za-z0-9_]+)@");
+    std::size_t seen = 0;
+    for (const auto& e : catalog_entries(kCatalogFile)) {
+        for (std::sregex_iterator it(e.text.begin(), e.text.end(), var), end; it != end; ++it) {
+            ++seen;
+            const std::string name = (*it)[1];
+            EXPECT_EQ(name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_"), std::string::npos)
+                << e.id << ": @" << name << "@ is not substituted by journalctl";
+            EXPECT_NE(code.find('"' + name + '"'), std::string::npos)
+                << e.id << ": @" << name << "@ is no field exhibitd writes";
+        }
+    }
+    EXPECT_GE(seen, 20u);
+}
+
 TEST(MessageCatalog, CodeAndCatalogHoldTheSameIds) {
     std::map<std::string, std::string> in_code;
     for (const auto& d : declared_ids())
