@@ -3,7 +3,8 @@
 // (under_journald.sh, run with `unshare --mount`: needs root), is started, reloaded by
 // SIGHUP and stopped by SIGTERM, with a network phone configured that does not answer; the
 // entries exported with `journalctl -o export` must carry their MESSAGE_IDs and fields, each
-// id must be in the catalog, and no entry may carry a case, officer or serial.
+// id must be in the catalog, no entry may carry a serial, and `journalctl -x` must explain
+// the start with the catalog's text and the entry's fields.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -98,7 +99,7 @@ TEST(ExhibitdJournal, EventsReachJournaldWithTheirIdsAndFields) {
     auto [status, out] = run_command(
         {"unshare", "--mount", (kSourceTop / "tests/journal/under_journald.sh").string(), exhibitd,
          config.string(), dir.path().string(), std::string(ids::kDaemonStarted),
-         std::string(ids::kReloaded), std::string(ids::kDaemonStopped)},
+         std::string(ids::kReloaded), std::string(ids::kDaemonStopped), kCatalogFile.string()},
         60s);
     const auto exported = read_text(dir / "export");
     ASSERT_EQ(status, 0) << out << "\nexhibitd: " << read_text(dir / "exhibitd.out")
@@ -128,6 +129,13 @@ TEST(ExhibitdJournal, EventsReachJournaldWithTheirIdsAndFields) {
         find(entries, extract::message_id::kLinkFailed, "EXHIBIT_DEVICE", device_id);
     EXPECT_EQ(field(refused, "EXHIBIT_DEVICE_CLASS"), "android_adb");
     EXPECT_NE(field(refused, "EXHIBIT_ERROR_CLASS"), "(no field)");
+
+    // journalctl -x explains the start with the catalog's text, the entry's fields filled in.
+    const auto explained = read_text(dir / "explained");
+    EXPECT_NE(explained.find("opened its evidence store in " + (dir / "state").string()),
+              std::string::npos)
+        << explained;
+    EXPECT_NE(explained.find("Kiosk: journal-kiosk."), std::string::npos) << explained;
 
     // Every entry above debug is an event the catalog explains.
     std::set<std::string> catalogued;

@@ -2,10 +2,12 @@
 # Runs exhibitd against a real systemd-journald, in the mount namespace `unshare --mount`
 # gave this script: tmpfs over the journal's sockets and files, so the host's journal (if
 # any) sees nothing. Then drives a few events (start, SIGHUP reload, SIGTERM stop) and exports
-# exhibitd's entries. Used by exhibitd_journal_test.cpp.
-#   under_journald.sh EXHIBITD CONFIG OUT_DIR STARTED_ID RELOADED_ID STOPPED_ID
+# exhibitd's entries; last, shows the start event as `journalctl -x` explains it with CATALOG
+# (compiled with the system's catalogs, in this namespace only).
+# Used by exhibitd_journal_test.cpp.
+#   under_journald.sh EXHIBITD CONFIG OUT_DIR STARTED_ID RELOADED_ID STOPPED_ID CATALOG
 set -eu
-exhibitd=$1 config=$2 out=$3 started=$4 reloaded=$5 stopped=$6
+exhibitd=$1 config=$2 out=$3 started=$4 reloaded=$5 stopped=$6 catalog=$7
 
 mount --make-rprivate /
 mount -t tmpfs tmpfs /run/systemd
@@ -45,4 +47,14 @@ wait_for "$stopped" || status=6
 journalctl -D /run/log/journal -o export SYSLOG_IDENTIFIER=exhibitd >"$out/export"
 kill $journald
 wait $journald || true
+
+# journalctl -x reads the catalog database at its fixed path (not under --root): compile one
+# from the system's catalogs and CATALOG, both on tmpfs over the real folders.
+mkdir -p "$out/catalog"
+cp /usr/lib/systemd/catalog/*.catalog "$catalog" "$out/catalog/"
+mount --bind "$out/catalog" /usr/lib/systemd/catalog
+mount -t tmpfs tmpfs /var/lib/systemd/catalog
+journalctl --update-catalog
+journalctl -D /run/log/journal -x -q --no-pager "MESSAGE_ID=$started" >"$out/explained" ||
+    status=7
 exit $status
