@@ -68,13 +68,15 @@ bool to_journal() {
     return g_journal;
 }
 
-void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
-    if (static_cast<int>(level) > g_max_level)
-        return;
+namespace {
+void send(Level level, std::string_view message_id, std::string_view message,
+          std::initializer_list<Field> fields) {
     if (g_journal) {
         std::vector<std::string> lines;
-        lines.reserve(fields.size() + 3);
+        lines.reserve(fields.size() + 4);
         lines.push_back(fmt::format("MESSAGE={}", message));
+        if (!message_id.empty())
+            lines.push_back(fmt::format("MESSAGE_ID={}", message_id));
         lines.push_back(fmt::format("PRIORITY={}", static_cast<int>(level)));
         lines.push_back("SYSLOG_IDENTIFIER=exhibitd");
         for (const auto& [name, value] : fields)
@@ -88,12 +90,28 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
         // fall through to stderr if the journal is gone
     }
     std::string line = fmt::format("exhibitd[{}]: {}", level_name(level), message);
+    if (!message_id.empty())
+        line += fmt::format(" MESSAGE_ID={}", message_id);
     for (const auto& [name, value] : fields)
         line += fmt::format(" {}={}", name, value);
     line += '\n';
     std::lock_guard lock(g_stderr_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
+}
+}  // namespace
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+    if (static_cast<int>(level) > g_max_level)
+        return;
+    send(level, {}, message, fields);
+}
+
+void event(Level level, std::string_view message_id, std::string_view message,
+           std::initializer_list<Field> fields) {
+    if (static_cast<int>(level) > g_max_level)
+        return;
+    send(level, message_id, message, fields);
 }
 
 }  // namespace exhibit::log

@@ -16,6 +16,7 @@
 #include "common/log.hpp"
 #include "daemon/bus/bus_message.hpp"
 #include "daemon/bus/bus_service.hpp"
+#include "daemon/bus/message_ids.hpp"
 
 namespace exhibit::bus {
 
@@ -53,9 +54,17 @@ int method_for(Role role, sd_bus_message* m, void* userdata, F&& body) noexcept 
             return svc->reply_error(m, s.error());
         return body(svc);
     } catch (const std::exception& e) {
-        log::error("D-Bus method {} failed: {}", sd_bus_message_get_member(m), e.what());
+        const char* member = sd_bus_message_get_member(m);
+        log::event(log::Level::error, message_id::kHandlerFailed,
+                   fmt::format("D-Bus method {} failed: {}", member, e.what()),
+                   {{"EXHIBIT_BUS_MEMBER", member ? member : ""},
+                    log::field::error_class(Errc::internal)});
     } catch (...) {
-        log::error("D-Bus method {} failed", sd_bus_message_get_member(m));
+        const char* member = sd_bus_message_get_member(m);
+        log::event(log::Level::error, message_id::kHandlerFailed,
+                   fmt::format("D-Bus method {} failed", member),
+                   {{"EXHIBIT_BUS_MEMBER", member ? member : ""},
+                    log::field::error_class(Errc::internal)});
     }
     return sd_bus_reply_method_errorf(m, "org.exhibit.Exhibit1.Error.Failed", "internal error");
 }

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "daemon/bus/bus_internal.hpp"
+#include "daemon/bus/message_ids.hpp"
 #include "daemon/officers/sign_in_desk.hpp"
 
 namespace exhibit::bus {
@@ -172,7 +173,14 @@ void BusService::on_device(const devices::DeviceRecord& record, devices::DeviceC
             break;
     }
     if (r < 0)
-        log::warning("cannot signal device {}: {}", record.id, bus_error(r, "sd-bus").describe());
+        log::event(
+            log::Level::warning, message_id::kSendFailed,
+            fmt::format("cannot signal device {}: {}", record.id,
+                        bus_error(r, "sd-bus").describe()),
+            {{"EXHIBIT_BUS_MEMBER",
+              change == devices::DeviceChange::added ? "InterfacesAdded" : "InterfacesRemoved"},
+             log::field::device(record.id),
+             log::field::error_class(Errc::io)});
 }
 
 void BusService::on_session(const extract::SessionView& view) {
@@ -217,7 +225,9 @@ int BusService::on_name_owner_changed(sd_bus_message* m, void* userdata, sd_bus_
             return 0;
         svc->desk().sign_out(name, "disconnected");  // does nothing unless it was signed in
     } catch (...) {
-        log::error("cannot handle a client leaving the bus");
+        log::event(
+            log::Level::error, message_id::kHandlerFailed, "cannot handle a client leaving the bus",
+            {{"EXHIBIT_BUS_MEMBER", "NameOwnerChanged"}, log::field::error_class(Errc::internal)});
     }
     return 0;
 }

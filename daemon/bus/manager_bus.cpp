@@ -65,8 +65,11 @@ int method_preview(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
                                     int r = result ? reply_preview(call.get(), *result)
                                                    : svc->reply_error(call.get(), result.error());
                                     if (r < 0)
-                                        log::warning("cannot send the preview reply: {}",
-                                                     bus_error(r, "sd-bus").describe());
+                                        log::event(log::Level::warning, message_id::kSendFailed,
+                                                   fmt::format("cannot send the preview reply: {}",
+                                                               bus_error(r, "sd-bus").describe()),
+                                                   {{"EXHIBIT_BUS_MEMBER", "Preview"},
+                                                    log::field::error_class(Errc::io)});
                                 });
         return 1;
     });

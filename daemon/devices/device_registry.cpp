@@ -24,6 +24,13 @@ std::string_view to_string(DeviceState s) {
     return "?";
 }
 
+std::string classes_text(const DeviceRecord& r) {
+    std::string s;
+    for (auto c : r.classes)
+        s += fmt::format("{}{}", s.empty() ? "" : ",", to_string(c));
+    return s;
+}
+
 std::string_view to_string(DeviceClass c) {
     switch (c) {
         case DeviceClass::android_adb:

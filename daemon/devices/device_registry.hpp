@@ -57,6 +57,9 @@ struct DeviceRecord {
     std::shared_ptr<const usb::UsbPort> usb_port;
 };
 
+// The classes of a device as one word for logs and the journal: "android_mtp,android_adb".
+std::string classes_text(const DeviceRecord& r);
+
 enum class DeviceChange { added, changed, removed };
 
 class DeviceRegistry {

@@ -37,13 +37,6 @@ std::string detail_for(const usb::Classification& c) {
     return fmt::format("not a supported device ({})", c.summary);
 }
 
-std::string classes_text(const devices::DeviceRecord& r) {
-    std::string s;
-    for (auto c : r.classes)
-        s += fmt::format("{}{}", s.empty() ? "" : ",", devices::to_string(c));
-    return s;
-}
-
 }  // namespace
 
 devices::DeviceRecord to_device_record(const usb::UsbArrival& a,
@@ -110,23 +103,20 @@ void UsbDevices::arrived(const usb::UsbArrival& a) {
     auto usb_id = fmt::format("{:04x}:{:04x}", id.vendor_id, id.product_id);
     auto device = registry_->add(record);
     device_of_plug_[a.plug_id] = device;
-    log::write(log::Level::info,
-               fmt::format("USB device {} plugged in at {}: {} {} ({}, serial {}, {} speed){}",
-                           device, id.bus_path, id.manufacturer, id.product, usb_id,
-                           id.serial.empty() ? "none" : id.serial, id.speed,
+    const auto classes = devices::classes_text(record);
+    // No serial number: nothing that identifies a person's phone leaves the kiosk in its log.
+    log::event(log::Level::info, message_id::kUsbPlugged,
+               fmt::format("USB device {} plugged in at {}: {} {} ({}, {} speed){}", device,
+                           id.bus_path, id.manufacturer, id.product, usb_id, id.speed,
                            a.note.empty() ? "" : "; " + a.note),
-               {{"MESSAGE_ID", std::string(message_id::kUsbPlugged)},
-                {"EXHIBIT_DEVICE", device},
+               {log::field::device(device),
                 {"EXHIBIT_USB_BUS_PATH", id.bus_path},
                 {"EXHIBIT_USB_ID", usb_id},
-                {"EXHIBIT_USB_SERIAL", id.serial},
                 {"EXHIBIT_USB_SPEED", id.speed}});
-    log::write(log::Level::info,
-               fmt::format("USB device {} classified as {}: {}", device, classes_text(record),
-                           record.detail),
-               {{"MESSAGE_ID", std::string(message_id::kUsbClassified)},
-                {"EXHIBIT_DEVICE", device},
-                {"EXHIBIT_DEVICE_CLASSES", classes_text(record)},
+    log::event(log::Level::info, message_id::kUsbClassified,
+               fmt::format("USB device {} classified as {}: {}", device, classes, record.detail),
+               {log::field::device(device),
+                log::field::device_class(classes),
                 {"EXHIBIT_USB_SUMMARY", a.classification.summary}});
 }
 
@@ -138,13 +128,14 @@ void UsbDevices::left(const usb::UsbRemoval& r) {
     device_of_plug_.erase(it);
     const auto* record = registry_->find(device);
     bool busy = record && record->state == devices::DeviceState::busy;
+    const auto classes = record ? devices::classes_text(*record) : std::string();
     // Observers (the session manager) stop its session: "interrupted: device disconnected".
     (void)registry_->remove(device);
-    log::write(log::Level::info,
+    log::event(log::Level::info, message_id::kUsbUnplugged,
                fmt::format("USB device {} unplugged from {}{}", device, r.bus_path,
                            busy ? "; its extraction was stopped" : ""),
-               {{"MESSAGE_ID", std::string(message_id::kUsbUnplugged)},
-                {"EXHIBIT_DEVICE", device},
+               {log::field::device(device),
+                log::field::device_class(classes),
                 {"EXHIBIT_USB_BUS_PATH", r.bus_path}});
 }
 

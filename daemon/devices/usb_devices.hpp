@@ -24,14 +24,15 @@
 
 namespace exhibit::devices {
 
-// Fixed journald MESSAGE_IDs of the USB events (never change one).
+// Fixed journald MESSAGE_IDs of the USB events (never change or reuse one; explained in
+// packaging/journald/exhibit.catalog).
 namespace message_id {
 // A USB device was plugged in. Fields: EXHIBIT_DEVICE, EXHIBIT_USB_BUS_PATH, EXHIBIT_USB_ID,
-// EXHIBIT_USB_SERIAL, EXHIBIT_USB_SPEED.
+// EXHIBIT_USB_SPEED (never its serial number).
 inline constexpr std::string_view kUsbPlugged = "32441b7a83434a7698f6c84899cc51df";
-// What the device offers. Fields: EXHIBIT_DEVICE, EXHIBIT_DEVICE_CLASSES, EXHIBIT_USB_SUMMARY.
+// What the device offers. Fields: EXHIBIT_DEVICE, EXHIBIT_DEVICE_CLASS, EXHIBIT_USB_SUMMARY.
 inline constexpr std::string_view kUsbClassified = "a049c19f4bfc4a52871cea1a9ca7e668";
-// The device was unplugged. Fields: EXHIBIT_DEVICE, EXHIBIT_USB_BUS_PATH.
+// The device was unplugged. Fields: EXHIBIT_DEVICE, EXHIBIT_DEVICE_CLASS, EXHIBIT_USB_BUS_PATH.
 inline constexpr std::string_view kUsbUnplugged = "485afc6f75df4bd7914797d235079fab";
 }  // namespace message_id
 

@@ -14,7 +14,9 @@
 
 #include "common/log.hpp"
 #include "daemon/exhibitd/message_ids.hpp"
+#include "daemon/loop/message_ids.hpp"
 #include "daemon/loop/notify.hpp"
+#include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
 
 namespace exhibit::exhibitd {
@@ -39,7 +41,8 @@ std::string human_bytes(std::uint64_t bytes) {
 // Logs a notify failure; the daemon keeps going (systemd may simply not be listening).
 void report_notify(const Result<bool>& sent) {
     if (!sent)
-        log::warning("{}", sent.error().describe());
+        log::event(log::Level::warning, loop::message_id::kNotifyFailed, sent.error().describe(),
+                   {log::field::error_class(sent.error())});
 }
 
 // What the uploader is given, from the configuration.
@@ -115,9 +118,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config, Conf
         if (*on)
             log::debug("watchdog pings enabled");
     } else if (loop::watchdog_expected()) {
-        log::warning(
-            "watchdog = false, but the service manager expects watchdog pings "
-            "(WatchdogSec=): it will stop exhibitd as hung; set WatchdogSec=0 as well");
+        log::event(log::Level::warning, message_id::kWatchdogMismatch,
+                   "watchdog = false, but the service manager expects watchdog pings "
+                   "(WatchdogSec=): it will stop exhibitd as hung; set WatchdogSec=0 as well",
+                   {log::field::error_class(Errc::config)});
     }
 
     report_notify(loop::notify_status(
@@ -139,12 +143,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const config::Config& config, Conf
     daemon->status_ = daemon->describe_health();
     report_notify(loop::notify_ready(daemon->status_));
     const auto& store = *daemon->store_;
-    log::write(
-        log::Level::info,
+    log::event(
+        log::Level::info, message_id::kDaemonStarted,
         fmt::format("exhibitd {} started: kiosk {}, store {}, {}", kVersion, config.daemon.kiosk_id,
                     config.store.state_directory.string(), daemon->status_),
-        {{"MESSAGE_ID", std::string(message_id::kDaemonStarted)},
-         {"EXHIBIT_KIOSK_ID", config.daemon.kiosk_id},
+        {{"EXHIBIT_KIOSK_ID", config.daemon.kiosk_id},
          {"EXHIBIT_STATE_DIRECTORY", config.store.state_directory.string()},
          {"EXHIBIT_VERSION", kVersion},
          {"EXHIBIT_KEY_FINGERPRINT", store.identity().fingerprint()}});
@@ -166,11 +169,18 @@ Status Daemon::open_store() {
     store_ = std::move(*opened);
     const auto& report = store_->open_report();
     if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
-        log::warning(
-            "store reconciled: {} partial files removed, {} of {} items missing, {} "
-            "damaged",
-            report.spool_files_removed, report.items_missing, report.items_checked,
-            report.items_mismatch);
+        log::event(
+            log::Level::warning, message_id::kStoreReconciled,
+            fmt::format("store reconciled: {} partial files removed, {} of {} items "
+                        "missing, {} damaged",
+                        report.spool_files_removed, report.items_missing, report.items_checked,
+                        report.items_mismatch),
+            {{"EXHIBIT_SPOOL_FILES_REMOVED", std::to_string(report.spool_files_removed)},
+             {"EXHIBIT_ITEMS_MISSING", std::to_string(report.items_missing)},
+             {"EXHIBIT_ITEMS_DAMAGED", std::to_string(report.items_mismatch)},
+             {"EXHIBIT_ITEMS_CHECKED", std::to_string(report.items_checked)},
+             log::field::error_class(
+                 report.items_missing + report.items_mismatch > 0 ? Errc::corrupt : Errc::io)});
     return {};
 }
 
@@ -209,22 +219,29 @@ Status Daemon::start_core() {
     if (auto usb = devices::UsbDevices::create(*channel_, devices_, drivers_); usb)
         usb_ = std::move(*usb);
     else
-        log::warning("USB is not available: {}", usb.error().describe());
+        log::event(log::Level::warning, message_id::kUsbUnavailable,
+                   fmt::format("USB is not available: {}", usb.error().describe()),
+                   {log::field::error_class(usb.error())});
     if (usb_)
         if (auto s = usb_->start(); !s)
-            log::warning("USB devices will not be detected: {}", s.error().describe());
+            log::event(log::Level::warning, message_id::kUsbUnavailable,
+                       fmt::format("USB devices will not be detected: {}", s.error().describe()),
+                       {log::field::error_class(s.error())});
     devices_.subscribe([this](const devices::DeviceRecord& d, devices::DeviceChange change) {
         if (metrics_)
             metrics_->changed();
         const char* what = change == devices::DeviceChange::added     ? "added"
                            : change == devices::DeviceChange::removed ? "removed"
                                                                       : "changed";
-        log::write(
-            log::Level::info,
+        log::event(
+            log::Level::info, message_id::kDeviceChanged,
             fmt::format("device {} {}: {} ({}){}", d.id, what, d.transport,
                         devices::to_string(d.state), d.detail.empty() ? "" : ": " + d.detail),
-            {{"EXHIBIT_DEVICE", d.id},
-             {"EXHIBIT_DEVICE_STATE", std::string(devices::to_string(d.state))}});
+            {log::field::device(d.id),
+             log::field::device_class(devices::classes_text(d)),
+             {"EXHIBIT_DEVICE_STATE", std::string(devices::to_string(d.state))},
+             {"EXHIBIT_DEVICE_CHANGE", what},
+             {"EXHIBIT_TRANSPORT", d.transport}});
     });
 
     if (auto s = start_uploads(); !s)
@@ -269,7 +286,7 @@ Status Daemon::start_core() {
     std::vector<std::string> problems;
     (void)sync_config_devices(config_.adb.network_devices, problems);
     for (const auto& problem : problems)
-        log::warning("{}", problem);
+        log::event(log::Level::warning, message_id::kNetworkDeviceKept, problem);
     return {};
 }
 
@@ -302,8 +319,11 @@ bool Daemon::sync_config_devices(const std::vector<std::string>& wanted,
         }
         if (devices_.find(id))
             (void)devices_.remove(id);
-        log::info("network device {} ({}) removed: no longer in [adb] network_devices", address,
-                  id);
+        log::event(log::Level::info, message_id::kNetworkDeviceRemoved,
+                   fmt::format("network device {} ({}) removed: no longer in [adb] "
+                               "network_devices",
+                               address, id),
+                   {log::field::device(id), {"EXHIBIT_TRANSPORT", "tcp:" + address}});
         it = config_devices_.erase(it);
         changed = true;
     }
@@ -342,7 +362,9 @@ Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
                                       config::Environment::from_process());
     auto refuse = [&](std::string problem) -> Result<bus::ReloadReport> {
         // Logged here for every path (the caller of ReloadConfig also gets it as the error).
-        log::error("configuration not reloaded (asked by {}): {}", actor, problem);
+        log::event(log::Level::error, message_id::kReloadRefused,
+                   fmt::format("configuration not reloaded (asked by {}): {}", actor, problem),
+                   {{"EXHIBIT_ACTOR", actor}, log::field::error_class(Errc::config)});
         return std::unexpected(Error{Errc::config, std::move(problem), 0});
     };
     if (!loaded)  // the message names the file, the line and the key
@@ -398,18 +420,27 @@ Result<bus::ReloadReport> Daemon::reload_config(const std::string& actor) {
     if (!report.problems.empty())
         details["problems"] = report.problems;
     if (auto e = store_->audit().append(actor, "config.reloaded", details); !e)
-        log::warning("cannot audit the configuration reload: {}", e.error().describe());
+        log::event(
+            log::Level::warning, store::message_id::kAuditFailed,
+            fmt::format("cannot audit the configuration reload: {}", e.error().describe()),
+            {{"EXHIBIT_AUDIT_EVENT", "config.reloaded"}, log::field::error_class(e.error())});
     for (const auto& p : report.problems)
-        log::warning("{}", p);
-    log::info("configuration reloaded by {}: applied [{}], needs a restart [{}]", actor,
-              fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", "));
+        log::event(log::Level::warning, message_id::kNetworkDeviceKept, p);
+    log::event(
+        log::Level::info, message_id::kReloaded,
+        fmt::format("configuration reloaded by {}: applied [{}], needs a restart [{}]", actor,
+                    fmt::join(report.applied, ", "), fmt::join(report.restart_required, ", ")),
+        {{"EXHIBIT_ACTOR", actor},
+         {"EXHIBIT_APPLIED", fmt::format("{}", fmt::join(report.applied, ","))},
+         {"EXHIBIT_RESTART_REQUIRED", fmt::format("{}", fmt::join(report.restart_required, ","))}});
     return report;
 }
 
 Status Daemon::start_uploads() {
     const auto& u = config_.upload;
     if (u.endpoint.empty()) {
-        log::info("uploads are off: [upload] endpoint is not set; evidence stays on this kiosk");
+        log::event(log::Level::info, message_id::kUploadsOff,
+                   "uploads are off: [upload] endpoint is not set; evidence stays on this kiosk");
         return {};
     }
     if (auto s = check_upload_config(config_); !s)
@@ -418,7 +449,8 @@ Status Daemon::start_uploads() {
     if (!up)
         return std::unexpected(up.error());
     uploader_ = std::move(*up);
-    log::info("uploading to {}", u.endpoint);
+    log::event(log::Level::info, message_id::kUploadsOn, fmt::format("uploading to {}", u.endpoint),
+               {{"EXHIBIT_ENDPOINT", u.endpoint}});
     return {};
 }
 
@@ -426,8 +458,16 @@ Status Daemon::start_metrics() {
     const auto& m = config_.monitoring;
     const bool file = m.metrics_directory && !m.metrics_directory->empty();
     const bool heartbeats = uploader_ && m.heartbeat_interval_seconds > 0;
-    if (!file)
-        log::info("metrics are off: [monitoring] metrics_directory is empty");
+    log::event(log::Level::info, message_id::kMonitoringConfigured,
+               fmt::format("monitoring: metrics {}; heartbeats {}",
+                           file ? "to " + (*m.metrics_directory / metrics::kMetricsFileName).string()
+                                : std::string("off ([monitoring] metrics_directory is empty)"),
+                           heartbeats ? fmt::format("every {} s", m.heartbeat_interval_seconds)
+                                      : std::string("off")),
+               {{"EXHIBIT_METRICS_FILE",
+                 file ? (*m.metrics_directory / metrics::kMetricsFileName).string() : ""},
+                {"EXHIBIT_HEARTBEAT_INTERVAL",
+                 std::to_string(heartbeats ? m.heartbeat_interval_seconds : 0)}});
     if (!file && !heartbeats)
         return {};
     metrics::PublisherOptions options{.directory = file ? *m.metrics_directory
@@ -441,8 +481,6 @@ Status Daemon::start_metrics() {
         return std::unexpected(Error{publisher.error().code,
                                      fmt::format("metrics: {}", publisher.error().describe()), 0});
     metrics_ = std::move(*publisher);
-    if (file)
-        log::info("writing metrics to {}", metrics_->file().string());
     if (heartbeats) {
         auto timer = loop_.add_periodic_timer(
             std::chrono::seconds(m.heartbeat_interval_seconds), [this] { send_heartbeat(); },
@@ -450,31 +488,32 @@ Status Daemon::start_metrics() {
         if (!timer)
             return std::unexpected(timer.error());
         heartbeat_timer_ = std::move(*timer);
-        log::info("sending a heartbeat to the DFU store every {} s", m.heartbeat_interval_seconds);
     }
     return {};
 }
 
 void Daemon::send_heartbeat() {
-    auto problem = [this](const std::string& what) {
+    auto problem = [this](const Error& e) {
         if (!heartbeat_failing_)
-            log::warning("heartbeat not sent: {} (tried again every {} s; evidence is not "
-                         "affected)",
-                         what, config_.monitoring.heartbeat_interval_seconds);
+            log::event(log::Level::warning, message_id::kHeartbeatFailed,
+                       fmt::format("heartbeat not sent: {} (tried again every {} s; evidence is "
+                                   "not affected)",
+                                   e.describe(), config_.monitoring.heartbeat_interval_seconds),
+                       {log::field::error_class(e)});
         heartbeat_failing_ = true;
     };
     auto figures = metrics_->read_figures();
     if (!figures)
-        return problem(figures.error().describe());
+        return problem(figures.error());
     const auto now = Clock::system().now();
     metrics::HeartbeatSequence sequence(config_.store.state_directory / "heartbeat.sequence");
     auto n = sequence.next(now);
     if (!n)
-        return problem(n.error().describe());
+        return problem(n.error());
     auto hb = metrics::build_heartbeat(*figures, store_->identity(), config_.daemon.kiosk_id,
                                        kVersion, *n, now);
     if (!hb)
-        return problem(hb.error().describe());
+        return problem(hb.error());
     // Who sent it and how to check it; nothing about cases or people.
     upload::MetadataPairs metadata = {
         {"filename", fmt::format("heartbeat-{}-{}.json", config_.daemon.kiosk_id, hb->sequence)},
@@ -488,14 +527,16 @@ void Daemon::send_heartbeat() {
     auto sent = uploader_->send_now(std::move(hb->body), metadata,
                                     [this, seq, problem](Result<std::string> url) {
                                         if (!url)
-                                            return problem(url.error().describe());
+                                            return problem(url.error());
                                         if (heartbeat_failing_)
-                                            log::info("heartbeats reach the DFU store again");
+                                            log::event(log::Level::info,
+                                                       message_id::kHeartbeatRecovered,
+                                                       "heartbeats reach the DFU store again");
                                         heartbeat_failing_ = false;
                                         log::debug("heartbeat {} sent: {}", seq, *url);
                                     });
     if (!sent && sent.error().code != Errc::exists)
-        problem(sent.error().describe());
+        problem(sent.error());
 }
 
 void Daemon::collect_metrics(metrics::KioskFigures& f) const {
@@ -555,14 +596,19 @@ Status Daemon::watch_signals() {
 void Daemon::on_reload_signal(const signalfd_siginfo& info) {
     if (!store_)
         return;  // still starting: the configuration just read is the one in force
-    log::info("reloading the configuration on SIGHUP from pid {}", info.ssi_pid);
-    (void)reload_config(fmt::format("signal:SIGHUP:{}", info.ssi_pid));  // errors are logged
+    const auto actor = fmt::format("signal:SIGHUP:{}", info.ssi_pid);
+    log::event(log::Level::info, message_id::kReloadRequested,
+               fmt::format("reloading the configuration on SIGHUP from pid {}", info.ssi_pid),
+               {{"EXHIBIT_ACTOR", actor}});
+    (void)reload_config(actor);  // errors are logged
 }
 
 void Daemon::on_stop_signal(const signalfd_siginfo& info) {
     const char* name = sigabbrev_np(static_cast<int>(info.ssi_signo));
     stop_signal_ = fmt::format("SIG{}", name ? name : "?");
-    log::info("stopping on {} from pid {}", stop_signal_, info.ssi_pid);
+    log::event(log::Level::info, message_id::kStopRequested,
+               fmt::format("stopping on {} from pid {}", stop_signal_, info.ssi_pid),
+               {{"EXHIBIT_SIGNAL", stop_signal_}});
     report_notify(loop::notify_stopping(fmt::format("Stopping ({})", stop_signal_)));
     loop_.exit(EXIT_SUCCESS);
 }
@@ -578,7 +624,9 @@ void Daemon::refresh_status() {
 std::string Daemon::describe_health() {
     auto health = store_->health();
     if (!health) {
-        log::warning("cannot read store health: {}", health.error().describe());
+        log::event(log::Level::warning, message_id::kHealthUnavailable,
+                   fmt::format("cannot read store health: {}", health.error().describe()),
+                   {log::field::error_class(health.error())});
         return fmt::format("Ready (store health unavailable: {})", health.error().describe());
     }
     std::string status =
@@ -597,13 +645,15 @@ int Daemon::run() {
     sigint_.reset();
     sigterm_.reset();
     if (!code) {
-        log::write(log::Level::error, fmt::format("exhibitd failed: {}", code.error().describe()),
-                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        log::event(log::Level::error, message_id::kDaemonFailed,
+                   fmt::format("exhibitd failed: {}", code.error().describe()),
+                   {log::field::error_class(code.error())});
         return EXIT_FAILURE;
     }
     if (*code != EXIT_SUCCESS) {
-        log::write(log::Level::error, "exhibitd stopped after an internal error",
-                   {{"MESSAGE_ID", std::string(message_id::kDaemonFailed)}});
+        log::event(log::Level::error, message_id::kDaemonFailed,
+                   "exhibitd stopped after an internal error",
+                   {log::field::error_class(Errc::internal)});
         return *code;
     }
     heartbeat_timer_.reset();
@@ -617,9 +667,9 @@ int Daemon::run() {
     sessions_.reset();  // stops and joins every worker; their sessions end interrupted
     usb_.reset();       // after the sessions that used its transports
     store_.reset();
-    log::write(log::Level::info, fmt::format("exhibitd stopped ({})", stop_signal_),
-               {{"MESSAGE_ID", std::string(message_id::kDaemonStopped)},
-                {"EXHIBIT_SIGNAL", stop_signal_}});
+    log::event(log::Level::info, message_id::kDaemonStopped,
+               fmt::format("exhibitd stopped ({})", stop_signal_),
+               {{"EXHIBIT_SIGNAL", stop_signal_}});
     return EXIT_SUCCESS;
 }
 

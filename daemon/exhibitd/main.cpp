@@ -47,8 +47,10 @@ void raise_open_file_limit() {
         return;
     r.rlim_cur = std::min(r.rlim_max, kWanted);
     if (::setrlimit(RLIMIT_NOFILE, &r) != 0)
-        log::warning("cannot raise the open file limit to {}: {}", r.rlim_cur,
-                     std::strerror(errno));
+        log::event(log::Level::warning, exhibitd::message_id::kOpenFileLimit,
+                   fmt::format("cannot raise the open file limit to {}: {}", r.rlim_cur,
+                               std::strerror(errno)),
+                   {log::field::error_class(Errc::io)});
 }
 
 // exhibitd --undelivered: what the package's removal scripts ask before a purge may delete
@@ -104,8 +106,8 @@ int run(int argc, char** argv) {
 
     log::configure(cfg.daemon.log_target, cfg.daemon.log_level);
     if (loaded->main_file_missing)
-        log::write(
-            log::Level::notice,
+        log::event(
+            log::Level::notice, exhibitd::message_id::kNoConfigFile,
             fmt::format("no configuration file at {}; using built-in defaults", config_file));
     for (const auto& f : loaded->files_read)
         log::debug("read configuration from {}", f.string());
@@ -117,8 +119,9 @@ int run(int argc, char** argv) {
         exhibitd::Daemon::start(cfg, {.file = config_file, .explicit_file = explicit_file});
     if (!daemon) {
         auto message = daemon.error().describe();
-        log::write(log::Level::error, fmt::format("startup failed: {}", message),
-                   {{"MESSAGE_ID", std::string(exhibitd::message_id::kStartupFailed)}});
+        log::event(log::Level::error, exhibitd::message_id::kStartupFailed,
+                   fmt::format("startup failed: {}", message),
+                   {log::field::error_class(daemon.error())});
         (void)loop::notify_status(fmt::format("Startup failed: {}", message));
         // A catalog from a newer exhibit (a downgrade) stays untouched however often
         // exhibitd restarts: the unit's RestartPreventExitStatus= stops the loop.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/extract/message_ids.hpp"
 
 namespace exhibit::extract {
 
@@ -63,7 +64,12 @@ SessionOutcome run_extraction(store::Store& store, drivers::DriverSession& devic
         outcome.state = state;
         outcome.reason = reason;
         if (auto s = store.catalog().set_session_state(session_id, state, reason, "exhibitd"); !s)
-            log::error("session {}: cannot record its end: {}", session_id, s.error().describe());
+            log::event(log::Level::error, message_id::kSessionNotRecorded,
+                       fmt::format("session {}: cannot record its end: {}", session_id,
+                                   s.error().describe()),
+                       {log::field::session(session_id),
+                        {"EXHIBIT_SESSION_STATE", std::string(store::to_string(state))},
+                        log::field::error_class(s.error())});
         return outcome;
     };
     if (auto s = store.catalog().set_session_state(session_id, store::SessionState::running,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/extract/message_ids.hpp"
 #include "daemon/store/free_space.hpp"
 
 namespace exhibit::extract {
@@ -123,6 +124,7 @@ void SessionManager::start_contact(const devices::DeviceRecord& record,
     const auto key = next_worker_++;
     auto worker = std::make_unique<Worker>();
     worker->device_id = record.id;
+    worker->device_class = devices::classes_text(record);
     auto* w = worker.get();
     workers_[key] = std::move(worker);
     link.contact = key;
@@ -151,7 +153,11 @@ void SessionManager::contacted(std::uint64_t key, const std::string& device_id,
     if (opened && !(*opened)->reusable())
         opened = fail(Errc::cancelled, "the link closed as it opened");
     if (!opened) {
-        log::info("device {}: {}", device_id, opened.error().describe());
+        log::event(log::Level::info, message_id::kLinkFailed,
+                   fmt::format("device {}: {}", device_id, opened.error().describe()),
+                   {log::field::device(device_id),
+                    log::field::device_class(devices::classes_text(*record)),
+                    log::field::error_class(opened.error())});
         settle(device_id, settled);
         if (link.waiting) {
             auto job = std::move(*link.waiting);
@@ -197,6 +203,7 @@ void SessionManager::start_job(const devices::DeviceRecord& record, const driver
     const auto key = next_worker_++;
     auto worker = std::make_unique<Worker>();
     worker->device_id = record.id;
+    worker->device_class = devices::classes_text(record);
     worker->session_id = job.session_id;
     auto* w = worker.get();
     workers_[key] = std::move(worker);
@@ -246,7 +253,12 @@ void SessionManager::end_unstarted(Job& job, store::SessionState state, const st
         return;
     }
     if (auto s = store_->catalog().set_session_state(job.session_id, state, reason, "exhibitd"); !s)
-        log::error("session {}: cannot record its end: {}", job.session_id, s.error().describe());
+        log::event(log::Level::error, message_id::kSessionNotRecorded,
+                   fmt::format("session {}: cannot record its end: {}", job.session_id,
+                               s.error().describe()),
+                   {log::field::session(job.session_id),
+                    {"EXHIBIT_SESSION_STATE", std::string(store::to_string(state))},
+                    log::field::error_class(s.error())});
     auto& view = sessions_[job.session_id];
     view.state = state;
     view.reason = reason;

@@ -98,6 +98,7 @@ class SessionManager {
   private:
     struct Worker {
         std::string device_id;
+        std::string device_class;     // devices::classes_text, for the journal
         std::int64_t session_id = 0;  // the extraction it runs; 0 for a contact or a preview
         std::atomic<StopReason> reason{StopReason::none};
         std::jthread thread;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/extract/message_ids.hpp"
 #include "daemon/extract/session_manager.hpp"
 
 namespace exhibit::extract {
@@ -105,8 +106,12 @@ auto SessionManager::attach(Worker& worker, const drivers::Driver& driver,
         on_link();
     auto answer = first(*session);
     if (!answer && reused && !session->reusable() && worker.reason == StopReason::none) {
-        log::info("device {}: the kept link failed ({}); connecting again", device.id,
-                  answer.error().describe());
+        // The error's class only: a phone's answer to a preview may name its folders.
+        log::event(log::Level::info, message_id::kLinkReopened,
+                   fmt::format("device {}: the kept link failed ({}); connecting again", device.id,
+                               to_string(answer.error().code)),
+                   {log::field::device(device.id), log::field::device_class(worker.device_class),
+                    log::field::error_class(answer.error())});
         worker.set_session(nullptr);
         session.reset();
         auto opened = open(driver, device, worker, stop);
@@ -165,8 +170,14 @@ SessionManager::JobEnd SessionManager::run_session(Worker& worker, const drivers
         return end;
     }
     auto& [session, info] = *attached;
-    log::info("session {}: extracting device {} with driver {} {}", session_id, device.id,
-              driver.name(), driver.version());
+    log::event(log::Level::info, message_id::kExtractionStarted,
+               fmt::format("session {}: extracting device {} with driver {} {}", session_id,
+                           device.id, driver.name(), driver.version()),
+               {log::field::session(session_id),
+                log::field::device(device.id),
+                log::field::device_class(worker.device_class),
+                {"EXHIBIT_DRIVER", std::string(driver.name())},
+                {"EXHIBIT_DRIVER_VERSION", std::string(driver.version())}});
     auto outcome =
         run_extraction(store, *session, session_id, scope, stop, progress_reporter(session_id),
                        &worker.reason, info ? std::optional(std::move(*info)) : std::nullopt);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/extract/message_ids.hpp"
 
 namespace exhibit::extract {
 
@@ -280,10 +281,14 @@ void StoreSink::skipped(const Artefact& a, const Error& why) {
                               {"reason", why.describe()}};
     if (auto e = store_->audit().append("exhibitd", "extract.artefact_skipped", details); !e)
         storage_error_ = e.error();
-    log::write(log::Level::warning,
-               fmt::format("session {}: skipped {}: {}", session_id_,
-                           store::printable_path(a.source_path), why.describe()),
-               {{"EXHIBIT_SESSION", std::to_string(session_id_)}});
+    // The path and the reason (which may name files) stay in the audit log, on the kiosk.
+    const auto category = std::string(drivers::to_string(a.category));
+    log::event(log::Level::warning, message_id::kArtefactSkipped,
+               fmt::format("session {}: skipped one {} artefact ({})", session_id_, category,
+                           to_string(why.code)),
+               {log::field::session(session_id_),
+                {"EXHIBIT_CATEGORY", category},
+                log::field::error_class(why)});
 }
 
 }  // namespace exhibit::extract

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/loop/message_ids.hpp"
 
 namespace exhibit::loop {
 
@@ -45,8 +46,10 @@ int on_callback_exception(sd_event_source* s) noexcept {
         }
         const char* description = nullptr;
         (void)sd_event_source_get_description(s, &description);
-        log::error("event loop callback {} failed: {}; stopping",
-                   description ? description : "(unnamed)", what);
+        const std::string source = description ? description : "(unnamed)";
+        log::event(log::Level::error, message_id::kCallbackFailed,
+                   fmt::format("event loop callback {} failed: {}; stopping", source, what),
+                   {{"EXHIBIT_EVENT_SOURCE", source}, log::field::error_class(Errc::internal)});
     } catch (...) {
         // Logging itself failed; still stop the loop below.
     }
@@ -71,7 +74,9 @@ int timer_trampoline(sd_event_source* s, std::uint64_t now, void* userdata) noex
         if (r >= 0)
             r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         if (r < 0)
-            log::error("cannot re-arm a timer: {}", std::strerror(-r));
+            log::event(log::Level::error, message_id::kTimerRearmFailed,
+                       fmt::format("cannot re-arm a timer: {}", std::strerror(-r)),
+                       {log::field::error_class(Errc::io)});
         cb->fn();
         return 0;
     } catch (...) {

@@ -4,6 +4,7 @@
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "daemon/metrics/message_ids.hpp"
 
 namespace exhibit::metrics {
 
@@ -48,15 +49,19 @@ void MetricsPublisher::check_audit() {
     last_.audit_checked_at = options_.clock->now();
     if (!report) {
         last_.audit_chain_ok = false;
-        log::warning("cannot check the audit log for the metrics: {}",
-                     report.error().describe());
+        log::event(log::Level::warning, message_id::kAuditCheckFailed,
+                   fmt::format("cannot check the audit log for the metrics: {}",
+                               report.error().describe()),
+                   {log::field::error_class(report.error())});
         return;
     }
     const bool was_ok = last_.audit_chain_ok.value_or(true);
     last_.audit_chain_ok = report->ok();
     if (!report->ok() && was_ok)
-        log::error("the audit log's hash chain is broken at entry {}: {}",
-                   report->first_broken.value_or(0), report->problem);
+        log::event(log::Level::error, message_id::kAuditChainBroken,
+                   fmt::format("the audit log's hash chain is broken at entry {}: {}",
+                               report->first_broken.value_or(0), report->problem),
+                   {{"EXHIBIT_AUDIT_SEQ", std::to_string(report->first_broken.value_or(0))}});
 }
 
 void MetricsPublisher::tick() {
@@ -93,13 +98,18 @@ Status MetricsPublisher::write(bool up) {
     if (!s) {
         auto problem = s.error().describe();
         if (problem != last_problem_)
-            log::warning("cannot write the metrics to {}: {} (trying again every {} s)",
-                         file().string(), problem, options_.interval.count());
+            log::event(log::Level::warning, message_id::kMetricsWriteFailed,
+                       fmt::format("cannot write the metrics to {}: {} (trying again every {} s)",
+                                   file().string(), problem, options_.interval.count()),
+                       {{"EXHIBIT_METRICS_FILE", file().string()},
+                        log::field::error_class(s.error())});
         last_problem_ = std::move(problem);
         return s;
     }
     if (!last_problem_.empty())
-        log::info("metrics written to {} again", file().string());
+        log::event(log::Level::info, message_id::kMetricsWritten,
+                   fmt::format("metrics written to {} again", file().string()),
+                   {{"EXHIBIT_METRICS_FILE", file().string()}});
     last_problem_.clear();
     return {};
 }

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "daemon/officers/pin_hash.hpp"
+#include "daemon/store/message_ids.hpp"
 
 namespace exhibit::officers {
 
@@ -34,7 +35,10 @@ SignInDesk::SignInDesk(std::filesystem::path officers_file, store::Store& store,
 void SignInDesk::audit(std::string_view actor, std::string_view event,
                        const nlohmann::json& details) {
     if (auto e = store_->audit().append(actor, event, details); !e)
-        log::warning("cannot audit {}: {}", event, e.error().describe());
+        log::event(
+            log::Level::warning, store::message_id::kAuditFailed,
+            fmt::format("cannot audit {}: {}", event, e.error().describe()),
+            {{"EXHIBIT_AUDIT_EVENT", std::string(event)}, log::field::error_class(e.error())});
 }
 
 Result<SignInDesk::Failures> SignInDesk::failures_of(std::string_view officer_id) {

@@ -11,6 +11,7 @@
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "daemon/store/message_ids.hpp"
 #include "daemon/store/schema.hpp"
 
 namespace exhibit::store {
@@ -239,9 +240,9 @@ Status Store::remove_spool_leftovers() {
             return std::unexpected(e.error());
         if (::unlink((spool / name).c_str()) != 0 && errno != ENOENT)
             return fail_errno(fmt::format("cannot remove spool leftover {}", spool / name));
-        log::write(log::Level::notice,
+        log::event(log::Level::notice, message_id::kSpoolDiscarded,
                    fmt::format("removed partial spool file {} ({} bytes)", name, size),
-                   {{"EXHIBIT_SPOOL_FILE", name}});
+                   {{"EXHIBIT_SPOOL_FILE", name}, {"EXHIBIT_SIZE", std::to_string(size)}});
         ++open_report_.spool_files_removed;
     }
     if (!leftovers.empty())
@@ -307,9 +308,13 @@ Result<ReconcileReport> Store::verify_blobs(VerifyDepth depth) {
         if (auto s = tx->commit(); !s)
             return std::unexpected(s.error());
         if (found != Integrity::ok)
-            log::write(
-                log::Level::error, fmt::format("EVIDENCE DAMAGED: item {}: {}", item.id, problem),
-                {{"EXHIBIT_ITEM", std::to_string(item.id)}, {"EXHIBIT_SHA256", item.sha256}});
+            log::event(log::Level::error, message_id::kEvidenceDamaged,
+                       fmt::format("EVIDENCE DAMAGED: item {}: {}", item.id, problem),
+                       {log::field::item(item.id),
+                        log::field::session(item.session_id),
+                        {"EXHIBIT_SHA256", item.sha256},
+                        {"EXHIBIT_INTEGRITY", std::string(to_string(found))},
+                        log::field::error_class(Errc::corrupt)});
     }
     return report;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/upload/message_ids.hpp"
 
 namespace exhibit::upload {
 
@@ -113,7 +114,9 @@ int CurlGlue::update_socket(curl_socket_t fd, int what) {
     }
     sd_event_source* source = nullptr;
     if (int r = sd_event_add_io(loop_, &source, fd, events, &CurlGlue::on_io, this); r < 0) {
-        log::error("cannot watch curl's socket {}: {}", fd, -r);
+        log::event(log::Level::error, message_id::kTransportFailed,
+                   fmt::format("cannot watch curl's socket {}: {}", fd, std::strerror(-r)),
+                   {log::field::error_class(Errc::io)});
         return -1;
     }
     ios_.emplace(fd, EventSourcePtr(source));
@@ -166,7 +169,9 @@ int CurlGlue::on_io(sd_event_source*, int fd, uint32_t revents, void* userdata) 
             mask |= CURL_CSELECT_ERR;
         static_cast<CurlGlue*>(userdata)->action(fd, mask);
     } catch (...) {
-        log::error("unexpected exception in curl's I/O handler");
+        log::event(log::Level::error, message_id::kTransportFailed,
+                   "unexpected exception in curl's I/O handler",
+                   {log::field::error_class(Errc::internal)});
     }
     return 0;
 }
@@ -175,7 +180,9 @@ int CurlGlue::on_time(sd_event_source*, uint64_t, void* userdata) noexcept {
     try {
         static_cast<CurlGlue*>(userdata)->action(CURL_SOCKET_TIMEOUT, 0);
     } catch (...) {
-        log::error("unexpected exception in curl's timer handler");
+        log::event(log::Level::error, message_id::kTransportFailed,
+                   "unexpected exception in curl's timer handler",
+                   {log::field::error_class(Errc::internal)});
     }
     return 0;
 }
@@ -183,7 +190,9 @@ int CurlGlue::on_time(sd_event_source*, uint64_t, void* userdata) noexcept {
 void CurlGlue::action(curl_socket_t fd, int mask) {
     int running = 0;
     if (auto rc = curl_multi_socket_action(multi_.get(), fd, mask, &running); rc != CURLM_OK)
-        log::error("curl_multi_socket_action failed: {}", curl_multi_strerror(rc));
+        log::event(log::Level::error, message_id::kTransportFailed,
+                   fmt::format("curl_multi_socket_action failed: {}", curl_multi_strerror(rc)),
+                   {log::field::error_class(Errc::io)});
     reap_finished();
 }
 

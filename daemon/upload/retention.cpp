@@ -10,6 +10,7 @@
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "daemon/upload/message_ids.hpp"
 
 namespace exhibit::upload {
 
@@ -91,7 +92,10 @@ Result<bool> release(store::Store& store, const Candidate& c, std::int64_t cutof
         return std::unexpected(s.error());
     const auto path = store.blobs().path_of_relative(c.blob);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-        log::warning("cannot delete released blob {}: {}", path, std::strerror(errno));
+        log::event(
+            log::Level::warning, message_id::kBlobReleaseFailed,
+            fmt::format("cannot delete released blob {}: {}", path.string(), std::strerror(errno)),
+            {{"EXHIBIT_SHA256", c.sha256}, log::field::error_class(Errc::io)});
     return true;
 }
 
@@ -122,10 +126,10 @@ Result<RetentionReport> release_expired_blobs(store::Store& store, std::chrono::
             continue;
         ++report.blobs_released;
         report.bytes_freed += static_cast<std::uint64_t>(c.size);
-        log::write(log::Level::info,
+        log::event(log::Level::info, message_id::kBlobReleased,
                    fmt::format("released local copy of {} ({} bytes) after receipt and retention",
                                c.sha256, c.size),
-                   {{"EXHIBIT_SHA256", c.sha256}});
+                   {{"EXHIBIT_SHA256", c.sha256}, {"EXHIBIT_SIZE", std::to_string(c.size)}});
     }
     return report;
 }

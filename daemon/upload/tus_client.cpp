@@ -10,6 +10,7 @@
 #include <fmt/std.h>
 
 #include "common/log.hpp"
+#include "daemon/upload/message_ids.hpp"
 #include "exhibit/version.hpp"
 
 namespace exhibit::upload {
@@ -200,7 +201,9 @@ int TusRequest::on_unpause(sd_event_source*, uint64_t, void* self) noexcept {
         auto* r = static_cast<TusRequest*>(self);
         if (r->in_flight_)
             if (auto s = r->client_->glue_->unpause(r->easy_.get()); !s)
-                log::warning("cannot resume a throttled upload: {}", s.error().message);
+                log::event(log::Level::warning, message_id::kTransportFailed,
+                           fmt::format("cannot resume a throttled upload: {}", s.error().message),
+                           {log::field::error_class(s.error())});
     } catch (...) {
     }
     return 0;

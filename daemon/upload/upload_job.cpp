@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "daemon/upload/message_ids.hpp"
 
 namespace exhibit::upload {
 
@@ -44,14 +45,15 @@ void UploadJob::start() {
     chunk_ = host_->options().chunk_size;
     if (job_.key.kind == JobKind::item) {
         if (!job_.blob_intact)
-            return end(
-                JobFailed{fmt::format("the local copy of {} is damaged or missing (flagged "
-                                      "by the store); it cannot be sent",
-                                      describe(job_.key))});
+            return end(JobFailed{fmt::format("the local copy of {} is damaged or missing (flagged "
+                                             "by the store); it cannot be sent",
+                                             describe(job_.key)),
+                                 Errc::corrupt});
         auto file = FileBody::open(job_.blob, job_.length);
         if (!file)
             return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
-                                             describe(job_.key), file.error().describe())});
+                                             describe(job_.key), file.error().describe()),
+                                 file.error().code});
         body_ = std::make_unique<FileBody>(std::move(*file));
     } else {
         body_ = std::make_unique<MemoryBody>(job_.body);
@@ -110,7 +112,7 @@ void UploadJob::create() {
     if (caps.max_size && job_.length > *caps.max_size)
         return end(JobFailed{fmt::format("{} has {} bytes; the DFU store accepts at most {}",
                                          describe(job_.key), job_.length, *caps.max_size),
-                             FailureClass::rejected});
+                             Errc::unsupported, FailureClass::rejected});
     auto metadata = encode_metadata(job_.metadata);
     if (!metadata)
         return end(JobFailed{metadata.error().message});
@@ -121,7 +123,7 @@ void UploadJob::create() {
     if (with_body && use_checksum()) {
         auto digest = hash_range(0, job_.length);
         if (!digest)
-            return end(JobFailed{digest.error().describe()});
+            return end(JobFailed{digest.error().describe(), digest.error().code});
         checksum = *digest;
     }
     issue(host_->client().create(
@@ -136,7 +138,8 @@ void UploadJob::create() {
                 return create();
             }
             if (r->status == 413)
-                return end(JobFailed{reason_of("create", *r), FailureClass::rejected});
+                return end(JobFailed{reason_of("create", *r), Errc::unsupported,
+                                     FailureClass::rejected});
             if (r->status != 201)
                 return on_status("create", *r);
             auto url = resolve_location(host_->options().endpoint,
@@ -145,7 +148,9 @@ void UploadJob::create() {
                 return end(JobRetry{fmt::format("create: {}", url.error().message)});
             if (auto s = host_->queue().set_remote(job_.key, *url, recreated_reason_); !s)
                 return end(JobRetry{s.error().describe(), true, FailureClass::local});
-            log::info("{}: created upload {}", describe(job_.key), *url);
+            log::event(log::Level::info, message_id::kUploadCreated,
+                       fmt::format("{}: created upload {}", describe(job_.key), *url),
+                       {kind_field(job_.key), id_field(job_.key), {"EXHIBIT_UPLOAD_URL", *url}});
             job_.remote_url = *url;
             recreated_reason_.reset();
             offset_ = 0;
@@ -186,8 +191,12 @@ void UploadJob::head() {
                             *job_.remote_url, describe(job_.key), length_header.value_or("none"),
                             header.value_or("none")));
         if (*offset != job_.remote_offset)
-            log::info("{}: resuming at the server's offset {} (last confirmed {})",
-                      describe(job_.key), *offset, job_.remote_offset);
+            log::event(log::Level::info, message_id::kUploadResumed,
+                       fmt::format("{}: resuming at the server's offset {} (last confirmed {})",
+                                   describe(job_.key), *offset, job_.remote_offset),
+                       {kind_field(job_.key),
+                        id_field(job_.key),
+                        {"EXHIBIT_OFFSET", std::to_string(*offset)}});
         offset_ = *offset;
         offset_known_ = true;
         conflicts_ = 0;
@@ -231,7 +240,8 @@ void UploadJob::patch() {
         auto digest = hash_range(offset_, n);
         if (!digest)
             return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
-                                             describe(job_.key), digest.error().describe())});
+                                             describe(job_.key), digest.error().describe()),
+                                 digest.error().code});
         checksum = *digest;
     }
     const std::uint64_t from = offset_;
@@ -242,7 +252,8 @@ void UploadJob::patch() {
             if (!r) {
                 if (r.error().code == Errc::corrupt || r.error().code == Errc::not_found)
                     return end(JobFailed{fmt::format("cannot read the local copy of {}: {}",
-                                                     describe(job_.key), r.error().describe())});
+                                                     describe(job_.key), r.error().describe()),
+                                         r.error().code});
                 offset_known_ = false;
                 if (n > kMinChunkSize) {
                     // Ask where the server stands at once: if it answers and has none of
@@ -293,7 +304,10 @@ void UploadJob::done() {
 }
 
 void UploadJob::recreate(std::string reason) {
-    log::warning("{}: {}; creating the upload again", describe(job_.key), reason);
+    log::event(
+        log::Level::warning, message_id::kUploadRecreated,
+        fmt::format("{}: {}; creating the upload again", describe(job_.key), reason),
+        {kind_field(job_.key), id_field(job_.key), log::field::error_class(Errc::not_found)});
     job_.remote_url.reset();
     offset_ = 0;
     offset_known_ = false;
@@ -316,8 +330,12 @@ void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
         case Disposition::checksum_mismatch:
             if (++checksum_failures_ > kMaxChecksumFailures)
                 return end(JobRetry{reason_of(step, r)});
-            log::warning("{}: the DFU store found a checksum mismatch; sending the chunk again",
-                         describe(job_.key));
+            log::event(
+                log::Level::warning, message_id::kChecksumMismatch,
+                fmt::format("{}: the DFU store found a checksum mismatch; sending the "
+                            "chunk again",
+                            describe(job_.key)),
+                {kind_field(job_.key), id_field(job_.key), log::field::error_class(Errc::corrupt)});
             offset_known_ = false;
             return next();
         case Disposition::transient:
@@ -345,8 +363,13 @@ void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
 void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happened) {
     const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
     if (const auto known = host_->body_limit(); !known || limit < *known) {
-        log::warning("{}: {}; sending at most {} bytes per request to it for {} minutes",
-                     describe(job_.key), what_happened, limit, kBodyLimitLifetime.count());
+        log::event(
+            log::Level::warning, message_id::kBodyLimitLearned,
+            fmt::format("{}: {}; sending at most {} bytes per request to it for {} minutes",
+                        describe(job_.key), what_happened, limit, kBodyLimitLifetime.count()),
+            {kind_field(job_.key),
+             id_field(job_.key),
+             {"EXHIBIT_BODY_LIMIT", std::to_string(limit)}});
         host_->set_body_limit(limit);
     }
     chunk_ = std::min(chunk_, limit);
@@ -362,8 +385,11 @@ void UploadJob::persist_offset() {
     persisted_at_ = std::chrono::steady_clock::now();
     if (offset_known_ && job_.remote_url)
         if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
-            log::warning("{}: cannot record offset {}: {}", describe(job_.key), offset_,
-                         s.error().describe());
+            log::event(
+                log::Level::warning, message_id::kUploadNotRecorded,
+                fmt::format("{}: cannot record offset {}: {}", describe(job_.key), offset_,
+                            s.error().describe()),
+                {kind_field(job_.key), id_field(job_.key), log::field::error_class(s.error())});
 }
 
 void UploadJob::end(JobOutcome outcome) {

@@ -54,6 +54,7 @@ struct JobRejected {  // the server refused the request (4xx)
 };
 struct JobFailed {  // cannot succeed without a human (damaged blob, too large for the server)
     std::string error;
+    Errc code = Errc::unsupported;  // corrupt or io when the local copy cannot be read
     FailureClass why = FailureClass::local;
 };
 using JobOutcome = std::variant<JobReceived, JobRetry, JobRejected, JobFailed>;

@@ -63,6 +63,14 @@ std::string describe(const JobKey& key) {
                                      : fmt::format("manifest of session {}", key.id);
 }
 
+log::Field kind_field(const JobKey& key) {
+    return {"EXHIBIT_UPLOAD_KIND", key.kind == JobKind::item ? "item" : "manifest"};
+}
+
+log::Field id_field(const JobKey& key) {
+    return key.kind == JobKind::item ? log::field::item(key.id) : log::field::session(key.id);
+}
+
 nlohmann::json Receipt::to_json() const {
     nlohmann::json j = {{"url", url},
                         {"offset", offset},

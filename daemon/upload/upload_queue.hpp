@@ -20,6 +20,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/upload/tus_protocol.hpp"
 
@@ -42,6 +43,10 @@ struct JobKey {
     friend auto operator<=>(const JobKey&, const JobKey&) = default;
 };
 std::string describe(const JobKey& key);  // "item 12", "manifest of session 3"
+// The journal's fields of a job: EXHIBIT_UPLOAD_KIND ("item", "manifest"), and EXHIBIT_ITEM
+// or (a manifest) EXHIBIT_SESSION.
+log::Field kind_field(const JobKey& key);
+log::Field id_field(const JobKey& key);
 
 // Everything needed to (re)start one upload.
 struct Job {

@@ -8,6 +8,8 @@
 
 #include "common/log.hpp"
 #include "daemon/store/manifest.hpp"
+#include "daemon/store/message_ids.hpp"
+#include "daemon/upload/message_ids.hpp"
 #include "daemon/upload/retention.hpp"
 
 namespace exhibit::upload {
@@ -118,7 +120,9 @@ int Uploader::on_kick(sd_event_source*, void* self) noexcept {
         up->finished_.clear();
         up->schedule();
     } catch (...) {
-        log::error("unexpected exception in the upload scheduler");
+        log::event(log::Level::error, message_id::kSchedulerFailed,
+                   "unexpected exception in the upload scheduler",
+                   {log::field::error_class(Errc::internal)});
     }
     return 0;
 }
@@ -127,7 +131,9 @@ int Uploader::on_wake(sd_event_source*, uint64_t, void* self) noexcept {
     try {
         static_cast<Uploader*>(self)->schedule();
     } catch (...) {
-        log::error("unexpected exception in the upload scheduler");
+        log::event(log::Level::error, message_id::kSchedulerFailed,
+                   "unexpected exception in the upload scheduler",
+                   {log::field::error_class(Errc::internal)});
     }
     return 0;
 }
@@ -135,7 +141,9 @@ int Uploader::on_wake(sd_event_source*, uint64_t, void* self) noexcept {
 void Uploader::schedule() {
     if (auto s = schedule_steps(); !s) {
         // The catalog failed us (busy, disk full): say so and try again at the next poll.
-        log::error("upload scheduler: {}", s.error().describe());
+        log::event(log::Level::error, message_id::kSchedulerFailed,
+                   fmt::format("upload scheduler: {}", s.error().describe()),
+                   {log::field::error_class(s.error())});
         last_error_ = s.error().describe();
     }
     arm_wake();
@@ -172,7 +180,8 @@ Status Uploader::schedule_steps() {
         if (*pending == 0) {
             if (auto s = queue_.clear_sync_request(); !s)
                 return s;
-            log::info("requested sync complete: nothing of the normal lane is left to send");
+            log::event(log::Level::info, message_id::kSyncComplete,
+                       "requested sync complete: nothing of the normal lane is left to send");
             *requested = false;
             changed();  // followers (exhibitctl sync --wait) see SyncRequested end
         }
@@ -198,9 +207,9 @@ Status Uploader::prepare_manifests() {
                                          manifest->key_fingerprint);
             !s)
             return s;
-        log::write(log::Level::info,
+        log::event(log::Level::info, message_id::kManifestQueued,
                    fmt::format("session {}: every item is received; signed manifest queued", id),
-                   {{"EXHIBIT_SESSION", std::to_string(id)}});
+                   {log::field::session(id)});
         changed();
     }
     return {};
@@ -273,9 +282,14 @@ bool Uploader::may_continue(const Job& job) const {
     return normal_open_ && window_contains(window_, clock_->now()) == window_open_;
 }
 
-void Uploader::record_error(const JobKey& key, const std::string& error) {
+void Uploader::record_error(const JobKey& key, const std::string& error, std::string_view outcome,
+                            Errc code) {
     last_error_ = fmt::format("{}: {}", describe(key), error);
-    log::write(log::Level::warning, *last_error_, {{"EXHIBIT_UPLOAD", describe(key)}});
+    log::event(log::Level::warning, message_id::kUploadAttemptFailed, *last_error_,
+               {kind_field(key),
+                id_field(key),
+                {"EXHIBIT_UPLOAD_OUTCOME", std::string(outcome)},
+                log::field::error_class(code)});
 }
 
 std::optional<std::uint64_t> Uploader::body_limit() const {
@@ -303,13 +317,19 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
         s = queue_.mark_received(key, received->receipt);
         if (s) {
             last_error_.reset();
-            log::info("{}: received by the DFU store ({} bytes, checksum {})", describe(key),
-                      received->receipt.length, received->receipt.checksum);
+            log::event(
+                log::Level::info, message_id::kUploadReceived,
+                fmt::format("{}: received by the DFU store ({} bytes, checksum {})", describe(key),
+                            received->receipt.length, received->receipt.checksum),
+                {kind_field(key),
+                 id_field(key),
+                 {"EXHIBIT_SIZE", std::to_string(received->receipt.length)},
+                 {"EXHIBIT_CHECKSUM", received->receipt.checksum}});
         }
     } else if (auto* retry = std::get_if<JobRetry>(&outcome)) {
         if (retry->count_attempt) {
             ++failures_[std::string(to_string(retry->why))];
-            record_error(key, retry->error);
+            record_error(key, retry->error, "retry", Errc::io);
             caps_.reset();  // the server may have changed (restart, upgrade): ask again
             if (auto n = queue_.defer(key, retry->error, backoff(), true); !n)
                 s = std::unexpected(n.error());
@@ -318,7 +338,7 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
         }
     } else if (auto* rejected = std::get_if<JobRejected>(&outcome)) {
         ++failures_[std::string(to_string(FailureClass::rejected))];
-        record_error(key, rejected->error);
+        record_error(key, rejected->error, "rejected", Errc::protocol);
         auto n = queue_.defer(key, rejected->error, backoff(), true);
         if (!n)
             s = std::unexpected(n.error());
@@ -326,12 +346,14 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
             s = queue_.mark_failed(key, fmt::format("{} (after {} attempts)", rejected->error, *n));
     } else if (auto* failed = std::get_if<JobFailed>(&outcome)) {
         ++failures_[std::string(to_string(failed->why))];
-        record_error(key, failed->error);
+        record_error(key, failed->error, "failed", failed->code);
         s = queue_.mark_failed(key, failed->error);
     }
     if (!s)
-        log::error("{}: cannot record the upload's outcome: {}", describe(key),
-                   s.error().describe());
+        log::event(log::Level::error, message_id::kUploadNotRecorded,
+                   fmt::format("{}: cannot record the upload's outcome: {}", describe(key),
+                               s.error().describe()),
+                   {kind_field(key), id_field(key), log::field::error_class(s.error())});
     if (auto it = active_.find(key); it != active_.end()) {
         finished_.push_back(std::move(it->second));  // still on the stack: destroy later
         active_.erase(it);
@@ -415,11 +437,20 @@ void Uploader::terminate_remote(std::int64_t item_id, const std::string& url) {
     if (!on_endpoint_origin(options_.endpoint, url)) {
         // Made before the endpoint changed: the kiosk no longer talks to that server.
         const std::string why = "not on the configured DFU store; not contacted";
-        log::warning("item {}: the partial upload {} is {}", item_id, url, why);
+        log::event(log::Level::warning, message_id::kRemoteDeleteFailed,
+                   fmt::format("item {}: the partial upload {} is {}", item_id, url, why),
+                   {log::field::item(item_id),
+                    {"EXHIBIT_UPLOAD_URL", url},
+                    log::field::error_class(Errc::invalid_argument)});
         if (auto e = store_->audit().append("exhibitd", "upload.termination_failed",
                                             {{"item_id", item_id}, {"url", url}, {"error", why}});
             !e)
-            log::error("cannot audit the termination of item {}: {}", item_id, e.error().message);
+            log::event(log::Level::error, store::message_id::kAuditFailed,
+                       fmt::format("cannot audit the termination of item {}: {}", item_id,
+                                   e.error().message),
+                       {{"EXHIBIT_AUDIT_EVENT", "upload.termination_failed"},
+                        log::field::item(item_id),
+                        log::field::error_class(e.error())});
         return;
     }
     auto request = client_->terminate(url, [this, item_id, url](Result<HttpResponse> r) {
@@ -432,11 +463,21 @@ void Uploader::terminate_remote(std::int64_t item_id, const std::string& url) {
         if (auto e = store_->audit().append(
                 "exhibitd", ok ? "upload.terminated" : "upload.termination_failed", details);
             !e)
-            log::error("cannot audit the termination of item {}: {}", item_id, e.error().message);
+            log::event(
+                log::Level::error, store::message_id::kAuditFailed,
+                fmt::format("cannot audit the termination of item {}: {}", item_id,
+                            e.error().message),
+                {{"EXHIBIT_AUDIT_EVENT", ok ? "upload.terminated" : "upload.termination_failed"},
+                 log::field::item(item_id),
+                 log::field::error_class(e.error())});
     });
     if (!request) {
-        log::warning("item {}: cannot ask the DFU store to delete {}: {}", item_id, url,
-                     request.error().message);
+        log::event(log::Level::warning, message_id::kRemoteDeleteFailed,
+                   fmt::format("item {}: cannot ask the DFU store to delete {}: {}", item_id, url,
+                               request.error().message),
+                   {log::field::item(item_id),
+                    {"EXHIBIT_UPLOAD_URL", url},
+                    log::field::error_class(request.error())});
         return;
     }
     std::erase_if(terminations_, [](const TusClient::RequestPtr& p) { return !p; });

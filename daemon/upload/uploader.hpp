@@ -131,7 +131,10 @@ class Uploader final : public JobHost {
     Status prepare_manifests();
     Status start_jobs();
     void arm_wake();
-    void record_error(const JobKey& key, const std::string& error);
+    // Logs a failed attempt (EXHIBIT_UPLOAD_OUTCOME retry, rejected or failed) and keeps it
+    // as the last error shown by Health.
+    void record_error(const JobKey& key, const std::string& error, std::string_view outcome,
+                      Errc code);
     void terminate_remote(std::int64_t item_id, const std::string& url);
     void changed();
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "drivers/adb/message_ids.hpp"
 #include "drivers/usb/usb_error.hpp"
 #include "drivers/usb/usb_identity.hpp"
 
@@ -181,7 +182,11 @@ void UsbBulkTransport::drain(Lock& lock, std::span<Slot* const> slots) {
     while (std::ranges::any_of(slots, [](const Slot* s) { return s->in_flight; })) {
         cv_.wait_for(lock, std::chrono::milliseconds(500));
         if (!warned && std::chrono::steady_clock::now() - started > std::chrono::seconds(5)) {
-            log::warning("{}: still waiting for cancelled USB transfers", name_);
+            log::event(log::Level::warning, message_id::kTransfersStuck,
+                       fmt::format("{}: still waiting for cancelled USB transfers", name_),
+                       {{"EXHIBIT_USB_BUS_PATH", name_.substr(name_.find(':') + 1)},
+                        log::field::device_class("android_adb"),
+                        log::field::error_class(Errc::timeout)});
             warned = true;
         }
     }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/log.hpp"
+#include "drivers/usb/message_ids.hpp"
 #include "drivers/usb/usb_error.hpp"
 
 namespace exhibit::usb {
@@ -53,7 +54,10 @@ void UsbContext::run_events(const std::stop_token& stop) {
             continue;
         auto now = std::chrono::steady_clock::now();
         if (now - last_warning > std::chrono::minutes(1)) {
-            log::warning("USB event handling failed: {}", usb_error(rc, "libusb").describe());
+            const auto e = usb_error(rc, "libusb");
+            log::event(log::Level::warning, message_id::kEventHandlingFailed,
+                       fmt::format("USB event handling failed: {}", e.describe()),
+                       {log::field::error_class(e)});
             last_warning = now;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -66,9 +70,12 @@ int LIBUSB_CALL UsbContext::on_hotplug(libusb_context*, libusb_device* device,
         static_cast<UsbContext*>(self)->hotplug(device,
                                                 event == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED);
     } catch (const std::exception& e) {
-        log::error("USB hotplug notification lost: {}", e.what());
+        log::event(log::Level::error, message_id::kHotplugEventLost,
+                   fmt::format("USB hotplug notification lost: {}", e.what()),
+                   {log::field::error_class(Errc::internal)});
     } catch (...) {
-        log::error("USB hotplug notification lost");
+        log::event(log::Level::error, message_id::kHotplugEventLost,
+                   "USB hotplug notification lost", {log::field::error_class(Errc::internal)});
     }
     return 0;  // stay registered
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "drivers/usb/message_ids.hpp"
 #include "drivers/usb/usb_error.hpp"
 
 namespace exhibit::usb {
@@ -62,7 +63,9 @@ void UsbMonitor::run(const std::stop_token& stop) {
             else
                 leave(next.device.get());
         } catch (const std::exception& e) {
-            log::error("USB monitor: event lost: {}", e.what());
+            log::event(log::Level::error, message_id::kHotplugEventLost,
+                       fmt::format("USB monitor: event lost: {}", e.what()),
+                       {log::field::error_class(Errc::internal)});
         }
     }
 }
@@ -71,8 +74,11 @@ void UsbMonitor::arrive(DeviceRef device) {
     auto inspected = inspect_device(device.get(), options_.string_timeout);
     if (!inspected) {
         if (inspected.error().message != kDisconnected)
-            log::warning("USB device at {} could not be inspected: {}", bus_path_of(device.get()),
-                         inspected.error().describe());
+            log::event(log::Level::warning, message_id::kInspectFailed,
+                       fmt::format("USB device at {} could not be inspected: {}",
+                                   bus_path_of(device.get()), inspected.error().describe()),
+                       {{"EXHIBIT_USB_BUS_PATH", bus_path_of(device.get())},
+                        log::field::error_class(inspected.error())});
         return;  // gone already: its departure finds no plug and is not reported either
     }
     UsbArrival a{.identity = std::move(inspected->identity),
