@@ -66,15 +66,17 @@ Status BusService::check_access(sd_bus_message* m, Role role) const {
     auto member = [&](gid_t g) {
         return g != static_cast<gid_t>(-1) && std::ranges::find(groups, g) != groups.end();
     };
-    if (member(admin_gid_))
+    if (role != Role::kiosk && member(admin_gid_))
         return {};
-    if (role == Role::officer && member(officer_gid_))
+    if (role != Role::admin && member(officer_gid_))
         return {};
-    return fail(
-        Errc::invalid_argument,
-        fmt::format("not authorized: {} needs group {}", sd_bus_message_get_member(m),
-                    role == Role::admin ? options_.admin_group
-                                        : options_.officer_group + " or " + options_.admin_group));
+    std::string needed = options_.officer_group + " or " + options_.admin_group;
+    if (role == Role::admin)
+        needed = options_.admin_group;
+    else if (role == Role::kiosk)
+        needed = options_.officer_group;
+    return fail(Errc::invalid_argument, fmt::format("not authorized: {} needs group {}",
+                                                    sd_bus_message_get_member(m), needed));
 }
 
 BusService::BusService(BusServiceOptions options, BusCore core, BusHooks hooks)

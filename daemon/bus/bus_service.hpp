@@ -69,7 +69,11 @@ struct BusCore {
     upload::Uploader* uploader = nullptr;  // null when uploads are not configured
 };
 
-enum class Role { officer, admin };
+// Who may call a method, besides root: `officer` the officer group or the admin group; `admin`
+// the admin group; `kiosk` the officer group only (StartExtraction: an extraction is started
+// by an officer at the kiosk, with the person there, never by the admin group, which is who
+// may steer a kiosk remotely over ssh; docs/monitoring.md).
+enum class Role { officer, admin, kiosk };
 
 // The D-Bus error name for an Error (the one mapping at this edge).
 const char* error_name(const Error& error);

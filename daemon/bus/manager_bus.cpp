@@ -76,7 +76,7 @@ int method_preview(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
 }
 
 int method_start_extraction(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
-    return method_for(Role::officer, m, userdata, [&](BusService* svc) {
+    return method_for(Role::kiosk, m, userdata, [&](BusService* svc) {
         auto device = read_known_device(svc, m);
         if (!device)
             return svc->reply_error(m, device.error());

@@ -1,5 +1,7 @@
 #include "bus_client.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstring>
 
@@ -48,7 +50,39 @@ Outcome<ValueMap> read_dict(sd_bus_message* m) {
     return std::move(*map);
 }
 
-Outcome<BusClient> BusClient::connect(const std::string& spec) {
+Outcome<BusClient> BusClient::connect_remote(const std::string& spec) {
+    auto host = parse_remote_host(spec);
+    if (!host)
+        return std::unexpected(host.error());
+    auto tunnel = SshTunnel::start(*host);
+    if (!tunnel)
+        return std::unexpected(tunnel.error());
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    BusPtr bus(raw);
+    const int fd = tunnel->take_bus_fd();
+    if (r >= 0)
+        r = sd_bus_set_fd(raw, fd, fd);
+    if (r < 0) {
+        ::close(fd);  // sd-bus owns it only once set
+        return std::unexpected(errno_failure(r, "connecting over ssh"));
+    }
+    if ((r = sd_bus_set_bus_client(raw, 1)) >= 0 &&
+        (r = sd_bus_set_description(raw, host->spec.c_str())) >= 0)
+        r = sd_bus_start(raw);
+    // Authentication and Hello go through ssh and the bridge: wait for them here, so that a
+    // failure is explained by what ssh said, naming the host.
+    const char* unique = nullptr;
+    if (r >= 0)
+        r = sd_bus_get_unique_name(raw, &unique);
+    if (r < 0)
+        return std::unexpected(tunnel->explain(r));
+    return BusClient(std::move(*tunnel), std::move(bus));
+}
+
+Outcome<BusClient> BusClient::connect(const std::string& spec, const std::string& host) {
+    if (!host.empty())
+        return connect_remote(host);
     if (spec != "system" && spec != "session" &&
         (spec.find(':') == std::string::npos || spec.find('=') == std::string::npos))
         return failure(Exit::usage, fmt::format("--bus: \"{}\" is not system, session or a "

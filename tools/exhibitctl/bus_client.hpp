@@ -1,4 +1,5 @@
-// exhibitctl's connection to exhibitd: one sd-bus connection (system, session or an address),
+// exhibitctl's connection to exhibitd: one sd-bus connection (system, session, an address, or
+// another machine's system bus through ssh: remote.hpp),
 // method calls whose errors become Failures through failure_from_bus_error(), a{sv} replies
 // read with the shared codec (common/bus_value.hpp; arguments are written with its
 // append_value_map()), and a loop that processes signals until a condition holds. Only the
@@ -18,6 +19,7 @@
 #include "common/bus_handles.hpp"
 #include "common/bus_value.hpp"
 #include "tools/exhibitctl/failure.hpp"
+#include "tools/exhibitctl/remote.hpp"
 #include "tools/exhibitctl/values.hpp"
 
 namespace exhibit::ctl {
@@ -38,8 +40,9 @@ void install_interrupt_handler();
 class BusClient {
   public:
     // "system" (default; honours DBUS_SYSTEM_BUS_ADDRESS), "session", or a D-Bus address
-    // such as "unix:path=/run/exhibit-test/bus".
-    static Outcome<BusClient> connect(const std::string& spec);
+    // such as "unix:path=/run/exhibit-test/bus". With a `host` ([USER@]HOST[:PORT], see
+    // remote.hpp) the system bus of that machine, through ssh; `spec` is then not used.
+    static Outcome<BusClient> connect(const std::string& spec, const std::string& host = {});
 
     sd_bus* get() const { return bus_.get(); }
 
@@ -61,6 +64,12 @@ class BusClient {
 
   private:
     explicit BusClient(BusPtr bus) : bus_(std::move(bus)) {}
+    BusClient(std::optional<SshTunnel> tunnel, BusPtr bus)
+        : tunnel_(std::move(tunnel)), bus_(std::move(bus)) {}
+    static Outcome<BusClient> connect_remote(const std::string& host);
+
+    // Declared first, so that it ends after the bus is closed (ssh then sees its input end).
+    std::optional<SshTunnel> tunnel_;
     BusPtr bus_;
 };
 

@@ -15,6 +15,7 @@ namespace exhibit::ctl {
 
 struct Globals {
     std::string bus = "system";
+    std::string host;  // --host [USER@]HOST[:PORT]: that machine's system bus, over ssh
     bool json = false;
     bool tty = false;          // stdout is a terminal: --wait draws a live bar
     std::size_t columns = 80;  // its width

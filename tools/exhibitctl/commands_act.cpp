@@ -129,7 +129,7 @@ Done follow_queue(const Globals& g, BusClient& bus, Watch& watch) {
 // A method on exhibitd that answers nothing but success; prints `done` (or {"ok": true, ...}).
 Done simple_call(const Globals& g, const std::string& path, const char* iface, const char* member,
                  const Append& append, const std::string& done, nlohmann::json result) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(path, iface, member, append);
@@ -165,7 +165,7 @@ Done cmd_extract(const Globals& g, const ExtractArgs& args) {
     if (!scope)
         return std::unexpected(scope.error());
     const auto options = build_extract_options(args.urgent);
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     std::unique_ptr<Watch> watch;
@@ -205,7 +205,7 @@ Done cmd_extract(const Globals& g, const ExtractArgs& args) {
 }
 
 Done cmd_sync(const Globals& g, bool wait) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     std::unique_ptr<Watch> watch;
@@ -268,7 +268,7 @@ Done cmd_retry_manifest(const Globals& g, const std::string& session) {
 }
 
 Done cmd_retry_failed(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kQueuePath, kQueueIface, "RetryFailed",
@@ -304,7 +304,7 @@ Done cmd_device_add(const Globals& g, const std::string& address) {
     auto host_port = network_address(address);
     if (!host_port)
         return std::unexpected(host_port.error());
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "AddNetworkDevice", [&](sd_bus_message* m) {
@@ -326,7 +326,7 @@ Done cmd_device_add(const Globals& g, const std::string& address) {
 }
 
 Done cmd_reload(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "ReloadConfig",

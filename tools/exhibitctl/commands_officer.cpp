@@ -63,7 +63,7 @@ Outcome<std::string> read_pin() {
 
 Done id_call(const Globals& g, const char* member, const std::string& id,
              std::string_view done_text) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, member, [&](sd_bus_message* m) {
@@ -84,7 +84,7 @@ Done cmd_officer_add(const Globals& g, const std::string& id, const std::string&
     auto pin = read_pin();
     if (!pin)
         return std::unexpected(pin.error());
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, "Add", [&](sd_bus_message* m) {
@@ -109,7 +109,7 @@ Done cmd_officer_unlock(const Globals& g, const std::string& id) {
 }
 
 Done cmd_officer_list(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kOfficersPath, kOfficersIface, "List",

@@ -54,7 +54,7 @@ void print(const std::string& text) {
 }  // namespace
 
 Done cmd_status(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto all = bus->managed_objects();
@@ -73,7 +73,7 @@ Done cmd_status(const Globals& g) {
 }
 
 Done cmd_devices(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto all = bus->managed_objects();
@@ -92,7 +92,7 @@ Done cmd_preview(const Globals& g, const std::string& device, const ScopeArgs& s
     auto scope = build_scope(scope_args);
     if (!scope)
         return std::unexpected(scope.error());
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     // A preview lists the phone: give a large phone time.
@@ -115,7 +115,7 @@ Done cmd_preview(const Globals& g, const std::string& device, const ScopeArgs& s
 }
 
 Done cmd_sessions(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto all = bus->managed_objects();
@@ -131,7 +131,7 @@ Done cmd_session(const Globals& g, const std::string& session) {
     auto path = session_path(session);
     if (!path)
         return std::unexpected(path.error());
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto all = bus->managed_objects();
@@ -152,7 +152,7 @@ Done cmd_receipt(const Globals& g, const std::string& session) {
     auto path = session_path(session);
     if (!path)
         return std::unexpected(path.error());
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto reply = bus->call(kRootPath, kManagerIface, "GetReceipt", [&](sd_bus_message* m) {
@@ -169,7 +169,7 @@ Done cmd_receipt(const Globals& g, const std::string& session) {
 }
 
 Done cmd_queue(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     auto all = bus->managed_objects();
@@ -185,7 +185,7 @@ Done cmd_queue(const Globals& g) {
 }
 
 Done cmd_audit_verify(const Globals& g) {
-    auto bus = BusClient::connect(g.bus);
+    auto bus = BusClient::connect(g.bus, g.host);
     if (!bus)
         return std::unexpected(bus.error());
     // Recomputing a long chain takes a while.

@@ -169,8 +169,11 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();  // global options may follow the command
     Args a;
-    app.add_option("--bus", a.g.bus, "system (default), session, or a D-Bus address")
-        ->envname("EXHIBIT_BUS");
+    auto* bus = app.add_option("--bus", a.g.bus, "system (default), session, or a D-Bus address")
+                    ->envname("EXHIBIT_BUS");
+    app.add_option("-H,--host", a.g.host,
+                   "[USER@]HOST[:PORT]: exhibitd on that machine, through ssh and "
+                   "systemd-stdio-bridge (the ssh program: $EXHIBIT_SSH, default ssh)");
     app.add_flag("--json", a.g.json, "print JSON (stable keys; see docs/exhibitctl.md)");
     std::function<Done()> run;
     add_commands(app, a, run);
@@ -182,6 +185,13 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "exhibitctl: " << e.what() << " (see exhibitctl --help)\n";
+        return to_int(Exit::usage);
+    }
+    // --host reaches the remote system bus; a --bus on the command line contradicts it (one
+    // from $EXHIBIT_BUS is for local use and yields).
+    const char* env_bus = std::getenv("EXHIBIT_BUS");
+    if (!a.g.host.empty() && bus->count() > 0 && !(env_bus && a.g.bus == env_bus)) {
+        std::cerr << "exhibitctl: --host and --bus exclude each other (see exhibitctl --help)\n";
         return to_int(Exit::usage);
     }
     a.g.tty = ::isatty(STDOUT_FILENO) == 1;
