@@ -21,6 +21,7 @@ source scripts/lib/bus.sh
 source scripts/lib/test-pki.sh
 
 step() { printf '\n== %s\n' "$*"; }
+textfile_dir=/var/lib/prometheus/node-exporter  # prometheus-node-exporter's default
 fail() { printf 'install-test: FAIL: %s\n' "$*" >&2; exit 1; }
 check() {  # DESCRIPTION COMMAND...: runs the command, fails the test with DESCRIPTION
   local what=$1; shift
@@ -59,6 +60,14 @@ cleanup() {
   export DEBIAN_FRONTEND=noninteractive
   dpkg --purge "${packages[@]}" >/dev/null 2>&1 || true
   rm -rf /var/lib/exhibit /var/lib/exhibit-kiosk /etc/exhibit
+  rm -f "$textfile_dir/exhibit.prom"
+  # The package's ACL on node_exporter's directory (the purge removes it too; by uid, as
+  # the user may already be gone).
+  if [[ -n ${exhibit_uid:-} ]] && getfacl -c -n "$textfile_dir" 2>/dev/null | grep -q "^user:$exhibit_uid:"; then
+    setfacl -x "u:$exhibit_uid" "$textfile_dir" 2>/dev/null || true
+    getfacl -c -n "$textfile_dir" 2>/dev/null | grep -q '^\(user\|group\):[0-9]' ||
+      setfacl -b "$textfile_dir" 2>/dev/null || true
+  fi
   for u in exhibit-kiosk exhibit; do getent passwd "$u" >/dev/null && userdel "$u"; done
   for g in exhibit-kiosk exhibit-admin exhibit; do getent group "$g" >/dev/null && groupdel "$g"; done
   if [[ -n $default_link_before ]]; then
@@ -109,7 +118,10 @@ apt-get install -y -qq --no-install-recommends "${prev[@]}" >"$work/apt-install.
   { tail -20 "$work/apt-install.log"; fail "apt-get install of the packages failed"; }
 
 step "files, users, groups"
+exhibit_uid=$(id -u exhibit)
 for f in /usr/sbin/exhibitd /usr/bin/exhibitctl /usr/bin/exhibit-kiosk /usr/bin/exhibit-verify \
+  /usr/bin/exhibit-fleet /usr/share/exhibit/prometheus/exhibit-alerts.yml \
+  /usr/lib/systemd/catalog/exhibit.catalog \
   /usr/bin/exhibit-phonesim /etc/exhibit/exhibitd.conf /etc/exhibit/kiosk.conf \
   /etc/exhibit/notices/sample-2026-1.md /usr/share/dbus-1/system.d/org.exhibit.Exhibit1.conf \
   /usr/share/dbus-1/interfaces/org.exhibit.Exhibit1.xml \
@@ -120,7 +132,7 @@ for f in /usr/sbin/exhibitd /usr/bin/exhibitctl /usr/bin/exhibit-kiosk /usr/bin/
   [[ -f $f ]] || fail "$f is not installed"
 done
 for page in man8/exhibitd.8 man5/exhibitd.conf.5 man1/exhibitctl.1 man1/exhibit-verify.1 \
-  man1/exhibit-phonesim.1 man1/exhibit-kiosk.1; do
+  man1/exhibit-fleet.1 man1/exhibit-phonesim.1 man1/exhibit-kiosk.1; do
   name=$(basename "$page"); name=${name%.*}
   lexgrog "/usr/share/man/$page.gz" 2>/dev/null | grep -q ": \"$name - " ||
     fail "man page $page has no NAME line for whatis"
@@ -137,6 +149,16 @@ check "group exhibit-admin" getent group exhibit-admin
   fail "/var/lib/exhibit-kiosk/receipts is $(stat -c '%U %a' /var/lib/exhibit-kiosk/receipts)"
 [[ $(systemctl get-default) == graphical.target ]] ||
   fail "the kiosk did not make graphical.target the default ($(systemctl get-default))"
+# systemd's dpkg trigger compiled the message catalog: journalctl -x explains exhibitd's events.
+journalctl --list-catalog 5253a2a1c8284727983c794769760251 2>/dev/null | grep -q 'exhibitd started' ||
+  fail "the journal's catalog does not know exhibitd's MESSAGE_IDs"
+promtool check rules /usr/share/exhibit/prometheus/exhibit-alerts.yml >/dev/null ||
+  fail "promtool refuses the installed alert rules"
+# node_exporter's textfile directory: user exhibit may write there (the postinst's ACL).
+[[ -d $textfile_dir ]] || fail "$textfile_dir is missing (scripts/install-deps installs prometheus-node-exporter)"
+setpriv --reuid=exhibit --regid=exhibit --init-groups touch "$textfile_dir/.exhibit-probe" ||
+  fail "user exhibit cannot write $textfile_dir: the postinst's ACL was not applied"
+rm -f "$textfile_dir/.exhibit-probe"
 
 step "the udev rule against emulated phones (udevadm test in a umockdev testbed)"
 "$top/tests/packaging/udev-rule-test.sh" /lib/udev/rules.d/60-exhibitd.rules "$work/udev"
@@ -252,7 +274,18 @@ undelivered() { runuser -u exhibit -- /usr/sbin/exhibitd --undelivered 2>&1 || t
 step "the installed exhibitd, as user exhibit: an extraction, not yet delivered"
 start_exhibitd "$work/exhibitd-1.log"
 extract "PKG/1"
+# As its service, exhibitd writes its metrics for node_exporter without being told where.
+for _ in $(seq 30); do
+  grep -q '^exhibit_items{state="complete"} [1-9]' "$textfile_dir/exhibit.prom" 2>/dev/null && break
+  sleep 0.2
+done
+grep -q '^exhibit_items{state="complete"} [1-9]' "$textfile_dir/exhibit.prom" ||
+  fail "the installed exhibitd did not write its metrics to $textfile_dir/exhibit.prom"
+[[ $(stat -c '%U %a' "$textfile_dir/exhibit.prom") == "exhibit 644" ]] ||
+  fail "exhibit.prom is $(stat -c '%U %a' "$textfile_dir/exhibit.prom"); node_exporter must read it"
+promtool check metrics <"$textfile_dir/exhibit.prom" || fail "promtool refuses exhibit.prom"
 stop_exhibitd
+grep -q '^exhibit_up 0$' "$textfile_dir/exhibit.prom" || fail "exhibit_up is not 0 after the stop"
 [[ $(stat -c %U /var/lib/exhibit/exhibit.db) == exhibit ]] || fail "the catalog is not exhibit's"
 if find /var/lib/exhibit -not -user exhibit | grep -q .; then
   find /var/lib/exhibit -not -user exhibit -ls; fail "files in the store not owned by exhibit"
@@ -318,6 +351,10 @@ apt-get purge -y -qq "${packages[@]}" >"$work/purge-2.log" 2>&1 ||
   { tail -20 "$work/purge-2.log"; fail "the second purge failed"; }
 [[ ! -e /var/lib/exhibit ]] || fail "the purge kept /var/lib/exhibit although everything was delivered"
 [[ ! -e /var/lib/exhibit-kiosk && ! -e /etc/exhibit ]] || fail "the purge left /var/lib/exhibit-kiosk or /etc/exhibit"
+[[ ! -e $textfile_dir/exhibit.prom ]] || fail "the purge left $textfile_dir/exhibit.prom"
+if [[ -n $(getfacl -c -s -n "$textfile_dir" 2>/dev/null) ]]; then
+  getfacl -n "$textfile_dir"; fail "the purge left an ACL on $textfile_dir"
+fi
 for u in exhibit exhibit-kiosk; do
   ! getent passwd "$u" >/dev/null || fail "the purge left user $u"
 done
