@@ -2,9 +2,9 @@
 # The DFU's monitoring end to end, with the real components: exhibitd (a phone plugged in over
 # the emulated USB bus, a tus store over mTLS, a private bus) writes its metrics file; the real
 # prometheus-node-exporter serves it with the textfile collector; a real prometheus scrapes it
-# every second and evaluates the shipped alert rules. An urgent extraction while the DFU store
-# is down: the failure counter rises and the uploads-failing alert's expression turns true;
-# the store comes up: the evidence is delivered, the figures read back from Prometheus's HTTP
+# every second and evaluates the shipped alert rules. The tus store is killed (SIGKILL) and an
+# urgent extraction made: the failure counter rises and the uploads-failing alert's expression
+# turns true; the store comes up again: the evidence is delivered, the figures read back from Prometheus's HTTP
 # API are the right ones and the alert clears; after a clean stop exhibit_up is 0. The
 # heartbeats exhibitd sends to the DFU store are read by exhibit-fleet, which refuses an
 # altered one and a replayed one. No metric, heartbeat or line exhibitd logs carries the case
@@ -50,7 +50,22 @@ free_port() {
 
 # ---- the DFU store, the bus, the phone and exhibitd ----
 make_test_pki "$work/tls" "exhibit metrics test CA"
-tus_port=$(free_port)  # the DFU store starts later, on this port
+tus_port=$(free_port)
+start_tus() {  # the DFU store, always on the same port
+  node "$src/tests/peers/tus-server/server.mjs" --port "$tus_port" --dir "$work/dfu" \
+    --cert "$work/tls/server.pem" --key "$work/tls/server.key" --ca "$work/tls/ca.pem" \
+    >>"$work/tus.log" 2>&1 &
+  pids+=($!)
+  tus_pid=$!
+  local before=$1
+  for _ in $(seq 300); do
+    (($(grep -c '^listening' "$work/tus.log" 2>/dev/null || true) > before)) && return 0
+    kill -0 "$tus_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "the tus server did not start"
+}
+start_tus 0
 
 write_bus_config "$work/bus.conf" "$work/bus" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
 dbus-daemon --config-file="$work/bus.conf" --nofork --print-address >"$work/bus.address" \
@@ -160,7 +175,8 @@ expect 'exhibit_audit_chain_verified' 1
 expect 'exhibit_store_damaged' 0
 expect 'exhibit_store_min_free_bytes' 1048576
 
-echo "== the DFU store is down: an urgent extraction cannot be delivered"
+echo "== the DFU store is killed: an urgent extraction cannot be delivered"
+kill -KILL "$tus_pid"
 ctl=("$bin/exhibitctl" --bus "$bus")
 "${ctl[@]}" extract d1 --urgent --case "CR/2026/7731" --exhibit "MX/9" --officer "PC 9182" \
   --basis consent --notice "Digital consent notice v3" --agreed-by "phone owner" \
@@ -188,11 +204,7 @@ wait_alert() {  # ALERTNAME STATE-REGEX
 wait_alert ExhibitUploadsFailing 'pending|firing'  # its expression is true
 
 echo "== the DFU store comes up: the evidence is delivered and the alert clears"
-node "$src/tests/peers/tus-server/server.mjs" --port "$tus_port" --dir "$work/dfu" \
-  --cert "$work/tls/server.pem" --key "$work/tls/server.key" --ca "$work/tls/ca.pem" \
-  >"$work/tus.log" 2>&1 &
-pids+=($!)
-wait_for_line "$work/tus.log" '^listening' "the tus server"
+start_tus 1
 "${ctl[@]}" sync --now --wait --timeout 120 >/dev/null
 expect 'sum(exhibit_upload_queue_items{state="received"})' "$items"
 expect 'sum(exhibit_upload_queue_items{state=~"queued|uploading|failed"})' 0
