@@ -113,6 +113,11 @@ class Driver {
     // The functions this driver can open a device by; a device offering one of them is
     // this driver's (the registry refuses a function served twice).
     virtual std::span<const Function> serves() const = 0;
+    // The categories this family can take from a device; all of them unless it says less.
+    virtual std::span<const Category> categories() const { return kAllCategories; }
+    // When categories() is not all of them: one sentence for people saying why the others
+    // are not offered (the kiosk and exhibitctl show it); empty otherwise.
+    virtual std::string_view categories_note() const { return {}; }
     // Reaches the device and readies it for previews and extractions: blocking, on a
     // session worker. Reports conditions through `context` while it waits. Fails with
     // Errc::unsupported (the message says why, for people) when the device cannot be served,

@@ -49,6 +49,20 @@ int device_property(sd_bus*, const char* path, const char*, const char* property
             return sd_bus_message_append(reply, "s", d->identity.serial.c_str());
         if (p == "BusPath")
             return sd_bus_message_append(reply, "s", d->identity.bus_path.c_str());
+        if (p == "Categories" || p == "CategoriesNote") {
+            // What the device's family can take, and why not the rest (empty: everything).
+            const auto* driver = service_of(userdata)->sessions().driver_for(d->id);
+            if (p == "CategoriesNote")
+                return sd_bus_message_append(
+                    reply, "s", driver ? std::string(driver->categories_note()).c_str() : "");
+            int r = sd_bus_message_open_container(reply, 'a', "s");
+            if (driver)
+                for (auto c : driver->categories())
+                    if (r >= 0)
+                        r = sd_bus_message_append(reply, "s",
+                                                  std::string(drivers::to_string(c)).c_str());
+            return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
         if (p == "Speed")
             return sd_bus_message_append(reply, "s", d->identity.speed.c_str());
         return -ENOENT;
@@ -77,21 +91,22 @@ int enumerate_devices(sd_bus*, const char*, void* userdata, char*** nodes, sd_bu
     }
 }
 
-const sd_bus_vtable kDeviceVtable[] = {
-    SD_BUS_VTABLE_START(0),
-    EXHIBIT_CONST("Id", "s", device_property),
-    EXHIBIT_CONST("Classes", "as", device_property),
-    EXHIBIT_RO("State", "s", device_property),
-    EXHIBIT_RO("Detail", "s", device_property),
-    EXHIBIT_CONST("Transport", "s", device_property),
-    EXHIBIT_CONST("VendorId", "q", device_property),
-    EXHIBIT_CONST("ProductId", "q", device_property),
-    EXHIBIT_CONST("Manufacturer", "s", device_property),
-    EXHIBIT_CONST("Product", "s", device_property),
-    EXHIBIT_CONST("Serial", "s", device_property),
-    EXHIBIT_CONST("BusPath", "s", device_property),
-    EXHIBIT_CONST("Speed", "s", device_property),
-    SD_BUS_VTABLE_END};
+const sd_bus_vtable kDeviceVtable[] = {SD_BUS_VTABLE_START(0),
+                                       EXHIBIT_CONST("Id", "s", device_property),
+                                       EXHIBIT_CONST("Classes", "as", device_property),
+                                       EXHIBIT_RO("State", "s", device_property),
+                                       EXHIBIT_RO("Detail", "s", device_property),
+                                       EXHIBIT_CONST("Transport", "s", device_property),
+                                       EXHIBIT_CONST("VendorId", "q", device_property),
+                                       EXHIBIT_CONST("ProductId", "q", device_property),
+                                       EXHIBIT_CONST("Manufacturer", "s", device_property),
+                                       EXHIBIT_CONST("Product", "s", device_property),
+                                       EXHIBIT_CONST("Serial", "s", device_property),
+                                       EXHIBIT_CONST("BusPath", "s", device_property),
+                                       EXHIBIT_CONST("Speed", "s", device_property),
+                                       EXHIBIT_CONST("Categories", "as", device_property),
+                                       EXHIBIT_CONST("CategoriesNote", "s", device_property),
+                                       SD_BUS_VTABLE_END};
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "daemon/loop/notify.hpp"
 #include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
+#include "drivers/mtp/mtp_driver.hpp"
 
 namespace exhibit::exhibitd {
 
@@ -195,6 +196,10 @@ Status Daemon::register_drivers() {
     // One line per device family.
     if (auto s = drivers_.add(std::make_unique<adb::AdbDriver>(
             adb::AdbDriverOptions{.host_key = std::move(*key), .user_wait = user_wait}));
+        !s)
+        return s;
+    if (auto s = drivers_.add(std::make_unique<mtp::MtpDriver>(
+            mtp::MtpDriverOptions{.user_wait = user_wait}));
         !s)
         return s;
     return {};

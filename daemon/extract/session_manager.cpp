@@ -2,6 +2,8 @@
 // clients follow. What the workers run is in session_workers.cpp.
 #include "daemon/extract/session_manager.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -100,7 +102,13 @@ void SessionManager::device_changed(const devices::DeviceRecord& record,
         link.idle->interrupt();
 }
 
-Result<SessionManager::Usable> SessionManager::usable_device(const std::string& device_id) {
+const drivers::Driver* SessionManager::driver_for(const std::string& device_id) const {
+    const auto* device = devices_->find(device_id);
+    return device ? drivers_->find(device->functions) : nullptr;
+}
+
+Result<SessionManager::Usable> SessionManager::usable_device(const std::string& device_id,
+                                                             const drivers::Scope& scope) {
     const auto* device = devices_->find(device_id);
     if (!device)
         return fail(Errc::not_found, fmt::format("there is no device \"{}\"", device_id));
@@ -109,6 +117,13 @@ Result<SessionManager::Usable> SessionManager::usable_device(const std::string& 
         return fail(Errc::unsupported,
                     fmt::format("device {} cannot be extracted by this kiosk{}", device_id,
                                 device->detail.empty() ? "" : ": " + device->detail));
+    // A category the family cannot take is refused here, saying why, rather than found
+    // missing from the receipt.
+    for (auto c : scope.categories)
+        if (std::ranges::find(driver->categories(), c) == driver->categories().end())
+            return fail(Errc::invalid_argument,
+                        fmt::format("device {} cannot give {}: {}", device_id,
+                                    drivers::to_string(c), driver->categories_note()));
     if (auto it = links_.find(device_id); it != links_.end() && it->second.busy())
         return fail(
             Errc::exists,
@@ -282,7 +297,7 @@ void SessionManager::finish_worker(std::uint64_t key) {
 }
 
 Result<std::int64_t> SessionManager::start(const StartRequest& request) {
-    auto usable = usable_device(request.device_id);
+    auto usable = usable_device(request.device_id, request.scope);
     if (!usable)
         return std::unexpected(usable.error());
     if (auto s = store::check_free_space(options_.state_directory, options_.min_free_bytes); !s)
@@ -313,7 +328,7 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
 
 void SessionManager::preview(const std::string& device_id, const drivers::Scope& scope,
                              PreviewDone done) {
-    auto usable = usable_device(device_id);
+    auto usable = usable_device(device_id, scope);
     if (!usable) {
         done(std::unexpected(usable.error()));
         return;

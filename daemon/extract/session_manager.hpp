@@ -91,6 +91,8 @@ class SessionManager {
     void preview(const std::string& device_id, const drivers::Scope& scope, PreviewDone done);
 
     const SessionView* find(std::int64_t session_id) const;
+    // The family that serves a device (what it can take: Driver::categories), or null.
+    const drivers::Driver* driver_for(const std::string& device_id) const;
     std::vector<const SessionView*> all() const;
     // Called on the loop thread for every progress update and once with completed = true.
     void subscribe(Observer observer) { observers_.push_back(std::move(observer)); }
@@ -152,7 +154,7 @@ class SessionManager {
     };
 
     // Loop side (session_manager.cpp).
-    Result<Usable> usable_device(const std::string& device_id);
+    Result<Usable> usable_device(const std::string& device_id, const drivers::Scope& scope);
     // Starts the job on the device's kept link, behind its first contact, or on a new link.
     void dispatch(const Usable& usable, Job job);
     void start_contact(const devices::DeviceRecord& record, const drivers::Driver& driver);

@@ -1,13 +1,13 @@
 #include "adb_extractor.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "drivers/adb/content_query.hpp"
 #include "drivers/adb/shell_client.hpp"
+#include "drivers/shared_storage.hpp"
 
 namespace exhibit::adb {
 
@@ -15,16 +15,6 @@ using drivers::Artefact;
 using drivers::Category;
 
 namespace {
-
-std::string lower_extension(std::string_view name) {
-    auto dot = name.rfind('.');
-    if (dot == std::string_view::npos || dot + 1 == name.size())
-        return {};
-    std::string ext(name.substr(dot + 1));
-    for (auto& c : ext)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return ext;
-}
 
 struct RecordQuery {
     Category category;
@@ -59,56 +49,7 @@ std::string json_line(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// A name from a phone listing that cannot name a real file here.
-std::optional<std::string> hostile_name(std::string_view name) {
-    if (name.empty())
-        return "an empty name";
-    if (name.size() > sync::kMaxNameLength)
-        return fmt::format("a name of {} bytes (limit {})", name.size(), sync::kMaxNameLength);
-    if (name.find('/') != std::string_view::npos)
-        return "a name containing '/'";
-    if (name.find('\0') != std::string_view::npos)
-        return "a name containing a NUL byte";
-    if (name == "." || name == "..")
-        return "a name that is '.' or '..'";
-    return std::nullopt;
-}
-
 }  // namespace
-
-std::optional<Category> classify_file(std::string_view name) {
-    static const std::map<std::string, Category, std::less<>> kByExtension = [] {
-        std::map<std::string, Category, std::less<>> m;
-        for (auto e :
-             {"jpg", "jpeg", "png", "heic", "heif", "webp", "gif", "bmp", "dng", "tif", "tiff"})
-            m[e] = Category::photos;
-        for (auto e : {"mp4", "m4v", "mov", "3gp", "3g2", "mkv", "webm", "avi", "ts"})
-            m[e] = Category::videos;
-        for (auto e :
-             {"mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "amr", "awb", "flac", "3ga", "mid"})
-            m[e] = Category::audio;
-        for (auto e : {"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp",
-                       "txt", "rtf", "csv", "epub", "pages", "numbers", "key", "vcf", "ics"})
-            m[e] = Category::documents;
-        return m;
-    }();
-    auto it = kByExtension.find(lower_extension(name));
-    if (it == kByExtension.end())
-        return std::nullopt;
-    return it->second;
-}
-
-const std::vector<std::string>& shared_storage_roots() {
-    static const std::vector<std::string> roots = {
-        "DCIM", "Pictures", "Movies", "Music", "Download", "Documents", "Recordings", "Podcasts",
-        "Audiobooks", "Notifications", "Ringtones", "Alarms",
-        // messaging apps' media (current scoped-storage location, then the legacy ones)
-        "Android/media/com.whatsapp/WhatsApp/Media",
-        "Android/media/com.whatsapp.w4b/WhatsApp Business/Media",
-        "Android/media/org.telegram.messenger/Telegram", "Android/media/org.thoughtcrime.securesms",
-        "WhatsApp/Media", "Telegram", "Signal", "Snapchat", "Messenger"};
-    return roots;
-}
 
 std::map<std::string, std::string> parse_getprop(std::string_view output) {
     std::map<std::string, std::string> props;
@@ -202,11 +143,11 @@ Status AdbExtractor::walk(SyncClient& sync, const std::string& dir, std::size_t 
         return listed;
     for (auto& e : entries) {
         const std::string path = dir + "/" + e.name;
-        Artefact a{.category = classify_file(e.name).value_or(Category::documents),
+        Artefact a{.category = drivers::classify_file(e.name).value_or(Category::documents),
                    .source_path = path,
                    .declared_size = e.stat.size,
                    .mtime_ms = e.stat.mtime * 1000};
-        if (auto why = hostile_name(e.name)) {
+        if (auto why = drivers::unusable_name(e.name)) {
             on_skip(a,
                     Error{Errc::protocol, fmt::format("the phone listed {} in {}", *why, dir), 0});
             continue;
@@ -232,7 +173,7 @@ Status AdbExtractor::walk(SyncClient& sync, const std::string& dir, std::size_t 
         }
         if (!e.stat.is_regular())
             continue;  // symlinks, sockets, devices: not followed, not taken
-        auto category = classify_file(e.name);
+        auto category = drivers::classify_file(e.name);
         if (!category || !scope.categories.contains(*category))
             continue;
         if (!scope.includes_time(a.mtime_ms))
@@ -254,7 +195,7 @@ Result<std::vector<RemoteFile>> AdbExtractor::enumerate(
     if (!sync)
         return std::unexpected(sync.error());
     std::size_t seen = 0;
-    for (const auto& root : shared_storage_roots())
+    for (const auto& root : drivers::shared_storage_roots())
         if (auto s = walk(*sync, "/sdcard/" + root, 1, scope, files, seen, on_skip); !s)
             return std::unexpected(s.error());
     return files;

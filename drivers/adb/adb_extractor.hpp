@@ -34,12 +34,6 @@ struct RemoteFile {
     std::int64_t mtime_ms = 0;
 };
 
-// The category a file belongs to by its name, or none (not taken).
-std::optional<drivers::Category> classify_file(std::string_view name);
-
-// The shared-storage folders walked on every phone (below /sdcard/).
-const std::vector<std::string>& shared_storage_roots();
-
 // Parses `getprop` output ("[key]: [value]" lines).
 std::map<std::string, std::string> parse_getprop(std::string_view output);
 

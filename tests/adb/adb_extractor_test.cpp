@@ -1,4 +1,4 @@
-// Pure parts of the ADB driver: classification, getprop and shell-protocol decoding, sync
+// Pure parts of the ADB driver: getprop and shell-protocol decoding, sync
 // records, scope times.
 #include "drivers/adb/adb_extractor.hpp"
 
@@ -11,17 +11,6 @@ namespace exhibit::adb {
 namespace {
 
 using drivers::Category;
-
-TEST(Classify, ByExtensionCaseInsensitive) {
-    EXPECT_EQ(classify_file("IMG_0001.JPG"), Category::photos);
-    EXPECT_EQ(classify_file("a.heic"), Category::photos);
-    EXPECT_EQ(classify_file("VID.mp4"), Category::videos);
-    EXPECT_EQ(classify_file("note.m4a"), Category::audio);
-    EXPECT_EQ(classify_file("report.PDF"), Category::documents);
-    EXPECT_EQ(classify_file("noextension"), std::nullopt);
-    EXPECT_EQ(classify_file("archive.tar.gz"), std::nullopt);
-    EXPECT_EQ(classify_file("trailingdot."), std::nullopt);
-}
 
 TEST(Getprop, ParsesBracketedLines) {
     auto p = parse_getprop(

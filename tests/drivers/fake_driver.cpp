@@ -179,6 +179,18 @@ class FakeSession final : public drivers::DriverSession {
     bool dead_ = false;         // guarded by the phone's mutex
 };
 
+std::span<const drivers::Category> FakeDriver::categories() const {
+    static constexpr drivers::Category kMedia[] = {drivers::Category::photos,
+                                                   drivers::Category::videos};
+    if (phone_->media_only())
+        return kMedia;
+    return drivers::kAllCategories;
+}
+
+std::string_view FakeDriver::categories_note() const {
+    return phone_->media_only() ? "this fake phone gives photos and videos only" : "";
+}
+
 Result<std::unique_ptr<drivers::DriverSession>> FakeDriver::open(
     const drivers::Device& device, const drivers::OpenContext& context) const {
     if (!device.offers(kFakeFunction) || !device.address.starts_with("fake:"))

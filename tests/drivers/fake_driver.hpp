@@ -11,6 +11,7 @@
 // are guarded by its mutex).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -41,6 +42,9 @@ class FakePhone {
     void lock();  // open() reports `locked` and waits for unlock() (or a stop)
     void unlock();
     void refuse(std::string why);  // open() fails, Errc::unsupported
+    // The family then offers photos and videos only (Driver::categories), as MTP offers files.
+    void offer_media_only() { media_only_ = true; }
+    bool media_only() const { return media_only_; }
     // The kept link fails its next call (and is no longer reusable), once.
     void kill_kept_link();
     // Stops sending after `bytes` of artefact `path` until the session is interrupted.
@@ -58,6 +62,7 @@ class FakePhone {
     std::vector<FakeArtefact> artefacts_;
     drivers::DeviceInfo info_;
     bool locked_ = false;
+    std::atomic<bool> media_only_{false};
     std::optional<std::string> refusal_;
     bool kill_link_ = false;
     std::optional<std::pair<std::string, std::uint64_t>> hold_;
@@ -72,6 +77,8 @@ class FakeDriver final : public drivers::Driver {
     std::string_view name() const override { return "fake"; }
     std::string_view version() const override { return "0 (test only)"; }
     std::span<const drivers::Function> serves() const override { return {&kFakeFunction, 1}; }
+    std::span<const drivers::Category> categories() const override;
+    std::string_view categories_note() const override;
     Result<std::unique_ptr<drivers::DriverSession>> open(
         const drivers::Device& device, const drivers::OpenContext& context) const override;
 

@@ -232,6 +232,31 @@ TEST_F(FakeFamily, ItsConditionsBecomeTheDeviceState) {
     EXPECT_EQ(items_of(*session).size(), 1u);
 }
 
+TEST_F(FakeFamily, ACategoryItsFamilyCannotGiveIsRefusedSayingWhy) {
+    phone_->offer_media_only();
+    phone_->add(Category::photos, "/fake/a.jpg", "jpeg");
+    const auto id = plug();
+    ASSERT_TRUE(wait_state(id, DeviceState::ready));
+    EXPECT_EQ(sessions_->driver_for(id)->categories().size(), 2u);
+    auto refused = start(id, {.categories = {Category::photos, Category::messages}});
+    ASSERT_FALSE(refused) << "a session was started for messages the family cannot give";
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+    EXPECT_EQ(
+        refused.error().message,
+        "device " + id + " cannot give messages: this fake phone gives photos and videos only");
+    std::optional<Result<drivers::Preview>> preview;
+    sessions_->preview(id, {.categories = {Category::contacts}},
+                       [&](Result<drivers::Preview> p) { preview = std::move(p); });
+    ASSERT_TRUE(run_until([&] { return preview.has_value(); }, 2s));
+    ASSERT_FALSE(*preview);
+    EXPECT_EQ(preview->error().code, Errc::invalid_argument);
+    auto session = start(id, {.categories = {Category::photos}});
+    ASSERT_TRUE(session) << session.error().describe();
+    auto end = wait_end(*session, 5s);
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->state, store::SessionState::completed) << end->reason.value_or("");
+}
+
 TEST_F(FakeFamily, ADeviceItsDriverCannotServeIsUnsupportedWithWhy) {
     phone_->refuse("this fake phone is in its bootloader");
     const auto id = plug();

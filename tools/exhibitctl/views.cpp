@@ -60,6 +60,8 @@ constexpr Field kDeviceFields[] = {
     {"Serial", "serial", Kind::text},
     {"BusPath", "bus_path", Kind::text},
     {"Speed", "speed", Kind::text},
+    {"Categories", "categories", Kind::list},
+    {"CategoriesNote", "categories_note", Kind::text},
 };
 
 constexpr Field kSessionFields[] = {

@@ -1,0 +1,287 @@
+#include "drivers/mtp/mtp_extractor.hpp"
+
+#include <libmtp.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "drivers/shared_storage.hpp"
+
+namespace exhibit::mtp {
+
+using drivers::Artefact;
+using drivers::Category;
+
+std::string object_path(std::uint32_t storage, std::string_view relative) {
+    return fmt::format("/mtp/{:08x}/{}", storage, relative);
+}
+
+std::optional<Category> classify_object(std::string_view name, int libmtp_type) {
+    if (auto c = drivers::classify_file(name))
+        return c;
+    switch (static_cast<LIBMTP_filetype_t>(libmtp_type)) {
+        case LIBMTP_FILETYPE_JPEG:
+        case LIBMTP_FILETYPE_JFIF:
+        case LIBMTP_FILETYPE_TIFF:
+        case LIBMTP_FILETYPE_BMP:
+        case LIBMTP_FILETYPE_GIF:
+        case LIBMTP_FILETYPE_PNG:
+        case LIBMTP_FILETYPE_JP2:
+        case LIBMTP_FILETYPE_JPX:
+            return Category::photos;
+        case LIBMTP_FILETYPE_MP4:
+        case LIBMTP_FILETYPE_WMV:
+        case LIBMTP_FILETYPE_AVI:
+        case LIBMTP_FILETYPE_MPEG:
+        case LIBMTP_FILETYPE_ASF:
+        case LIBMTP_FILETYPE_QT:
+        case LIBMTP_FILETYPE_UNDEF_VIDEO:
+            return Category::videos;
+        case LIBMTP_FILETYPE_WAV:
+        case LIBMTP_FILETYPE_MP3:
+        case LIBMTP_FILETYPE_WMA:
+        case LIBMTP_FILETYPE_OGG:
+        case LIBMTP_FILETYPE_AUDIBLE:
+        case LIBMTP_FILETYPE_UNDEF_AUDIO:
+        case LIBMTP_FILETYPE_AAC:
+        case LIBMTP_FILETYPE_FLAC:
+        case LIBMTP_FILETYPE_MP2:
+        case LIBMTP_FILETYPE_M4A:
+            return Category::audio;
+        case LIBMTP_FILETYPE_TEXT:
+        case LIBMTP_FILETYPE_DOC:
+        case LIBMTP_FILETYPE_XLS:
+        case LIBMTP_FILETYPE_PPT:
+        case LIBMTP_FILETYPE_VCALENDAR1:
+        case LIBMTP_FILETYPE_VCALENDAR2:
+        case LIBMTP_FILETYPE_VCARD2:
+        case LIBMTP_FILETYPE_VCARD3:
+            return Category::documents;
+        default:
+            return std::nullopt;
+    }
+}
+
+Result<drivers::DeviceInfo> MtpExtractor::device_info() {
+    auto id = device_.identity();
+    drivers::DeviceInfo info;
+    info.manufacturer = id.manufacturer;
+    info.model = id.model;
+    info.serial = id.serial;
+    // MTP does not say which Android runs the phone; its DeviceVersion is a build string.
+    info.properties["mtp.device_version"] = id.device_version;
+    if (!id.friendly_name.empty())
+        info.properties["mtp.friendly_name"] = id.friendly_name;
+    auto storages = device_.storages();
+    if (!storages)
+        return std::unexpected(storages.error());
+    for (const auto& s : *storages) {
+        auto key = fmt::format("mtp.storage.{:08x}", s.id);
+        info.properties[key + ".description"] = s.description;
+        info.properties[key + ".capacity"] = std::to_string(s.capacity);
+        info.properties[key + ".free"] = std::to_string(s.free_bytes);
+    }
+    return info;
+}
+
+struct MtpExtractor::Walk {
+    const drivers::Scope* scope = nullptr;
+    const SkipHandler* on_skip = nullptr;
+    std::uint32_t storage = 0;
+    std::map<std::uint32_t, std::vector<MtpObject>> listed;  // by folder (kStorageTop: top)
+    std::set<std::uint32_t> walked;                          // folders walked, this storage
+    std::size_t seen = 0;
+    std::vector<MtpFile> files;
+
+    void skip(const MtpObject& o, const std::string& relative, Errc code, std::string why) const {
+        Artefact a{.category = classify_object(o.name, o.libmtp_type).value_or(Category::documents),
+                   .source_path = object_path(storage, relative),
+                   .declared_size = o.size,
+                   .mtime_ms = o.mtime_ms};
+        (*on_skip)(a, Error{code, std::move(why), 0});
+    }
+};
+
+Result<const std::vector<MtpObject>*> MtpExtractor::children(Walk& w, std::uint32_t folder) {
+    auto it = w.listed.find(folder);
+    if (it != w.listed.end())
+        return &it->second;
+    auto objects = device_.list(w.storage, folder);
+    if (!objects)
+        return std::unexpected(objects.error());
+    w.seen += objects->size();
+    if (w.seen > limits_.max_objects)
+        return fail(Errc::protocol,
+                    fmt::format("the phone listed more than {} objects", limits_.max_objects));
+    return &w.listed.emplace(folder, std::move(*objects)).first->second;
+}
+
+Status MtpExtractor::walk(Walk& w, std::uint32_t folder, const std::string& relative,
+                          std::size_t depth) {
+    auto listed = children(w, folder);
+    if (!listed)
+        return std::unexpected(listed.error());
+    // The walk may list more folders (and so grow w.listed) while going through this one.
+    const std::vector<MtpObject> objects = **listed;
+    for (const auto& o : objects) {
+        const std::string path = relative + "/" + o.name;
+        if (auto why = drivers::unusable_name(o.name)) {
+            w.skip(
+                o, path, Errc::protocol,
+                fmt::format("the phone listed {} in {}", *why, object_path(w.storage, relative)));
+            continue;
+        }
+        const std::uint32_t expected_parent = folder == kStorageTop ? 0 : folder;
+        if (o.storage != w.storage || (o.parent != expected_parent && o.parent != kStorageTop)) {
+            w.skip(o, path, Errc::protocol,
+                   fmt::format("the phone listed object {} in {} but names another folder or "
+                               "storage as its place",
+                               o.id, object_path(w.storage, relative)));
+            continue;
+        }
+        if (o.folder) {
+            if (!w.walked.insert(o.id).second) {
+                w.skip(o, path, Errc::protocol,
+                       fmt::format("folder {} is listed again inside itself or its own "
+                                   "subfolders (a loop on the phone)",
+                                   object_path(w.storage, path)));
+                continue;
+            }
+            if (depth + 1 > limits_.max_depth) {
+                w.skip(o, path, Errc::protocol,
+                       fmt::format("{} is nested deeper than {} folders",
+                                   object_path(w.storage, path), limits_.max_depth));
+                continue;
+            }
+            if (auto s = walk(w, o.id, path, depth + 1); !s)
+                return s;
+            continue;
+        }
+        auto category = classify_object(o.name, o.libmtp_type);
+        if (!category || !w.scope->categories.contains(*category))
+            continue;
+        if (!w.scope->includes_time(o.mtime_ms))
+            continue;
+        w.files.push_back({.id = o.id,
+                           .path = object_path(w.storage, path),
+                           .category = *category,
+                           .size = o.size,
+                           .mtime_ms = o.mtime_ms});
+    }
+    return {};
+}
+
+Result<std::vector<MtpFile>> MtpExtractor::enumerate(const drivers::Scope& scope,
+                                                     const SkipHandler& on_skip) {
+    std::vector<MtpFile> files;
+    bool any_files = std::ranges::any_of(scope.categories, [](Category c) {
+        return std::ranges::find(kCategories, c) != std::end(kCategories);
+    });
+    if (!any_files)
+        return files;
+    auto storages = device_.storages();
+    if (!storages)
+        return std::unexpected(storages.error());
+    std::size_t seen = 0;
+    for (const auto& storage : *storages) {
+        Walk w{.scope = &scope, .on_skip = &on_skip, .storage = storage.id, .seen = seen};
+        // The shared folders every family walks, found by name from the storage's top.
+        for (const auto& root : drivers::shared_storage_roots()) {
+            std::uint32_t folder = kStorageTop;
+            std::string relative;
+            bool found = true;
+            for (std::size_t start = 0; found && start <= root.size();) {
+                auto end = std::min(root.find('/', start), root.size());
+                const std::string name = root.substr(start, end - start);
+                start = end + 1;
+                auto listed = children(w, folder);
+                if (!listed)
+                    return std::unexpected(listed.error());
+                auto it = std::ranges::find_if(
+                    **listed, [&](const MtpObject& o) { return o.folder && o.name == name; });
+                found = it != (*listed)->end();
+                if (found) {
+                    folder = it->id;
+                    relative += (relative.empty() ? "" : "/") + name;
+                }
+            }
+            if (!found || !w.walked.insert(folder).second)
+                continue;
+            if (auto s = walk(w, folder, relative, 1); !s)
+                return std::unexpected(s.error());
+        }
+        seen = w.seen;
+        std::ranges::move(w.files, std::back_inserter(files));
+    }
+    return files;
+}
+
+Result<drivers::Preview> MtpExtractor::preview(const drivers::Scope& scope) {
+    drivers::Preview preview;
+    auto files = enumerate(scope, [](const Artefact&, const Error&) {});
+    if (!files)
+        return std::unexpected(files.error());
+    for (const auto& f : *files) {
+        auto& c = preview[f.category];
+        ++c.count;
+        c.bytes += f.size;
+    }
+    return preview;
+}
+
+Status MtpExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) {
+    auto files = enumerate(scope, [&](const Artefact& a, const Error& e) { sink.skipped(a, e); });
+    if (!files)
+        return std::unexpected(files.error());
+    std::uint64_t bytes = 0;
+    for (const auto& f : *files)
+        bytes += f.size;
+    sink.planned(files->size(), bytes);
+
+    for (const auto& f : *files) {
+        if (sink.stop_requested())
+            return fail(Errc::cancelled, "the extraction was cancelled");
+        Artefact a{.category = f.category,
+                   .source_path = f.path,
+                   .declared_size = f.size,
+                   .mtime_ms = f.mtime_ms};
+        auto writer = sink.begin(a);
+        if (!writer)
+            return std::unexpected(writer.error());
+        std::uint64_t received = 0;
+        std::optional<Error> store_error;  // the kiosk's side failed: the extraction ends
+        auto read = device_.read(f.id, [&](std::span<const std::byte> chunk) -> Status {
+            if (received + chunk.size() > f.size)
+                return fail(Errc::protocol,
+                            fmt::format("the phone sent more than the {} bytes it stated", f.size));
+            received += chunk.size();
+            auto s = (*writer)->append(chunk);
+            if (!s)
+                store_error = s.error();
+            return s;
+        });
+        if (store_error) {
+            (void)(*writer)->finish_incomplete(store_error->describe());
+            return std::unexpected(*store_error);
+        }
+        if (read && received == f.size) {
+            if (auto s = (*writer)->finish(); !s)
+                return s;
+            continue;
+        }
+        std::string reason =
+            read ? fmt::format("the phone sent {} bytes of the {} it stated", received, f.size)
+                 : fmt::format("{} after {} bytes", read.error().describe(), received);
+        if (auto s = (*writer)->finish_incomplete(std::move(reason)); !s)
+            return s;
+        if (!read &&
+            (read.error().code == Errc::cancelled || device_.broken() || device_.interrupted()))
+            return std::unexpected(read.error());
+    }
+    return {};
+}
+
+}  // namespace exhibit::mtp
