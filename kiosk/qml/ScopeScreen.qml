@@ -1,4 +1,5 @@
-// 6. Scope: categories with live counts and sizes, a date range, and for messages and calls
+// 6. Scope: the categories the phone can give, with live counts and sizes (and, when it
+// cannot give them all, which ones not and why), a date range, and for messages and calls
 // optionally only those with chosen numbers; a plain summary of what is copied.
 import QtQuick
 import QtQuick.Controls.Basic
@@ -56,10 +57,32 @@ Item {
             }
         }
     }
+    Rectangle {
+        id: offerNote
+        objectName: "offerNote"
+        anchors { left: parent.left; right: categories.right; top: categories.bottom; topMargin: Theme.gap }
+        visible: root.scope.offerNote.length > 0
+        height: visible ? offerText.implicitHeight + Theme.px(30) : 0
+        color: Theme.panel
+        border.color: Theme.border
+        border.width: Theme.px(3)
+        radius: Theme.radius
+        Text {
+            id: offerText
+            objectName: "offerNoteText"
+            anchors { fill: parent; margins: Theme.px(15) }
+            verticalAlignment: Text.AlignVCenter
+            font.family: Theme.family
+            font.pixelSize: Theme.fontSmall
+            color: Theme.text
+            wrapMode: Text.WordWrap
+            text: root.scope.offerNote
+        }
+    }
     Text {
         id: summary
         objectName: "scopeSummary"
-        anchors { left: parent.left; right: categories.right; top: categories.bottom; topMargin: Theme.gap }
+        anchors { left: parent.left; right: categories.right; top: offerNote.visible ? offerNote.bottom : categories.bottom; topMargin: Theme.gap }
         font.family: Theme.family
         font.pixelSize: Theme.fontBody
         font.bold: true

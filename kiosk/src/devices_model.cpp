@@ -1,5 +1,6 @@
 #include "devices_model.hpp"
 
+#include <QDBusArgument>
 #include <QDBusConnection>
 #include <QDBusPendingCallWatcher>
 #include <QDBusPendingReply>
@@ -188,6 +189,27 @@ QString DevicesModel::name_of(const QVariantMap& p) {
 QString DevicesModel::chosen_name() const {
     const int i = index_of(chosen_);
     return i < 0 ? QString() : name_of(devices_[static_cast<std::size_t>(i)].props);
+}
+
+std::optional<QStringList> DevicesModel::chosen_categories() const {
+    const int i = index_of(chosen_);
+    if (i < 0)
+        return std::nullopt;
+    const QVariant v =
+        devices_[static_cast<std::size_t>(i)].props.value(QStringLiteral("Categories"));
+    if (!v.isValid())
+        return std::nullopt;
+    if (v.metaType() == QMetaType::fromType<QDBusArgument>())
+        return qdbus_cast<QStringList>(v.value<QDBusArgument>());
+    return v.toStringList();
+}
+
+QString DevicesModel::chosen_categories_note() const {
+    const int i = index_of(chosen_);
+    return i < 0 ? QString()
+                 : devices_[static_cast<std::size_t>(i)]
+                       .props.value(QStringLiteral("CategoriesNote"))
+                       .toString();
 }
 
 QString DevicesModel::chosen_state() const {

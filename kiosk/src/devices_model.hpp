@@ -7,6 +7,7 @@
 #include <QDBusMessage>
 #include <QDBusObjectPath>
 #include <QVariantMap>
+#include <optional>
 #include <vector>
 
 #include "dbus_types.hpp"
@@ -50,6 +51,11 @@ class DevicesModel : public QAbstractListModel {
     bool removed() const { return removed_; }
     QString instruction() const;
     QString picture() const;
+    // The chosen device's Categories (what its family can give): nullopt when exhibitd does
+    // not publish the property (an older exhibitd, which offers them all).
+    std::optional<QStringList> chosen_categories() const;
+    // Its CategoriesNote: why it offers fewer; empty when it offers all.
+    QString chosen_categories_note() const;
 
     Q_INVOKABLE void choose(const QString& path);
     // Forgets the removed-phone notice and the choice (a new journey).

@@ -57,7 +57,7 @@ Kiosk::Kiosk(const QString& bus_address, KioskConfig config, QObject* parent)
     });
     connect(devices_, &DevicesModel::chosenChanged, this, [this] {
         if (screen_ == QLatin1String("scope") || screen_ == QLatin1String("notice"))
-            scope_->set_device(devices_->chosen_path());
+            set_scope_device();
     });
     connect(session_, &SessionModel::started, this, [this] { go(QStringLiteral("copying")); });
     connect(session_, &SessionModel::completed, this, [this] {
@@ -109,9 +109,14 @@ void Kiosk::go(const QString& screen) {
     if (screen == QLatin1String("notice"))
         case_->loadNotice();
     if (screen == QLatin1String("scope"))
-        scope_->set_device(devices_->chosen_path());
+        set_scope_device();
     update_idle();
     emit screenChanged();
+}
+
+void Kiosk::set_scope_device() {
+    scope_->set_device(devices_->chosen_path(), devices_->chosen_categories(),
+                       devices_->chosen_categories_note());
 }
 
 void Kiosk::update_idle() {

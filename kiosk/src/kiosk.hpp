@@ -73,6 +73,8 @@ class Kiosk : public QObject {
     void on_returned();
     void on_signed_in();
     void update_idle();
+    // The chosen phone, with what its family can give, to the scope.
+    void set_scope_device();
 
     KioskConfig config_;
     BusLink* link_;

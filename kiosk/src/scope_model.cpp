@@ -1,5 +1,7 @@
 #include "scope_model.hpp"
 
+#include <algorithm>
+
 #include <QDBusObjectPath>
 #include <QDBusPendingCallWatcher>
 #include <QDBusPendingReply>
@@ -22,21 +24,23 @@ bool filtered_by_numbers(const QString& name) {
 }  // namespace
 
 ScopeModel::ScopeModel(BusLink& link, QObject* parent) : QAbstractListModel(parent), link_(link) {
-    for (const char* c : kCategories)
+    for (const char* c : kCategories) {
+        rows_.push_back(categories_.size());
         categories_.push_back({QString::fromLatin1(c)});
+    }
     debounce_.setSingleShot(true);
     debounce_.setInterval(kDebounceMs);
     connect(&debounce_, &QTimer::timeout, this, &ScopeModel::preview);
 }
 
 int ScopeModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(categories_.size());
+    return parent.isValid() ? 0 : static_cast<int>(rows_.size());
 }
 
 QVariant ScopeModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= rowCount())
         return {};
-    const auto& c = categories_[static_cast<std::size_t>(index.row())];
+    const auto& c = row(index.row());
     switch (role) {
         case NameRole:
             return c.name;
@@ -125,7 +129,7 @@ QString ScopeModel::summary() const {
 void ScopeModel::toggle(int row) {
     if (row < 0 || row >= rowCount())
         return;
-    auto& c = categories_[static_cast<std::size_t>(row)];
+    auto& c = this->row(row);
     c.selected = !c.selected;
     emit dataChanged(index(row), index(row));
     emit changed();
@@ -156,7 +160,7 @@ bool ScopeModel::addNumber(const QString& number) {
     }
     numbers_ << clean;
     emit changed();
-    emit dataChanged(index(0), index(rowCount() - 1));
+    rows_changed();
     schedule();
     return true;
 }
@@ -167,19 +171,69 @@ void ScopeModel::removeNumber(int i) {
     numbers_.removeAt(i);
     number_error_.clear();
     emit changed();
-    emit dataChanged(index(0), index(rowCount() - 1));
+    rows_changed();
     schedule();
 }
 
-void ScopeModel::set_device(const QString& path) {
-    if (path == device_)
+void ScopeModel::rows_changed() {
+    if (rowCount() > 0)
+        emit dataChanged(index(0), index(rowCount() - 1));
+}
+
+void ScopeModel::set_device(const QString& path, const std::optional<QStringList>& categories,
+                            const QString& note) {
+    const bool offer_changed = offer(categories, note);
+    if (path == device_ && !offer_changed)
         return;
     device_ = path;
     schedule();
 }
 
+bool ScopeModel::offer(const std::optional<QStringList>& categories, const QString& note) {
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < categories_.size(); ++i)
+        if (!categories || categories->contains(categories_[i].name))
+            rows.push_back(i);
+    if (rows == rows_ && note == note_)
+        return false;
+    beginResetModel();
+    rows_ = std::move(rows);
+    note_ = note;
+    for (std::size_t i = 0; i < categories_.size(); ++i) {
+        auto& c = categories_[i];
+        c.offered = std::ranges::find(rows_, i) != rows_.end();
+        c.selected = c.selected && c.offered;
+        c.known = false;  // counted again, for what is offered now
+    }
+    endResetModel();
+    emit changed();
+    return true;
+}
+
+QString ScopeModel::offer_note() const {
+    QStringList missing;
+    for (const auto& c : categories_)
+        if (!c.offered)
+            missing << category_name(c.name).toLower();
+    if (missing.isEmpty())
+        return {};
+    const QString last = missing.takeLast();
+    QString text = missing.isEmpty() ? tr("%1 cannot be copied from this phone.").arg(last)
+                                     : tr("%1 and %2 cannot be copied from this phone.")
+                                           .arg(missing.join(QStringLiteral(", ")), last);
+    text[0] = text[0].toUpper();
+    QString why = note_.trimmed();
+    if (!why.isEmpty()) {
+        why[0] = why[0].toUpper();
+        if (!why.endsWith(QLatin1Char('.')))
+            why += QLatin1Char('.');
+        text += QLatin1Char(' ') + why;
+    }
+    return text;
+}
+
 void ScopeModel::schedule() {
-    if (device_.isEmpty() || !range_error().isEmpty())
+    if (device_.isEmpty() || rows_.empty() || !range_error().isEmpty())
         return;
     const bool was = previewing();
     debounce_.start();
@@ -188,10 +242,11 @@ void ScopeModel::schedule() {
 }
 
 QVariantMap ScopeModel::preview_scope() const {
-    QStringList all;
+    QStringList offered;
     for (const auto& c : categories_)
-        all << c.name;
-    return scope_of(all);
+        if (c.offered)
+            offered << c.name;
+    return scope_of(offered);
 }
 
 QVariantMap ScopeModel::scope_of(const QStringList& categories) const {
@@ -235,7 +290,7 @@ void ScopeModel::preview() {
                     c.bytes = it == counts.end() ? 0 : it->bytes;
                     c.known = true;
                 }
-                emit dataChanged(index(0), index(rowCount() - 1));
+                rows_changed();
             }
         }
         emit changed();
@@ -259,8 +314,14 @@ QVariantMap ScopeModel::start_options() const {
 
 void ScopeModel::clear() {
     debounce_.stop();
-    for (auto& c : categories_)
+    beginResetModel();
+    rows_.clear();
+    for (auto& c : categories_) {
+        rows_.push_back(rows_.size());
         c = Category{c.name};
+    }
+    note_.clear();
+    endResetModel();
     from_ = to_ = QDate();
     numbers_.clear();
     number_error_.clear();
@@ -268,7 +329,6 @@ void ScopeModel::clear() {
     device_.clear();
     preview_error_.clear();
     again_ = false;
-    emit dataChanged(index(0), index(rowCount() - 1));
     emit changed();
 }
 

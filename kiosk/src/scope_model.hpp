@@ -1,13 +1,16 @@
 // What will be copied: categories with live counts and sizes from exhibitd's Preview, a date
 // range, and optionally, for messages and calls, only those with chosen phone numbers. Every
 // change previews again after a short pause (debounced; one call at a time). The summary
-// says in words what is copied and that nothing else is. Thread-bound.
+// says in words what is copied and that nothing else is. Only the categories the chosen
+// device's family can give are rows (its Categories property; all when the daemon does not
+// say), and `offerNote` says in words why the others are not there. Thread-bound.
 #pragma once
 
 #include <QAbstractListModel>
 #include <QDate>
 #include <QTimer>
 #include <QVariantMap>
+#include <optional>
 #include <vector>
 
 namespace exhibit::kiosk {
@@ -29,6 +32,7 @@ class ScopeModel : public QAbstractListModel {
     Q_PROPERTY(bool previewing READ previewing NOTIFY changed)
     Q_PROPERTY(QString previewError READ preview_error NOTIFY changed)
     Q_PROPERTY(bool valid READ valid NOTIFY changed)
+    Q_PROPERTY(QString offerNote READ offer_note NOTIFY changed)
 
   public:
     enum Role {
@@ -62,6 +66,9 @@ class ScopeModel : public QAbstractListModel {
     bool previewing() const { return in_flight_ || debounce_.isActive(); }
     QString preview_error() const { return preview_error_; }
     bool valid() const { return any_selected() && range_error().isEmpty(); }
+    // Empty when the device offers every category; otherwise which ones it cannot give and
+    // why (the device's CategoriesNote), as a sentence for the officer.
+    QString offer_note() const;
 
     Q_INVOKABLE void toggle(int row);
     // "YYYY-MM-DD", or "" to clear.
@@ -71,7 +78,14 @@ class ScopeModel : public QAbstractListModel {
     Q_INVOKABLE bool addNumber(const QString& number);
     Q_INVOKABLE void removeNumber(int index);
 
-    void set_device(const QString& path);
+    // The device to preview, with its Categories property (nullopt when exhibitd does not
+    // have it: every category is offered) and its CategoriesNote. A category it does not
+    // offer is no row and is never selected.
+    void set_device(const QString& path, const std::optional<QStringList>& categories,
+                    const QString& note);
+    // What Preview asks for: every offered category, with the dates and numbers chosen.
+    QVariantMap preview_scope() const;
+    // What StartExtraction takes: the selected categories, with the dates and numbers.
     QVariantMap scope_arguments() const;
     QVariantMap start_options() const;
     void clear();
@@ -85,16 +99,24 @@ class ScopeModel : public QAbstractListModel {
         bool selected = false;
         qulonglong count = 0, bytes = 0;
         bool known = false;
+        bool offered = true;
     };
+    Category& row(int r) { return categories_[rows_[static_cast<std::size_t>(r)]]; }
+    const Category& row(int r) const { return categories_[rows_[static_cast<std::size_t>(r)]]; }
+    // Offers these categories (all when nullopt): rebuilds the rows, unselects the others.
+    // False when that was already the offer.
+    bool offer(const std::optional<QStringList>& categories, const QString& note);
+    void rows_changed();
     void schedule();
     void preview();
-    QVariantMap preview_scope() const;
     // The scope argument of Preview and StartExtraction: these categories, with the dates
     // and numbers chosen.
     QVariantMap scope_of(const QStringList& categories) const;
 
     BusLink& link_;
-    std::vector<Category> categories_;
+    std::vector<Category> categories_;  // every category the kiosk knows, in screen order
+    std::vector<std::size_t> rows_;     // the offered ones: indices into categories_
+    QString note_;                      // the device's CategoriesNote
     QDate from_, to_;
     QStringList numbers_;
     QString number_error_;
