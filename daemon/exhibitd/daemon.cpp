@@ -161,11 +161,8 @@ Status Daemon::open_store() {
     options.verify = to_verify_depth(config_.store.verify_on_start);
     auto opened = store::Store::open(options);
     if (!opened)
-        return std::unexpected(
-            Error{opened.error().code,
-                  fmt::format("cannot open the evidence store in {}: {}",
-                              config_.store.state_directory.string(), opened.error().describe()),
-                  0});
+        return std::unexpected(opened.error().with_context(fmt::format(
+            "cannot open the evidence store in {}", config_.store.state_directory.string())));
     store_ = std::move(*opened);
     const auto& report = store_->open_report();
     if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
@@ -188,8 +185,7 @@ Status Daemon::register_drivers() {
     auto key = adb::AdbHostKey::load_or_create(config_.store.state_directory / "keys" / "adb",
                                                fmt::format("exhibit@{}", config_.daemon.kiosk_id));
     if (!key)
-        return std::unexpected(
-            Error{key.error().code, fmt::format("ADB host key: {}", key.error().describe()), 0});
+        return std::unexpected(key.error().with_context("ADB host key"));
     const auto user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
 
     // One line per device family.
@@ -478,8 +474,7 @@ Status Daemon::start_metrics() {
         loop_, *store_, std::move(options),
         [this](metrics::KioskFigures& f) { collect_metrics(f); });
     if (!publisher)
-        return std::unexpected(Error{publisher.error().code,
-                                     fmt::format("metrics: {}", publisher.error().describe()), 0});
+        return std::unexpected(publisher.error().with_context("metrics"));
     metrics_ = std::move(*publisher);
     if (heartbeats) {
         auto timer = loop_.add_periodic_timer(
