@@ -165,14 +165,20 @@ Status Daemon::open_store() {
             "cannot open the evidence store in {}", config_.store.state_directory.string())));
     store_ = std::move(*opened);
     const auto& report = store_->open_report();
-    if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
+    if (report.spool_files_kept > 0 || report.partial_items_recorded > 0 ||
+        !report.sessions_interrupted.empty() || report.items_missing > 0 ||
+        report.items_mismatch > 0)
         log::event(
             log::Level::warning, message_id::kStoreReconciled,
-            fmt::format("store reconciled: {} partial files removed, {} of {} items "
+            fmt::format("store reconciled: {} unfinished sessions interrupted, {} partial items "
+                        "recorded incomplete, {} partial files kept aside, {} of {} items "
                         "missing, {} damaged",
-                        report.spool_files_removed, report.items_missing, report.items_checked,
+                        report.sessions_interrupted.size(), report.partial_items_recorded,
+                        report.spool_files_kept, report.items_missing, report.items_checked,
                         report.items_mismatch),
-            {{"EXHIBIT_SPOOL_FILES_REMOVED", std::to_string(report.spool_files_removed)},
+            {{"EXHIBIT_SESSIONS_INTERRUPTED", std::to_string(report.sessions_interrupted.size())},
+             {"EXHIBIT_PARTIAL_ITEMS", std::to_string(report.partial_items_recorded)},
+             {"EXHIBIT_SPOOL_FILES_KEPT", std::to_string(report.spool_files_kept)},
              {"EXHIBIT_ITEMS_MISSING", std::to_string(report.items_missing)},
              {"EXHIBIT_ITEMS_DAMAGED", std::to_string(report.items_mismatch)},
              {"EXHIBIT_ITEMS_CHECKED", std::to_string(report.items_checked)},
