@@ -50,6 +50,10 @@ std::string Error::describe() const {
     return fmt::format("{}: {}", message, std::strerror(sys_errno));
 }
 
+Error Error::with_context(std::string_view context) const {
+    return Error{code, fmt::format("{}: {}", context, message), sys_errno};
+}
+
 std::unexpected<Error> fail_errno(std::string message, int err) {
     Errc code = Errc::io;
     if (err == ENOENT)

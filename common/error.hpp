@@ -36,8 +36,12 @@ struct Error {
     std::string message;  // what failed, in words a log reader understands
     int sys_errno = 0;    // errno when code is io; 0 otherwise
 
-    // "message (strerror)" when sys_errno is set; the message alone otherwise.
+    // "message: strerror" when sys_errno is set; the message alone otherwise.
     std::string describe() const;
+    // The same error with `context` in front: "context: message", same code and errno, so
+    // that describe() names the cause once. Compose with this, never by formatting
+    // describe() into a new message that keeps sys_errno (the cause would show twice).
+    Error with_context(std::string_view context) const;
 };
 
 template <class T>

@@ -162,21 +162,24 @@ Status Daemon::open_store() {
     options.verify = to_verify_depth(config_.store.verify_on_start);
     auto opened = store::Store::open(options);
     if (!opened)
-        return std::unexpected(
-            Error{opened.error().code,
-                  fmt::format("cannot open the evidence store in {}: {}",
-                              config_.store.state_directory.string(), opened.error().describe()),
-                  0});
+        return std::unexpected(opened.error().with_context(fmt::format(
+            "cannot open the evidence store in {}", config_.store.state_directory.string())));
     store_ = std::move(*opened);
     const auto& report = store_->open_report();
-    if (report.spool_files_removed > 0 || report.items_missing > 0 || report.items_mismatch > 0)
+    if (report.spool_files_kept > 0 || report.partial_items_recorded > 0 ||
+        !report.sessions_interrupted.empty() || report.items_missing > 0 ||
+        report.items_mismatch > 0)
         log::event(
             log::Level::warning, message_id::kStoreReconciled,
-            fmt::format("store reconciled: {} partial files removed, {} of {} items "
+            fmt::format("store reconciled: {} unfinished sessions interrupted, {} partial items "
+                        "recorded incomplete, {} partial files kept aside, {} of {} items "
                         "missing, {} damaged",
-                        report.spool_files_removed, report.items_missing, report.items_checked,
+                        report.sessions_interrupted.size(), report.partial_items_recorded,
+                        report.spool_files_kept, report.items_missing, report.items_checked,
                         report.items_mismatch),
-            {{"EXHIBIT_SPOOL_FILES_REMOVED", std::to_string(report.spool_files_removed)},
+            {{"EXHIBIT_SESSIONS_INTERRUPTED", std::to_string(report.sessions_interrupted.size())},
+             {"EXHIBIT_PARTIAL_ITEMS", std::to_string(report.partial_items_recorded)},
+             {"EXHIBIT_SPOOL_FILES_KEPT", std::to_string(report.spool_files_kept)},
              {"EXHIBIT_ITEMS_MISSING", std::to_string(report.items_missing)},
              {"EXHIBIT_ITEMS_DAMAGED", std::to_string(report.items_mismatch)},
              {"EXHIBIT_ITEMS_CHECKED", std::to_string(report.items_checked)},
@@ -189,8 +192,7 @@ Status Daemon::register_drivers() {
     auto key = adb::AdbHostKey::load_or_create(config_.store.state_directory / "keys" / "adb",
                                                fmt::format("exhibit@{}", config_.daemon.kiosk_id));
     if (!key)
-        return std::unexpected(
-            Error{key.error().code, fmt::format("ADB host key: {}", key.error().describe()), 0});
+        return std::unexpected(key.error().with_context("ADB host key"));
     const auto user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
 
     // One line per device family.
@@ -483,8 +485,7 @@ Status Daemon::start_metrics() {
         loop_, *store_, std::move(options),
         [this](metrics::KioskFigures& f) { collect_metrics(f); });
     if (!publisher)
-        return std::unexpected(Error{publisher.error().code,
-                                     fmt::format("metrics: {}", publisher.error().describe()), 0});
+        return std::unexpected(publisher.error().with_context("metrics"));
     metrics_ = std::move(*publisher);
     if (heartbeats) {
         auto timer = loop_.add_periodic_timer(

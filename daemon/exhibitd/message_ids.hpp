@@ -24,8 +24,10 @@ inline constexpr std::string_view kOpenFileLimit = "00a361ab8f0a4cc9ace6189174a3
 inline constexpr std::string_view kNoConfigFile = "75538726a79a41599f0be4bd86d5d085";
 // watchdog = false while the unit sets WatchdogSec=: systemd will stop exhibitd as hung.
 inline constexpr std::string_view kWatchdogMismatch = "6a9b81fcf1034639936117c337168d33";
-// Start-up found partial files, missing or damaged items in the store. Fields:
-// EXHIBIT_SPOOL_FILES_REMOVED, EXHIBIT_ITEMS_MISSING, EXHIBIT_ITEMS_DAMAGED, EXHIBIT_ITEMS_CHECKED.
+// Start-up found unfinished sessions, partial files, missing or damaged items in the store.
+// Fields: EXHIBIT_SESSIONS_INTERRUPTED, EXHIBIT_PARTIAL_ITEMS, EXHIBIT_SPOOL_FILES_KEPT,
+// EXHIBIT_ITEMS_MISSING,
+// EXHIBIT_ITEMS_DAMAGED, EXHIBIT_ITEMS_CHECKED.
 inline constexpr std::string_view kStoreReconciled = "de85cb76505b4f65b44705f173bc5b9e";
 // USB cannot be used (libusb, hotplug): only network devices are served. Fields:
 // EXHIBIT_ERROR_CLASS.

@@ -204,6 +204,12 @@ Result<std::unique_ptr<drivers::ArtefactWriter>> StoreSink::begin(const Artefact
     collect(false);  // a failed commit stops the extraction at the next item
     if (storage_error_)
         return std::unexpected(*storage_error_);
+    // An item big enough to take a while (or to stall in) first sends the items received
+    // whole before it to be committed: they must not wait for it, nor be lost with it if
+    // exhibitd is stopped meanwhile.
+    if (a.declared_size.value_or(0) >= kAnnounceBytes)
+        if (auto s = submit_batch(); !s)
+            return std::unexpected(s.error());
     auto writer = store_->begin_item({.session_id = session_id_,
                                       .category = std::string(drivers::to_string(a.category)),
                                       .source_path = a.source_path,

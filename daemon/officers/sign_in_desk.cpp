@@ -109,10 +109,8 @@ Result<SignedIn> SignInDesk::sign_in(const std::string& client, std::string_view
     auto it = std::ranges::find(*officers, id, &Officer::id);
     auto matches = pin_matches(pin, it == officers->end() ? kDummyHash : it->pin_hash);
     if (!matches)
-        return std::unexpected(Error{matches.error().code,
-                                     fmt::format("{}: officer {}: {}", file_.string(), id,
-                                                 matches.error().message),
-                                     0});
+        return std::unexpected(
+            matches.error().with_context(fmt::format("{}: officer {}", file_.string(), id)));
     if (it == officers->end() || !*matches) {
         Failures next{.count = failures->count + 1};
         if (next.count >= kMaxWrongPins)

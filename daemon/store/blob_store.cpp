@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <random>
 
 #include <fmt/format.h>
@@ -27,18 +29,55 @@ Status BlobStore::prepare() const {
 }
 
 namespace {
-// A spool file's name: "item-" and 16 random hex digits.
-std::string spool_name() {
+// A spool file's name: "item-", the session, "-" and 16 random hex digits.
+std::string spool_name(std::int64_t session_id) {
     thread_local std::mt19937_64 random{std::random_device{}()};
-    return fmt::format("item-{:016x}", random());
+    return fmt::format("item-{}-{:016x}", session_id, random());
 }
 }  // namespace
 
-Result<SpoolFile> BlobStore::create_spool() const {
+std::optional<std::int64_t> BlobStore::session_of_spool(std::string_view name) {
+    constexpr std::string_view kPrefix = "item-";
+    if (!name.starts_with(kPrefix))
+        return std::nullopt;
+    name.remove_prefix(kPrefix.size());
+    const auto dash = name.find('-');
+    if (dash == 0 || dash == std::string_view::npos || name.size() - dash - 1 != 16)
+        return std::nullopt;
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + dash, id);
+    if (ec != std::errc{} || end != name.data() + dash || id <= 0)
+        return std::nullopt;
+    return id;
+}
+
+namespace {
+constexpr const char* kSpoolTagName = "user.exhibit.item";
+constexpr std::size_t kMaxSpoolTag = 16 * 1024;
+}  // namespace
+
+Status BlobStore::tag_spool(const SpoolFile& spool, std::string_view tag) {
+    if (tag.size() > kMaxSpoolTag)
+        return fail(Errc::invalid_argument, "the spool file's tag is too long");
+    if (::fsetxattr(spool.fd.get(), kSpoolTagName, tag.data(), tag.size(), 0) != 0)
+        return fail_errno(fmt::format("cannot tag {}", spool.path));
+    return {};
+}
+
+std::optional<std::string> BlobStore::spool_tag(const std::filesystem::path& path) {
+    std::string tag(kMaxSpoolTag, '\0');
+    const ssize_t n = ::lgetxattr(path.c_str(), kSpoolTagName, tag.data(), tag.size());
+    if (n <= 0)
+        return std::nullopt;
+    tag.resize(static_cast<std::size_t>(n));
+    return tag;
+}
+
+Result<SpoolFile> BlobStore::create_spool(std::int64_t session_id) const {
     // Created read-only (the creating descriptor may still write): the blob it becomes needs
     // no chmod, and nothing can open a spool file for writing by its name.
     for (int attempt = 0; attempt < 16; ++attempt) {
-        auto path = spool_ / spool_name();
+        auto path = spool_ / spool_name(session_id);
         int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0440);
         if (fd >= 0)
             return SpoolFile{UniqueFd(fd), std::move(path)};

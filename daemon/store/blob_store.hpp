@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/error.hpp"
@@ -48,7 +50,16 @@ class BlobStore {
     // Creates blobs/, spool/ and quarantine/ if missing.
     Status prepare() const;
 
-    Result<SpoolFile> create_spool() const;
+    // A new spool file for an item of `session_id`, named "item-<session>-<16 hex digits>" so
+    // that a partial file left by a crash still says whose it was.
+    Result<SpoolFile> create_spool(std::int64_t session_id) const;
+    // The session a spool file's name says it belongs to (nullopt for other names).
+    static std::optional<std::int64_t> session_of_spool(std::string_view name);
+    // Records on a spool file whose item it holds (an extended attribute, so that it needs no
+    // second file and goes wherever the file goes); read back by spool_tag(). Fails where the
+    // file system has no user extended attributes or the tag is too long for it.
+    static Status tag_spool(const SpoolFile& spool, std::string_view tag);
+    static std::optional<std::string> spool_tag(const std::filesystem::path& path);
 
     // Makes the spool file (already written and made durable by the caller) the blob for
     // `digest` of `size` bytes by renaming it into place; identical content stored before is
@@ -63,6 +74,7 @@ class BlobStore {
     std::filesystem::path path_of(const Digest& digest) const;
     std::filesystem::path path_of_relative(const std::string& relative) const;
     const std::filesystem::path& spool_directory() const { return spool_; }
+    const std::filesystem::path& quarantine_directory() const { return quarantine_; }
 
   private:
     Result<CommitOutcome> commit_spool(SpoolFile spool, const Digest& digest,

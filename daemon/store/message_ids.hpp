@@ -7,9 +7,15 @@
 
 namespace exhibit::store::message_id {
 
-// Start-up removed a partial spool file left by an interrupted write (audited).
-// Fields: EXHIBIT_SPOOL_FILE, EXHIBIT_SIZE.
-inline constexpr std::string_view kSpoolDiscarded = "f43fde1e46144299bc8d4bfa478609f0";
+// Start-up kept a partial spool file left by an interrupted write in quarantine/ (audited).
+// Fields: EXHIBIT_SPOOL_FILE, EXHIBIT_SIZE, EXHIBIT_SESSION when the name says whose it was.
+inline constexpr std::string_view kSpoolKept = "11a6859e434b46e5afc2f5a40791d63a";
+// Start-up recorded a partial spool file as the incomplete item its tag names (audited as
+// store.item_added). Fields: EXHIBIT_SESSION, EXHIBIT_ITEM, EXHIBIT_SIZE.
+inline constexpr std::string_view kPartialItemRecorded = "1d048eef4358422b9c14ba9de463f3f2";
+// Start-up found a session that exhibitd had left created or running (it was stopped without
+// ending it) and ended it "interrupted" (audited). Fields: EXHIBIT_SESSION, EXHIBIT_SESSION_STATE.
+inline constexpr std::string_view kSessionInterruptedAtStart = "d6ebf2d6c9a446f6ab8ff6311f6bf093";
 // A stored blob is missing or no longer matches its catalogued size or SHA-256.
 // Fields: EXHIBIT_ITEM, EXHIBIT_SESSION, EXHIBIT_SHA256, EXHIBIT_INTEGRITY, EXHIBIT_ERROR_CLASS.
 inline constexpr std::string_view kEvidenceDamaged = "b7c13a7903824a67af400aab41f8e6cf";

@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t kAlign = 4096;
 
 Error spool_error(const Error& e) {
-    return Error{e.code, fmt::format("cannot write to the spool: {}", e.describe()), e.sys_errno};
+    return e.with_context("cannot write to the spool");
 }
 
 using BlockPtr = SpoolWriter::BlockPtr;

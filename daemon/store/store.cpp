@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/std.h>
 
+#include "common/base64.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "daemon/store/message_ids.hpp"
@@ -18,6 +21,40 @@ namespace exhibit::store {
 
 namespace {
 constexpr std::string_view kActor = "exhibitd";
+
+std::string spool_tag(const ItemSpec& spec) {
+    nlohmann::json tag = {{"session_id", spec.session_id},
+                          {"category", spec.category},
+                          {"source_path", base64_encode(spec.source_path)}};
+    if (spec.declared_size)
+        tag["declared_size"] = *spec.declared_size;
+    if (spec.source_mtime_ms)
+        tag["source_mtime_ms"] = *spec.source_mtime_ms;
+    return tag.dump();
+}
+
+// The item a spool file's tag describes, or nullopt when it has none or it is unusable.
+std::optional<ItemSpec> spec_of_tag(const std::string& text) {
+    auto tag = nlohmann::json::parse(text, nullptr, false);
+    if (!tag.is_object() || !tag.contains("session_id") || !tag["session_id"].is_number_integer() ||
+        !tag.contains("category") || !tag["category"].is_string() || !tag.contains("source_path") ||
+        !tag["source_path"].is_string())
+        return std::nullopt;
+    auto path = base64_decode(tag["source_path"].get<std::string>());
+    if (!path)
+        return std::nullopt;
+    ItemSpec spec{
+        .session_id = tag["session_id"].get<std::int64_t>(),
+        .category = tag["category"].get<std::string>(),
+        .source_path = std::string(reinterpret_cast<const char*>(path->data()), path->size())};
+    if (spec.category.empty())
+        return std::nullopt;
+    if (tag.contains("declared_size") && tag["declared_size"].is_number_unsigned())
+        spec.declared_size = tag["declared_size"].get<std::uint64_t>();
+    if (tag.contains("source_mtime_ms") && tag["source_mtime_ms"].is_number_integer())
+        spec.source_mtime_ms = tag["source_mtime_ms"].get<std::int64_t>();
+    return spec;
+}
 
 Result<Database> open_catalog(const std::filesystem::path& file) {
     auto db = Database::open(file, Database::Mode::read_write_create);
@@ -77,7 +114,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (auto s = store->blobs_.prepare(); !s)
         return std::unexpected(s.error());
     if (options.reconcile) {
-        if (auto s = store->remove_spool_leftovers(); !s)
+        // Partial items first, while their sessions are still open: an ended session's
+        // record (and its seal) never changes afterwards.
+        if (auto s = store->keep_spool_leftovers(); !s)
+            return std::unexpected(s.error());
+        if (auto s = store->close_unfinished_sessions(); !s)
             return std::unexpected(s.error());
         auto report = store->verify_blobs(options.verify);
         if (!report)
@@ -94,8 +135,8 @@ Result<DeliveryCount> count_undelivered(const std::filesystem::path& state_direc
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
         if (ec)
-            return fail(Errc::io, fmt::format("cannot look for the catalog {}: {}", file,
-                                              ec.message()));
+            return fail(Errc::io,
+                        fmt::format("cannot look for the catalog {}: {}", file, ec.message()));
         return DeliveryCount{};
     }
     auto db = Database::open(file, Database::Mode::read_only);
@@ -126,9 +167,14 @@ Result<DeliveryCount> count_undelivered(const std::filesystem::path& state_direc
 Result<ItemWriter> Store::begin_item(ItemSpec spec) {
     if (spec.category.empty())
         return fail(Errc::invalid_argument, "an item needs a category");
-    auto spool = blobs_.create_spool();
+    auto spool = blobs_.create_spool(spec.session_id);
     if (!spool)
         return std::unexpected(spool.error());
+    // Whose bytes these are, on the file itself: if exhibitd is stopped before the item is
+    // catalogued, the next start records what is there as an incomplete item of its session.
+    // Without the tag (a file system without user extended attributes) the file is still kept,
+    // aside, at the next start.
+    (void)BlobStore::tag_spool(*spool, spool_tag(spec));
     return ItemWriter(*this, std::move(spec), std::move(*spool));
 }
 
@@ -217,37 +263,156 @@ Result<std::vector<ItemRecord>> Store::catalogue_items(std::vector<SealedItem> i
     return records;
 }
 
-Status Store::remove_spool_leftovers() {
+Status Store::close_unfinished_sessions() {
+    // Only one exhibitd owns the store, and it is starting: a session still "created" or
+    // "running" was left by one that was stopped without ending it (SIGKILL, crash, power).
+    auto found =
+        db_.rows("SELECT id, state FROM sessions WHERE state IN ('created', 'running') ORDER BY id",
+                 no_parameters, [](const Statement& row) {
+                     return std::pair{row.column_int(0), row.column_text(1) == "running"};
+                 });
+    if (!found)
+        return std::unexpected(found.error());
+    for (const auto& [id, running] : *found) {
+        const auto reason = running ? kStoppedDuringExtraction : kStoppedBeforeExtraction;
+        if (auto s = catalog_.set_session_state(id, SessionState::interrupted, std::string(reason),
+                                                kActor);
+            !s)
+            return s;
+        log::event(log::Level::warning, message_id::kSessionInterruptedAtStart,
+                   fmt::format("session {} {}", id, reason),
+                   {log::field::session(id),
+                    {"EXHIBIT_SESSION_STATE", std::string(to_string(SessionState::interrupted))}});
+        open_report_.sessions_interrupted.push_back(id);
+    }
+    return {};
+}
+
+Result<bool> Store::record_partial_item(const std::filesystem::path& file, std::int64_t size) {
+    auto tag = BlobStore::spool_tag(file);
+    auto spec = tag ? spec_of_tag(*tag) : std::nullopt;
+    if (!spec)
+        return false;
+    auto session = catalog_.session(spec->session_id);
+    if (!session && session.error().code == Errc::not_found)
+        return false;
+    if (!session)
+        return std::unexpected(session.error());
+    if (session->state != SessionState::created && session->state != SessionState::running)
+        return false;  // an ended session's record never changes
+    // A second name in quarantine/ first: whatever fails below, the bytes stay.
+    const auto keep = blobs_.quarantine_directory() / fmt::format("spool-{}", file.filename());
+    if (::link(file.c_str(), keep.c_str()) != 0)
+        return fail_errno(fmt::format("cannot link {} to {}", file, keep));
+    auto fd = fs::open_file(file, O_RDONLY);
+    if (!fd)
+        return std::unexpected(fd.error());
+    auto digest = Sha256::of_file(file);
+    if (!digest)
+        return std::unexpected(digest.error());
+    SealedItem item;
+    item.spool = SpoolFile{std::move(*fd), file};
+    item.digest = *digest;
+    auto& r = item.record;
+    r.session_id = spec->session_id;
+    r.category = spec->category;
+    r.source_path = printable_path(spec->source_path);
+    if (r.source_path != spec->source_path)
+        r.source_path_raw = spec->source_path;
+    if (spec->declared_size)
+        r.declared_size = static_cast<std::int64_t>(*spec->declared_size);
+    r.size = size;
+    r.source_mtime_ms = spec->source_mtime_ms;
+    r.sha256 = to_hex(*digest);
+    r.blob = BlobStore::relative_path(*digest);
+    r.state = ItemState::incomplete;
+    r.incomplete_reason =
+        spec->declared_size
+            ? fmt::format("exhibitd stopped while it was being written: {} of {} bytes stored",
+                          size, *spec->declared_size)
+            : fmt::format("exhibitd stopped while it was being written: {} bytes stored", size);
+    std::vector<SealedItem> one;
+    one.push_back(std::move(item));
+    auto records = commit_items(std::move(one));
+    if (!records)
+        return std::unexpected(records.error());
+    // The blob holds the bytes now: the second name has done its work.
+    ::unlink(keep.c_str());
+    log::event(log::Level::notice, message_id::kPartialItemRecorded,
+               fmt::format("session {}: a partial item ({} bytes) left by a stop was recorded "
+                           "incomplete",
+                           spec->session_id, size),
+               {log::field::session(spec->session_id),
+                log::field::item(records->front().id),
+                {"EXHIBIT_SIZE", std::to_string(size)}});
+    ++open_report_.partial_items_recorded;
+    return true;
+}
+
+Status Store::keep_spool_leftovers() {
     const auto& spool = blobs_.spool_directory();
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(spool.c_str()), ::closedir);
     if (!dir)
         return fail_errno(fmt::format("cannot list {}", spool));
-    std::vector<std::pair<std::string, std::int64_t>> leftovers;
+    std::vector<std::string> leftovers;
     while (auto* ent = ::readdir(dir.get())) {
         std::string name = ent->d_name;
-        if (name == "." || name == "..")
-            continue;
+        if (name != "." && name != "..")
+            leftovers.push_back(std::move(name));
+    }
+    dir.reset();
+    // A partial file holds the first bytes of an item whose write was cut short. Nothing may
+    // present it as a complete item, and it is never deleted. If its tag says which item of
+    // a still open session it is, it is recorded as that item, incomplete, with what is there
+    // (audited as store.item_added, delivered like any incomplete item). Otherwise it moves to
+    // quarantine/, with its size and SHA-256 in the audit log first (if we stop between the
+    // two, the file is still in spool/ to be found again).
+    const auto& kept_dir = blobs_.quarantine_directory();
+    bool moved = false;
+    for (const auto& name : leftovers) {
+        const auto from = spool / name;
         struct stat st {};
-        std::int64_t size = ::lstat((spool / name).c_str(), &st) == 0 ? st.st_size : -1;
-        leftovers.emplace_back(std::move(name), size);
-    }
-    for (const auto& [name, size] : leftovers) {
-        // Audit first: if we crash between the two, the file is still there to be found again.
+        if (::lstat(from.c_str(), &st) != 0)
+            return fail_errno(fmt::format("cannot inspect spool leftover {}", from));
+        if (S_ISREG(st.st_mode)) {
+            auto recorded = record_partial_item(from, st.st_size);
+            if (!recorded)
+                return std::unexpected(recorded.error());
+            if (*recorded)
+                continue;
+        }
         nlohmann::json details = {{"file", name},
-                                  {"size", size},
+                                  {"size", static_cast<std::int64_t>(st.st_size)},
+                                  {"kept_as", fmt::format("quarantine/spool-{}", name)},
                                   {"reason", "partial item left by an interrupted write"}};
-        if (auto e = audit_.append(kActor, "store.spool_discarded", details); !e)
+        if (S_ISREG(st.st_mode)) {
+            auto digest = Sha256::of_file(from);
+            if (!digest)
+                return std::unexpected(digest.error());
+            details["sha256"] = to_hex(*digest);
+        }
+        if (auto owner = BlobStore::session_of_spool(name))
+            details["session_id"] = *owner;
+        if (auto e = audit_.append(kActor, "store.spool_kept", details); !e)
             return std::unexpected(e.error());
-        if (::unlink((spool / name).c_str()) != 0 && errno != ENOENT)
-            return fail_errno(fmt::format("cannot remove spool leftover {}", spool / name));
-        log::event(log::Level::notice, message_id::kSpoolDiscarded,
-                   fmt::format("removed partial spool file {} ({} bytes)", name, size),
-                   {{"EXHIBIT_SPOOL_FILE", name}, {"EXHIBIT_SIZE", std::to_string(size)}});
-        ++open_report_.spool_files_removed;
+        const auto to = kept_dir / fmt::format("spool-{}", name);
+        if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
+            return fail_errno(fmt::format("cannot move spool leftover {} to {}", from, to));
+        moved = true;
+        const auto session = BlobStore::session_of_spool(name);
+        log::event(
+            log::Level::notice, message_id::kSpoolKept,
+            fmt::format("kept partial spool file {} ({} bytes) in quarantine", name, st.st_size),
+            {{"EXHIBIT_SPOOL_FILE", name},
+             {"EXHIBIT_SIZE", std::to_string(st.st_size)},
+             {log::field::kSession, session ? std::to_string(*session) : "unknown"}});
+        ++open_report_.spool_files_kept;
     }
-    if (!leftovers.empty())
-        return fs::fsync_directory(spool);
-    return {};
+    if (!moved)
+        return {};
+    if (auto s = fs::fsync_directory(kept_dir); !s)
+        return s;
+    return fs::fsync_directory(spool);
 }
 
 Result<ReconcileReport> Store::verify_blobs(VerifyDepth depth) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -38,13 +39,29 @@ struct StoreOptions {
     std::filesystem::path state_directory;
     std::string kiosk_id;  // identifies this kiosk in audit entries and manifests
     VerifyDepth verify = VerifyDepth::size;
-    bool reconcile = true;  // remove spool leftovers and check blobs at open
+    // At open: end the sessions a stopped exhibitd left running, keep spool leftovers aside,
+    // check blobs. Only the one process that owns the store, as it starts (exhibitd).
+    bool reconcile = true;
     const Clock* clock = &Clock::system();
 };
 
+// Why start-up ends a session exhibitd left unfinished.
+inline constexpr std::string_view kStoppedDuringExtraction =
+    "interrupted: exhibitd stopped during the extraction";
+inline constexpr std::string_view kStoppedBeforeExtraction =
+    "interrupted: exhibitd stopped before the extraction started";
+
 // What reconciliation found at open (or during a later scrub).
 struct ReconcileReport {
-    int spool_files_removed = 0;
+    // Sessions found "created" or "running": exhibitd stopped (killed, crashed, power cut)
+    // before it could end them. Each is now "interrupted" with its reason, audited.
+    std::vector<std::int64_t> sessions_interrupted;
+    // Partial spool files (items being written when exhibitd stopped) are never deleted and
+    // never presented as complete: one tagged with its item, of a session still open, is
+    // recorded as that item, incomplete, with the bytes that are there; any other is moved to
+    // quarantine/ and audited as store.spool_kept.
+    int partial_items_recorded = 0;
+    int spool_files_kept = 0;
     std::uint64_t items_checked = 0;
     std::uint64_t items_missing = 0;   // catalog row whose blob file is gone
     std::uint64_t items_mismatch = 0;  // blob present but size or hash differs
@@ -112,7 +129,11 @@ class Store {
 
   private:
     Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity);
-    Status remove_spool_leftovers();
+    Status close_unfinished_sessions();
+    Status keep_spool_leftovers();
+    // Records a tagged spool leftover of a still open session as an incomplete item; false
+    // when it has no usable tag or its session has ended.
+    Result<bool> record_partial_item(const std::filesystem::path& file, std::int64_t size);
 
     StoreOptions options_;
     Database db_;

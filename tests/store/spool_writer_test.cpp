@@ -187,6 +187,35 @@ TEST(SpoolWriter, SmallItemFinishedLaterReportsAWriteFailure) {
     EXPECT_NE(digest.error().message.find("cannot write to the spool"), std::string::npos);
 }
 
+// A full disk (/dev/full answers every write with ENOSPC) says so once, with the spool as the
+// place, for large items (the writing helper) and small ones (finished later) alike.
+TEST(SpoolWriter, AFullDiskNamesItsCauseOnce) {
+    const std::string cause = std::strerror(ENOSPC);
+    for (std::size_t size : {std::size_t{1000}, 3 * kBlock}) {
+        auto fd = fs::open_file("/dev/full", O_WRONLY);
+        ASSERT_TRUE(fd.has_value());
+        SpoolWriter writer(fd->get());
+        Result<Digest> digest = Digest{};
+        if (auto s = writer.append(random_bytes(size, 5)); !s) {
+            digest = std::unexpected(s.error());
+        } else if (size < kBlock) {
+            auto pending = writer.finish_later();
+            ASSERT_TRUE(pending.has_value());
+            digest = (*pending)->wait();
+        } else {
+            digest = writer.finish();
+        }
+        ASSERT_FALSE(digest.has_value()) << size;
+        const auto text = digest.error().describe();
+        EXPECT_EQ(digest.error().code, Errc::no_space) << text;
+        EXPECT_TRUE(text.starts_with("cannot write to the spool: write failed: ")) << text;
+        std::size_t n = 0;
+        for (auto at = text.find(cause); at != std::string::npos; at = text.find(cause, at + 1))
+            ++n;
+        EXPECT_EQ(n, 1u) << text;
+    }
+}
+
 // A thread that ends with items still with its helper: the helper finishes them first.
 TEST(SpoolWriter, AThreadEndingWithQueuedItemsStillFinishesThem) {
     testing::TempDir dir;

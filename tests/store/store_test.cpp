@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
+#include "daemon/store/manifest.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace exhibit::store {
@@ -55,16 +58,143 @@ TEST(Store, RelativeStateDirectoryIsRefused) {
     EXPECT_EQ(s.error().code, Errc::invalid_argument);
 }
 
-TEST(Store, SpoolLeftoversAreRemovedAndAudited) {
+// A partial spool file is never deleted and never becomes an item: it is kept in quarantine/
+// with its size, SHA-256 and session in the audit log.
+TEST(Store, SpoolLeftoversAreKeptAsideAndAudited) {
     testing::TempDir dir;
     { ASSERT_TRUE(open_store(dir.path())); }
-    ASSERT_TRUE(fs::write_file_atomic(dir / "spool/item-abc123", "half a photo", 0600));
+    const std::string name = "item-7-00000000000abc12";
+    ASSERT_TRUE(fs::write_file_atomic(dir / "spool" / name, "half a photo", 0600));
     auto store = open_store(dir.path());
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->open_report().spool_files_removed, 1);
-    EXPECT_FALSE(std::filesystem::exists(dir / "spool/item-abc123"));
-    EXPECT_EQ(count_events(*store, "store.spool_discarded"), 1);
+    EXPECT_EQ(store->open_report().spool_files_kept, 1);
+    EXPECT_FALSE(std::filesystem::exists(dir / "spool" / name));
+    const auto body = fs::read_file(dir / "quarantine" / ("spool-" + name), 1024).value_or("");
+    EXPECT_EQ(body, "half a photo") << "kept byte for byte";
+    EXPECT_EQ(count_events(*store, "store.spool_kept"), 1);
+    auto stmt =
+        store->database().prepare("SELECT details FROM audit WHERE event = 'store.spool_kept'");
+    ASSERT_TRUE(stmt->step().value_or(false));
+    auto details = nlohmann::json::parse(stmt->column_text(0));
+    EXPECT_EQ(details.value("session_id", 0), 7);
+    EXPECT_EQ(details.value("size", 0), 12);
+    EXPECT_EQ(details.value("sha256", ""), to_hex(Sha256::of(std::as_bytes(std::span(body)))));
+    EXPECT_TRUE(store->catalog().all_items().value().empty()) << "never an item";
     EXPECT_TRUE(store->audit().verify().value().ok());
+}
+
+// exhibitd killed during an extraction: the next start ends the session "interrupted" with
+// its reason (audited in the chain), keeps every item stored whole and the partial one aside,
+// and the session's manifest can be built and says so.
+TEST(Store, SessionsLeftRunningEndInterruptedAtStart) {
+    testing::TempDir dir;
+    std::int64_t running = 0, waiting = 0, done = 0;
+    ItemRecord whole;
+    std::string spool_name;
+    // One whole spool block and a byte: the writer's helper writes the block to the file, the
+    // byte waits in the next one.
+    std::vector<std::byte> received(SpoolWriter::kBlockSize + 1);
+    const auto first_bytes = std::span(received).first(SpoolWriter::kBlockSize);
+    for (std::size_t i = 0; i < received.size(); ++i)
+        received[i] = static_cast<std::byte>(i * 7);
+    {
+        auto store = open_store(dir.path());
+        ASSERT_TRUE(store);
+        auto& catalog = store->catalog();
+        auto c = catalog.create_case(
+            {.case_reference = "C", .exhibit_reference = "E", .officer_id = "O"}, "o");
+        running = catalog.create_session(*c, {}, std::nullopt, Priority::normal, "o").value();
+        waiting = catalog.create_session(*c, {}, std::nullopt, Priority::normal, "o").value();
+        done = catalog.create_session(*c, {}, std::nullopt, Priority::normal, "o").value();
+        ASSERT_TRUE(catalog.set_session_state(running, SessionState::running, {}, "exhibitd"));
+        ASSERT_TRUE(catalog.set_session_state(done, SessionState::completed, {}, "exhibitd"));
+        auto w = store->begin_item(
+            {.session_id = running, .category = "photos", .source_path = "/sdcard/a.jpg"});
+        ASSERT_TRUE(w->append(std::as_bytes(std::span(std::string_view("a whole photo")))));
+        whole = w->finish().value();
+        // The next item is being written when the process dies: its spool file stays, with
+        // the first block written. (The writer would remove it when destroyed, as an abort
+        // does; a killed process runs no destructor: a second name keeps the file, with its
+        // tag, and it is put back as the kill leaves it.)
+        {
+            auto partial = store->begin_item({.session_id = running,
+                                              .category = "videos",
+                                              .source_path = "/sdcard/v.mp4",
+                                              .declared_size = 8u << 20});
+            ASSERT_TRUE(partial->append(received));
+            for (const auto& e : std::filesystem::directory_iterator(dir / "spool"))
+                spool_name = e.path().filename().string();
+            ASSERT_FALSE(spool_name.empty());
+            const auto file = dir / "spool" / spool_name;
+            for (int i = 0; i < 500 && std::filesystem::file_size(file) < first_bytes.size(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            ASSERT_EQ(std::filesystem::file_size(file), first_bytes.size());
+            std::filesystem::create_hard_link(file, dir / "spool-link");
+        }
+        std::filesystem::rename(dir / "spool-link", dir / "spool" / spool_name);
+        EXPECT_TRUE(spool_name.starts_with(fmt::format("item-{}-", running))) << spool_name;
+    }
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store);
+    const auto& report = store->open_report();
+    EXPECT_EQ(report.sessions_interrupted, (std::vector<std::int64_t>{running, waiting}));
+    EXPECT_EQ(report.partial_items_recorded, 1);
+    EXPECT_EQ(report.spool_files_kept, 0);
+
+    auto s = store->catalog().session(running).value();
+    EXPECT_EQ(s.state, SessionState::interrupted);
+    EXPECT_EQ(s.state_reason, std::string(kStoppedDuringExtraction));
+    EXPECT_TRUE(s.ended_at_ms.has_value());
+    auto w = store->catalog().session(waiting).value();
+    EXPECT_EQ(w.state, SessionState::interrupted);
+    EXPECT_EQ(w.state_reason, std::string(kStoppedBeforeExtraction));
+    EXPECT_EQ(store->catalog().session(done).value().state, SessionState::completed)
+        << "an ended session is left as it was";
+
+    // The interruption is in the hash chain like every other end of a session.
+    auto stmt = store->database().prepare(
+        "SELECT details FROM audit WHERE event = 'session.interrupted' ORDER BY seq");
+    std::vector<nlohmann::json> ends;
+    while (stmt->step().value_or(false))
+        ends.push_back(nlohmann::json::parse(stmt->column_text(0)));
+    ASSERT_EQ(ends.size(), 2u);
+    EXPECT_EQ(ends[0].value("session_id", 0), running);
+    EXPECT_EQ(ends[0].value("reason", ""), kStoppedDuringExtraction);
+    EXPECT_TRUE(store->audit().verify().value().ok());
+
+    // What was stored whole is kept; the partial item is recorded incomplete, as it is.
+    auto items = store->catalog().items_of_session(running).value();
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].id, whole.id);
+    EXPECT_EQ(items[0].state, ItemState::complete);
+    const auto& partial = items[1];
+    EXPECT_EQ(partial.state, ItemState::incomplete);
+    EXPECT_EQ(partial.source_path, "/sdcard/v.mp4");
+    EXPECT_EQ(partial.category, "videos");
+    EXPECT_EQ(partial.declared_size, std::int64_t{8} << 20);
+    EXPECT_EQ(partial.size, static_cast<std::int64_t>(first_bytes.size()));
+    EXPECT_EQ(partial.sha256, to_hex(Sha256::of(first_bytes)));
+    EXPECT_EQ(partial.incomplete_reason,
+              fmt::format("exhibitd stopped while it was being written: {} of {} bytes stored",
+                          first_bytes.size(), 8u << 20));
+    EXPECT_TRUE(std::filesystem::exists(dir / partial.blob));
+    EXPECT_TRUE(std::filesystem::is_empty(dir / "spool"));
+    EXPECT_TRUE(std::filesystem::is_empty(dir / "quarantine"));
+
+    // The ended session has a manifest, and it says the session was cut short.
+    auto manifest = build_manifest(*store, running, nlohmann::json::object(), Clock::system());
+    ASSERT_TRUE(manifest) << manifest.error().describe();
+    auto body = nlohmann::json::parse(manifest->body);
+    EXPECT_EQ(body["session"].value("state", ""), "interrupted") << manifest->body;
+    EXPECT_EQ(body["session"].value("state_reason", ""), kStoppedDuringExtraction);
+    ASSERT_EQ(body["items"].size(), 2u);
+    EXPECT_EQ(body["items"][1].value("state", ""), "incomplete") << manifest->body;
+
+    // A second start finds nothing more to do.
+    store.reset();
+    store = open_store(dir.path());
+    EXPECT_TRUE(store->open_report().sessions_interrupted.empty());
+    EXPECT_EQ(count_events(*store, "session.interrupted"), 2);
 }
 
 TEST(Store, MissingBlobIsFlaggedNotDropped) {

@@ -59,7 +59,8 @@ Verdict evaluate(const Candidate& c, const ItemResult& expected, HashCache& hash
 std::string phone_note(const nlohmann::json& item) {
     if (item.value("state", std::string()) != "incomplete")
         return {};
-    return fmt::format("incomplete on the phone ({}); the bytes stored are intact",
+    // Not always the phone's doing (a stall, a size it misstated): exhibitd may have stopped.
+    return fmt::format("recorded incomplete ({}); the bytes stored are intact",
                        item.value("incomplete_reason", std::string("no reason given")));
 }
 

@@ -76,6 +76,8 @@ nlohmann::json to_json(const Report& report) {
                             {"kiosk_id", s.kiosk_id},
                             {"case_reference", s.case_reference},
                             {"exhibit_reference", s.exhibit_reference},
+                            {"session_state", s.session_state},
+                            {"session_reason", s.session_reason},
                             {"key_fingerprint", s.key_fingerprint},
                             {"checks", std::move(checks)},
                             {"items", std::move(items)},
@@ -106,6 +108,14 @@ std::string render_session(const SessionReport& s) {
                                   safe(s.case_reference.empty() ? "?" : s.case_reference),
                                   safe(s.exhibit_reference.empty() ? "?" : s.exhibit_reference),
                                   safe(s.manifest));
+    // Reasons mostly begin with the state ("interrupted: device disconnected"): said once.
+    if (!s.session_state.empty())
+        out += fmt::format(
+            "  the session ended {}\n",
+            s.session_reason.empty() ? safe(s.session_state)
+            : s.session_reason.starts_with(s.session_state)
+                ? safe(s.session_reason)
+                : fmt::format("{} ({})", safe(s.session_state), safe(s.session_reason)));
     for (const auto& c : s.checks)
         out += fmt::format("  {:<5} {}: {}\n", c.ok ? "ok" : "FAIL", c.name, safe(c.detail));
     std::size_t verified = 0, cancelled = 0;

@@ -40,7 +40,7 @@ struct ItemResult {
     ItemStatus status = ItemStatus::missing;
     std::string detail;    // what was found, in words
     std::string location;  // where its bytes were found ("upload <id>" or a path)
-    std::string note;      // e.g. incomplete on the phone, delivered once for several items
+    std::string note;      // e.g. recorded incomplete, delivered once for several items
 };
 
 struct SessionReport {
@@ -51,6 +51,9 @@ struct SessionReport {
     std::string kiosk_id;
     std::string case_reference;
     std::string exhibit_reference;
+    // How the session ended, as its manifest says ("completed", "interrupted", ...), and why.
+    std::string session_state;
+    std::string session_reason;
     std::string key_fingerprint;  // the key the signature was checked with
     std::vector<Check> checks;
     std::vector<ItemResult> items;

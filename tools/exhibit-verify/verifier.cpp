@@ -161,6 +161,8 @@ void describe_session(const nlohmann::json& doc, SessionReport& s) {
     s.kiosk_id = text(member(doc, "kiosk"), "id");
     s.case_reference = text(member(doc, "case"), "case_reference");
     s.exhibit_reference = text(member(doc, "case"), "exhibit_reference");
+    s.session_state = text(member(doc, "session"), "state");
+    s.session_reason = text(member(doc, "session"), "state_reason");
 }
 
 void check_items(const Delivery& delivery, const nlohmann::json& doc, SessionReport& s,
