@@ -108,9 +108,16 @@ int main(int argc, char** argv) {
     app.add_flag("--usb", usb, "plug the phone(s) into an emulated USB bus and run COMMAND on it");
     app.add_option("--phones", phones, "--usb: JSON list of phones to plug in (docs/usb.md)");
     app.add_option("command", command, "--usb: the command to run on the bus, after --");
+    std::vector<std::string> interfaces;
+    bool mtp_locked = false;
+    app.add_option("--interfaces", interfaces,
+                   "--usb: the phone's interfaces (default mtp adb; mtp alone: MTP-only)")
+        ->delimiter(',');
+    app.add_flag("--mtp-locked", mtp_locked,
+                 "--usb: MTP shows no storage until \"unlock\" on the control FIFO");
     CLI11_PARSE(app, argc, argv);
     if (usb || !phones.empty() || !command.empty())
-        return usbsim::usb_main(s, phones, control, command, argv);
+        return usbsim::usb_main(s, phones, control, command, argv, interfaces, mtp_locked);
 
     if (!generate.empty()) {
         auto r = generate_phone(generate, {.seed = seed, .large = large, .sparse_4g = sparse_4g});

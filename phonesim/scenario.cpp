@@ -36,9 +36,26 @@ Result<Scenario> parse_scenario(std::string_view json_text) {
                 return v.is_array() &&
                        std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
             };
-            if (!strings("names") || !strings("names_hex"))
+            if (!strings("names") || !strings("names_hex") || !strings("names_utf16_hex"))
                 return fail(Errc::invalid_argument,
-                            "scenario: names and names_hex must be lists of strings");
+                            "scenario: names, names_hex and names_utf16_hex must be lists of "
+                            "strings");
+            for (const auto& h : rule.value("names_utf16_hex", nlohmann::json::array())) {
+                std::string hex;
+                for (char c : h.get<std::string>())
+                    if (c != ' ')
+                        hex.push_back(c);
+                auto raw = from_hex(hex);
+                if (!raw || raw->size() % 2 != 0)
+                    return fail(Errc::invalid_argument,
+                                "scenario: names_utf16_hex must be 4-digit hex code units");
+                std::u16string name;
+                for (std::size_t i = 0; i < raw->size(); i += 2)
+                    name.push_back(
+                        static_cast<char16_t>((std::to_integer<unsigned>((*raw)[i]) << 8) |
+                                              std::to_integer<unsigned>((*raw)[i + 1])));
+                s.injected_utf16_names[path].push_back(std::move(name));
+            }
             auto& names = s.injected_names[path];
             for (const auto& n : rule.value("names", nlohmann::json::array()))
                 names.push_back(n.get<std::string>());
@@ -68,6 +85,28 @@ Result<Scenario> parse_scenario(std::string_view json_text) {
             s.oversized_message.insert(path);
         } else if (action == "bad_magic") {
             s.bad_magic.insert(path);
+        } else if (action == "malformed_container") {
+            MalformedContainer m;
+            std::string kind = "length";
+            if (rule.contains("kind"))
+                kind = rule["kind"].is_string() ? rule["kind"].get<std::string>() : "";
+            if (kind == "type")
+                m.kind = MalformedContainer::Kind::type;
+            else if (kind == "transaction")
+                m.kind = MalformedContainer::Kind::transaction;
+            else if (kind != "length")
+                return fail(Errc::invalid_argument,
+                            "scenario: malformed_container kind is length, type or transaction");
+            if (rule.contains("length")) {
+                auto b = bytes("length");
+                if (!b || *b > 0xffffffffu)
+                    return fail(Errc::invalid_argument,
+                                "scenario: malformed_container length is a 32-bit number");
+                m.length = static_cast<std::uint32_t>(*b);
+            }
+            s.malformed_container[path] = m;
+        } else if (action == "parent_loop") {
+            s.parent_loop.insert(path);
         } else {
             return fail(Errc::invalid_argument,
                         fmt::format("scenario: unknown action \"{}\"", action));

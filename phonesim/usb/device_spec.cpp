@@ -131,6 +131,13 @@ Result<BuiltDescriptors> build_descriptors(const DeviceSpec& spec) {
             d.adb_in = eps[0].address;
             d.adb_out = eps[1].address;
         }
+        if (!d.mtp_interface && i.bulk &&
+            ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
+             (i.class_code == 0xff && i.name == "MTP"))) {
+            d.mtp_interface = number;
+            d.mtp_in = eps[0].address;
+            d.mtp_out = eps[1].address;
+        }
         d.endpoints.insert(d.endpoints.end(), eps.begin(), eps.end());
     }
     d.config = {9, 0x02};

@@ -61,6 +61,10 @@ struct BuiltDescriptors {
     std::optional<std::uint8_t> adb_interface;
     std::uint8_t adb_in = 0;
     std::uint8_t adb_out = 0;
+    // The first MTP interface (06/01/01, or ff named "MTP") and its bulk pair.
+    std::optional<std::uint8_t> mtp_interface;
+    std::uint8_t mtp_in = 0;
+    std::uint8_t mtp_out = 0;
 
     // device + config: the sysfs "descriptors" attribute
     std::vector<std::uint8_t> sysfs_blob() const;

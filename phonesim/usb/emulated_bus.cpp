@@ -148,7 +148,7 @@ EmulatedDevice* EmulatedBus::at_port(std::uint8_t port) {
 }
 
 Result<EmulatedDevice*> EmulatedBus::plug(const DeviceSpec& spec, std::uint8_t port,
-                                          AdbServer server) {
+                                          AdbServer server, PipeServer mtp) {
     if (port == 0 || port > 15)
         return fail(Errc::invalid_argument, fmt::format("port {} is not 1 to 15", port));
     if (at_port(port))
@@ -160,8 +160,8 @@ Result<EmulatedDevice*> EmulatedBus::plug(const DeviceSpec& spec, std::uint8_t p
     auto address = next_address();
     if (address == 0)
         return fail(Errc::no_space, "no free USB address");
-    std::unique_ptr<EmulatedDevice> d(
-        new EmulatedDevice(spec, std::move(*desc), kBus, port, address, std::move(server)));
+    std::unique_ptr<EmulatedDevice> d(new EmulatedDevice(
+        spec, std::move(*desc), kBus, port, address, std::move(server), std::move(mtp)));
     d->syspath_ = fmt::format("/sys/devices/pci0000:00/0000:00:14.0/usb{}/{}", kBus, d->bus_path());
     auto* tb = static_cast<UMockdevTestbed*>(testbed_.get());
     GError* err = nullptr;

@@ -46,7 +46,9 @@ class EmulatedBus {
     // Plugs a device at "1-PORT" with a new address (as the kernel gives at every plug);
     // `server` serves its ADB interface, if it has one. libusb can see and open the device
     // when this returns. The pointer stays valid until the bus is destroyed.
-    Result<EmulatedDevice*> plug(const DeviceSpec& spec, std::uint8_t port, AdbServer server = {});
+    // `mtp` serves its MTP interface, if it has one.
+    Result<EmulatedDevice*> plug(const DeviceSpec& spec, std::uint8_t port, AdbServer server = {},
+                                 PipeServer mtp = {});
     // The "remove" uevent, in-flight transfers failing, the server stopped.
     void unplug(EmulatedDevice& device);
     // The device plugged at PORT, if any.

@@ -61,26 +61,43 @@ struct EmulatedDevice::Urb {
 };
 
 EmulatedDevice::EmulatedDevice(DeviceSpec spec, BuiltDescriptors descriptors, std::uint8_t bus,
-                               std::uint8_t port, std::uint8_t address, AdbServer server)
+                               std::uint8_t port, std::uint8_t address, AdbServer server,
+                               PipeServer mtp)
     : spec_(std::move(spec)),
       descriptors_(std::move(descriptors)),
       bus_(bus),
       port_(port),
       address_(address),
-      devnode_(fmt::format("/dev/bus/usb/{:03}/{:03}", bus, address)),
-      server_(std::move(server)) {
+      devnode_(fmt::format("/dev/bus/usb/{:03}/{:03}", bus, address)) {
     for (const auto& e : descriptors_.endpoints)
         endpoints_[e.address] = {e.interface, e.kind, e.max_packet, false};
-    if (server_ && descriptors_.adb_interface)
-        server_thread_ = std::jthread([this](std::stop_token stop) { serve(stop); });
+    if (server && descriptors_.adb_interface) {
+        auto ch = std::make_unique<Channel>();
+        ch->interface = *descriptors_.adb_interface;
+        ch->in = descriptors_.adb_in;
+        ch->out = descriptors_.adb_out;
+        ch->server = adb_pipe_server(std::move(server));
+        channels_.push_back(std::move(ch));
+    }
+    if (mtp && descriptors_.mtp_interface) {
+        auto ch = std::make_unique<Channel>();
+        ch->interface = *descriptors_.mtp_interface;
+        ch->in = descriptors_.mtp_in;
+        ch->out = descriptors_.mtp_out;
+        ch->server = std::move(mtp);
+        channels_.push_back(std::move(ch));
+    }
+    for (auto& ch : channels_)
+        ch->thread = std::jthread([this, c = ch.get()](std::stop_token stop) { serve(*c, stop); });
 }
 
 EmulatedDevice::~EmulatedDevice() {
     {
         std::lock_guard lock(mutex_);
         gone_ = true;
-        if (connection_)
-            connection_->open = false;
+        for (auto& ch : channels_)
+            if (ch->connection)
+                ch->connection->open = false;
     }
     stop_server();
     {
@@ -197,20 +214,20 @@ EmulatedDevice::Reply EmulatedDevice::claim(void* client, Data* arg, bool claimi
     if (*number >= spec_.interfaces.size())
         return {-1, ENOENT};  // libusb: NOT_FOUND
     auto itf = static_cast<std::uint8_t>(*number);
-    const bool adb = descriptors_.adb_interface == itf;
+    Channel* ch = channel_of_interface(itf);
     auto it = claims_.find(itf);
     if (claiming) {
         if (it != claims_.end() && it->second != client)
             return {-1, EBUSY};
         claims_[itf] = client;
-        if (adb)
-            start_connection(client, false);
+        if (ch)
+            start_connection(*ch, client, false);
         return {};
     }
     if (it != claims_.end() && it->second == client) {
         claims_.erase(it);
-        if (adb && connection_ && connection_->owner == client)
-            connection_->open = false;
+        if (ch && ch->connection && ch->connection->owner == client)
+            ch->connection->open = false;
         cv_.notify_all();
     }
     return {};
@@ -265,12 +282,12 @@ EmulatedDevice::Reply EmulatedDevice::submit_urb(void* client, Data* arg) {
         data.assign(p, p + u->length);
     }
     u->actual = u->length;
-    if (u->endpoint == descriptors_.adb_out) {
+    if (Channel* ch = channel_of_endpoint(u->endpoint); ch && u->endpoint == ch->out) {
         ++stats_.out_transfers;
         stats_.zero_length_out += u->length == 0 ? 1 : 0;
         stats_.bytes_out += u->length;
-        if (connection_ && connection_->open && connection_->owner == client) {
-            connection_->out.push_back(std::move(data));
+        if (ch->connection && ch->connection->open && ch->connection->owner == client) {
+            ch->connection->out.push_back(std::move(data));
             cv_.notify_all();
         }
     }
@@ -325,7 +342,9 @@ EmulatedDevice::Reply EmulatedDevice::reap_urb(void* client, Data* arg,
         if (u->length > 0)
             u->buffer = resolve(u->urb.get(), offsetof(usbdevfs_urb, buffer), u->length);
         auto* dst = u->buffer ? reinterpret_cast<std::byte*>(u->buffer->data) : nullptr;
-        auto fill = fill_in(endpoints_[u->endpoint].max_packet, u->length, dst);
+        Channel* ch = channel_of_endpoint(u->endpoint);
+        auto fill =
+            ch ? fill_in(*ch, endpoints_[u->endpoint].max_packet, u->length, dst) : std::nullopt;
         u->actual = fill ? fill->bytes : 0;
         u->status = fill ? fill->status : -EPROTO;
         stats_.bytes_in += u->actual;
@@ -370,30 +389,39 @@ std::unique_ptr<EmulatedDevice::Urb> EmulatedDevice::take_reapable(const void* c
 }
 
 bool EmulatedDevice::can_fill(const Urb& u) {
-    return u.endpoint == descriptors_.adb_in && connection_ && connection_->open &&
-           connection_->owner == u.client &&
-           fill_in(endpoints_[u.endpoint].max_packet, u.length, nullptr).has_value();
+    Channel* ch = channel_of_endpoint(u.endpoint);
+    return ch && u.endpoint == ch->in && ch->connection && ch->connection->open &&
+           ch->connection->owner == u.client &&
+           fill_in(*ch, endpoints_[u.endpoint].max_packet, u.length, nullptr).has_value();
 }
 
 bool EmulatedDevice::any_reapable() {
     if (!done_.empty())
         return true;
-    if (gone_ || !connection_ || !connection_->open || connection_->in.empty())
+    if (gone_)
         return false;
-    for (const auto& u : pending_)
-        if (u->endpoint == descriptors_.adb_in && u->client == connection_->owner)
-            return can_fill(*u);  // only the oldest one can complete next
+    for (auto& ch : channels_) {
+        const auto& c = ch->connection;
+        if (!c || !c->open || c->in.empty())
+            continue;
+        for (const auto& u : pending_)
+            if (u->endpoint == ch->in && u->client == c->owner) {
+                if (can_fill(*u))  // only the oldest one can complete next
+                    return true;
+                break;
+            }
+    }
     return false;
 }
 
 // Fills an IN transfer of `length` bytes packet by packet from what the device sent, as a
 // host controller does; nullopt while it would still be waiting. With `dst` null nothing is
 // consumed (a dry run).
-std::optional<EmulatedDevice::Fill> EmulatedDevice::fill_in(std::uint16_t max_packet,
+std::optional<EmulatedDevice::Fill> EmulatedDevice::fill_in(Channel& ch, std::uint16_t max_packet,
                                                             std::size_t length, std::byte* dst) {
-    if (!connection_)
+    if (!ch.connection)
         return std::nullopt;
-    auto& c = *connection_;
+    auto& c = *ch.connection;
     const std::size_t mps = std::max<std::size_t>(max_packet, 1);
     Fill f;
     std::size_t space = length, consumed = 0, off = c.in_offset;
@@ -513,8 +541,9 @@ void EmulatedDevice::client_gone(const void* client) {
     std::erase_if(pending_, [&](const auto& u) { return u->client == client; });
     std::erase_if(done_, [&](const auto& u) { return u->client == client; });
     std::erase_if(claims_, [&](const auto& c) { return c.second == client; });
-    if (connection_ && connection_->owner == client)
-        connection_->open = false;
+    for (auto& ch : channels_)
+        if (ch->connection && ch->connection->owner == client)
+            ch->connection->open = false;
     cv_.notify_all();
     update_ready();
 }
@@ -529,8 +558,9 @@ void EmulatedDevice::mark_unplugged() {
         done_.push_back(std::move(u));
     }
     pending_.clear();
-    if (connection_)
-        connection_->open = false;
+    for (auto& ch : channels_)
+        if (ch->connection)
+            ch->connection->open = false;
     cv_.notify_all();
     update_ready();
 }

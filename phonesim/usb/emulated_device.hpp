@@ -54,6 +54,15 @@ namespace exhibit::usbsim {
 // fails once the host goes away or the device is unplugged).
 using AdbServer = std::function<void(adb::Transport& transport)>;
 
+class EmulatedDevice;
+// Serves one host connection on a bulk interface through the device's receive() and send()
+// for `connection`; returns when it ends.
+using PipeServer = std::function<void(EmulatedDevice& device, std::uint64_t connection)>;
+
+// An AdbServer as a PipeServer: the connection seen as an adb::Transport (one message as
+// two IN transfers, header then payload, never a zero-length packet).
+PipeServer adb_pipe_server(AdbServer server);
+
 struct DeviceStats {
     std::uint64_t submits = 0;
     std::uint64_t reaps = 0;
@@ -85,8 +94,10 @@ class EmulatedDevice {
     // EPIPE) until the host clears the halt.
     void halt(std::uint8_t endpoint);
 
-    // The device side of the ADB pipe, for the transport handed to the server. `connection`
-    // names one host connection; every call fails once it ended.
+    std::uint16_t bulk_packet_size() const { return spec_.bulk_packet_size(); }
+
+    // The device side of a served interface's pipe, for the transport handed to the server.
+    // `connection` names one host connection; every call fails once it ended.
     Result<std::vector<std::byte>> receive(std::uint64_t connection);
     Result<bool> wait_receivable(std::uint64_t connection, std::chrono::milliseconds timeout);
     Status send(std::uint64_t connection, std::vector<std::byte> transfer);
@@ -115,13 +126,21 @@ class EmulatedDevice {
         std::size_t in_offset = 0;              // consumed bytes of in.front()
         std::size_t in_bytes = 0;
     };
+    struct Channel {  // one served interface
+        std::uint8_t interface = 0;
+        std::uint8_t in = 0;
+        std::uint8_t out = 0;
+        PipeServer server;
+        std::optional<Connection> connection;
+        std::jthread thread;
+    };
     struct Fill {
         std::size_t bytes = 0;
         int status = 0;  // 0 or -EOVERFLOW
     };
 
     EmulatedDevice(DeviceSpec spec, BuiltDescriptors descriptors, std::uint8_t bus,
-                   std::uint8_t port, std::uint8_t address, AdbServer server);
+                   std::uint8_t port, std::uint8_t address, AdbServer server, PipeServer mtp);
     // For EmulatedBus: the ioctl handler to attach, and the FIFO that replaces the node.
     void* make_handler();
     void set_node_fifo(UniqueFd fifo);
@@ -143,12 +162,17 @@ class EmulatedDevice {
     std::unique_ptr<Urb> take_reapable(const void* client);
     bool can_fill(const Urb& u);
     bool any_reapable();
-    std::optional<Fill> fill_in(std::uint16_t max_packet, std::size_t length, std::byte* dst);
-    void start_connection(const void* owner, bool carry_in);
+    std::optional<Fill> fill_in(Channel& ch, std::uint16_t max_packet, std::size_t length,
+                                std::byte* dst);
+    void start_connection(Channel& ch, const void* owner, bool carry_in);
     bool usable(std::uint64_t connection) const;
+    Connection* live(std::uint64_t connection);  // null unless usable
+    Channel* channel_of_interface(std::uint8_t itf);
+    Channel* channel_of_endpoint(std::uint8_t ep);
+    Channel* channel_of_connection(std::uint64_t connection) const;
     void update_ready();
     void client_gone(const void* client);
-    void serve(const std::stop_token& stop);
+    void serve(Channel& ch, const std::stop_token& stop);
 
     const DeviceSpec spec_;
     const BuiltDescriptors descriptors_;
@@ -157,25 +181,22 @@ class EmulatedDevice {
     const std::uint8_t address_;
     const std::string devnode_;
     std::string syspath_;
-    AdbServer server_;
     GObjectPtr<> handler_;
 
     mutable std::mutex mutex_;  // guards everything below
     std::condition_variable cv_;
     bool gone_ = false;
     std::map<std::uint8_t, Endpoint> endpoints_;
-    std::map<std::uint8_t, const void*> claims_;  // interface -> client
-    std::set<const void*> clients_;               // host clients alive (weakly referenced)
-    std::list<std::unique_ptr<Urb>> pending_;     // IN transfers waiting for data
-    std::list<std::unique_ptr<Urb>> done_;        // completed, waiting to be reaped
-    std::optional<Connection> connection_;
+    std::map<std::uint8_t, const void*> claims_;      // interface -> client
+    std::set<const void*> clients_;                   // host clients alive (weakly referenced)
+    std::list<std::unique_ptr<Urb>> pending_;         // IN transfers waiting for data
+    std::list<std::unique_ptr<Urb>> done_;            // completed, waiting to be reaped
+    std::vector<std::unique_ptr<Channel>> channels_;  // fixed at construction
     std::uint64_t next_connection_ = 1;
     DeviceStats stats_;
     UniqueFd fifo_;  // the /dev node; full = nothing to reap
     bool ready_ = false;
     std::vector<char> page_ = std::vector<char>(4096);
-
-    std::jthread server_thread_;  // last: stopped first
 };
 
 }  // namespace exhibit::usbsim

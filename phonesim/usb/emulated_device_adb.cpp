@@ -69,74 +69,122 @@ class EndpointPipe final : public adb::Transport {
 
 }  // namespace
 
+PipeServer adb_pipe_server(AdbServer server) {
+    return [server = std::move(server)](EmulatedDevice& device, std::uint64_t connection) {
+        EndpointPipe pipe(device, connection);
+        server(pipe);
+    };
+}
+
+EmulatedDevice::Channel* EmulatedDevice::channel_of_interface(std::uint8_t itf) {
+    for (auto& ch : channels_)
+        if (ch->interface == itf)
+            return ch.get();
+    return nullptr;
+}
+
+EmulatedDevice::Channel* EmulatedDevice::channel_of_endpoint(std::uint8_t ep) {
+    for (auto& ch : channels_)
+        if (ch->in == ep || ch->out == ep)
+            return ch.get();
+    return nullptr;
+}
+
+EmulatedDevice::Channel* EmulatedDevice::channel_of_connection(std::uint64_t connection) const {
+    for (const auto& ch : channels_)
+        if (ch->connection && ch->connection->id == connection)
+            return ch.get();
+    return nullptr;
+}
+
 // A claim of the ADB interface by a new host starts a connection; so does the end of a
 // server run while the same host still holds the claim (adbd restarts the same way). What
 // the device already sent stays queued for the host when `carry_in`.
-void EmulatedDevice::start_connection(const void* owner, bool carry_in) {
-    if (connection_ && connection_->open && connection_->owner == owner)
+void EmulatedDevice::start_connection(Channel& ch, const void* owner, bool carry_in) {
+    auto& current = ch.connection;
+    if (current && current->open && current->owner == owner)
         return;
     Connection next{.id = next_connection_++, .owner = owner};
-    if (carry_in && connection_) {
-        next.in = std::move(connection_->in);
-        next.in_offset = connection_->in_offset;
-        next.in_bytes = connection_->in_bytes;
+    if (carry_in && current) {
+        next.in = std::move(current->in);
+        next.in_offset = current->in_offset;
+        next.in_bytes = current->in_bytes;
     }
-    connection_ = std::move(next);
+    current = std::move(next);
     ++stats_.connections;
     cv_.notify_all();
 }
 
 bool EmulatedDevice::usable(std::uint64_t connection) const {
-    return !gone_ && connection_ && connection_->id == connection && connection_->open;
+    const Channel* ch = channel_of_connection(connection);
+    return !gone_ && ch && ch->connection->open;
+}
+
+EmulatedDevice::Connection* EmulatedDevice::live(std::uint64_t connection) {
+    Channel* ch = usable(connection) ? channel_of_connection(connection) : nullptr;
+    return ch && ch->connection ? &*ch->connection : nullptr;
 }
 
 void EmulatedDevice::end_connection(std::uint64_t connection) {
     std::lock_guard lock(mutex_);
-    if (!connection_ || connection_->id != connection)
+    Channel* ch = channel_of_connection(connection);
+    if (!ch)
         return;
-    const bool restart = connection_->open && !gone_ && descriptors_.adb_interface &&
-                         claims_.contains(*descriptors_.adb_interface) &&
-                         claims_[*descriptors_.adb_interface] == connection_->owner;
-    connection_->open = false;
+    auto& c = *ch->connection;
+    const bool restart =
+        c.open && !gone_ && claims_.contains(ch->interface) && claims_[ch->interface] == c.owner;
+    c.open = false;
     if (restart)
-        start_connection(connection_->owner, true);
+        start_connection(*ch, c.owner, true);
     cv_.notify_all();
     update_ready();
 }
 
 Result<std::vector<std::byte>> EmulatedDevice::receive(std::uint64_t connection) {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !usable(connection) || !connection_->out.empty(); });
-    if (!usable(connection))
+    cv_.wait(lock, [&] {
+        auto* c = live(connection);
+        return !c || !c->out.empty();
+    });
+    auto* c = live(connection);
+    if (!c)
         return fail(Errc::protocol,
                     gone_ ? "the device was unplugged" : "the host closed the USB connection");
-    auto t = std::move(connection_->out.front());
-    connection_->out.pop_front();
+    auto t = std::move(c->out.front());
+    c->out.pop_front();
     return t;
 }
 
 Result<bool> EmulatedDevice::wait_receivable(std::uint64_t connection,
                                              std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, timeout, [&] { return !usable(connection) || !connection_->out.empty(); });
-    if (!usable(connection))
+    cv_.wait_for(lock, timeout, [&] {
+        auto* c = live(connection);
+        return !c || !c->out.empty();
+    });
+    auto* c = live(connection);
+    if (!c)
         return fail(Errc::protocol, "the USB connection ended");
-    return !connection_->out.empty();
+    return !c->out.empty();
 }
 
 Status EmulatedDevice::send(std::uint64_t connection, std::vector<std::byte> transfer) {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !usable(connection) || connection_->in_bytes < kMaxQueuedIn; });
-    if (!usable(connection))
+    cv_.wait(lock, [&] {
+        auto* c = live(connection);
+        return !c || c->in_bytes < kMaxQueuedIn;
+    });
+    auto* c = live(connection);
+    if (!c)
         return fail(Errc::protocol,
                     gone_ ? "the device was unplugged" : "the host closed the USB connection");
-    connection_->in_bytes += transfer.size();
-    connection_->in.push_back(std::move(transfer));
+    c->in_bytes += transfer.size();
+    c->in.push_back(std::move(transfer));
     update_ready();
     return {};
 }
 
-void EmulatedDevice::serve(const std::stop_token& stop) {
+void EmulatedDevice::serve(Channel& ch, const std::stop_token& stop) {
     std::uint64_t served = 0;
     for (;;) {
         std::uint64_t id = 0;
@@ -144,16 +192,15 @@ void EmulatedDevice::serve(const std::stop_token& stop) {
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [&] {
                 return stop.stop_requested() || gone_ ||
-                       (connection_ && connection_->open && connection_->id != served);
+                       (ch.connection && ch.connection->open && ch.connection->id != served);
             });
             if (stop.stop_requested() || gone_)
                 return;
-            id = connection_->id;
+            id = ch.connection->id;
         }
         served = id;
-        EndpointPipe pipe(*this, id);
         try {
-            server_(pipe);
+            ch.server(*this, id);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "usbsim: %s: server failed: %s\n", bus_path().c_str(), e.what());
         }
@@ -162,11 +209,13 @@ void EmulatedDevice::serve(const std::stop_token& stop) {
 }
 
 void EmulatedDevice::stop_server() {
-    if (!server_thread_.joinable())
-        return;
-    server_thread_.request_stop();
+    for (auto& ch : channels_)
+        if (ch->thread.joinable())
+            ch->thread.request_stop();
     cv_.notify_all();
-    server_thread_.join();
+    for (auto& ch : channels_)
+        if (ch->thread.joinable())
+            ch->thread.join();
 }
 
 void* EmulatedDevice::make_handler() {

@@ -14,7 +14,12 @@ using nlohmann::json;
 const std::set<std::string> kKeys = {
     "serial",    "model",      "manufacturer", "product",         "root",         "records",
     "scenario",  "auth",       "adb_keys",     "accept_new_keys", "clock_offset", "port",
-    "vendor_id", "product_id", "speed",        "max_packet",      "interfaces"};
+    "vendor_id", "product_id", "speed",        "max_packet",      "interfaces",   "mtp_locked"};
+
+bool is_mtp(const InterfaceSpec& i) {
+    return i.bulk && ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
+                      (i.class_code == 0xff && i.name == "MTP"));
+}
 
 Result<std::uint16_t> id16(const json& v, const std::string& where) {
     if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 0xffff)
@@ -97,10 +102,16 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
         spec.interfaces.push_back(*i);
         if (i->class_code == 0xff && i->subclass == 0x42 && i->protocol == 0x01 && !phone.adb)
             phone.adb.emplace();
+        if (is_mtp(*i) && p.contains("root") && !phone.mtp)
+            phone.mtp.emplace();
     }
     if (phone.adb)
         if (auto s = apply_settings(p, base, *phone.adb); !s)
             return std::unexpected(Error{s.error().code, where + ": " + s.error().message, 0});
+    if (phone.mtp)
+        if (auto s = apply_settings(p, base, *phone.mtp); !s)
+            return std::unexpected(Error{s.error().code, where + ": " + s.error().message, 0});
+    phone.mtp_locked = p.value("mtp_locked", false);
     for (auto [key, field] :
          {std::pair{"vendor_id", &spec.vendor_id}, {"product_id", &spec.product_id}})
         if (p.contains(key)) {
@@ -165,10 +176,23 @@ Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& 
     return phones;
 }
 
-EmulatedPhone phone_from_settings(const phonesim::PhoneSettings& settings) {
+Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,
+                                          const std::vector<std::string>& interfaces,
+                                          bool mtp_locked) {
     EmulatedPhone phone;
-    phone.spec.interfaces = {interface_preset("mtp").value(), interface_preset("adb").value()};
-    phone.adb = settings;
+    phone.spec.interfaces.clear();
+    for (const auto& name :
+         interfaces.empty() ? std::vector<std::string>{"mtp", "adb"} : interfaces) {
+        auto i = interface_preset(name);
+        if (!i)
+            return std::unexpected(i.error());
+        phone.spec.interfaces.push_back(*i);
+        if (i->class_code == 0xff && i->subclass == 0x42 && i->protocol == 0x01)
+            phone.adb = settings;
+        if (is_mtp(*i))
+            phone.mtp = settings;
+    }
+    phone.mtp_locked = mtp_locked;
     return phone;
 }
 

@@ -20,6 +20,9 @@ struct EmulatedPhone {
     DeviceSpec spec;  // strings of a phone with ADB are filled from its resolved identity
     std::uint8_t port = 1;
     std::optional<phonesim::PhoneSettings> adb;  // set when an interface is "adb"
+    // Set when an interface is MTP and the phone has a root: its MTP interface is served.
+    std::optional<phonesim::PhoneSettings> mtp;
+    bool mtp_locked = false;  // no storage until "unlock" on the control FIFO
 };
 
 // Relative paths in the list are taken from `base_dir`. Unknown keys and bad values are
@@ -28,7 +31,9 @@ Result<std::vector<EmulatedPhone>> parse_phone_list(const nlohmann::json& list,
                                                     const std::filesystem::path& base_dir);
 Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& file);
 
-// The single phone of the command line: MTP + ADB on port 1.
-EmulatedPhone phone_from_settings(const phonesim::PhoneSettings& settings);
+// The single phone of the command line on port 1: `interfaces` presets (empty: MTP + ADB).
+Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,
+                                          const std::vector<std::string>& interfaces = {},
+                                          bool mtp_locked = false);
 
 }  // namespace exhibit::usbsim

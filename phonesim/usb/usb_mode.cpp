@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "common/unique_fd.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
+#include "phonesim/usb/mtp_server.hpp"
 
 extern char** environ;
 
@@ -47,8 +49,14 @@ void allow_preload_under_asan() {
 struct LivePhone {
     EmulatedPhone phone;
     std::shared_ptr<phonesim::PhoneOptions> options;  // null: no ADB interface
-    EmulatedDevice* device = nullptr;                 // null while unplugged
+    std::shared_ptr<phonesim::mtp::MtpSettings> mtp;  // null: MTP not served
+    std::shared_ptr<std::atomic<bool>> locked = std::make_shared<std::atomic<bool>>(false);
+    EmulatedDevice* device = nullptr;  // null while unplugged
 };
+
+// Requests from server threads, such as "unplug SERIAL", read by the supervising loop as
+// control lines.
+int g_requests = -1;
 
 AdbServer engine_server(std::shared_ptr<phonesim::PhoneOptions> options, std::string serial) {
     return [options = std::move(options), serial = std::move(serial)](adb::Transport& t) {
@@ -67,7 +75,13 @@ class Bench {
         if (p.device)
             return {};
         auto server = p.options ? engine_server(p.options, p.phone.spec.serial) : AdbServer{};
-        auto d = bus_.plug(p.phone.spec, p.phone.port, std::move(server));
+        PipeServer mtp;
+        if (p.mtp)
+            mtp = mtp_server(p.mtp, [serial = p.phone.spec.serial] {
+                auto line = "unplug " + serial + "\n";
+                [[maybe_unused]] auto n = ::write(g_requests, line.data(), line.size());
+            });
+        auto d = bus_.plug(p.phone.spec, p.phone.port, std::move(server), std::move(mtp));
         if (!d)
             return std::unexpected(d.error());
         p.device = *d;
@@ -111,8 +125,12 @@ class Bench {
                 if (p.options && p.options->keys)
                     say(fmt::format("usb: {} allowed {} key(s)", p.phone.spec.serial,
                                     p.options->keys->allow_pending()));
+            } else if (verb == "unlock") {
+                if (p.locked->exchange(false))
+                    say(fmt::format("usb: {} unlocked", p.phone.spec.serial));
             } else {
-                complain(fmt::format("unknown control command \"{}\" (plug, unplug, allow)", verb));
+                complain(fmt::format("unknown control command \"{}\" (plug, unplug, allow, unlock)",
+                                     verb));
                 return;
             }
         }
@@ -129,6 +147,28 @@ Result<std::vector<LivePhone>> prepare(const std::vector<EmulatedPhone>& phones)
     std::vector<LivePhone> out;
     for (const auto& phone : phones) {
         LivePhone p{.phone = phone};
+        if (phone.mtp) {
+            auto options = phonesim::make_phone(*phone.mtp);
+            if (!options)
+                return std::unexpected(options.error());
+            const auto& props = options->identity.properties;
+            auto prop = [&](const char* k, const std::string& fallback) {
+                auto it = props.find(k);
+                return it == props.end() ? fallback : it->second;
+            };
+            p.locked->store(phone.mtp_locked);
+            p.mtp = std::make_shared<phonesim::mtp::MtpSettings>(phonesim::mtp::MtpSettings{
+                .root = options->root,
+                .manufacturer = prop("ro.product.manufacturer", phone.spec.manufacturer),
+                .model = prop("ro.product.model", phone.spec.product),
+                .device_version = prop("ro.build.version.release", "1.0"),
+                .serial = prop("ro.serialno", phone.spec.serial),
+                .scenario = options->scenario,
+                .locked = p.locked});
+            p.phone.spec.serial = p.mtp->serial;
+            p.phone.spec.manufacturer = p.mtp->manufacturer;
+            p.phone.spec.product = p.mtp->model;
+        }
         if (phone.adb) {
             auto options = phonesim::make_phone(*phone.adb);
             if (!options)
@@ -185,12 +225,23 @@ int exit_code(int status) {
 }
 
 // Waits for the command, serving the control FIFO and passing stop signals on.
-int supervise(pid_t child, int signal_fd, int control_fd, Bench& bench) {
-    std::string pending;
+int supervise(pid_t child, int signal_fd, int control_fd, int requests_fd, Bench& bench) {
+    std::string pending, requested;
     for (;;) {
-        pollfd fds[2] = {{signal_fd, POLLIN, 0}, {control_fd, POLLIN, 0}};
-        if (::poll(fds, control_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+        pollfd fds[3] = {{signal_fd, POLLIN, 0}, {requests_fd, POLLIN, 0}, {control_fd, POLLIN, 0}};
+        if (::poll(fds, control_fd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
             return 1;
+        if (fds[1].revents & POLLIN) {
+            char buf[512];
+            ssize_t n = ::read(requests_fd, buf, sizeof buf);
+            if (n > 0)
+                requested.append(buf, static_cast<std::size_t>(n));
+            for (auto nl = requested.find('\n'); nl != std::string::npos;
+                 nl = requested.find('\n')) {
+                bench.control(requested.substr(0, nl));
+                requested.erase(0, nl + 1);
+            }
+        }
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo info{};
             if (::read(signal_fd, &info, sizeof info) != sizeof info)
@@ -203,7 +254,7 @@ int supervise(pid_t child, int signal_fd, int control_fd, Bench& bench) {
             if (::waitpid(child, &status, WNOHANG) == child)
                 return exit_code(status);
         }
-        if (control_fd >= 0 && (fds[1].revents & POLLIN)) {
+        if (control_fd >= 0 && (fds[2].revents & POLLIN)) {
             char buf[512];
             ssize_t n = ::read(control_fd, buf, sizeof buf);
             if (n > 0)
@@ -262,6 +313,13 @@ int run_usb_mode(const UsbModeOptions& options) {
         return 1;
     }
     say(fmt::format("usb: emulated bus in {}", (*bus)->root()));
+    int request_pipe[2];
+    if (::pipe2(request_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        complain("cannot create a pipe");
+        return 1;
+    }
+    UniqueFd requests_in(request_pipe[0]), requests_out(request_pipe[1]);
+    g_requests = requests_out.get();
     Bench bench(**bus, std::move(*phones));
     if (auto s = bench.plug_all(); !s) {
         complain(s.error().describe());
@@ -279,13 +337,14 @@ int run_usb_mode(const UsbModeOptions& options) {
         return 1;
     }
     say(fmt::format("usb: running {} (pid {})", options.command[0], child));
-    int code = supervise(child, signals.get(), control->get(), bench);
+    int code = supervise(child, signals.get(), control->get(), requests_in.get(), bench);
     say(fmt::format("usb: {} exited with status {}", options.command[0], code));
     return code;
 }
 
 int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
-             const std::string& control, const std::vector<std::string>& command, char** argv) {
+             const std::string& control, const std::vector<std::string>& command, char** argv,
+             const std::vector<std::string>& interfaces, bool mtp_locked) {
     UsbModeOptions options{.control = control, .command = command};
     if (!phones_file.empty()) {
         auto list = load_phone_list(phones_file);
@@ -295,7 +354,12 @@ int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_
         }
         options.phones = std::move(*list);
     } else {
-        options.phones = {phone_from_settings(settings)};
+        auto phone = phone_from_settings(settings, interfaces, mtp_locked);
+        if (!phone) {
+            complain(phone.error().describe());
+            return 2;
+        }
+        options.phones = {std::move(*phone)};
     }
     if (auto s = ensure_preload(argv); !s) {
         complain(s.error().describe());

@@ -1,8 +1,10 @@
 // exhibit-phonesim --usb: an emulated USB bus with the phone(s) plugged in, and a command
 // (exhibitd, a test, a shell) run on it with the umockdev preload and $UMOCKDEV_DIR set.
-// Each phone's ADB interface is served by phonesim's device engine; other interfaces only
-// enumerate. The control FIFO takes "unplug [SERIAL]", "plug [SERIAL]" and "allow [SERIAL]"
-// (accept the host key waiting on the phone's screen). Progress lines go to stdout:
+// Each phone's ADB interface is served by phonesim's device engine and its MTP interface (when
+// it has a root) by the MTP responder; other interfaces only enumerate. The control FIFO
+// takes "unplug [SERIAL]", "plug [SERIAL]", "allow [SERIAL]" (accept the host key waiting on
+// the phone's screen) and "unlock [SERIAL]" (a locked phone's storage appears on MTP). Progress
+// lines go to stdout:
 //   usb: plugged SERIAL at 1-N
 //   usb: unplugged SERIAL from 1-N
 #pragma once
@@ -33,6 +35,7 @@ int run_usb_mode(const UsbModeOptions& options);
 // exhibit-phonesim's --usb entry: the phones of `phones_file`, or the command line's one
 // phone, around `command`; `argv` is main's (for the re-execution with the preload).
 int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
-             const std::string& control, const std::vector<std::string>& command, char** argv);
+             const std::string& control, const std::vector<std::string>& command, char** argv,
+             const std::vector<std::string>& interfaces = {}, bool mtp_locked = false);
 
 }  // namespace exhibit::usbsim
