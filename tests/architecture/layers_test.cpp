@@ -25,7 +25,10 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     // drivers/: the API at the top of drivers/, the generic USB layer, each family alone.
     {"drivers/", {"common/"}},
     {"drivers/usb/", {"common/", "drivers/driver", "drivers/artefact"}},
-    {"drivers/adb/", {"common/", "drivers/driver", "drivers/artefact", "drivers/usb/"}},
+    {"drivers/adb/",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    {"drivers/mtp/",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     // daemon, lowest layer first.
     {"daemon/loop/", {"common/"}},
     {"daemon/keys/", {"common/"}},
@@ -127,6 +130,8 @@ TEST(Layers, TheRulesThemselvesForbidWhatTheyShould) {
     EXPECT_TRUE(allowed("daemon/extract/x.cpp", "drivers/driver.hpp"));
     EXPECT_FALSE(allowed("drivers/driver_registry.cpp", "drivers/adb/adb_driver.hpp"));
     EXPECT_TRUE(allowed("drivers/driver_registry.cpp", "drivers/driver.hpp"));
+    EXPECT_FALSE(allowed("drivers/mtp/x.cpp", "drivers/adb/adb_extractor.hpp"));
+    EXPECT_FALSE(allowed("drivers/adb/x.cpp", "drivers/mtp/mtp_device.hpp"));
 }
 
 }  // namespace
