@@ -1,6 +1,7 @@
 // Crash safety: a separate process streaming items into the store is SIGKILLed at random
-// points, many times. After every kill the store reopens with every catalogued item whole and
-// re-hashing to its sha256, no partial blob anywhere, and an intact audit chain.
+// points, many times. After every kill the store reopens with every complete item whole, the
+// item cut short kept as an incomplete item of the bytes that arrived, every blob re-hashing
+// to its sha256, nothing left in the spool, and an intact audit chain.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -44,7 +45,8 @@ TEST(StoreCrash, SigkillAtRandomPointsNeverLeavesPartialEvidence) {
     constexpr int kRounds = 60;
     testing::TempDir dir;
     std::mt19937 rng(20261128);
-    std::int64_t last_count = 0;
+    std::int64_t last_count = 0;        // complete items after the previous round
+    std::int64_t total_incomplete = 0;  // items cut short by a kill, kept as incomplete
     int rounds_with_commits = 0;
     for (int round = 0; round < kRounds; ++round) {
         SCOPED_TRACE(round);
@@ -67,13 +69,26 @@ TEST(StoreCrash, SigkillAtRandomPointsNeverLeavesPartialEvidence) {
         EXPECT_EQ(report.items_mismatch, 0u);
         auto items = (*store)->catalog().all_items();
         ASSERT_TRUE(items);
+        std::int64_t complete = 0;
+        std::int64_t incomplete = 0;
         for (const auto& item : *items) {
             std::uint64_t size = 0;
             auto digest = Sha256::of_file(dir.path() / item.blob, &size);
             ASSERT_TRUE(digest) << item.blob;
             EXPECT_EQ(to_hex(*digest), item.sha256);
             EXPECT_EQ(size, static_cast<std::uint64_t>(item.size));
-            EXPECT_EQ(item.state, ItemState::complete);
+            ASSERT_TRUE(item.declared_size) << item.source_path;
+            if (item.state == ItemState::complete) {
+                EXPECT_EQ(item.size, *item.declared_size) << item.source_path;
+                ++complete;
+            } else {
+                // The item being written when the writer died: what reached the spool, kept
+                // as an incomplete item of its session, never passed off as the whole file.
+                EXPECT_EQ(item.state, ItemState::incomplete) << item.source_path;
+                EXPECT_LE(item.size, *item.declared_size) << item.source_path;
+                EXPECT_TRUE(item.incomplete_reason && !item.incomplete_reason->empty());
+                ++incomplete;
+            }
         }
         // Nothing partial anywhere: every blob file's content is its name, and the spool is empty.
         for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "blobs")) {
@@ -85,13 +100,17 @@ TEST(StoreCrash, SigkillAtRandomPointsNeverLeavesPartialEvidence) {
         auto audit = (*store)->audit().verify();
         ASSERT_TRUE(audit);
         EXPECT_TRUE(audit->ok()) << audit->problem;
-        auto count = static_cast<std::int64_t>(items->size());
-        EXPECT_GE(count, last_count) << "committed items are never lost";
-        if (count > last_count)
+        EXPECT_EQ(incomplete, total_incomplete + static_cast<std::int64_t>(
+                                                     report.partial_items_recorded))
+            << "each partial item recorded once, by the open that found it";
+        total_incomplete = incomplete;
+        EXPECT_GE(complete, last_count) << "committed items are never lost";
+        if (complete > last_count)
             ++rounds_with_commits;
-        last_count = count;
+        last_count = complete;
     }
     EXPECT_GT(last_count, 0) << "the writer committed items between kills";
+    EXPECT_GT(total_incomplete, 0) << "kills landed inside items, and what was there was kept";
     EXPECT_GT(rounds_with_commits, kRounds / 4) << "kills landed while items were being written";
 }
 
