@@ -53,7 +53,10 @@ Args parse(int argc, char** argv) {
 std::unique_ptr<store::Store> open_store(const Args& a) {
     auto s = store::Store::open({.state_directory = std::filesystem::absolute(a.get("--state")),
                                  .kiosk_id = "kiosk-runner",
-                                 .verify = store::VerifyDepth::none});
+                                 .verify = store::VerifyDepth::none,
+                                 // It stands in for exhibitd's uploader only: the sessions it
+                                 // finds open stay open, as under a running exhibitd.
+                                 .reconcile = false});
     if (!s) {
         fprintf(stderr, "upload_runner: %s\n", s.error().describe().c_str());
         exit(1);
