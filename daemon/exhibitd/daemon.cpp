@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -25,6 +26,8 @@ namespace exhibit::exhibitd {
 namespace {
 
 constexpr std::chrono::seconds kStatusRefresh{30};
+// How long a stop waits for the drivers to return (systemd's own stop timeout is longer).
+constexpr std::chrono::seconds kStopGrace{5};
 
 std::string human_bytes(std::uint64_t bytes) {
     constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -219,6 +222,7 @@ Status Daemon::start_core() {
     options.state_directory = config_.store.state_directory;
     options.kiosk_id = config_.daemon.kiosk_id;
     options.min_free_bytes = config_.store.min_free_bytes();
+    options.stop_grace = kStopGrace;
     sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, drivers_,
                                                           std::move(options));
     // USB devices are found by the monitor and opened by their driver through libusb;
@@ -670,8 +674,27 @@ int Daemon::run() {
     bus_.reset();
     desk_.reset();  // signed-in officers end with the bus that named their clients
     uploader_.reset();  // transfers in flight resume from the server's offset next time
-    sessions_.reset();  // stops and joins every worker; their sessions end interrupted
-    usb_.reset();       // after the sessions that used its transports
+    // Every worker stops (its session ends interrupted) within the grace time, or is named
+    // and left behind inside its driver.
+    if (auto stuck = sessions_->stop_workers(); !stuck.empty()) {
+        log::event(log::Level::warning, message_id::kDriverNotStopped,
+                   fmt::format("the driver of device {} did not return within {} s of being "
+                               "told to stop; exhibitd exits without waiting for it",
+                               fmt::join(stuck, ", "),
+                               kStopGrace.count()),
+                   {log::field::device(stuck.front())});
+        log::event(log::Level::info, message_id::kDaemonStopped,
+                   fmt::format("exhibitd stopped ({})", stop_signal_),
+                   {{"EXHIBIT_SIGNAL", stop_signal_}});
+        // A thread still runs in the driver, using the sessions, the USB layer and the store:
+        // none of them may be taken down under it. The process ends here, as after a power
+        // cut, which the store is built to survive; the next start ends any session it was
+        // in as interrupted.
+        std::fflush(nullptr);
+        std::_Exit(EXIT_SUCCESS);
+    }
+    sessions_.reset();
+    usb_.reset();  // after the sessions that used its transports
     store_.reset();
     log::event(log::Level::info, message_id::kDaemonStopped,
                fmt::format("exhibitd stopped ({})", stop_signal_),

@@ -13,6 +13,9 @@ namespace exhibit::exhibitd::message_id {
 inline constexpr std::string_view kDaemonStarted = "5253a2a1c8284727983c794769760251";
 // exhibitd stopped cleanly. Fields: EXHIBIT_SIGNAL (the signal that asked it to).
 inline constexpr std::string_view kDaemonStopped = "079ff9e9e74b428592e85e4c3fb74940";
+// At a stop, a driver did not return within the grace time (a library call it cannot
+// interrupt); exhibitd exits without waiting for it. Fields: EXHIBIT_DEVICE (the first).
+inline constexpr std::string_view kDriverNotStopped = "d05e523956f941ae96636f0d745b3dc4";
 // Startup failed after the configuration was read (e.g. the store could not be opened).
 inline constexpr std::string_view kStartupFailed = "5db0e2f2bf0f4c48bb1101ccf9584f40";
 // The running loop failed or a callback raised; exhibitd exits non-zero to be restarted.

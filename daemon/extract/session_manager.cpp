@@ -56,14 +56,34 @@ SessionManager::SessionManager(loop::LoopChannel& channel, store::Store& store,
         device_changed(*d, devices::DeviceChange::added);
 }
 
-SessionManager::~SessionManager() {
-    devices_->unsubscribe(subscription_);
-    *alive_ = false;
+std::vector<std::string> SessionManager::stop_workers() {
+    *alive_ = false;  // what the workers post from here on is dropped
     for (auto& [key, w] : workers_)
         w->stop(StopReason::shutdown);
-    for (auto& [key, w] : workers_)
-        if (w->thread.joinable())
+    const auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+    std::vector<std::string> stuck;
+    for (auto& [key, w] : workers_) {
+        while (!w->finished && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (w->finished) {
             w->thread.join();
+            continue;
+        }
+        // Still inside its driver: left running, with the Worker it uses, until the process
+        // ends. Joining would wait for the driver; destroying would free what it uses.
+        stuck.push_back(w->device_id);
+        w->thread.detach();
+        (void)w.release();
+    }
+    workers_.clear();
+    workers_stopped_ = true;
+    return stuck;
+}
+
+SessionManager::~SessionManager() {
+    devices_->unsubscribe(subscription_);
+    if (!workers_stopped_)
+        (void)stop_workers();
     const Error stopped{Errc::cancelled, "exhibitd stopped", 0};
     for (auto& [id, link] : links_) {
         if (link.waiting)  // no answer for a preview: the bus is gone already
@@ -152,6 +172,7 @@ void SessionManager::start_contact(const devices::DeviceRecord& record,
             if (*alive)
                 contacted(key, id, opened, settled);
         });
+        w->finished = true;
     });
 }
 
@@ -237,6 +258,7 @@ void SessionManager::start_job(const devices::DeviceRecord& record, const driver
             if (*alive)
                 job_done(key, id, std::move(job), std::move(end));
         });
+        w->finished = true;
     });
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/extract/extraction.hpp"
@@ -42,6 +43,10 @@ struct SessionManagerOptions {
     std::string kiosk_id;
     // Under this much free space in the state directory, start() refuses (Errc::no_space).
     std::uint64_t min_free_bytes = 0;
+    // How long stop_workers() waits for the drivers to return once told to stop. A driver in
+    // a library call it cannot interrupt (libmtp waits out its own USB timeouts) may take
+    // longer; stop_workers() then names it and leaves it behind.
+    std::chrono::milliseconds stop_grace{5000};
     const Clock* clock = &Clock::system();
 };
 
@@ -81,6 +86,13 @@ class SessionManager {
                    SessionManagerOptions options);
     ~SessionManager();  // stops every worker (interrupted: exhibitd stopped) and joins them
 
+    // Stops every worker and waits up to options.stop_grace for each to return. Returns the
+    // devices whose worker is still inside its driver: those threads are left behind (never
+    // joined, their state never freed), so the caller must end the process before anything
+    // they use goes away. What they were writing is crash-safe: the next start closes their
+    // sessions as interrupted. No callback reaches the loop after this call.
+    std::vector<std::string> stop_workers();
+
     // Records the case and a new session, then starts the worker (or lets it wait for the
     // device's first contact). Errors name what is wrong (unknown device, device busy, no
     // driver for the device, too little free disk: the one place the low-disk rule is
@@ -103,6 +115,7 @@ class SessionManager {
         std::string device_class;     // devices::classes_text, for the journal
         std::int64_t session_id = 0;  // the extraction it runs; 0 for a contact or a preview
         std::atomic<StopReason> reason{StopReason::none};
+        std::atomic<bool> finished{false};  // set by the thread as its very last step
         std::jthread thread;
         // Stops the worker: its stop token (which ends a driver's open), and an interrupt of
         // its driver session so that blocked I/O returns. Callable from any thread, at any
@@ -208,6 +221,7 @@ class SessionManager {
     std::uint64_t subscription_ = 0;
     std::map<std::int64_t, SessionView> sessions_;
     std::map<std::uint64_t, std::unique_ptr<Worker>> workers_;
+    bool workers_stopped_ = false;  // stop_workers() ran: no worker is left in workers_
     std::map<std::string, Link> links_;  // by device id
     std::uint64_t next_worker_ = 1;
     std::vector<Observer> observers_;
