@@ -124,8 +124,15 @@ Error MtpDevice::last_error(std::string_view what) {
     std::string text;
     Errc code = Errc::protocol;
     bool gone = false;
+    bool refused = false;
     for (auto* e = LIBMTP_Get_Errorstack(device_); e != nullptr; e = e->next) {
         gone = gone || e->errornumber == LIBMTP_ERROR_NO_DEVICE_ATTACHED;
+        // The phone answered an operation with its response instead of the data (PTP's
+        // 0x02fe, which libmtp gives only in its text): it refused, and the exchange ended
+        // in step.
+        refused = refused || (e->error_text != nullptr &&
+                              std::string_view(e->error_text).find("error 02fe") !=
+                                  std::string_view::npos);
         if (e->errornumber == LIBMTP_ERROR_USB_LAYER ||
             e->errornumber == LIBMTP_ERROR_NO_DEVICE_ATTACHED)
             code = Errc::io;
@@ -135,8 +142,10 @@ Error MtpDevice::last_error(std::string_view what) {
             text += fmt::format("{}{}", text.empty() ? "" : "; ", e->error_text);
     }
     LIBMTP_Clear_Errorstack(device_);
-    if (code != Errc::cancelled)
+    if (code != Errc::cancelled && !(refused && code == Errc::protocol))
         broken_ = true;
+    if (refused && code == Errc::protocol && !gone && !interrupted_)
+        return Error{code, fmt::format("{}: the phone refused it", what), 0};
     if (interrupted_)
         return Error{Errc::cancelled, fmt::format("{}: stopped", what), 0};
     if (gone)
@@ -161,8 +170,13 @@ Result<std::vector<MtpStorage>> MtpDevice::storages() {
     if (interrupted_)
         return fail(Errc::cancelled, "the extraction was stopped");
     LIBMTP_Clear_Errorstack(device_);
-    if (LIBMTP_Get_Storage(device_, LIBMTP_STORAGE_SORTBY_NOTSORTED) < 0)
+    if (LIBMTP_Get_Storage(device_, LIBMTP_STORAGE_SORTBY_NOTSORTED) < 0) {
+        // libmtp answers -1 for a phone that lists no storage (locked, or not in File
+        // transfer mode), without an error on its stack; a failed exchange leaves one there.
+        if (LIBMTP_Get_Errorstack(device_) == nullptr)
+            return std::vector<MtpStorage>{};
         return std::unexpected(last_error("the phone did not list its storage"));
+    }
     std::vector<MtpStorage> out;
     for (auto* s = device_->storage; s != nullptr; s = s->next)
         out.push_back({.id = s->id,
@@ -207,6 +221,9 @@ Result<std::uint64_t> MtpDevice::read(std::uint32_t object, const ChunkSink& sin
     ReadContext ctx{.device = this, .sink = &sink};
     int r = LIBMTP_Get_File_To_Handler(device_, object, &put_chunk, &ctx, &on_progress, &ctx);
     if (ctx.stopped) {
+        // The rest of the data phase and the phone's response are still on their way: the
+        // session is out of step with the phone, and the link is not used again.
+        broken_ = true;
         LIBMTP_Clear_Errorstack(device_);
         return std::unexpected(*ctx.stopped);
     }

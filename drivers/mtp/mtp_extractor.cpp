@@ -253,10 +253,10 @@ Status MtpExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink&
             return std::unexpected(writer.error());
         std::uint64_t received = 0;
         std::optional<Error> store_error;  // the kiosk's side failed: the extraction ends
+        // Every byte the phone sends is kept, also past the size it stated: the data phase
+        // is read to its end (its container states its own length), so the next operation
+        // finds the phone in step, and the item is then incomplete with both figures.
         auto read = device_.read(f.id, [&](std::span<const std::byte> chunk) -> Status {
-            if (received + chunk.size() > f.size)
-                return fail(Errc::protocol,
-                            fmt::format("the phone sent more than the {} bytes it stated", f.size));
             received += chunk.size();
             auto s = (*writer)->append(chunk);
             if (!s)
@@ -273,7 +273,8 @@ Status MtpExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink&
             continue;
         }
         std::string reason =
-            read ? fmt::format("the phone sent {} bytes of the {} it stated", received, f.size)
+            read ? fmt::format("size mismatch: the phone stated {} bytes and sent {}", f.size,
+                               received)
                  : fmt::format("{} after {} bytes", read.error().describe(), received);
         if (auto s = (*writer)->finish_incomplete(std::move(reason)); !s)
             return s;
