@@ -24,9 +24,12 @@ devices::DeviceClass device_class(usb::UsbFunction f) {
     return devices::DeviceClass::unsupported;
 }
 
-std::string detail_for(const usb::Classification& c) {
+// `served`: a registered family serves one of the device's functions.
+std::string detail_for(const usb::Classification& c, bool served) {
     if (c.has(usb::UsbFunction::adb))
         return "Android phone with USB debugging (ADB)";
+    if (c.has(usb::UsbFunction::mtp) && served)
+        return "Android phone in File transfer mode (MTP): its files only";
     if (c.has(usb::UsbFunction::mtp))
         return "USB debugging is off: turn it on in the phone's Developer options to extract "
                "this phone";
@@ -55,12 +58,12 @@ devices::DeviceRecord to_device_record(const usb::UsbArrival& a,
                   .bus_path = id.bus_path,
                   .speed = id.speed};
     r.transport = "usb:" + id.bus_path;
-    r.detail = detail_for(a.classification);
     for (const auto& f : a.classification.functions)
         r.functions.push_back(usb::driver_function(f.function));
+    const bool served = drivers.find(r.functions) != nullptr;
+    r.detail = detail_for(a.classification, served);
     r.usb_port = a.port;
-    r.state = drivers.find(r.functions) ? devices::DeviceState::connected
-                                        : devices::DeviceState::unsupported;
+    r.state = served ? devices::DeviceState::connected : devices::DeviceState::unsupported;
     return r;
 }
 

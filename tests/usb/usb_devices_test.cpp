@@ -121,8 +121,9 @@ TEST_F(UsbDevicesTest, UnknownDeviceIsUnsupportedWithItsDescriptors) {
               "not a supported device (046d:c31c class 00/00/00 config 1: if0 03/00/00 (1 ep))");
 }
 
-// A phone with USB debugging off offers MTP only: no registered driver serves it, and the
-// person is told what to do, from the moment it is plugged in.
+// A phone with USB debugging off offers MTP only: on a kiosk without the MTP family (only ADB
+// is registered here) no driver serves it, and the person is told what to do, from the
+// moment it is plugged in. tests/mtp/ has the kiosk with the MTP family.
 TEST_F(UsbDevicesTest, AnMtpOnlyPhoneIsUnsupportedOnArrivalWithWhatToDo) {
     ASSERT_NO_FATAL_FAILURE(start_core());
     std::vector<DeviceState> states;
