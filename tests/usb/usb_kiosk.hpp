@@ -87,6 +87,7 @@ class UsbKiosk : public ::testing::Test {
         // As exhibitd registers its families.
         ASSERT_TRUE(drivers_.add(
             std::make_unique<adb::AdbDriver>(adb::AdbDriverOptions{.host_key = key_})));
+        add_families(drivers_);
         extract::SessionManagerOptions options{.state_directory = state_.path(),
                                                .kiosk_id = "usb-test"};
         sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, registry_,
@@ -101,6 +102,9 @@ class UsbKiosk : public ::testing::Test {
         usb_ = std::move(*usb);
         ASSERT_TRUE(usb_->start());
     }
+
+    // The families registered after ADB (as exhibitd registers MTP after it).
+    virtual void add_families(drivers::DriverRegistry&) {}
 
     void stop_core() {
         sessions_.reset();
