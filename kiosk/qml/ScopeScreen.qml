@@ -139,13 +139,16 @@ Item {
                 }
             }
             ErrorLine { width: parent.width; text: root.scope.rangeError }
+            // Numbers limit messages and calls: asked for only when the phone can give them.
             Text {
                 width: parent.width
+                visible: root.scope.numbersOffered
                 font.family: Theme.family; font.pixelSize: Theme.fontBody; font.bold: true; color: Theme.text
                 wrapMode: Text.WordWrap
                 text: qsTr("Messages and calls only with these numbers (optional)")
             }
             Row {
+                visible: root.scope.numbersOffered
                 spacing: Theme.px(16)
                 TextField {
                     id: numberField
@@ -175,6 +178,7 @@ Item {
             ErrorLine { width: parent.width; text: root.scope.numberError }
             Flow {
                 width: parent.width
+                visible: root.scope.numbersOffered
                 spacing: Theme.px(12)
                 Repeater {
                     model: root.scope.numbers

@@ -265,8 +265,16 @@ QString DevicesModel::instruction() const {
         return tr(
             "Ask the owner to unlock the phone and tap Allow on the question "
             "\"Allow USB debugging?\".");
-    if (state == QLatin1String("locked"))
-        return tr("Ask the owner to unlock the phone.");
+    if (state == QLatin1String("locked")) {
+        // The family's instruction ("unlock the phone and choose File transfer in its USB
+        // notification") when it gives one.
+        if (detail.isEmpty())
+            return tr("Ask the owner to unlock the phone.");
+        QString what = detail.trimmed();
+        if (what.endsWith(QLatin1Char('.')))
+            what.chop(1);
+        return tr("Ask the owner to %1.").arg(what);
+    }
     if (state == QLatin1String("ready"))
         return tr("The phone is ready. Tap Next.");
     if (state == QLatin1String("busy"))

@@ -205,9 +205,18 @@ bool ScopeModel::offer(const std::optional<QStringList>& categories, const QStri
         c.selected = c.selected && c.offered;
         c.known = false;  // counted again, for what is offered now
     }
+    if (!numbers_offered()) {
+        numbers_.clear();
+        number_error_.clear();
+    }
     endResetModel();
     emit changed();
     return true;
+}
+
+bool ScopeModel::numbers_offered() const {
+    return std::ranges::any_of(categories_,
+                               [](const Category& c) { return c.offered && filtered_by_numbers(c.name); });
 }
 
 QString ScopeModel::offer_note() const {

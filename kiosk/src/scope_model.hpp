@@ -33,6 +33,7 @@ class ScopeModel : public QAbstractListModel {
     Q_PROPERTY(QString previewError READ preview_error NOTIFY changed)
     Q_PROPERTY(bool valid READ valid NOTIFY changed)
     Q_PROPERTY(QString offerNote READ offer_note NOTIFY changed)
+    Q_PROPERTY(bool numbersOffered READ numbers_offered NOTIFY changed)
 
   public:
     enum Role {
@@ -69,6 +70,9 @@ class ScopeModel : public QAbstractListModel {
     // Empty when the device offers every category; otherwise which ones it cannot give and
     // why (the device's CategoriesNote), as a sentence for the officer.
     QString offer_note() const;
+    // Whether the device can give messages or calls, the only categories numbers limit: the
+    // numbers field is shown only then (and numbers are dropped when it cannot).
+    bool numbers_offered() const;
 
     Q_INVOKABLE void toggle(int row);
     // "YYYY-MM-DD", or "" to clear.

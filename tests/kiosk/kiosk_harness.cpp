@@ -48,6 +48,8 @@ bool Harness::start(const QVariantMap& options) {
     o.require_auth = options.value(QStringLiteral("auth"), QStringLiteral("require")).toString() ==
                      QLatin1String("require");
     o.scenario_json = options.value(QStringLiteral("scenario")).toString().toStdString();
+    o.interfaces = options.value(QStringLiteral("interfaces")).toString().toStdString();
+    o.mtp_locked = options.value(QStringLiteral("mtp_locked"), false).toBool();
     if (options.contains(QStringLiteral("notice_version")))
         o.notice_version = options.value(QStringLiteral("notice_version")).toString().toStdString();
     o.notice_text = options.value(QStringLiteral("notice_text")).toString().toStdString();

@@ -122,6 +122,10 @@ bool KioskWorld::start(const WorldOptions& o) {
                                      "--adb-keys",
                                      (dir_ / "adb_keys").string()};
     std::ofstream(dir_ / "adb_keys", std::ios::app);
+    if (!o.interfaces.empty())
+        argv.insert(argv.end(), {"--interfaces", o.interfaces});
+    if (o.mtp_locked)
+        argv.push_back("--mtp-locked");
     if (!o.scenario_json.empty()) {
         std::ofstream(dir_ / "scenario.json") << o.scenario_json;
         argv.insert(argv.end(), {"--scenario", (dir_ / "scenario.json").string()});

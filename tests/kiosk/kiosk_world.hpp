@@ -20,6 +20,8 @@ namespace exhibit::testing {
 struct WorldOptions {
     bool require_auth = true;   // the phone asks "Allow USB debugging?"
     std::string scenario_json;  // phonesim --scenario, empty for none
+    std::string interfaces;     // phonesim --interfaces ("mtp": USB debugging off), "" default
+    bool mtp_locked = false;    // phonesim --mtp-locked: no storage until "unlock"
     std::string notice_version = "DPN-TEST-1";
     std::string notice_text;
 };

@@ -112,6 +112,26 @@ TEST_F(ScopeOffer, AChoiceTheNextPhoneCannotGiveIsDropped) {
     EXPECT_TRUE(scope_.offer_note().isEmpty());
 }
 
+TEST_F(ScopeOffer, NumbersAreAskedForOnlyWhereMessagesOrCallsCanBeGiven) {
+    scope_.set_device(kAdbPhone, kAll, {});
+    EXPECT_TRUE(scope_.numbers_offered());
+    ASSERT_TRUE(scope_.addNumber(QStringLiteral("+44 7700 900123")));
+    scope_.toggle(row_of(QStringLiteral("photos")));
+    EXPECT_TRUE(scope_.scope_arguments().contains(QStringLiteral("numbers")));
+
+    // A files-only phone: the numbers field is not shown, and no number travels with a
+    // scope that has nothing for it to limit.
+    scope_.set_device(kMtpPhone, kFiles, kMtpNote);
+    EXPECT_FALSE(scope_.numbers_offered());
+    EXPECT_TRUE(scope_.numbers().isEmpty());
+    EXPECT_FALSE(scope_.scope_arguments().contains(QStringLiteral("numbers")));
+    EXPECT_FALSE(scope_.preview_scope().contains(QStringLiteral("numbers")));
+    EXPECT_FALSE(scope_.summary().contains(QStringLiteral("7700")));
+
+    scope_.set_device(kAdbPhone, kAll, {});
+    EXPECT_TRUE(scope_.numbers_offered());
+}
+
 TEST_F(ScopeOffer, NamesTheKioskDoesNotKnowAreIgnoredAndANoteIsNotNeeded) {
     scope_.set_device(kMtpPhone,
                       QStringList{QStringLiteral("satellite_log"), QStringLiteral("videos"),

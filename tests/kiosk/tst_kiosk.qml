@@ -266,6 +266,55 @@ Item {
         }
 
         // --- wrong PIN and lock-out ----------------------------------------------------------
+        // A phone with USB debugging off: over MTP it gives files only, and the kiosk offers
+        // only those, says why, asks for no numbers, and copies and delivers what was chosen.
+        function test_mtp_phone_gives_files_only() {
+            begin("mtp-files-only", { interfaces: "mtp", mtp_locked: true })
+            signIn("4711", harness.officerPin("4711"))
+            fillCase()
+            // Locked, or only charging: no storage. The screen says what to do.
+            tryCompare(kiosk.devices, "chosenState", "locked", 30000)
+            compare(find("phoneInstruction").text,
+                    "Ask the owner to unlock the phone and choose File transfer in its USB notification.")
+            compare(find("nextButton").enabled_, false)
+            shot("phone-mtp-locked")
+            harness.phone("unlock")
+            phoneStep(false, false)
+            noticeStep()
+            waitCounts()
+            var note = waitItem("offerNoteText")
+            verify(note.text.indexOf("cannot be copied from this phone") > 0, note.text)
+            verify(note.text.indexOf("USB debugging") > 0, note.text)
+            var offered = ["photos", "videos", "audio", "documents"]
+            for (var i = 0; i < offered.length; ++i)
+                verify(find("category_" + offered[i]) !== null && find("category_" + offered[i]).visible,
+                       offered[i] + " is offered")
+            var refused = ["messages", "call_log", "contacts", "apps", "device_info"]
+            for (var j = 0; j < refused.length; ++j)
+                verify(find("category_" + refused[j]) === null || !find("category_" + refused[j]).visible,
+                       refused[j] + " is not offered")
+            verify(!find("numberField").visible, "no numbers are asked for a files-only phone")
+            shot("scope-files-only")
+            tap("category_photos")
+            tap("category_videos")
+            waitCounts()
+            tap("nextButton")
+            waitFor(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000,
+                    "the copy did not start")
+            screen("receipt", 120000)
+            var r = checkReceipt()
+            compare(r.state, "completed")
+            verify(r["items.photos"] > 0, "photos were copied")
+            verify(r["items.messages"] === undefined, "no messages from an MTP phone")
+            shot("receipt-files-only")
+            tap("sendNowButton")
+            tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
+            var v = harness.verifyDfu()
+            compare(v.status, 0, v.output)
+            tap("finishButton")
+            screen("ready")
+        }
+
         function test_wrong_pin_locks_the_officer_id() {
             begin("wrong-pin", {})
             var locked = false
