@@ -207,7 +207,11 @@ pids+=($!)
 wait_for "$work/bus.address" 'unix:' "dbus-daemon"
 bus="unix:path=$work/bus"
 
-# The site's settings, as an administrator writes them (docs/install.md).
+# The site's settings, as an administrator writes them (docs/install.md). The overnight
+# window is set to one that is closed while the test runs (the default, 22:00 to 06:00, is
+# open in the evening), so that an extraction stays undelivered until a sync asks for it.
+window_start=$(date -d '+3 hours' +%H:00)
+window_end=$(date -d '+3 hours' +%H:01)
 cat >"$work/50-site.conf" <<CONF
 [daemon]
 kiosk_id = "install-test"
@@ -223,6 +227,8 @@ endpoint = "https://127.0.0.1:$tus_port/files/"
 ca_file = "/etc/exhibit/tls/ca.pem"
 client_cert = "/etc/exhibit/tls/client.pem"
 client_key = "/etc/exhibit/tls/client.key"
+window_start = "$window_start"
+window_end = "$window_end"
 CONF
 configure_site() {  # the certificates where docs/install.md puts them, and the drop-in
   install -d -m 0750 -g exhibit /etc/exhibit/tls
