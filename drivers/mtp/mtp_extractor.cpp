@@ -96,6 +96,17 @@ struct MtpExtractor::Walk {
     std::size_t seen = 0;
     std::vector<MtpFile> files;
 
+    // A folder the phone would not list, while it stays in step: its files are not taken,
+    // and the audit says which folder and why.
+    void skip_folder(const std::string& relative, const Error& e) const {
+        Artefact a{.category = Category::documents, .source_path = object_path(storage, relative)};
+        (*on_skip)(a, Error{e.code,
+                            fmt::format("the phone did not list folder {}, so none of its "
+                                        "files were taken: {}",
+                                        object_path(storage, relative), e.message),
+                            0});
+    }
+
     void skip(const MtpObject& o, const std::string& relative, Errc code, std::string why) const {
         Artefact a{.category = classify_object(o.name, o.libmtp_type).value_or(Category::documents),
                    .source_path = object_path(storage, relative),
@@ -122,8 +133,16 @@ Result<const std::vector<MtpObject>*> MtpExtractor::children(Walk& w, std::uint3
 Status MtpExtractor::walk(Walk& w, std::uint32_t folder, const std::string& relative,
                           std::size_t depth) {
     auto listed = children(w, folder);
-    if (!listed)
-        return std::unexpected(listed.error());
+    if (!listed) {
+        // One folder's answer was refused or malformed but the phone is still in step (and
+        // the limits were not reached): the walk goes on without that folder.
+        const auto& e = listed.error();
+        if (device_.broken() || device_.interrupted() || e.code != Errc::protocol ||
+            w.seen > limits_.max_objects)
+            return std::unexpected(e);
+        w.skip_folder(relative, e);
+        return {};
+    }
     // The walk may list more folders (and so grow w.listed) while going through this one.
     const std::vector<MtpObject> objects = **listed;
     for (const auto& o : objects) {
@@ -136,11 +155,14 @@ Status MtpExtractor::walk(Walk& w, std::uint32_t folder, const std::string& rela
         }
         const std::uint32_t expected_parent = folder == kStorageTop ? 0 : folder;
         if (o.storage != w.storage || (o.parent != expected_parent && o.parent != kStorageTop)) {
-            w.skip(o, path, Errc::protocol,
-                   fmt::format("the phone listed object {} in {} but names another folder or "
-                               "storage as its place",
-                               o.id, object_path(w.storage, relative)));
-            continue;
+            // Seen when the exchange with the phone went out of step (answers to earlier
+            // requests read as answers to later ones): libmtp may already have dropped
+            // objects without a word, so no listing from here on can be trusted to be whole.
+            // The extraction ends, saying so, rather than completing with silent gaps.
+            return fail(Errc::protocol,
+                        fmt::format("the phone's answers went out of step: it listed object {} "
+                                    "in {} but names another folder or storage as its place",
+                                    o.id, object_path(w.storage, relative)));
         }
         if (o.folder) {
             if (!w.walked.insert(o.id).second) {

@@ -305,6 +305,109 @@ TEST_F(MtpExtraction, HostileObjectsAreSkippedOrKeptIncompleteWithAReason) {
     EXPECT_TRUE(store_->audit().verify().value().ok());
 }
 
+// Whatever the phone does, what is called complete is exactly the source file.
+void expect_complete_items_true(const std::map<std::string, store::ItemRecord>& items,
+                                const fsys::path& root) {
+    const std::string prefix = item_path("");
+    for (const auto& [path, item] : items) {
+        if (item.state != store::ItemState::complete)
+            continue;
+        ASSERT_TRUE(path.starts_with(prefix)) << path;
+        EXPECT_EQ(item.sha256, testing::sha256_of(root / path.substr(prefix.size()))) << path;
+    }
+}
+
+TEST_F(MtpExtraction, AStallingPhoneEndsTheSessionAndKeepsWhatWasFinished) {
+    write_phone(kTree);
+    auto scenario = phonesim::parse_scenario(R"({"rules": [
+      {"path": "/sdcard/Movies/VID_1.mp4", "action": "stall_after", "bytes": 65536}]})");
+    ASSERT_TRUE(scenario) << scenario.error().describe();
+    ASSERT_NO_FATAL_FAILURE(start_core());
+    ASSERT_TRUE(
+        plug_mtp_phone(5, std::make_shared<const phonesim::Scenario>(std::move(*scenario))));
+    const auto* d = wait_ready("usb:1-5");
+    ASSERT_TRUE(d);
+    // libmtp gives up on a transfer after its own USB timeout; the session then ends.
+    auto end = extract(d->id, media_scope(), 150s);
+    ASSERT_TRUE(end) << "the session did not end after the stall";
+    EXPECT_EQ(end->state, store::SessionState::interrupted) << end->reason.value_or("");
+    auto items = items_of(end->id);
+    ASSERT_NO_FATAL_FAILURE(expect_complete_items_true(items, phone_.path()));
+    for (const auto* done : {"DCIM/Camera/IMG_1.jpg", "DCIM/Camera/IMG_2.jpg"}) {
+        auto it = items.find(item_path(done));
+        ASSERT_NE(it, items.end()) << done << " was finished before the stall";
+        EXPECT_EQ(it->second.state, store::ItemState::complete) << done;
+    }
+    auto stalled = items.find(item_path("Movies/VID_1.mp4"));
+    ASSERT_NE(stalled, items.end());
+    EXPECT_EQ(stalled->second.state, store::ItemState::incomplete);
+    EXPECT_LE(stalled->second.size, 65536);
+    EXPECT_TRUE(store_->audit().verify().value().ok());
+}
+
+// A malformed ObjectInfo, object or response: what is called complete is still exactly the
+// source, and the object is never left out without a word. (A response carrying the wrong
+// transaction id, phonesim's "transaction" kind, is not here: libmtp drops such an object
+// from its folder listing without telling its caller, so exhibit cannot say it is missing;
+// drivers/mtp/README.md records the gap.)
+TEST_F(MtpExtraction, MalformedContainersNeverPassForEvidence) {
+    write_phone(kTree);
+    for (const auto* kind : {"length", "type"}) {
+        SCOPED_TRACE(kind);
+        auto scenario = phonesim::parse_scenario(fmt::format(R"({{"rules": [
+          {{"path": "/sdcard/DCIM/Camera/IMG_2.jpg", "action": "malformed_container",
+            "kind": "{}"}}]}})",
+                                                             kind));
+        ASSERT_TRUE(scenario) << scenario.error().describe();
+        if (!loop_) {
+            ASSERT_NO_FATAL_FAILURE(start_core());
+        }
+        auto* device =
+            plug_mtp_phone(6, std::make_shared<const phonesim::Scenario>(std::move(*scenario)));
+        ASSERT_TRUE(device);
+        // Only that object's exchanges are malformed: the phone opens as any other.
+        const auto* d = wait_ready("usb:1-6", 30s);
+        ASSERT_TRUE(d);
+        ASSERT_EQ(d->state, devices::DeviceState::ready) << d->detail;
+        const auto id = d->id;
+        auto end = extract(id, media_scope(), 150s);
+        ASSERT_TRUE(end) << "the session did not end";
+        auto items = items_of(end->id);
+        std::string taken;
+        for (const auto& [path, item] : items)
+            taken += fmt::format("\n  {} {} {}", path, item.size,
+                                 item.incomplete_reason.value_or(""));
+        for (const auto& r : skip_reasons())
+            taken += "\n  skipped: " + r;
+        SCOPED_TRACE(end->reason.value_or("") + taken);
+        ASSERT_NO_FATAL_FAILURE(expect_complete_items_true(items, phone_.path()));
+        auto bad = items.find(item_path("DCIM/Camera/IMG_2.jpg"));
+        if (bad != items.end()) {
+            EXPECT_EQ(bad->second.state, store::ItemState::incomplete);
+            EXPECT_TRUE(bad->second.incomplete_reason.has_value());
+        } else if (end->state == store::SessionState::completed) {
+            // Left out, and said: its own skip, or its folder's.
+            auto reasons = skip_reasons();
+            EXPECT_TRUE(std::ranges::any_of(reasons, [](const std::string& r) {
+                return r.find("IMG_2.jpg") != std::string::npos ||
+                       r.find("did not list folder /mtp/00010001/DCIM/Camera") !=
+                           std::string::npos;
+            })) << "an object left out must be said: skipped, incomplete or interrupted";
+        }
+        if (end->state == store::SessionState::completed) {
+            // The other folders are taken whole.
+            for (const auto* other : {"Movies/VID_1.mp4", "Music/song.mp3", "Documents/report.docx"}) {
+                auto it = items.find(item_path(other));
+                ASSERT_NE(it, items.end()) << other;
+                EXPECT_EQ(it->second.state, store::ItemState::complete) << other;
+            }
+        }
+        bus_->unplug(*device);
+        run_until([&] { return registry_.find(id) == nullptr; }, 10s);
+    }
+    EXPECT_TRUE(store_->audit().verify().value().ok());
+}
+
 TEST_F(MtpExtraction, AnUnplugInTheMiddleKeepsWhatWasFinished) {
     std::vector<PhoneFile> photos;
     for (int i = 0; i < 5; ++i)
