@@ -29,4 +29,14 @@ const std::vector<std::string>& shared_storage_roots();
 // '/' or NUL, "." or ".."), for the skipped record; nullopt when it can.
 std::optional<std::string> unusable_name(std::string_view name);
 
+// Counts each file of a walk (anything with a `category` and a `size`) into a preview.
+template <class Files>
+void count_files(Preview& preview, const Files& files) {
+    for (const auto& f : files) {
+        auto& c = preview[f.category];
+        ++c.count;
+        c.bytes += f.size;
+    }
+}
+
 }  // namespace exhibit::drivers

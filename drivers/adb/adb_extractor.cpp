@@ -276,11 +276,7 @@ Result<drivers::Preview> AdbExtractor::preview(const drivers::Scope& scope) {
     auto files = enumerate(scope, [](const Artefact&, const Error&) {});
     if (!files)
         return std::unexpected(files.error());
-    for (const auto& f : *files) {
-        auto& c = preview[f.category];
-        ++c.count;
-        c.bytes += f.size;
-    }
+    drivers::count_files(preview, *files);
     for (auto category : scope.categories) {
         if (!drivers::is_record_category(category))
             continue;

@@ -246,11 +246,7 @@ Result<drivers::Preview> MtpExtractor::preview(const drivers::Scope& scope) {
     auto files = enumerate(scope, [](const Artefact&, const Error&) {});
     if (!files)
         return std::unexpected(files.error());
-    for (const auto& f : *files) {
-        auto& c = preview[f.category];
-        ++c.count;
-        c.bytes += f.size;
-    }
+    drivers::count_files(preview, *files);
     return preview;
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 
+#include "common/utf8.hpp"
+
 namespace exhibit::phonesim::mtp {
 
 namespace {
@@ -84,26 +86,11 @@ Writer& Writer::array32(std::span<const std::uint32_t> v) {
 
 std::u16string Writer::to_utf16(std::string_view s) {
     std::u16string out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto b = static_cast<unsigned char>(s[i]);
-        std::size_t extra = b < 0x80         ? 0
-                            : (b >> 5) == 6  ? 1
-                            : (b >> 4) == 14 ? 2
-                            : (b >> 3) == 30 ? 3
-                                             : 4;
-        bool ok = extra < 4 && i + extra < s.size();
-        char32_t cp = extra == 0 ? b : b & (0x3fu >> extra);
-        for (std::size_t k = 1; ok && k <= extra; ++k) {
-            auto c = static_cast<unsigned char>(s[i + k]);
-            ok = (c & 0xc0) == 0x80;
-            cp = (cp << 6) | (c & 0x3fu);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8 either.
-        static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-        ok = ok && cp >= kMin[extra] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
-        if (!ok) {
-            out.push_back(static_cast<char16_t>(0xdc00 + b));
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t n = utf8_sequence(s.substr(i), cp);
+        if (n == 0) {  // a byte of no valid sequence: a lone low surrogate carrying it
+            out.push_back(static_cast<char16_t>(0xdc00 + static_cast<unsigned char>(s[i])));
             ++i;
             continue;
         }
@@ -114,7 +101,7 @@ std::u16string Writer::to_utf16(std::string_view s) {
         } else {
             out.push_back(static_cast<char16_t>(cp));
         }
-        i += extra + 1;
+        i += n;
     }
     return out;
 }

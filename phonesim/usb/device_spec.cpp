@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.hpp"
+
 namespace exhibit::usbsim {
 
 namespace {
@@ -18,26 +20,14 @@ void put_endpoint(std::vector<std::uint8_t>& out, const EndpointLayout& e) {
     out.push_back(e.kind == EndpointKind::bulk ? 0 : 6);  // bInterval
 }
 
-// UTF-8 to code points; a malformed sequence becomes U+FFFD.
+// UTF-8 to code points; a byte of no valid sequence becomes U+FFFD.
 std::vector<char32_t> code_points(std::string_view s) {
     std::vector<char32_t> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto b = static_cast<unsigned char>(s[i]);
-        std::size_t extra = b < 0x80         ? 0
-                            : (b >> 5) == 6  ? 1
-                            : (b >> 4) == 14 ? 2
-                            : (b >> 3) == 30 ? 3
-                                             : 4;
-        bool ok = extra < 4 && i + extra < s.size();
-        char32_t cp = extra == 0 ? b : b & (0x3fu >> extra);
-        for (std::size_t k = 1; ok && k <= extra; ++k) {
-            auto c = static_cast<unsigned char>(s[i + k]);
-            ok = (c & 0xc0) == 0x80;
-            cp = (cp << 6) | (c & 0x3fu);
-        }
-        out.push_back(ok ? cp : 0xfffd);
-        i += ok ? extra + 1 : 1;
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t n = utf8_sequence(s.substr(i), cp);
+        out.push_back(n == 0 ? 0xfffd : cp);
+        i += n == 0 ? 1 : n;
     }
     return out;
 }
