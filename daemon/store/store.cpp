@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,8 +75,10 @@ Result<Database> open_catalog(const std::filesystem::path& file) {
 }
 }  // namespace
 
-Store::Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity)
+Store::Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity,
+             UniqueFd owner_lock)
     : options_(std::move(options)),
+      owner_lock_(std::move(owner_lock)),
       db_(std::move(db)),
       identity_(std::move(identity)),
       blobs_(options_.state_directory),
@@ -91,6 +94,24 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                     fmt::format("state directory \"{}\" must be an absolute path", dir));
     if (auto s = fs::ensure_directory(dir, 0750); !s)
         return std::unexpected(s.error());
+
+    // The owner (the one that reconciles) is alone: a second exhibitd on the same store would
+    // end the first one's running sessions as interrupted.
+    UniqueFd owner_lock;
+    if (options.reconcile) {
+        auto lock = fs::open_file(dir / "exhibit.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (!lock)
+            return std::unexpected(lock.error());
+        if (::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK)
+                return fail(Errc::locked,
+                            fmt::format("the evidence store in {} is in use by another exhibitd "
+                                        "(one store, one exhibitd)",
+                                        dir));
+            return fail_errno(fmt::format("cannot lock {}", dir / "exhibit.lock"));
+        }
+        owner_lock = std::move(*lock);
+    }
 
     // The catalog is checked and migrated before anything else is created, so that a refusal
     // leaves the directory as it was.
@@ -110,7 +131,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (!key)
         return std::unexpected(key.error());
 
-    std::unique_ptr<Store> store(new Store(options, std::move(*db), std::move(*key)));
+    std::unique_ptr<Store> store(
+        new Store(options, std::move(*db), std::move(*key), std::move(owner_lock)));
     if (auto s = store->blobs_.prepare(); !s)
         return std::unexpected(s.error());
     if (options.reconcile) {

@@ -19,6 +19,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "daemon/keys/identity_key.hpp"
 #include "daemon/store/audit_log.hpp"
 #include "daemon/store/blob_store.hpp"
@@ -40,7 +41,9 @@ struct StoreOptions {
     std::string kiosk_id;  // identifies this kiosk in audit entries and manifests
     VerifyDepth verify = VerifyDepth::size;
     // At open: end the sessions a stopped exhibitd left running, keep spool leftovers aside,
-    // check blobs. Only the one process that owns the store, as it starts (exhibitd).
+    // check blobs. Only the one process that owns the store, as it starts (exhibitd): such a
+    // Store holds an exclusive lock on <state>/exhibit.lock while it lives, and a second one
+    // is refused (Errc::locked) rather than ending the first one's running sessions.
     bool reconcile = true;
     const Clock* clock = &Clock::system();
 };
@@ -128,7 +131,8 @@ class Store {
     const StoreOptions& options() const { return options_; }
 
   private:
-    Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity);
+    Store(StoreOptions options, Database db, std::unique_ptr<keys::IdentityKey> identity,
+          UniqueFd owner_lock);
     Status close_unfinished_sessions();
     Status keep_spool_leftovers();
     // Records a tagged spool leftover of a still open session as an incomplete item; false
@@ -136,6 +140,7 @@ class Store {
     Result<bool> record_partial_item(const std::filesystem::path& file, std::int64_t size);
 
     StoreOptions options_;
+    UniqueFd owner_lock_;  // the owner's lock (reconcile); closed last, with the Store
     Database db_;
     std::unique_ptr<keys::IdentityKey> identity_;
     BlobStore blobs_;

@@ -83,6 +83,39 @@ TEST(Store, SpoolLeftoversAreKeptAsideAndAudited) {
     EXPECT_TRUE(store->audit().verify().value().ok());
 }
 
+// One owner at a time: a second exhibitd on the same store is refused while the first runs,
+// and its running session is left alone; a reader that reconciles nothing may still open it.
+// When the owner goes, the next one may open it.
+TEST(Store, ASecondOwnerIsRefusedAndEndsNothing) {
+    testing::TempDir dir;
+    std::int64_t session = 0;
+    {
+        auto owner = open_store(dir.path());
+        ASSERT_TRUE(owner);
+        auto c = owner->catalog().create_case(
+            {.case_reference = "C", .exhibit_reference = "E", .officer_id = "O"}, "o");
+        session = owner->catalog().create_session(*c, {}, std::nullopt, Priority::normal, "o").value();
+        ASSERT_TRUE(
+            owner->catalog().set_session_state(session, SessionState::running, {}, "exhibitd"));
+
+        auto second = Store::open({.state_directory = dir.path(), .kiosk_id = "test"});
+        ASSERT_FALSE(second) << "a second owner opened the store";
+        EXPECT_EQ(second.error().code, Errc::locked);
+        EXPECT_NE(second.error().message.find("in use by another exhibitd"), std::string::npos)
+            << second.error().message;
+        EXPECT_EQ(owner->catalog().session(session).value().state, SessionState::running)
+            << "the refused open ended nothing";
+
+        auto reader =
+            Store::open({.state_directory = dir.path(), .kiosk_id = "test", .reconcile = false});
+        ASSERT_TRUE(reader) << reader.error().describe();
+        EXPECT_EQ((*reader)->catalog().session(session).value().state, SessionState::running);
+    }
+    auto next = open_store(dir.path());
+    ASSERT_TRUE(next) << "the lock went with its owner";
+    EXPECT_EQ(next->catalog().session(session).value().state, SessionState::interrupted);
+}
+
 // exhibitd killed during an extraction: the next start ends the session "interrupted" with
 // its reason (audited in the chain), keeps every item stored whole and the partial one aside,
 // and the session's manifest can be built and says so.
@@ -281,8 +314,14 @@ TEST(Store, DamagedBlobIsQuarantinedWhenTheSameContentArrivesAgain) {
 
 TEST(Store, TwoStoresOnOneDirectoryShareTheChain) {
     testing::TempDir dir;
+    // As in exhibitd: the owner's store, and a worker's that reconciles nothing.
     auto a = open_store(dir.path());
-    auto b = open_store(dir.path(), VerifyDepth::none);
+    auto opened = Store::open({.state_directory = dir.path(),
+                               .kiosk_id = "test",
+                               .verify = VerifyDepth::none,
+                               .reconcile = false});
+    ASSERT_TRUE(opened) << opened.error().describe();
+    auto& b = *opened;
     ASSERT_TRUE(a && b);
     ASSERT_TRUE(a->audit().append("a", "x", nlohmann::json::object()));
     ASSERT_TRUE(b->audit().append("b", "y", nlohmann::json::object()));
