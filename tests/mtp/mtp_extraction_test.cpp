@@ -408,6 +408,32 @@ TEST_F(MtpExtraction, MalformedContainersNeverPassForEvidence) {
     EXPECT_TRUE(store_->audit().verify().value().ok());
 }
 
+// Past 4 GiB an MTP object's size no longer fits ObjectInfo's 32 bits: libmtp asks for the
+// 64-bit size property, and the data phase's container states 0xFFFFFFFF. Every byte arrives
+// and the hash is the source's.
+TEST_F(MtpExtraction, AnItemOverFourGibArrivesWhole) {
+    const std::uint64_t size = (4ull << 30) + 123'457;
+    auto big = phone_ / "Movies/long.mp4";
+    testing::write_random_file(big, 1'000'000, 42);  // some real bytes first, the rest a hole
+    fsys::resize_file(big, size);
+    const auto source_sha256 = testing::sha256_of(big);
+    ASSERT_NO_FATAL_FAILURE(start_core());
+    ASSERT_TRUE(plug_mtp_phone(7));
+    const auto* d = wait_ready("usb:1-7");
+    ASSERT_TRUE(d);
+    auto end = extract(d->id, {.categories = {Category::videos}}, 600s);
+    ASSERT_TRUE(end) << "the session did not end";
+    EXPECT_EQ(end->state, store::SessionState::completed) << end->reason.value_or("");
+    auto items = items_of(end->id);
+    auto it = items.find(item_path("Movies/long.mp4"));
+    ASSERT_NE(it, items.end());
+    EXPECT_EQ(it->second.state, store::ItemState::complete)
+        << it->second.incomplete_reason.value_or("");
+    EXPECT_EQ(static_cast<std::uint64_t>(it->second.size), size);
+    EXPECT_EQ(it->second.declared_size, static_cast<std::int64_t>(size)) << "the stated size";
+    EXPECT_EQ(it->second.sha256, source_sha256);
+}
+
 TEST_F(MtpExtraction, AnUnplugInTheMiddleKeepsWhatWasFinished) {
     std::vector<PhoneFile> photos;
     for (int i = 0; i < 5; ++i)
