@@ -1,5 +1,6 @@
-// Debian's mtp-tools (libmtp 1.1.20) against exhibit-phonesim --usb's MTP interface: every
-// file of a generated phone listed with its size and read back byte for byte.
+// Two referees against exhibit-phonesim --usb's MTP interface: Debian's mtp-tools (libmtp
+// 1.1.20) and gphoto2 (libgphoto2, a PTP implementation of its own). Every file of a generated
+// phone is listed with its size and read back byte for byte.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -81,6 +83,32 @@ TEST(MtpReferee, MtpToolsListAndReadEveryFile) {
                 matched = true;
         EXPECT_TRUE(matched) << f.name << " is not byte-identical to a file of the tree";
     }
+    fs::remove_all(dir);
+}
+
+// gphoto2 walks the storage with its own PTP code and downloads every file: the files it
+// saves are, as a multiset of contents, exactly the phone's files.
+TEST(MtpReferee, Gphoto2DownloadsEveryFileByteForByte) {
+    fs::path dir = fs::temp_directory_path() / ("gphoto2-referee-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "out");
+    const fs::path phone = dir / "phone";
+    ASSERT_EQ(std::system((kPhonesim + " --generate " + phone.string() + " >/dev/null").c_str()),
+              0);
+    auto got = run("cd " + (dir / "out").string() + " && " + kPhonesim +
+                   " --usb --interfaces mtp --root " + phone.string() +
+                   " -- gphoto2 --get-all-files --filename '%n-%:'");
+    ASSERT_NE(got.find("usb: gphoto2 exited with status 0"), std::string::npos) << got;
+
+    std::multiset<std::string> expected, downloaded;
+    for (const auto& e : fs::recursive_directory_iterator(phone))
+        if (e.is_regular_file())
+            expected.insert(slurp(e.path()));
+    for (const auto& e : fs::directory_iterator(dir / "out"))
+        downloaded.insert(slurp(e.path()));
+    ASSERT_GT(expected.size(), 20u) << "the generated phone has files";
+    EXPECT_EQ(downloaded.size(), expected.size()) << got;
+    EXPECT_TRUE(downloaded == expected) << "a file differs from the phone's: " << got;
     fs::remove_all(dir);
 }
 
