@@ -29,10 +29,7 @@ using namespace std::chrono_literals;
 using drivers::Category;
 namespace fsys = std::filesystem;
 
-struct PhoneFile {
-    std::string path;  // below the phone's root (its one storage)
-    std::size_t size;
-};
+using testing::PhoneFile;  // paths below the phone's root (its one storage)
 
 const std::vector<PhoneFile> kTree = {
     {"DCIM/Camera/IMG_1.jpg", 150'001},
@@ -61,8 +58,7 @@ class MtpExtraction : public testing::UsbKiosk {
     }
 
     void write_phone(const std::vector<PhoneFile>& files, unsigned seed = 1) {
-        for (const auto& f : files)
-            testing::write_random_file(phone_ / f.path, f.size, seed++);
+        testing::write_tree(phone_.path(), files, seed);
     }
 
     // A phone with USB debugging off: one MTP interface, served from phone_.

@@ -20,10 +20,8 @@ using namespace std::chrono_literals;
 using drivers::Category;
 namespace fsys = std::filesystem;
 
-struct PhoneFile {
-    std::string path;  // below the phone's root (/sdcard)
-    std::size_t size;
-};
+using testing::PhoneFile;  // paths below the phone's root (/sdcard)
+using testing::write_tree;
 
 std::vector<PhoneFile> small_tree(unsigned variant) {
     auto v = std::to_string(variant);
@@ -35,11 +33,6 @@ std::vector<PhoneFile> small_tree(unsigned variant) {
             {"Music/song " + v + ".mp3", 700'000},
             {"Download/empty " + v + ".pdf", 0},
             {"Documents/report " + v + ".docx", 65'536}};
-}
-
-void write_tree(const fsys::path& root, const std::vector<PhoneFile>& files, unsigned seed) {
-    for (const auto& f : files)
-        testing::write_random_file(root / f.path, f.size, seed++);
 }
 
 class UsbExtraction : public testing::UsbKiosk {

@@ -14,6 +14,8 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "common/sha256.hpp"
 #include "daemon/devices/usb_devices.hpp"
@@ -35,6 +37,19 @@ inline void write_random_file(const fsys::path& p, std::size_t size, unsigned se
     for (auto& c : data)
         c = static_cast<char>(rng());
     std::ofstream(p, std::ios::binary).write(data.data(), static_cast<std::streamsize>(size));
+}
+
+// A file of a generated phone tree: its path below the phone's root, and its size.
+struct PhoneFile {
+    std::string path;
+    std::size_t size;
+};
+
+// Writes each file with random bytes, seeded from `seed` onwards.
+inline void write_tree(const fsys::path& root, const std::vector<PhoneFile>& files,
+                       unsigned seed) {
+    for (const auto& f : files)
+        write_random_file(root / f.path, f.size, seed++);
 }
 
 inline std::string sha256_of(const fsys::path& p) {
