@@ -29,6 +29,9 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     {"drivers/mtp/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    // Removable storage is not reached through libusb: no drivers/usb/.
+    {"drivers/storage/",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage"}},
     // daemon, lowest layer first.
     {"daemon/loop/", {"common/"}},
     {"daemon/keys/", {"common/"}},
