@@ -66,4 +66,25 @@ class StorageDriver final : public drivers::Driver {
     std::vector<drivers::Function> serves_;
 };
 
+class TskDisk;
+
+class StorageSession final : public drivers::DriverSession {
+  public:
+    StorageSession(std::unique_ptr<TskDisk> disk, drivers::Device device, StorageLimits limits);
+    ~StorageSession() override;
+
+    Result<drivers::DeviceInfo> device_info() override;
+    Result<drivers::Preview> preview(const drivers::Scope& scope) override;
+    Status extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) override;
+    void interrupt() override;
+    bool reusable() const override;
+
+  private:
+    Status files_only(const drivers::Scope& scope) const;
+
+    std::unique_ptr<TskDisk> disk_;
+    drivers::Device device_;
+    StorageLimits limits_;
+};
+
 }  // namespace exhibit::storage
