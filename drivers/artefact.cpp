@@ -28,6 +28,10 @@ std::string_view to_string(Category c) {
             return "apps";
         case Category::device_info:
             return "device_info";
+        case Category::cctv_export:
+            return "cctv_export";
+        case Category::disk_image:
+            return "disk_image";
     }
     return "?";
 }

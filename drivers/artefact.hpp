@@ -26,10 +26,20 @@ enum class Category {
     call_log,
     contacts,
     apps,
-    device_info
+    device_info,
+    // Removable storage only (drivers/storage): a CCTV system's export folder, taken whole
+    // with its player and index files, and the whole disk as one raw image.
+    cctv_export,
+    disk_image,
 };
 
 inline constexpr Category kAllCategories[] = {
+    Category::photos,      Category::videos,     Category::audio,    Category::documents,
+    Category::messages,    Category::call_log,   Category::contacts, Category::apps,
+    Category::device_info, Category::cctv_export, Category::disk_image};
+
+// What a phone can hold: every category but the removable-storage ones.
+inline constexpr Category kPhoneCategories[] = {
     Category::photos,    Category::videos,   Category::audio,
     Category::documents, Category::messages, Category::call_log,
     Category::contacts,  Category::apps,     Category::device_info};

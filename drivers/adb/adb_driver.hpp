@@ -45,6 +45,9 @@ class AdbDriver final : public drivers::Driver {
 
     std::string_view name() const override { return "adb"; }
     std::string_view version() const override;
+    std::span<const drivers::Category> categories() const override {
+        return drivers::kPhoneCategories;
+    }
     std::span<const drivers::Function> serves() const override { return serves_; }
     Result<std::unique_ptr<drivers::DriverSession>> open(
         const drivers::Device& device, const drivers::OpenContext& context) const override;

@@ -7,7 +7,9 @@
 //
 // A stick carries files only: photos, videos, audio and documents, chosen by the rules every
 // family shares (drivers/shared_storage.hpp), from every allocated file of every file system
-// found (not only a phone's shared folders); deleted files are not taken.
+// found (not only a phone's shared folders); deleted files are not taken. Two choices only a
+// disk offers: CCTV exports, taken whole (storage_extractor.hpp), and the whole disk as one
+// raw image.
 //
 // StorageDriver is thread-safe (open() runs on several workers at once); a StorageSession is
 // used by one thread at a time, interrupt() from any.
@@ -29,10 +31,13 @@ drivers::Function block_function();
 // tests and the demo, of an image file standing for one).
 inline constexpr std::string_view kAddressPrefix = "block:";
 
-// What a stick can give: files.
+// What a stick can give: files, CCTV exports, and the whole disk.
 inline constexpr drivers::Category kCategories[] = {
-    drivers::Category::photos, drivers::Category::videos, drivers::Category::audio,
-    drivers::Category::documents};
+    drivers::Category::photos,    drivers::Category::videos,      drivers::Category::audio,
+    drivers::Category::documents, drivers::Category::cctv_export, drivers::Category::disk_image};
+
+// The artefact path of the whole-disk image.
+inline constexpr std::string_view kDiskImagePath = "/disk";
 
 // Why a stick or card offers files only.
 inline constexpr std::string_view kFilesOnlyNote =

@@ -2,6 +2,7 @@
 
 #include <tsk/libtsk.h>
 
+#include <cctype>
 #include <algorithm>
 #include <set>
 
@@ -37,7 +38,31 @@ bool metadata_entry(const TSK_FS_INFO& fs, std::string_view name) {
             name == "$OrphanFiles");
 }
 
+// A regular file found by the walk, before the scope chooses.
+struct Found {
+    std::string top;  // its folder at the file system's top ("" for a file at the top)
+    std::string name;
+    StorageFile file;
+};
+
+std::string_view extension_of(std::string_view name) {
+    auto dot = name.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+}
+
 }  // namespace
+
+bool is_cctv_container(std::string_view name) {
+    std::string ext(extension_of(name));
+    for (auto& c : ext)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // Dahua (.dav), raw H.264/H.265 streams (.264, .h264, .265, .h265), Geovision (.g64,
+    // .g64x), and the generic DVR exports (.dvr).
+    for (std::string_view e : {"dav", "264", "h264", "265", "h265", "g64", "g64x", "dvr"})
+        if (ext == e)
+            return true;
+    return false;
+}
 
 struct StorageExtractor::Walk {
     const drivers::Scope* scope = nullptr;
@@ -46,7 +71,7 @@ struct StorageExtractor::Walk {
     const FileSystem* file_system = nullptr;
     std::set<std::uint64_t> folders;  // walked in this file system, by inode
     std::size_t seen = 0;
-    std::vector<StorageFile> files;
+    std::vector<Found> found;
 
     std::string path(const std::string& relative) const {
         return "/" + file_system->name + relative;
@@ -169,18 +194,15 @@ Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& 
                 return s;
             continue;
         }
-        auto category = drivers::classify_file(name);
-        if (!category || !w.scope->categories.contains(*category))
-            continue;
-        auto mtime = mtime_of(*meta);
-        if (!w.scope->includes_time(mtime))
-            continue;
-        w.files.push_back({.file_system = w.index,
-                           .inode = meta->addr,
-                           .path = w.path(path),
-                           .category = *category,
-                           .size = static_cast<std::uint64_t>(std::max<TSK_OFF_T>(meta->size, 0)),
-                           .mtime_ms = mtime});
+        const auto slash = path.find('/', 1);
+        w.found.push_back(
+            {.top = depth == 0 ? std::string() : path.substr(1, slash - 1),
+             .name = name,
+             .file = {.file_system = w.index,
+                      .inode = meta->addr,
+                      .path = w.path(path),
+                      .size = static_cast<std::uint64_t>(std::max<TSK_OFF_T>(meta->size, 0)),
+                      .mtime_ms = mtime_of(*meta)}});
     }
     return {};
 }
@@ -189,17 +211,38 @@ Result<std::vector<StorageFile>> StorageExtractor::enumerate(const drivers::Scop
                                                              const SkipHandler& on_skip) {
     std::vector<StorageFile> files;
     bool any_files = std::ranges::any_of(scope.categories, [](Category c) {
-        return std::ranges::find(kCategories, c) != std::end(kCategories);
+        return c != Category::disk_image &&
+               std::ranges::find(kCategories, c) != std::end(kCategories);
     });
     if (!any_files)
         return files;
+    const bool exports = scope.categories.contains(Category::cctv_export);
     auto& systems = disk_.file_systems();
     for (std::size_t i = 0; i < systems.size(); ++i) {
         Walk w{.scope = &scope, .on_skip = &on_skip, .index = i, .file_system = &systems[i]};
         w.folders.insert(systems[i].fs->root_inum);
         if (auto s = walk(w, systems[i].fs->root_inum, "", 0); !s)
             return std::unexpected(s.error());
-        std::ranges::move(w.files, std::back_inserter(files));
+        // The folders at the top holding a CCTV container: each an export ("": the whole
+        // file system is one).
+        std::set<std::string> export_tops;
+        if (exports)
+            for (const auto& f : w.found)
+                if (is_cctv_container(f.name))
+                    export_tops.insert(f.top);
+        const bool all_export = export_tops.contains("");
+        for (auto& f : w.found) {
+            if (all_export || export_tops.contains(f.top)) {
+                f.file.category = Category::cctv_export;  // whole: any name, any date
+            } else {
+                auto category = drivers::classify_file(f.name);
+                if (!category || !scope.categories.contains(*category) ||
+                    !scope.includes_time(f.file.mtime_ms))
+                    continue;
+                f.file.category = *category;
+            }
+            files.push_back(std::move(f.file));
+        }
     }
     return files;
 }
@@ -210,6 +253,8 @@ Result<drivers::Preview> StorageExtractor::preview(const drivers::Scope& scope) 
     if (!files)
         return std::unexpected(files.error());
     drivers::count_files(preview, *files);
+    if (scope.categories.contains(Category::disk_image))
+        preview[Category::disk_image] = {.count = 1, .bytes = disk_.disk().size()};
     return preview;
 }
 
@@ -268,19 +313,54 @@ Status StorageExtractor::copy(const StorageFile& f, drivers::ArtefactSink& sink)
     return {};
 }
 
+Status StorageExtractor::copy_disk(drivers::ArtefactSink& sink) {
+    auto& disk = disk_.disk();
+    auto writer = sink.begin({.category = Category::disk_image,
+                              .source_path = std::string(kDiskImagePath),
+                              .declared_size = disk.size()});
+    if (!writer)
+        return std::unexpected(writer.error());
+    std::vector<std::byte> buffer(4 * kChunk);
+    std::uint64_t received = 0;
+    while (received < disk.size()) {
+        auto n = disk.read(received, buffer);
+        if (!n || *n == 0) {
+            Error why = n ? Error{Errc::io, std::string(drivers::kDeviceDisconnected), 0}
+                          : n.error();
+            if (auto s = (*writer)->finish_incomplete(fmt::format(
+                    "{} after {} of {} bytes", why.describe(), received, disk.size()));
+                !s)
+                return s;
+            return std::unexpected(why);
+        }
+        if (auto s = (*writer)->append({buffer.data(), *n}); !s) {
+            (void)(*writer)->finish_incomplete(s.error().describe());
+            return s;
+        }
+        received += *n;
+    }
+    return (*writer)->finish();
+}
+
 Status StorageExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) {
     auto files = enumerate(scope, [&](const Artefact& a, const Error& e) { sink.skipped(a, e); });
     if (!files)
         return std::unexpected(files.error());
-    std::uint64_t bytes = 0;
+    const bool image = scope.categories.contains(Category::disk_image);
+    std::uint64_t bytes = image ? disk_.disk().size() : 0;
     for (const auto& f : *files)
         bytes += f.size;
-    sink.planned(files->size(), bytes);
+    sink.planned(files->size() + (image ? 1 : 0), bytes);
     for (const auto& f : *files) {
         if (sink.stop_requested() || disk_.disk().interrupted())
             return fail(Errc::cancelled, "the extraction was cancelled");
         if (auto s = copy(f, sink); !s)
             return s;
+    }
+    if (image) {
+        if (sink.stop_requested() || disk_.disk().interrupted())
+            return fail(Errc::cancelled, "the extraction was cancelled");
+        return copy_disk(sink);
     }
     return {};
 }

@@ -2,7 +2,16 @@
 // the files in scope with the rules every family shares (drivers/shared_storage.hpp:
 // categories by extension, the time window on the modification time), and streams each
 // file's bytes into an ArtefactSink, the size the file system states checked against the
-// bytes read. Only allocated names are walked: deleted files are not taken (a logical
+// bytes read.
+//
+// CCTV exports (cctv_export): a CCTV system writes its footage in its own containers (.dav,
+// .264, ...: is_cctv_container) next to index files and a player. A folder at the top of a
+// file system holding such a container anywhere below it is an export, and is taken whole:
+// every file in it, whatever its name or date, so that the DFU can play it. A container
+// at the very top makes the whole file system one export.
+//
+// The whole disk (disk_image): every byte of the device, from its first to its last, as one
+// item at kDiskImagePath, after the files. Only allocated names are walked: deleted files are not taken (a logical
 // extraction). File-system metadata (NTFS's $ files, exFAT's bitmap and up-case table, a FAT
 // volume label) is not a file of the owner's and is never taken.
 //
@@ -37,6 +46,9 @@ struct StorageFile {
     std::optional<std::int64_t> mtime_ms;
 };
 
+// Whether a file's name marks a CCTV system's own video container.
+bool is_cctv_container(std::string_view name);
+
 class StorageExtractor {
   public:
     using SkipHandler = std::function<void(const drivers::Artefact&, const Error&)>;
@@ -55,6 +67,7 @@ class StorageExtractor {
     struct Walk;
     Status walk(Walk& w, std::uint64_t folder, const std::string& relative, std::size_t depth);
     Status copy(const StorageFile& f, drivers::ArtefactSink& sink);
+    Status copy_disk(drivers::ArtefactSink& sink);
 
     TskDisk& disk_;
     StorageLimits limits_;

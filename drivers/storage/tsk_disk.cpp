@@ -71,6 +71,8 @@ std::string volume_label(TSK_FS_INFO* fs) {
             label = name.substr(0, name.size() - kLabelSuffix.size());
     }
     tsk_fs_dir_close(top);
+    while (!label.empty() && label.back() == ' ')  // FAT pads its 11 characters
+        label.pop_back();
     return label;
 }
 

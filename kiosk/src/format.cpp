@@ -59,6 +59,10 @@ QString category_name(const QString& c) {
         return tr("Installed apps");
     if (c == QLatin1String("device_info"))
         return tr("Phone details");
+    if (c == QLatin1String("cctv_export"))
+        return tr("CCTV exports");
+    if (c == QLatin1String("disk_image"))
+        return tr("Whole-disk copy");
     return c;
 }
 
@@ -82,6 +86,10 @@ QString category_count(const QString& c, qulonglong n) {
         return one ? tr("1 app name") : tr("%1 app names").arg(n);
     if (c == QLatin1String("device_info"))
         return tr("the phone's details");
+    if (c == QLatin1String("cctv_export"))
+        return one ? tr("1 CCTV export file") : tr("%1 CCTV export files").arg(n);
+    if (c == QLatin1String("disk_image"))
+        return tr("the whole disk");
     return QStringLiteral("%1 %2").arg(n).arg(c);
 }
 

@@ -16,8 +16,9 @@
 namespace exhibit::kiosk {
 
 namespace {
-const char* const kCategories[] = {"photos",   "videos",   "audio", "documents",  "messages",
-                                   "call_log", "contacts", "apps",  "device_info"};
+const char* const kCategories[] = {"photos",      "videos",   "audio",    "documents",
+                                   "messages",    "call_log", "contacts", "apps",
+                                   "device_info", "cctv_export", "disk_image"};
 constexpr int kPollMs = 2000;
 }  // namespace
 

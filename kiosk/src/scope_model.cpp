@@ -14,9 +14,15 @@
 namespace exhibit::kiosk {
 
 namespace {
-const char* const kCategories[] = {"photos",   "videos",   "audio", "documents",  "messages",
-                                   "call_log", "contacts", "apps",  "device_info"};
+const char* const kCategories[] = {"photos",      "videos",   "audio",    "documents",
+                                   "messages",    "call_log", "contacts", "apps",
+                                   "device_info", "cctv_export", "disk_image"};
 constexpr int kDebounceMs = 300;
+
+// Categories only a removable disk offers: never named as missing on a phone.
+bool disk_only(const QString& name) {
+    return name == QLatin1String("cctv_export") || name == QLatin1String("disk_image");
+}
 
 bool filtered_by_numbers(const QString& name) {
     return name == QLatin1String("messages") || name == QLatin1String("call_log");
@@ -55,7 +61,7 @@ QVariant ScopeModel::data(const QModelIndex& index, int role) const {
         case CountTextRole:
             if (!c.known)
                 return tr("counting…");
-            if (c.name == QLatin1String("device_info"))
+            if (c.name == QLatin1String("device_info") || c.name == QLatin1String("disk_image"))
                 return format_bytes(c.bytes);
             return tr("%1 · %2").arg(c.count).arg(format_bytes(c.bytes));
         case FilteredRole:
@@ -220,9 +226,21 @@ bool ScopeModel::numbers_offered() const {
 }
 
 QString ScopeModel::offer_note() const {
+    QString why = note_.trimmed();
+    if (!why.isEmpty()) {
+        why[0] = why[0].toUpper();
+        if (!why.endsWith(QLatin1Char('.')))
+            why += QLatin1Char('.');
+    }
+    // A removable disk (it offers what only disks hold) is no phone: its family's note says
+    // what it holds, without a list of a phone's records it cannot have.
+    const bool disk = std::ranges::any_of(
+        categories_, [](const Category& c) { return c.offered && disk_only(c.name); });
+    if (disk)
+        return why;
     QStringList missing;
     for (const auto& c : categories_)
-        if (!c.offered)
+        if (!c.offered && !disk_only(c.name))
             missing << category_name(c.name).toLower();
     if (missing.isEmpty())
         return {};
@@ -231,13 +249,8 @@ QString ScopeModel::offer_note() const {
                                      : tr("%1 and %2 cannot be copied from this phone.")
                                            .arg(missing.join(QStringLiteral(", ")), last);
     text[0] = text[0].toUpper();
-    QString why = note_.trimmed();
-    if (!why.isEmpty()) {
-        why[0] = why[0].toUpper();
-        if (!why.endsWith(QLatin1Char('.')))
-            why += QLatin1Char('.');
+    if (!why.isEmpty())
         text += QLatin1Char(' ') + why;
-    }
     return text;
 }
 

@@ -38,7 +38,8 @@ struct Args {
 void add_scope(CLI::App* cmd, ScopeArgs& scope) {
     cmd->add_option("--categories", scope.categories,
                     "what to take, comma-separated: photos, videos, audio, documents, messages, "
-                    "call_log, contacts, apps, device_info")
+                    "call_log, contacts, apps, device_info; from a USB stick or memory card also "
+                    "cctv_export, disk_image")
         ->required()
         ->allow_extra_args(false);  // one value per --categories; build_scope() splits commas
     cmd->add_option("--from", scope.from, "first day, YYYY-MM-DD (UTC, inclusive)");
