@@ -20,6 +20,7 @@
 #include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
+#include "drivers/storage/storage_driver.hpp"
 
 namespace exhibit::exhibitd {
 
@@ -206,6 +207,8 @@ Status Daemon::register_drivers() {
     if (auto s = drivers_.add(std::make_unique<mtp::MtpDriver>(
             mtp::MtpDriverOptions{.user_wait = user_wait}));
         !s)
+        return s;
+    if (auto s = drivers_.add(std::make_unique<storage::StorageDriver>()); !s)
         return s;
     return {};
 }
