@@ -115,9 +115,13 @@ int main(int argc, char** argv) {
         ->delimiter(',');
     app.add_flag("--mtp-locked", mtp_locked,
                  "--usb: MTP shows no storage until \"unlock\" on the control FIFO");
+    std::string stick;
+    app.add_option("--stick", stick,
+                   "--usb: plug in a USB stick whose disk holds IMAGE (a file-system image), "
+                   "instead of a phone");
     CLI11_PARSE(app, argc, argv);
     if (usb || !phones.empty() || !command.empty())
-        return usbsim::usb_main(s, phones, control, command, argv, interfaces, mtp_locked);
+        return usbsim::usb_main(s, phones, control, command, argv, interfaces, mtp_locked, stick);
 
     if (!generate.empty()) {
         auto r = generate_phone(generate, {.seed = seed, .large = large, .sparse_4g = sparse_4g});

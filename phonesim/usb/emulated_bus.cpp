@@ -231,11 +231,71 @@ Result<UniqueFd> EmulatedBus::replace_node_with_fifo(const std::string& devnode)
     return fd;
 }
 
+Result<EmulatedDevice*> EmulatedBus::plug_disk(DeviceSpec spec, std::uint8_t port,
+                                               const std::string& image) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(image, ec);
+    if (ec)
+        return fail(Errc::not_found, fmt::format("disk image {}: {}", image, ec.message()));
+    if (bytes % 512 != 0)
+        return fail(Errc::invalid_argument,
+                    fmt::format("disk image {} is not a whole number of 512-byte sectors", image));
+    spec.interfaces = {interface_preset("mass_storage").value()};
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        if (next_disk_ > 'z')
+            return fail(Errc::no_space, "no free disk name");
+        name = fmt::format("sd{}", next_disk_++);
+    }
+    // The node first, with the image's bytes and umockdev's block-device mark (sticky bit).
+    const auto node = fmt::format("{}/dev/{}", root_, name);
+    std::filesystem::create_directories(root_ + "/dev", ec);
+    if (!std::filesystem::copy_file(image, node, std::filesystem::copy_options::overwrite_existing,
+                                    ec))
+        return fail(Errc::io, fmt::format("copy {} to {}: {}", image, node, ec.message()));
+    if (::chmod(node.c_str(), 01644) != 0)
+        return fail_errno(fmt::format("chmod {}", node));
+    auto usb = plug(spec, port);
+    if (!usb)
+        return usb;
+    const unsigned minor = static_cast<unsigned>(name.back() - 'a') * 16u;
+    const auto syspath = fmt::format("{}/{}:1.0/host{}/target{}:0:0/{}:0:0:0/block/{}",
+                                     (*usb)->syspath(), (*usb)->bus_path(), port, port, port, name);
+    auto record = fmt::format(
+        "P: {}\n"
+        "E: SUBSYSTEM=block\nE: DEVTYPE=disk\nE: DEVNAME=/dev/{}\nE: MAJOR=8\nE: MINOR={}\n"
+        "E: ID_BUS=usb\nE: ID_TYPE=disk\nE: ID_VENDOR={}\nE: ID_VENDOR_ID={:04x}\n"
+        "E: ID_MODEL={}\nE: ID_MODEL_ID={:04x}\nE: ID_SERIAL_SHORT={}\n"
+        "A: dev=8:{}\\n\nA: size={}\\n\nA: removable=1\\n\nA: ro=0\\n\n",
+        syspath.substr(4), name, minor, attribute(spec.manufacturer), spec.vendor_id,
+        attribute(spec.product), spec.product_id, attribute(spec.serial), minor, bytes / 512);
+    auto* tb = static_cast<UMockdevTestbed*>(testbed_.get());
+    GError* err = nullptr;
+    if (!umockdev_testbed_add_from_string(tb, record.c_str(), &err))
+        return std::unexpected(glib_error(err, "add the stick's disk"));
+    std::lock_guard lock(mutex_);
+    disks_[*usb] = syspath;
+    return usb;
+}
+
 void EmulatedBus::unplug(EmulatedDevice& d) {
     if (!d.plugged())
         return;
     d.mark_unplugged();
     auto* tb = static_cast<UMockdevTestbed*>(testbed_.get());
+    std::string disk;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = disks_.find(&d); it != disks_.end()) {
+            disk = it->second;
+            disks_.erase(it);
+        }
+    }
+    if (!disk.empty()) {
+        umockdev_testbed_uevent(tb, disk.c_str(), "remove");
+        umockdev_testbed_remove_device(tb, disk.c_str());
+    }
     // The uevent reads the device's properties from sysfs: send it before removing them
     // (remove_device itself sends nothing).
     umockdev_testbed_uevent(tb, d.syspath().c_str(), "remove");

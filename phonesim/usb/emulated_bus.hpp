@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,7 +50,15 @@ class EmulatedBus {
     // `mtp` serves its MTP interface, if it has one.
     Result<EmulatedDevice*> plug(const DeviceSpec& spec, std::uint8_t port, AdbServer server = {},
                                  PipeServer mtp = {});
-    // The "remove" uevent, in-flight transfers failing, the server stopped.
+    // A USB stick at "1-PORT": a USB device with `spec`'s identity and one mass-storage
+    // interface, and under it the disk the kernel would make of it, a block device "sdX"
+    // (/dev/sdX, removable, ID_BUS=usb) whose node holds a copy of `image`. With the preload,
+    // stat() says the node is a block device (umockdev's sticky-bit convention) and reads
+    // return the image's bytes. The disk's "add" uevent follows the USB device's.
+    Result<EmulatedDevice*> plug_disk(DeviceSpec spec, std::uint8_t port,
+                                      const std::string& image);
+    // The "remove" uevent (a stick's disk first), in-flight transfers failing, the server
+    // stopped.
     void unplug(EmulatedDevice& device);
     // The device plugged at PORT, if any.
     EmulatedDevice* at_port(std::uint8_t port);
@@ -66,6 +75,8 @@ class EmulatedBus {
     UniqueFd marker_;   // locked for the bus's lifetime: the testbed is in use
     std::mutex mutex_;  // guards devices_ and last_address_
     std::vector<std::unique_ptr<EmulatedDevice>> devices_;  // unplugged ones too
+    std::map<const EmulatedDevice*, std::string> disks_;   // a stick's disk, by its sysfs path
+    char next_disk_ = 'b';                                  // sdb, sdc, ...
     std::uint8_t last_address_ = 1;
 };
 

@@ -14,7 +14,8 @@ using nlohmann::json;
 const std::set<std::string> kKeys = {
     "serial",    "model",      "manufacturer", "product",         "root",         "records",
     "scenario",  "auth",       "adb_keys",     "accept_new_keys", "clock_offset", "port",
-    "vendor_id", "product_id", "speed",        "max_packet",      "interfaces",   "mtp_locked"};
+    "vendor_id", "product_id", "speed",        "max_packet",      "interfaces",   "mtp_locked",
+    "disk_image"};
 
 bool is_mtp(const InterfaceSpec& i) {
     return i.bulk && ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
@@ -92,10 +93,20 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
     EmulatedPhone phone;
     auto& spec = phone.spec;
     spec.interfaces.clear();
+    if (p.contains("disk_image")) {
+        // A stick: its identity, its port and its disk; nothing of a phone.
+        for (const auto& key : {"interfaces", "root", "records", "scenario", "auth", "adb_keys",
+                                "accept_new_keys", "clock_offset", "mtp_locked", "model"})
+            if (p.contains(key))
+                return fail(Errc::invalid_argument,
+                            fmt::format("{}: \"{}\" is not for a stick (disk_image)", where, key));
+        phone = stick_from_image(path_in(p["disk_image"], base),
+                                 p.value("serial", fmt::format("STICK{:04}", index + 1)));
+    }
     const json names = p.value("interfaces", json::array({"mtp", "adb"}));
     if (!names.is_array() || names.empty())
         return fail(Errc::invalid_argument, where + ": \"interfaces\" must be a non-empty list");
-    for (const auto& n : names) {
+    for (const auto& n : phone.disk_image.empty() ? names : json::array()) {
         auto i = interface_of(n, where + ": interfaces");
         if (!i)
             return std::unexpected(Error{i.error().code, where + ": " + i.error().message, 0});
@@ -120,7 +131,8 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
                 return std::unexpected(v.error());
             *field = *v;
         }
-    spec.serial = p.value("serial", fmt::format("EMU{:04}", index + 1));
+    if (phone.disk_image.empty())
+        spec.serial = p.value("serial", fmt::format("EMU{:04}", index + 1));
     spec.manufacturer = p.value("manufacturer", spec.manufacturer);
     spec.product = p.value("product", p.value("model", spec.product));
     if (p.contains("speed")) {
@@ -174,6 +186,19 @@ Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& 
         return std::unexpected(
             Error{phones.error().code, file.string() + ": " + phones.error().message, 0});
     return phones;
+}
+
+EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::string& serial) {
+    EmulatedPhone stick;
+    stick.spec.vendor_id = 0x0781;  // SanDisk
+    stick.spec.product_id = 0x5567;  // Cruzer Blade
+    stick.spec.bcd_device = 0x0100;
+    stick.spec.manufacturer = "SanDisk";
+    stick.spec.product = "Cruzer Blade";
+    stick.spec.serial = serial;
+    stick.spec.interfaces = {interface_preset("mass_storage").value()};
+    stick.disk_image = image;
+    return stick;
 }
 
 Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,

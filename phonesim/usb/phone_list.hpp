@@ -23,6 +23,9 @@ struct EmulatedPhone {
     // Set when an interface is MTP and the phone has a root: its MTP interface is served.
     std::optional<phonesim::PhoneSettings> mtp;
     bool mtp_locked = false;  // no storage until "unlock" on the control FIFO
+    // Set for a USB stick: its disk's bytes (EmulatedBus::plug_disk); then the device has one
+    // mass-storage interface and no phone behind it.
+    std::filesystem::path disk_image;
 };
 
 // Relative paths in the list are taken from `base_dir`. Unknown keys and bad values are
@@ -30,6 +33,10 @@ struct EmulatedPhone {
 Result<std::vector<EmulatedPhone>> parse_phone_list(const nlohmann::json& list,
                                                     const std::filesystem::path& base_dir);
 Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& file);
+
+// A USB stick on port 1 holding `image` (exhibit-phonesim --stick): a flash drive's identity,
+// the serial given (or a stick's own).
+EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::string& serial);
 
 // The single phone of the command line on port 1: `interfaces` presets (empty: MTP + ADB).
 Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,

@@ -81,7 +81,9 @@ class Bench {
                 auto line = "unplug " + serial + "\n";
                 [[maybe_unused]] auto n = ::write(g_requests, line.data(), line.size());
             });
-        auto d = bus_.plug(p.phone.spec, p.phone.port, std::move(server), std::move(mtp));
+        auto d = p.phone.disk_image.empty()
+                     ? bus_.plug(p.phone.spec, p.phone.port, std::move(server), std::move(mtp))
+                     : bus_.plug_disk(p.phone.spec, p.phone.port, p.phone.disk_image.string());
         if (!d)
             return std::unexpected(d.error());
         p.device = *d;
@@ -344,7 +346,8 @@ int run_usb_mode(const UsbModeOptions& options) {
 
 int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
              const std::string& control, const std::vector<std::string>& command, char** argv,
-             const std::vector<std::string>& interfaces, bool mtp_locked) {
+             const std::vector<std::string>& interfaces, bool mtp_locked,
+             const std::string& stick) {
     UsbModeOptions options{.control = control, .command = command};
     if (!phones_file.empty()) {
         auto list = load_phone_list(phones_file);
@@ -353,6 +356,9 @@ int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_
             return 2;
         }
         options.phones = std::move(*list);
+    } else if (!stick.empty()) {
+        options.phones = {stick_from_image(stick, settings.serial.empty() ? "STICK0001"
+                                                                          : settings.serial)};
     } else {
         auto phone = phone_from_settings(settings, interfaces, mtp_locked);
         if (!phone) {

@@ -36,6 +36,7 @@ int run_usb_mode(const UsbModeOptions& options);
 // phone, around `command`; `argv` is main's (for the re-execution with the preload).
 int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
              const std::string& control, const std::vector<std::string>& command, char** argv,
-             const std::vector<std::string>& interfaces = {}, bool mtp_locked = false);
+             const std::vector<std::string>& interfaces = {}, bool mtp_locked = false,
+             const std::string& stick = {});
 
 }  // namespace exhibit::usbsim
