@@ -31,8 +31,10 @@ bool filtered_by_numbers(const QString& name) {
 
 ScopeModel::ScopeModel(BusLink& link, QObject* parent) : QAbstractListModel(parent), link_(link) {
     for (const char* c : kCategories) {
-        rows_.push_back(categories_.size());
-        categories_.push_back({QString::fromLatin1(c)});
+        const QString name = QString::fromLatin1(c);
+        if (!disk_only(name))  // offered once a device says it offers it
+            rows_.push_back(categories_.size());
+        categories_.push_back({.name = name, .offered = !disk_only(name)});
     }
     debounce_.setSingleShot(true);
     debounce_.setInterval(kDebounceMs);
@@ -198,7 +200,10 @@ void ScopeModel::set_device(const QString& path, const std::optional<QStringList
 bool ScopeModel::offer(const std::optional<QStringList>& categories, const QString& note) {
     std::vector<std::size_t> rows;
     for (std::size_t i = 0; i < categories_.size(); ++i)
-        if (!categories || categories->contains(categories_[i].name))
+        // Without the device's word (an exhibitd from before Categories, or no device yet):
+        // what any phone can give, none of a disk's own choices.
+        if (categories ? categories->contains(categories_[i].name)
+                       : !disk_only(categories_[i].name))
             rows.push_back(i);
     if (rows == rows_ && note == note_)
         return false;
@@ -338,9 +343,11 @@ void ScopeModel::clear() {
     debounce_.stop();
     beginResetModel();
     rows_.clear();
-    for (auto& c : categories_) {
-        rows_.push_back(rows_.size());
-        c = Category{c.name};
+    for (std::size_t i = 0; i < categories_.size(); ++i) {
+        auto& c = categories_[i];
+        c = Category{.name = c.name, .offered = !disk_only(c.name)};
+        if (c.offered)
+            rows_.push_back(i);
     }
     note_.clear();
     endResetModel();

@@ -83,7 +83,7 @@ class ScopeModel : public QAbstractListModel {
     Q_INVOKABLE void removeNumber(int index);
 
     // The device to preview, with its Categories property (nullopt when exhibitd does not
-    // have it: every category is offered) and its CategoriesNote. A category it does not
+    // have it: every category a phone can give is offered) and its CategoriesNote. A category it does not
     // offer is no row and is never selected.
     void set_device(const QString& path, const std::optional<QStringList>& categories,
                     const QString& note);
@@ -107,7 +107,8 @@ class ScopeModel : public QAbstractListModel {
     };
     Category& row(int r) { return categories_[rows_[static_cast<std::size_t>(r)]]; }
     const Category& row(int r) const { return categories_[rows_[static_cast<std::size_t>(r)]]; }
-    // Offers these categories (all when nullopt): rebuilds the rows, unselects the others.
+    // Offers these categories (when nullopt, all a phone can give): rebuilds the rows,
+    // unselects the others.
     // False when that was already the offer.
     bool offer(const std::optional<QStringList>& categories, const QString& note);
     void rows_changed();

@@ -1,5 +1,5 @@
 // ScopeModel's offer: the scope screen's rows are the categories the chosen device's family
-// can give (its Categories property; all of them when exhibitd does not publish it), an
+// can give (its Categories property; all a phone can give when exhibitd does not publish it), an
 // unoffered category is never selected nor previewed, and offerNote says in words which are
 // missing and why (its CategoriesNote). The bus is never reached: nothing here runs the
 // event loop, so no Preview is sent.
@@ -23,7 +23,14 @@ const QStringList kFiles = {QStringLiteral("photos"), QStringLiteral("videos"),
 const QString kMtpNote = QStringLiteral(
     "over MTP (File transfer) a phone gives its files only: messages, calls, contacts and "
     "apps need USB debugging (ADB)");
+// exhibitd's removable-storage family, word for word.
+const QString kStickNote = QStringLiteral(
+    "a USB stick or memory card holds files only: there are no messages, calls, contacts or "
+    "apps to take");
+const QStringList kStick = kFiles + QStringList{QStringLiteral("cctv_export"),
+                                                QStringLiteral("disk_image")};
 const QString kAdbPhone = QStringLiteral("/org/exhibit/Exhibit1/devices/adb1");
+const QString kStickDisk = QStringLiteral("/org/exhibit/Exhibit1/devices/stick1");
 const QString kMtpPhone = QStringLiteral("/org/exhibit/Exhibit1/devices/mtp1");
 
 QCoreApplication& app() {
@@ -141,6 +148,22 @@ TEST_F(ScopeOffer, NamesTheKioskDoesNotKnowAreIgnoredAndANoteIsNotNeeded) {
     EXPECT_EQ(scope_.offer_note(),
               QStringLiteral("Audio, documents, messages, call log, contacts, installed apps "
                              "and phone details cannot be copied from this phone."));
+}
+
+TEST_F(ScopeOffer, AStickOffersItsOwnChoicesAndOnlyItsNote) {
+    scope_.set_device(kStickDisk, kStick, kStickNote);
+    EXPECT_EQ(rows(), kStick);
+    EXPECT_EQ(scope_.offer_note(),
+              QStringLiteral("A USB stick or memory card holds files only: there are no "
+                             "messages, calls, contacts or apps to take."))
+        << "no list of a phone's records a stick cannot have";
+    scope_.toggle(row_of(QStringLiteral("cctv_export")));
+    EXPECT_EQ(categories_of(scope_.scope_arguments()), QStringList{QStringLiteral("cctv_export")});
+    // The next device is a phone: a disk's own choices are neither offered nor named.
+    scope_.set_device(kAdbPhone, kAll, {});
+    EXPECT_EQ(rows(), kAll);
+    EXPECT_TRUE(selected().isEmpty());
+    EXPECT_TRUE(scope_.offer_note().isEmpty());
 }
 
 TEST_F(ScopeOffer, ADeviceThatGivesNothingHasNoRowsAndCannotStart) {
