@@ -23,6 +23,29 @@ TEST(UsbsimPhoneList, AdbPhoneWithDefaults) {
     EXPECT_EQ(p.spec.vendor_id, 0x18d1);
 }
 
+TEST(UsbsimPhoneList, AStickHoldsAnImageAndNothingOfAPhone) {
+    auto list = parse_phone_list(
+        json::parse(R"([{"disk_image": "sticks/cctv.img", "port": 3, "product": "Ultra"}])"),
+        "/base");
+    ASSERT_TRUE(list) << list.error().describe();
+    const auto& stick = (*list)[0];
+    EXPECT_EQ(stick.disk_image, "/base/sticks/cctv.img");
+    EXPECT_EQ(stick.port, 3);
+    EXPECT_FALSE(stick.adb);
+    EXPECT_FALSE(stick.mtp);
+    ASSERT_EQ(stick.spec.interfaces.size(), 1u);
+    EXPECT_EQ(stick.spec.interfaces[0].class_code, 0x08) << "mass storage only";
+    EXPECT_EQ(stick.spec.product, "Ultra");
+    EXPECT_EQ(stick.spec.manufacturer, "SanDisk");
+    EXPECT_EQ(stick.spec.serial, "STICK0001");
+
+    auto phone_keys = parse_phone_list(
+        json::parse(R"([{"disk_image": "cctv.img", "root": "phone1"}])"), "/base");
+    ASSERT_FALSE(phone_keys);
+    EXPECT_NE(phone_keys.error().message.find("\"root\" is not for a stick"), std::string::npos)
+        << phone_keys.error().message;
+}
+
 TEST(UsbsimPhoneList, EveryKindOfDescriptorSet) {
     auto list = parse_phone_list(json::parse(R"([
       {"serial": "MTP", "vendor_id": "04e8", "product_id": 26720, "interfaces": ["mtp"]},
