@@ -1,5 +1,7 @@
 #include "daemon/devices/usb_devices.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -42,6 +44,13 @@ std::string detail_for(const usb::Classification& c, bool served) {
 
 }  // namespace
 
+bool is_mass_storage_only(const usb::Classification& c) {
+    return !c.functions.empty() &&
+           std::ranges::all_of(c.functions, [](const usb::FunctionMatch& f) {
+               return f.function == usb::UsbFunction::mass_storage;
+           });
+}
+
 devices::DeviceRecord to_device_record(const usb::UsbArrival& a,
                                        const drivers::DriverRegistry& drivers) {
     devices::DeviceRecord r;
@@ -69,12 +78,13 @@ devices::DeviceRecord to_device_record(const usb::UsbArrival& a,
 
 Result<std::unique_ptr<UsbDevices>> UsbDevices::create(loop::LoopChannel& channel,
                                                        devices::DeviceRegistry& registry,
-                                                       const drivers::DriverRegistry& drivers) {
+                                                       const drivers::DriverRegistry& drivers,
+                                                       UsbDevicesOptions options) {
     auto context = usb::UsbContext::create();
     if (!context)
         return std::unexpected(context.error());
     return std::unique_ptr<UsbDevices>(
-        new UsbDevices(channel, registry, drivers, std::move(*context)));
+        new UsbDevices(channel, registry, drivers, std::move(*context), options));
 }
 
 UsbDevices::~UsbDevices() {
@@ -104,14 +114,31 @@ void UsbDevices::arrived(const usb::UsbArrival& a) {
     auto record = to_device_record(a, *drivers_);
     const auto& id = a.identity;
     auto usb_id = fmt::format("{:04x}:{:04x}", id.vendor_id, id.product_id);
-    auto device = registry_->add(record);
-    device_of_plug_[a.plug_id] = device;
     const auto classes = devices::classes_text(record);
     // No serial number: nothing that identifies a person's phone leaves the kiosk in its log.
+    const auto note = a.note.empty() ? std::string() : "; " + a.note;
+    if (options_.disks_from_udev && is_mass_storage_only(a.classification)) {
+        // The disk behind it is BlockDevices' device: logged here, not added twice.
+        device_of_plug_[a.plug_id] = std::string();
+        log::event(log::Level::info, message_id::kUsbPlugged,
+                   fmt::format("USB disk plugged in at {}: {} {} ({}, {} speed){}", id.bus_path,
+                               id.manufacturer, id.product, usb_id, id.speed, note),
+                   {{"EXHIBIT_USB_BUS_PATH", id.bus_path},
+                    {"EXHIBIT_USB_ID", usb_id},
+                    {"EXHIBIT_USB_SPEED", id.speed}});
+        log::event(
+            log::Level::info, message_id::kUsbClassified,
+            fmt::format("USB disk at {} classified as {}: its disk is shown as a "
+                        "removable disk, found through udev",
+                        id.bus_path, classes),
+            {log::field::device_class(classes), {"EXHIBIT_USB_SUMMARY", a.classification.summary}});
+        return;
+    }
+    auto device = registry_->add(record);
+    device_of_plug_[a.plug_id] = device;
     log::event(log::Level::info, message_id::kUsbPlugged,
                fmt::format("USB device {} plugged in at {}: {} {} ({}, {} speed){}", device,
-                           id.bus_path, id.manufacturer, id.product, usb_id, id.speed,
-                           a.note.empty() ? "" : "; " + a.note),
+                           id.bus_path, id.manufacturer, id.product, usb_id, id.speed, note),
                {log::field::device(device),
                 {"EXHIBIT_USB_BUS_PATH", id.bus_path},
                 {"EXHIBIT_USB_ID", usb_id},
@@ -129,6 +156,15 @@ void UsbDevices::left(const usb::UsbRemoval& r) {
         return;
     auto device = it->second;
     device_of_plug_.erase(it);
+    if (device.empty()) {
+        // A disk left to BlockDevices: its own removal ends its device and session.
+        log::event(log::Level::info, message_id::kUsbUnplugged,
+                   fmt::format("USB disk unplugged from {}", r.bus_path),
+                   {log::field::device_class(
+                        std::string(devices::to_string(devices::DeviceClass::mass_storage))),
+                    {"EXHIBIT_USB_BUS_PATH", r.bus_path}});
+        return;
+    }
     const auto* record = registry_->find(device);
     bool busy = record && record->state == devices::DeviceState::busy;
     const auto classes = record ? devices::classes_text(*record) : std::string();

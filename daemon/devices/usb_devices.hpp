@@ -36,6 +36,20 @@ inline constexpr std::string_view kUsbClassified = "a049c19f4bfc4a52871cea1a9ca7
 inline constexpr std::string_view kUsbUnplugged = "485afc6f75df4bd7914797d235079fab";
 }  // namespace message_id
 
+struct UsbDevicesOptions {
+    // Set when BlockDevices runs beside this object. A USB device whose only classified
+    // function is mass storage (a stick, a card reader, a USB disk) is then the same disk that
+    // BlockDevices presents through udev, with its size, its device node and a driver for
+    // it: its plug, classification and unplug are still logged here, but it is not added to
+    // the registry, so that one stick is one device object, not two (one of them forever
+    // unsupported). Without udev it is added as before: unsupported, with a sentence. A
+    // device offering anything else besides (a phone's MTP or ADB) is added as before too.
+    bool disks_from_udev = false;
+};
+
+// Whether a classified USB device is a disk only (see UsbDevicesOptions::disks_from_udev).
+bool is_mass_storage_only(const usb::Classification& c);
+
 // The device object of a plug; `drivers` decides between connected and unsupported.
 devices::DeviceRecord to_device_record(const usb::UsbArrival& arrival,
                                        const drivers::DriverRegistry& drivers);
@@ -46,7 +60,8 @@ class UsbDevices {
     // `registry` and `drivers` must outlive this object.
     static Result<std::unique_ptr<UsbDevices>> create(loop::LoopChannel& channel,
                                                       devices::DeviceRegistry& registry,
-                                                      const drivers::DriverRegistry& drivers);
+                                                      const drivers::DriverRegistry& drivers,
+                                                      UsbDevicesOptions options = {});
     UsbDevices(const UsbDevices&) = delete;
     UsbDevices& operator=(const UsbDevices&) = delete;
     ~UsbDevices();  // stops the monitor; events posted but not yet run are dropped
@@ -56,8 +71,13 @@ class UsbDevices {
 
   private:
     UsbDevices(loop::LoopChannel& channel, devices::DeviceRegistry& registry,
-               const drivers::DriverRegistry& drivers, std::shared_ptr<usb::UsbContext> context)
-        : channel_(&channel), registry_(&registry), drivers_(&drivers), context_(std::move(context)) {}
+               const drivers::DriverRegistry& drivers, std::shared_ptr<usb::UsbContext> context,
+               UsbDevicesOptions options)
+        : channel_(&channel),
+          registry_(&registry),
+          drivers_(&drivers),
+          context_(std::move(context)),
+          options_(options) {}
     void arrived(const usb::UsbArrival& a);
     void left(const usb::UsbRemoval& r);
 
@@ -65,7 +85,9 @@ class UsbDevices {
     devices::DeviceRegistry* registry_;
     const drivers::DriverRegistry* drivers_;
     std::shared_ptr<usb::UsbContext> context_;
+    UsbDevicesOptions options_;
     std::unique_ptr<usb::UsbMonitor> monitor_;
+    // The device object of each plug; empty for a disk left to BlockDevices.
     std::map<std::uint64_t, std::string> device_of_plug_;
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };

@@ -228,9 +228,21 @@ Status Daemon::start_core() {
     options.stop_grace = kStopGrace;
     sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, drivers_,
                                                           std::move(options));
+    // Removable disks (USB sticks, memory cards) are found through udev and read from their
+    // device node; without udev the kiosk still serves phones. Connected to udev first, so
+    // that USB knows whether to leave a stick's USB device to it; started after USB.
+    if (auto disks = devices::BlockDevices::create(*channel_, devices_, drivers_); disks)
+        disks_ = std::move(*disks);
+    else
+        log::event(log::Level::warning, message_id::kDisksUnavailable,
+                   fmt::format("udev is not available: removable disks will not be detected: {}",
+                               disks.error().describe()),
+                   {log::field::error_class(disks.error())});
     // USB devices are found by the monitor and opened by their driver through libusb;
     // without USB the kiosk still serves network devices.
-    if (auto usb = devices::UsbDevices::create(*channel_, devices_, drivers_); usb)
+    if (auto usb = devices::UsbDevices::create(*channel_, devices_, drivers_,
+                                               {.disks_from_udev = disks_ != nullptr});
+        usb)
         usb_ = std::move(*usb);
     else
         log::event(log::Level::warning, message_id::kUsbUnavailable,
@@ -240,6 +252,12 @@ Status Daemon::start_core() {
         if (auto s = usb_->start(); !s)
             log::event(log::Level::warning, message_id::kUsbUnavailable,
                        fmt::format("USB devices will not be detected: {}", s.error().describe()),
+                       {log::field::error_class(s.error())});
+    if (disks_)
+        if (auto s = disks_->start(); !s)
+            log::event(log::Level::warning, message_id::kDisksUnavailable,
+                       fmt::format("removable disks will not be detected: {}",
+                                   s.error().describe()),
                        {log::field::error_class(s.error())});
     devices_.subscribe([this](const devices::DeviceRecord& d, devices::DeviceChange change) {
         if (metrics_)
@@ -698,6 +716,7 @@ int Daemon::run() {
     }
     sessions_.reset();
     usb_.reset();  // after the sessions that used its transports
+    disks_.reset();
     store_.reset();
     log::event(log::Level::info, message_id::kDaemonStopped,
                fmt::format("exhibitd stopped ({})", stop_signal_),

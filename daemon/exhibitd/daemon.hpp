@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "daemon/bus/bus_service.hpp"
 #include "daemon/config/config.hpp"
+#include "daemon/devices/block_devices.hpp"
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/devices/usb_devices.hpp"
 #include "daemon/extract/session_manager.hpp"
@@ -94,6 +95,7 @@ class Daemon {
     drivers::DriverRegistry drivers_;  // outlives the devices and sessions that use it
     devices::DeviceRegistry devices_;
     std::unique_ptr<devices::UsbDevices> usb_;  // null when libusb could not start
+    std::unique_ptr<devices::BlockDevices> disks_;  // null when udev could not be used
     std::unique_ptr<extract::SessionManager> sessions_;
     std::unique_ptr<upload::Uploader> uploader_;
     std::unique_ptr<officers::SignInDesk> desk_;

@@ -35,6 +35,9 @@ inline constexpr std::string_view kStoreReconciled = "de85cb76505b4f65b44705f173
 // USB cannot be used (libusb, hotplug): only network devices are served. Fields:
 // EXHIBIT_ERROR_CLASS.
 inline constexpr std::string_view kUsbUnavailable = "7e172a95e37b492cae4966dcdb65bc7a";
+// udev cannot be used: removable disks (USB sticks, memory cards) are not detected; phones
+// still are. Fields: EXHIBIT_ERROR_CLASS.
+inline constexpr std::string_view kDisksUnavailable = "ce40d39a3edc4f83a9cb247ee302f9d1";
 // A device object was added, changed state or removed. Fields: EXHIBIT_DEVICE,
 // EXHIBIT_DEVICE_CLASS, EXHIBIT_DEVICE_STATE, EXHIBIT_DEVICE_CHANGE, EXHIBIT_TRANSPORT.
 inline constexpr std::string_view kDeviceChanged = "093eebe710ef46da978730394522fae2";

@@ -112,7 +112,7 @@ class UsbKiosk : public ::testing::Test {
                 ended_[v.id] = v;
             last_[v.id] = v;
         });
-        auto usb = devices::UsbDevices::create(*channel_, registry_, drivers_);
+        auto usb = devices::UsbDevices::create(*channel_, registry_, drivers_, usb_options_);
         ASSERT_TRUE(usb) << usb.error().describe();
         usb_ = std::move(*usb);
         ASSERT_TRUE(usb_->start());
@@ -195,6 +195,7 @@ class UsbKiosk : public ::testing::Test {
     std::shared_ptr<adb::AdbHostKey> key_;
     drivers::DriverRegistry drivers_;
     devices::DeviceRegistry registry_;
+    devices::UsbDevicesOptions usb_options_;  // read by start_core
     std::unique_ptr<devices::UsbDevices> usb_;
     std::unique_ptr<extract::SessionManager> sessions_;
     std::map<std::int64_t, extract::SessionView> ended_;
