@@ -1,14 +1,18 @@
-// The test material of the removable-storage tests (tests/support/disk_images):
+// The test material of the removable-storage tests (tests/support/disk_images, fat_hostile):
 // each builder's image, read back by The Sleuth Kit's own tools (the referee), holds exactly
 // the tree it was built from; FAT32 also as mtools reads it; the partitioned stick's table
-// is what mmls sees.
+// is what mmls sees; each hostile maker changes what it says it changes, as fsck.vfat or
+// TSK shows it.
 #include "tests/support/disk_images.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <sstream>
 
+#include "tests/support/fat_hostile.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -260,6 +264,183 @@ TEST(DiskImages, ExfatFixtureHoldsItsManifest) {
     EXPECT_NE(run_ok({"fls", image->string()})
                   .find(std::string(kExfatFixtureLabel) + " (Volume Label Entry)"),
               std::string::npos);
+}
+
+// Hostile FAT32 images: a witness's stick patched by one maker each.
+class HostileFat : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        src_ = dir_ / "src";
+        write_camera_and_documents(src_);
+        write_random_file(src_ / "Documents/report-2026.pdf", 3000, 11);
+        write_random_file(src_ / "Documents/notes for the court.txt", 300, 12);
+        write_random_file(src_ / "Documents/letter to the witness.docx", 400, 13);
+        image_ = dir_ / "fat.img";
+        auto built = build_fat32(image_, src_, "HOSTILE");
+        ASSERT_TRUE(built) << built.error().describe();
+        auto names = referee_names(image_);
+        ASSERT_TRUE(names) << names.error().describe();
+        before_ = *names;
+        ASSERT_EQ(fsck(), "");  // clean before the patch
+    }
+
+    // fsck.vfat -n's complaints: its output less the lines it prints on a clean volume.
+    std::string fsck() {
+        auto out = run_ok({"fsck.vfat", "-n", image_.string()});
+        std::string complaints, line;
+        std::istringstream lines(out);
+        while (std::getline(lines, line))
+            if (!line.starts_with("fsck.fat ") && !line.starts_with(image_.string() + ":") &&
+                !line.empty())
+                complaints += line + "\n";
+        return complaints;
+    }
+
+    std::map<std::string, std::string> names() {
+        auto n = referee_names(image_);
+        EXPECT_TRUE(n) << n.error().describe();
+        return n ? *n : std::map<std::string, std::string>{};
+    }
+
+    TempDir dir_;
+    fs::path src_, image_;
+    std::map<std::string, std::string> before_;
+};
+
+TEST_F(HostileFat, GeometryComesFromTheBootSector) {
+    auto g = read_fat_geometry(image_);
+    ASSERT_TRUE(g) << g.error().describe();
+    auto stat = run_ok({"fsstat", image_.string()});
+    EXPECT_EQ(g->volume_bytes(), fs::file_size(image_));
+    EXPECT_NE(stat.find("Sector Size: " + std::to_string(g->bytes_per_sector)), std::string::npos);
+    EXPECT_NE(stat.find("Cluster Size: " + std::to_string(g->cluster_bytes())), std::string::npos);
+    // fsstat: "* FAT 0: 32 - 1247" (first and last sector of the first FAT).
+    EXPECT_NE(stat.find("* FAT 0: " + std::to_string(g->fat_offset(0) / g->bytes_per_sector) +
+                        " - " + std::to_string(g->fat_offset(1) / g->bytes_per_sector - 1)),
+              std::string::npos)
+        << stat;
+    EXPECT_NE(
+        stat.find("* Data Area: " + std::to_string(g->cluster_offset(2) / g->bytes_per_sector)),
+        std::string::npos)
+        << stat;
+
+    auto not_fat = dir_ / "zeros.img";
+    std::ofstream(not_fat, std::ios::binary) << std::string(4096, '\0');
+    auto refused = read_fat_geometry(not_fat);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::unsupported);
+}
+
+TEST_F(HostileFat, ClusterChainLoopingOnItself) {
+    ASSERT_TRUE(make_cluster_loop(image_, "Documents"));
+    auto complaints = fsck();
+    EXPECT_NE(complaints.find("/Documents\n  Circular cluster chain"), std::string::npos)
+        << complaints;
+    EXPECT_FALSE(make_cluster_loop(image_, "Documents/notes.docx"));  // a file, not a folder
+    EXPECT_EQ(make_cluster_loop(image_, "Nowhere").error().code, Errc::not_found);
+}
+
+TEST_F(HostileFat, FolderHoldingItsParent) {
+    ASSERT_TRUE(make_directory_loop(image_, "DCIM/100MEDIA"));
+    auto complaints = fsck();
+    EXPECT_NE(complaints.find("/DCIM/100MEDIA\n Start does point to containing directory"),
+              std::string::npos)
+        << complaints;
+    // TSK: DCIM/100MEDIA now lists DCIM's entries, 100MEDIA again among them; its files are gone.
+    auto listing = run_ok({"fls", "-r", "-p", image_.string()});
+    EXPECT_NE(listing.find("DCIM/100MEDIA/100MEDIA"), std::string::npos) << listing;
+    auto after = names();
+    EXPECT_TRUE(before_.contains("DCIM/100MEDIA/IMG_0001.JPG"));
+    EXPECT_FALSE(after.contains("DCIM/100MEDIA/IMG_0001.JPG"));
+}
+
+TEST_F(HostileFat, FileLargerThanItsVolume) {
+    auto inode = before_.at("DCIM/100MEDIA/IMG_0001.JPG");
+    ASSERT_TRUE(make_oversized_file(image_, "DCIM/100MEDIA/IMG_0001.JPG"));
+    auto complaints = fsck();
+    EXPECT_NE(complaints.find("/DCIM/100MEDIA/IMG_0001.JPG\n  File size is 4294967295 bytes"),
+              std::string::npos)
+        << complaints;
+    EXPECT_GT(4294967295u, fs::file_size(image_));
+    // TSK's sanity check of a FAT entry rejects a size past the volume: the entry is no
+    // longer a file to it, and drops out of the listing.
+    auto stat = run_ok({"istat", image_.string(), inode});
+    EXPECT_NE(stat.find(inode + " is not an inode"), std::string::npos) << stat;
+    EXPECT_FALSE(names().contains("DCIM/100MEDIA/IMG_0001.JPG"));
+    EXPECT_EQ(names().size(), before_.size() - 1);
+}
+
+TEST_F(HostileFat, NamesNoFileMayHave) {
+    auto slash = make_name_with_slash(image_, "Documents/report-2026.pdf");
+    ASSERT_TRUE(slash) << slash.error().describe();
+    EXPECT_EQ(*slash, "report-/026.pdf");
+    auto surrogate = make_name_with_lone_surrogate(image_, "Documents/notes for the court.txt");
+    ASSERT_TRUE(surrogate) << surrogate.error().describe();
+    EXPECT_EQ(*surrogate, "\uFFFDotes for the court.txt");
+    auto dots = make_name_dot_dot(image_, "Documents/letter to the witness.docx");
+    ASSERT_TRUE(dots) << dots.error().describe();
+    EXPECT_EQ(*dots, "..");
+
+    // fsck.vfat does not look at long names; TSK takes them as they are.
+    auto after = names();
+    EXPECT_TRUE(after.contains("Documents/report-/026.pdf"));  // one name, read as a path
+    EXPECT_FALSE(after.contains("Documents/report-2026.pdf"));
+    EXPECT_FALSE(after.contains("Documents/notes for the court.txt"));
+    EXPECT_EQ(after.at("Documents/report-/026.pdf"), before_.at("Documents/report-2026.pdf"));
+    // The surrogate's file is still there, under a name TSK made of what it could not convert.
+    std::string surrogate_path;
+    for (const auto& [path, inode] : after)
+        if (inode == before_.at("Documents/notes for the court.txt"))
+            surrogate_path = path;
+    EXPECT_TRUE(surrogate_path.starts_with("Documents/") &&
+                surrogate_path.ends_with("tes for the court.txt"))
+        << surrogate_path;
+    // A file named ".." is taken for the parent's entry and drops out of TSK's listing.
+    EXPECT_FALSE(after.contains("Documents/letter to the witness.docx"));
+    EXPECT_EQ(after.size(), before_.size() - 1);
+
+    // The 8.3 name is left alone: a file without a long name cannot be renamed so.
+    EXPECT_EQ(make_name_dot_dot(image_, "DCIM/100MEDIA/IMG_0001.JPG").error().code,
+              Errc::invalid_argument);
+}
+
+TEST_F(HostileFat, ImageCutInHalf) {
+    // A file reaching into the second half of the volume.
+    TempDir big;
+    write_random_file(big / "VIDEO/long.mp4", 30'000'000, 5);
+    ASSERT_TRUE(build_fat32(image_, big.path(), "CUT", {.size = 40ull * 1024 * 1024}));
+    auto whole = referee_files(image_);
+    ASSERT_TRUE(whole) << whole.error().describe();
+    auto size = fs::file_size(image_);
+
+    ASSERT_TRUE(truncate_image(image_));
+    EXPECT_EQ(fs::file_size(image_), size / 2);
+    EXPECT_NE(fsck().find("Failed to read sector"), std::string::npos);
+    // The file is still listed, its bytes are not all there.
+    auto cut = referee_files(image_);
+    EXPECT_TRUE(!cut || cut->at("VIDEO/long.mp4") != whole->at("VIDEO/long.mp4"));
+    if (!cut)
+        std::printf("referee on the cut image: %s\n", cut.error().describe().c_str());
+    EXPECT_TRUE(names().contains("VIDEO/long.mp4"));
+}
+
+TEST_F(HostileFat, TenThousandFilesInOneFolder) {
+    TempDir many;
+    write_many_files(many.path(), "DCIM/100MEDIA", 10'000, 600);
+    Status built;
+    print_timing("FAT32 build, 10,000 files in one folder",
+                 time_of([&] { built = build_fat32(image_, many.path(), "MANY"); }));
+    ASSERT_TRUE(built) << built.error().describe();
+    EXPECT_EQ(fsck(), "");
+    std::map<std::string, std::string> listed;
+    print_timing("fls of 10,000 files", time_of([&] { listed = names(); }));
+    ASSERT_EQ(listed.size(), 10'000u);
+    EXPECT_TRUE(listed.contains("DCIM/100MEDIA/DSC00001.JPG"));
+    EXPECT_TRUE(listed.contains("DCIM/100MEDIA/DSC10000.JPG"));
+    // Every byte, through mtools (icat is a process a file: ~70 ms each on this image).
+    auto mtools = referee_files_mtools(image_, dir_.path());
+    ASSERT_TRUE(mtools) << mtools.error().describe();
+    EXPECT_EQ(*mtools, expected_files(many.path()));
 }
 
 }  // namespace
