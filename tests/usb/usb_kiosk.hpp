@@ -10,51 +10,21 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "common/sha256.hpp"
 #include "daemon/devices/usb_devices.hpp"
 #include "daemon/extract/session_manager.hpp"
 #include "drivers/adb/adb_driver.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/phone_setup.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
+#include "tests/support/file_tree.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace exhibit::testing {
-
-namespace fsys = std::filesystem;
-
-inline void write_random_file(const fsys::path& p, std::size_t size, unsigned seed) {
-    fsys::create_directories(p.parent_path());
-    std::string data(size, '\0');
-    std::mt19937 rng(seed);
-    for (auto& c : data)
-        c = static_cast<char>(rng());
-    std::ofstream(p, std::ios::binary).write(data.data(), static_cast<std::streamsize>(size));
-}
-
-// A file of a generated phone tree: its path below the phone's root, and its size.
-struct PhoneFile {
-    std::string path;
-    std::size_t size;
-};
-
-// Writes each file with random bytes, seeded from `seed` onwards.
-inline void write_tree(const fsys::path& root, const std::vector<PhoneFile>& files,
-                       unsigned seed) {
-    for (const auto& f : files)
-        write_random_file(root / f.path, f.size, seed++);
-}
-
-inline std::string sha256_of(const fsys::path& p) {
-    return to_hex(Sha256::of_file(p).value());
-}
 
 // An Android phone (MTP + ADB interfaces) whose ADB interface is served by phonesim's engine.
 inline usbsim::DeviceSpec usb_phone_spec(const std::string& serial) {
