@@ -141,9 +141,13 @@ Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& 
         if (!(entry.flags & TSK_FS_NAME_FLAG_ALLOC))
             continue;
         const std::string name = entry.name ? entry.name : "";
-        if (name == "." || name == "..")
-            continue;
         const TSK_FS_META* meta = f->meta;
+        // A folder's links to itself and its parent; a *file* with such a name is hostile
+        // and goes on to be skipped with the reason below.
+        const bool link_entry = meta ? meta->type == TSK_FS_META_TYPE_DIR
+                                     : entry.type == TSK_FS_NAME_TYPE_DIR;
+        if ((name == "." || name == "..") && link_entry)
+            continue;
         if (depth == 0) {
             if (metadata_entry(*fs, name))
                 continue;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "tests/support/disk_images.hpp"
+
 namespace exhibit::testing {
 
 namespace fsys = std::filesystem;
@@ -103,6 +105,17 @@ bool KioskWorld::start(const WorldOptions& o) {
         "  wait $!; sleep 0.1\n"
         "done\n",
         d, kBin, conf.string());
+    std::vector<std::string> stick;
+    if (o.stick) {
+        const auto files = dir_ / "stick";
+        write_cctv_export(files, "EXPORT_2026-11-30");
+        fsys::create_directories(files / "DCIM");
+        for (const auto& e : fsys::directory_iterator(dir_ / "phone/DCIM/Camera"))
+            fsys::copy_file(e.path(), files / "DCIM" / e.path().filename());
+        if (auto s = build_fat32(dir_ / "stick.img", files, "WITNESS"); !s)
+            return (problem_ = "the stick's image: " + s.error().describe()), false;
+        stick = {"--stick", (dir_ / "stick.img").string()};
+    }
     std::vector<std::string> argv = {kBin + "exhibit-phonesim",
                                      "--usb",
                                      "--root",
@@ -122,6 +135,7 @@ bool KioskWorld::start(const WorldOptions& o) {
                                      "--adb-keys",
                                      (dir_ / "adb_keys").string()};
     std::ofstream(dir_ / "adb_keys", std::ios::app);
+    argv.insert(argv.end(), stick.begin(), stick.end());  // a stick instead of the phone
     if (!o.interfaces.empty())
         argv.insert(argv.end(), {"--interfaces", o.interfaces});
     if (o.mtp_locked)

@@ -22,6 +22,9 @@ struct WorldOptions {
     std::string scenario_json;  // phonesim --scenario, empty for none
     std::string interfaces;     // phonesim --interfaces ("mtp": USB debugging off), "" default
     bool mtp_locked = false;    // phonesim --mtp-locked: no storage until "unlock"
+    // A witness's USB stick instead of a phone (phonesim --stick): FAT32 holding a CCTV
+    // export and the generated phone's camera pictures.
+    bool stick = false;
     std::string notice_version = "DPN-TEST-1";
     std::string notice_text;
 };

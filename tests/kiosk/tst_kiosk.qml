@@ -315,6 +315,52 @@ Item {
             screen("ready")
         }
 
+        // A witness brings a USB stick with a CCTV export: found through udev, read without
+        // mounting; the officer is offered a stick's choices, and the export arrives whole.
+        function test_stick_gives_its_cctv_export_whole() {
+            begin("stick-cctv-export", { stick: true, auth: "none" })
+            signIn("4711", harness.officerPin("4711"))
+            fillCase()
+            tryCompare(kiosk.devices, "chosenReady", true, 30000)
+            shot("phone-stick")
+            phoneStep(false, false)
+            noticeStep()
+            waitCounts()
+            var note = waitItem("offerNoteText")
+            verify(note.text.indexOf("USB stick or memory card holds files only") === 0, note.text)
+            verify(note.text.indexOf("cannot be copied from this phone") < 0, note.text)
+            var offered = ["photos", "videos", "audio", "documents", "cctv_export", "disk_image"]
+            for (var i = 0; i < offered.length; ++i)
+                verify(find("category_" + offered[i]) !== null && find("category_" + offered[i]).visible,
+                       offered[i] + " is offered")
+            var refused = ["messages", "call_log", "contacts", "apps", "device_info"]
+            for (var j = 0; j < refused.length; ++j)
+                verify(find("category_" + refused[j]) === null || !find("category_" + refused[j]).visible,
+                       refused[j] + " is not offered")
+            verify(!find("numberField").visible, "no numbers are asked for a stick")
+            tryVerify(function() { return find("count_cctv_export").text.indexOf("5 ·") === 0 }, 30000,
+                      "the export's five files are counted: " + find("count_cctv_export").text)
+            shot("scope-stick")
+            tap("category_cctv_export")
+            tap("category_photos")
+            waitCounts()
+            tap("nextButton")
+            waitFor(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000,
+                    "the copy did not start")
+            screen("receipt", 120000)
+            var r = checkReceipt()
+            compare(r.state, "completed")
+            compare(r["items.cctv_export"], 5, "the export is taken whole: footage, index, player, readme")
+            verify(r["items.photos"] > 0, "photos were copied")
+            shot("receipt-stick")
+            tap("sendNowButton")
+            tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
+            var v = harness.verifyDfu()
+            compare(v.status, 0, v.output)
+            tap("finishButton")
+            screen("ready")
+        }
+
         function test_wrong_pin_locks_the_officer_id() {
             begin("wrong-pin", {})
             var locked = false

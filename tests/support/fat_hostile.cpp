@@ -367,16 +367,23 @@ Status make_directory_loop(const fs::path& image, std::string_view folder) {
     return write_le16(f, entry.offset + 26, parent & 0xFFFF);
 }
 
-Status make_oversized_file(const fs::path& image, std::string_view file) {
+Status make_lying_size(const fs::path& image, std::string_view file, std::uint32_t size) {
     auto opened = open_entry(image, file, false);
     if (!opened)
         return std::unexpected(opened.error());
     auto& [f, entry] = *opened;
-    constexpr std::uint32_t kLargest = 0xFFFFFFFF;
-    if (f.geometry().volume_bytes() >= kLargest)
-        return fail(Errc::invalid_argument, "the volume is 4 GiB or more: no size exceeds it");
     // DIR_FileSize (offset 28).
-    return write_le32(f, entry.offset + 28, kLargest);
+    return write_le32(f, entry.offset + 28, size);
+}
+
+Status make_oversized_file(const fs::path& image, std::string_view file) {
+    constexpr std::uint32_t kLargest = 0xFFFFFFFF;
+    auto geometry = read_fat_geometry(image);
+    if (!geometry)
+        return std::unexpected(geometry.error());
+    if (geometry->volume_bytes() >= kLargest)
+        return fail(Errc::invalid_argument, "the volume is 4 GiB or more: no size exceeds it");
+    return make_lying_size(image, file, kLargest);
 }
 
 Result<std::string> make_name_with_slash(const fs::path& image, std::string_view file) {

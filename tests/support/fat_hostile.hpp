@@ -69,6 +69,11 @@ Status make_directory_loop(const std::filesystem::path& image, std::string_view 
 // to 0xFFFFFFFF (the volume must be smaller than 4 GiB). Its cluster chain is unchanged, so
 // the bytes behind the stated size are not there.
 Status make_oversized_file(const std::filesystem::path& image, std::string_view file);
+// A file stating another size than its own: its entry's DIR_FileSize (offset 28) is set to
+// `size`, its cluster chain unchanged. Larger than the chain holds (and within the volume),
+// the bytes behind it are not the file's.
+Status make_lying_size(const std::filesystem::path& image, std::string_view file,
+                       std::uint32_t size);
 
 // Names no file may have, written into a file's long-name (LFN) entries: the UTF-16 name
 // characters of each LFN entry (LDIR_Name1 at offset 1, LDIR_Name2 at 14, LDIR_Name3 at 28)
