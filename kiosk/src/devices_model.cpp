@@ -204,6 +204,17 @@ std::optional<QStringList> DevicesModel::chosen_categories() const {
     return v.toStringList();
 }
 
+bool DevicesModel::chosen_is_disk() const {
+    const int i = index_of(chosen_);
+    if (i < 0)
+        return false;
+    const QVariant v = devices_[static_cast<std::size_t>(i)].props.value(QStringLiteral("Classes"));
+    const QStringList classes = v.metaType() == QMetaType::fromType<QDBusArgument>()
+                                    ? qdbus_cast<QStringList>(v.value<QDBusArgument>())
+                                    : v.toStringList();
+    return classes.contains(QStringLiteral("mass_storage"));
+}
+
 QString DevicesModel::chosen_categories_note() const {
     const int i = index_of(chosen_);
     return i < 0 ? QString()
@@ -249,6 +260,10 @@ QString DevicesModel::instruction() const {
     const auto& props = devices_[static_cast<std::size_t>(index_of(chosen_))].props;
     const QString state = props.value(QStringLiteral("State")).toString();
     const QString detail = props.value(QStringLiteral("Detail")).toString();
+    // A USB stick or memory card: nothing for its owner to do, and no phone to speak of.
+    const bool disk = chosen_is_disk();
+    if (disk && state == QLatin1String("connected"))
+        return tr("The kiosk is looking at the USB stick or memory card. Keep it plugged in.");
     if (state == QLatin1String("connected")) {
         // Detail describes the phone while all is well ("Android phone with USB debugging
         // (ADB)") and says why when it could not be reached ("could not connect: ...").
@@ -276,9 +291,12 @@ QString DevicesModel::instruction() const {
         return tr("Ask the owner to %1.").arg(what);
     }
     if (state == QLatin1String("ready"))
-        return tr("The phone is ready. Tap Next.");
+        return disk ? tr("The USB stick or memory card is ready. It is read without "
+                         "changing anything on it. Tap Next.")
+                    : tr("The phone is ready. Tap Next.");
     if (state == QLatin1String("busy"))
-        return tr("The phone is busy. Wait a moment.");
+        return disk ? tr("The USB stick or memory card is busy. Wait a moment.")
+                    : tr("The phone is busy. Wait a moment.");
     if (state == QLatin1String("unsupported"))
         return detail.isEmpty() ? tr("This kiosk cannot read this device. Unplug it.")
                                 : tr("This kiosk cannot read this device: %1").arg(detail);

@@ -55,6 +55,8 @@ class DevicesModel : public QAbstractListModel {
     // not publish the property (an older exhibitd, which offers them all).
     std::optional<QStringList> chosen_categories() const;
     // Its CategoriesNote: why it offers fewer; empty when it offers all.
+    // Whether the chosen device is a removable disk (class mass_storage), not a phone.
+    bool chosen_is_disk() const;
     QString chosen_categories_note() const;
 
     Q_INVOKABLE void choose(const QString& path);

@@ -62,7 +62,7 @@ QString category_name(const QString& c) {
     if (c == QLatin1String("cctv_export"))
         return tr("CCTV exports");
     if (c == QLatin1String("disk_image"))
-        return tr("Whole-disk copy");
+        return tr("Whole disk");
     return c;
 }
 

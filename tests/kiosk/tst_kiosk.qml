@@ -322,12 +322,14 @@ Item {
             signIn("4711", harness.officerPin("4711"))
             fillCase()
             tryCompare(kiosk.devices, "chosenReady", true, 30000)
+            compare(find("phoneInstruction").text,
+                    "The USB stick or memory card is ready. It is read without changing anything on it. Tap Next.")
             shot("phone-stick")
             phoneStep(false, false)
             noticeStep()
             waitCounts()
             var note = waitItem("offerNoteText")
-            verify(note.text.indexOf("USB stick or memory card holds files only") === 0, note.text)
+            verify(note.text.indexOf("A USB stick or memory card holds files only") === 0, note.text)
             verify(note.text.indexOf("cannot be copied from this phone") < 0, note.text)
             var offered = ["photos", "videos", "audio", "documents", "cctv_export", "disk_image"]
             for (var i = 0; i < offered.length; ++i)
