@@ -48,6 +48,14 @@ bool is_record_category(Category c) {
            c == Category::apps || c == Category::device_info;
 }
 
+Status refuse_unoffered(const Scope& scope, std::span<const Category> offered,
+                        std::string_view why) {
+    for (auto c : scope.categories)
+        if (std::ranges::find(offered, c) == offered.end())
+            return fail(Errc::unsupported, fmt::format("{} cannot be taken: {}", to_string(c), why));
+    return {};
+}
+
 bool Scope::includes_time(std::optional<std::int64_t> t_ms) const {
     if (!from_ms && !until_ms)
         return true;

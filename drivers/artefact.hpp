@@ -132,6 +132,11 @@ class ArtefactSink {
     virtual bool stop_requested() const = 0;
 };
 
+// Errc::unsupported, "<category> cannot be taken: <why>", for the first category of `scope`
+// that is not among `offered` (a family's categories()); success when all are.
+Status refuse_unoffered(const Scope& scope, std::span<const Category> offered,
+                        std::string_view why);
+
 struct CategoryCount {
     std::uint64_t count = 0;
     std::uint64_t bytes = 0;

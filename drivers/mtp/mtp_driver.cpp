@@ -62,11 +62,7 @@ Result<std::unique_ptr<drivers::DriverSession>> MtpDriver::open(
 }
 
 Status MtpSession::files_only(const drivers::Scope& scope) const {
-    for (auto c : scope.categories)
-        if (std::ranges::find(kCategories, c) == std::end(kCategories))
-            return fail(Errc::unsupported, fmt::format("{} cannot be taken: {}",
-                                                       drivers::to_string(c), kFilesOnlyNote));
-    return {};
+    return drivers::refuse_unoffered(scope, kCategories, kFilesOnlyNote);
 }
 
 Result<drivers::Preview> MtpSession::preview(const drivers::Scope& scope) {

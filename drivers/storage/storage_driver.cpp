@@ -63,11 +63,7 @@ Result<drivers::DeviceInfo> StorageSession::device_info() {
 }
 
 Status StorageSession::files_only(const drivers::Scope& scope) const {
-    for (auto c : scope.categories)
-        if (std::ranges::find(kCategories, c) == std::end(kCategories))
-            return fail(Errc::unsupported, fmt::format("{} cannot be taken: {}",
-                                                       drivers::to_string(c), kFilesOnlyNote));
-    return {};
+    return drivers::refuse_unoffered(scope, kCategories, kFilesOnlyNote);
 }
 
 Result<drivers::Preview> StorageSession::preview(const drivers::Scope& scope) {

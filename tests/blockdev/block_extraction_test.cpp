@@ -14,6 +14,7 @@
 
 #include "daemon/devices/block_devices.hpp"
 #include "drivers/storage/storage_driver.hpp"
+#include "tests/support/disk_images.hpp"
 #include "tests/usb/usb_kiosk.hpp"
 
 namespace exhibit {
@@ -34,14 +35,10 @@ std::vector<PhoneFile> stick_files() {
             {"empty.txt", 0}};
 }
 
-// A FAT32 image holding `files` (as wave2-facts 4.3: mkfs.vfat -C, then mcopy -s).
+// A FAT32 image holding the tree (tests/support/disk_images: mkfs.vfat -C, then mcopy -s).
 void make_fat_image(const fsys::path& image, const fsys::path& tree) {
-    const auto mkfs =
-        fmt::format("mkfs.vfat -C -F 32 -n STICK '{}' 40000 >/dev/null", image.string());
-    ASSERT_EQ(std::system(mkfs.c_str()), 0) << mkfs;
-    const auto copy =
-        fmt::format("cd '{}' && mcopy -s -i '{}' * ::/", tree.string(), image.string());
-    ASSERT_EQ(std::system(copy.c_str()), 0) << copy;
+    auto built = testing::build_fat32(image, tree, "STICK");
+    ASSERT_TRUE(built) << built.error().describe();
 }
 
 usbsim::DeviceSpec stick_spec() {

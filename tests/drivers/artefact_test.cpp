@@ -54,6 +54,19 @@ TEST(PhoneNumber, InternationalAndNationalFormsOfOneLineAreTheSame) {
     EXPECT_FALSE(same("999", "0999"));
 }
 
+TEST(Scope, WhatAFamilyDoesNotOfferIsRefusedWithItsReason) {
+    const Category files[] = {Category::photos, Category::videos};
+    EXPECT_TRUE(refuse_unoffered({.categories = {Category::videos}}, files, "files only"));
+    auto refused =
+        refuse_unoffered({.categories = {Category::photos, Category::cctv_export}}, files,
+                         "a phone has no CCTV export");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::unsupported);
+    EXPECT_EQ(refused.error().message, "cctv_export cannot be taken: a phone has no CCTV export");
+    EXPECT_EQ(category_from("disk_image"), Category::disk_image);
+    EXPECT_EQ(to_string(Category::cctv_export), "cctv_export");
+}
+
 TEST(Scope, NumbersLimitThePartiesOnly) {
     Scope all{.categories = {Category::messages}};
     EXPECT_TRUE(all.includes_party(std::nullopt)) << "no numbers: every record";
