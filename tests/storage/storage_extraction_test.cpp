@@ -331,6 +331,22 @@ TEST_F(StorageExtraction, HostileFatImagesEndInNamedStatesWithTheImageUnchanged)
         EXPECT_NE(reasons.find("'.' or '..'"), std::string::npos) << reasons;
         for (const auto& [path, item] : x.items)
             EXPECT_EQ(path.find("/../"), std::string::npos) << path;
+        // An unpaired surrogate has no UTF-8: libtsk writes '^' in its place, so the file
+        // is taken, whole, under the name libtsk gives it (never as bytes that are not UTF-8).
+        auto other = copy("surrogate");
+        ASSERT_TRUE(make_name_with_lone_surrogate(other, files[0]));
+        auto y = run(other);
+        EXPECT_EQ(y.outcome.state, store::SessionState::completed);
+        const auto dir = fsys::path(files[0]).parent_path().string();
+        bool found = false;
+        for (const auto& [path, item] : y.items) {
+            if (path.starts_with("/fs1/" + dir + "/^")) {
+                found = true;
+                EXPECT_EQ(item.state, store::ItemState::complete) << path;
+                EXPECT_EQ(item.sha256, sha256_file(tree / files[0])) << path;
+            }
+        }
+        EXPECT_TRUE(found) << "the file with an unpaired surrogate in its name";
     }
     {  // Cut in half.
         auto image = copy("truncated");
