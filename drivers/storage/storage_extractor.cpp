@@ -142,11 +142,13 @@ Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& 
             continue;
         const std::string name = entry.name ? entry.name : "";
         const TSK_FS_META* meta = f->meta;
+        const bool is_folder = meta ? meta->type == TSK_FS_META_TYPE_DIR
+                                    : entry.type == TSK_FS_NAME_TYPE_DIR;
+        const bool is_file = meta ? meta->type == TSK_FS_META_TYPE_REG
+                                  : entry.type == TSK_FS_NAME_TYPE_REG;
         // A folder's links to itself and its parent; a *file* with such a name is hostile
         // and goes on to be skipped with the reason below.
-        const bool link_entry = meta ? meta->type == TSK_FS_META_TYPE_DIR
-                                     : entry.type == TSK_FS_NAME_TYPE_DIR;
-        if ((name == "." || name == "..") && link_entry)
+        if ((name == "." || name == "..") && is_folder)
             continue;
         if (depth == 0) {
             if (metadata_entry(*fs, name))
@@ -156,10 +158,6 @@ Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& 
         }
         if (meta && (meta->type == TSK_FS_META_TYPE_VIRT || meta->type == TSK_FS_META_TYPE_VIRT_DIR))
             continue;
-        const bool is_folder = meta ? meta->type == TSK_FS_META_TYPE_DIR
-                                    : entry.type == TSK_FS_NAME_TYPE_DIR;
-        const bool is_file = meta ? meta->type == TSK_FS_META_TYPE_REG
-                                  : entry.type == TSK_FS_NAME_TYPE_REG;
         if (!is_folder && !is_file)
             continue;  // links, devices, sockets: not files of the owner's to take
         const std::string path = relative + "/" + name;
