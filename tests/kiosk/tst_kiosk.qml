@@ -97,10 +97,12 @@ Item {
         function typeInto(name, text, shotName) {
             var field = waitItem(name)
             // As an officer would: tap again when the first tap did not take (the first tap
-            // after the window appears can go to the window's activation).
+            // after the window appears can go to the window's activation). Up to 3 s each: on
+            // a loaded machine focus and the keyboard come late, and a second tap made while
+            // the keyboard slides in lands on whatever the screen moved under it.
             for (var t = 0; t < 3 && !field.activeFocus; ++t) {
                 tap(name)
-                for (var w = 0; w < 20 && !field.activeFocus; ++w)
+                for (var w = 0; w < 60 && !field.activeFocus; ++w)
                     wait(50)
             }
             verify(field.activeFocus, name + " has no focus after 3 taps")
