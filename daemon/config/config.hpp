@@ -74,6 +74,15 @@ struct AdbConfig {
     bool operator==(const AdbConfig&) const = default;
 };
 
+// [ios]: iPhones (drivers/ios).
+struct IosConfig {
+    // Keep the kiosk's pairing on the phone and in usbmuxd after the session (by default the
+    // phone forgets the kiosk once the session ends).
+    bool keep_pairing = false;
+
+    bool operator==(const IosConfig&) const = default;
+};
+
 // [upload] (maps one to one onto exhibit::upload::UploadOptions; docs/upload.md)
 struct UploadConfig {
     std::string endpoint;  // empty: uploads are off
@@ -138,6 +147,7 @@ struct Config {
     StoreConfig store;
     DbusConfig dbus;
     AdbConfig adb;
+    IosConfig ios;
     UploadConfig upload;
     KioskConfig kiosk;
     MonitoringConfig monitoring;

@@ -345,6 +345,20 @@ constexpr KeySpec kAdbKeys[] = {
      differs<&Config::adb, &AdbConfig::authorisation_wait_seconds>},
 };
 
+// ---- [ios] ----
+
+ValueResult apply_keep_pairing(const toml::node& n, Config& out) {
+    auto v = read_bool(n);
+    if (!v)
+        return std::unexpected(v.error());
+    out.ios.keep_pairing = *v;
+    return {};
+}
+
+constexpr KeySpec kIosKeys[] = {
+    {"keep_pairing", apply_keep_pairing, differs<&Config::ios, &IosConfig::keep_pairing>},
+};
+
 // ---- [upload] ----
 
 template <auto Member>
@@ -527,8 +541,8 @@ constexpr KeySpec kMonitoringKeys[] = {
 
 constexpr TableSpec kTables[] = {
     {"daemon", kDaemonKeys}, {"store", kStoreKeys},   {"dbus", kDbusKeys},
-    {"adb", kAdbKeys},       {"upload", kUploadKeys}, {"kiosk", kKioskKeys},
-    {"monitoring", kMonitoringKeys},
+    {"adb", kAdbKeys},       {"ios", kIosKeys},       {"upload", kUploadKeys},
+    {"kiosk", kKioskKeys},   {"monitoring", kMonitoringKeys},
 };
 
 const TableSpec* find_table(std::string_view name) {

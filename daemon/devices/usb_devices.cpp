@@ -35,6 +35,8 @@ std::string detail_for(const usb::Classification& c, bool served) {
     if (c.has(usb::UsbFunction::mtp))
         return "USB debugging is off: turn it on in the phone's Developer options to extract "
                "this phone";
+    if (c.has(usb::UsbFunction::apple_usbmux) && served)
+        return "iPhone or iPad: its camera roll (photos and videos)";
     if (c.has(usb::UsbFunction::apple_usbmux))
         return "Apple device: not supported by this kiosk yet";
     if (c.has(usb::UsbFunction::mass_storage))

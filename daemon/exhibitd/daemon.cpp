@@ -19,6 +19,7 @@
 #include "daemon/loop/notify.hpp"
 #include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
+#include "drivers/ios/ios_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
 
@@ -206,6 +207,10 @@ Status Daemon::register_drivers() {
         return s;
     if (auto s = drivers_.add(std::make_unique<mtp::MtpDriver>(
             mtp::MtpDriverOptions{.user_wait = user_wait}));
+        !s)
+        return s;
+    if (auto s = drivers_.add(std::make_unique<ios::IosDriver>(ios::IosDriverOptions{
+            .user_wait = user_wait, .keep_pairing = config_.ios.keep_pairing}));
         !s)
         return s;
     if (auto s = drivers_.add(std::make_unique<storage::StorageDriver>()); !s)

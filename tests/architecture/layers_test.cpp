@@ -29,6 +29,8 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     {"drivers/mtp/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    {"drivers/ios/",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     // Removable storage is not reached through libusb: no drivers/usb/.
     {"drivers/storage/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage"}},

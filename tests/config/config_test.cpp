@@ -468,6 +468,7 @@ TEST(ConfigChangedKeys, EveryKnownKeyIsCompared) {
         {"dbus.admin_group", "\"admins\""},
         {"adb.network_devices", "[\"10.0.0.5:5555\"]"},
         {"adb.authorisation_wait_seconds", "30"},
+        {"ios.keep_pairing", "true"},
         {"upload.endpoint", "\"https://dfu.example/files/\""},
         {"upload.ca_file", "\"/etc/ca.pem\""},
         {"upload.client_cert", "\"/etc/c.pem\""},
