@@ -191,6 +191,73 @@ std::string jpeg_with_exif(std::string_view datetime, std::size_t filler, unsign
     return jpeg;
 }
 
+Status generate_iphone(const fsys::path& dir, const GenerateOptions& o) {
+    std::mt19937 rng(o.seed);
+    auto file = [&](const std::string& rel, std::string_view bytes, std::int64_t mtime) {
+        return write(dir / rel, bytes, mtime);
+    };
+    // Camera photos across four years, numbered as an iPhone numbers them.
+    for (int i = 0; i < 12; ++i) {
+        int y = 2021 + i % 4;
+        unsigned m = 1 + static_cast<unsigned>(i * 5 % 12),
+                 d = 1 + static_cast<unsigned>(i * 7 % 28);
+        int hh = 8 + i % 12, mm = i * 3 % 60;
+        auto dt = fmt::format("{:04}:{:02}:{:02} {:02}:{:02}:00", y, m, d, hh, mm);
+        if (auto s = file(fmt::format("DCIM/100APPLE/IMG_{:04}.JPG", i + 1),
+                          jpeg_with_exif(dt, 20000 + rng() % 40000, o.seed + static_cast<unsigned>(i)),
+                          epoch(y, m, d, hh, mm));
+            !s)
+            return s;
+    }
+    const std::string png_header("\x89PNG\r\n\x1a\n", 8);
+    const std::string heic_header("\0\0\0\x18" "ftypheic", 12);
+    const std::string mov_header("\0\0\0\x14" "ftypqt  ", 12);
+    struct Plain {
+        std::string path;
+        std::string header;
+        std::size_t size;
+        std::int64_t mtime;
+    };
+    const std::vector<Plain> plain = {
+        {"DCIM/100APPLE/IMG_0013.HEIC", heic_header, 140000, epoch(2024, 6, 12, 20, 14)},
+        {"DCIM/100APPLE/IMG_0014.MOV", mov_header, o.large ? (512u << 20) : (8u << 20),
+         epoch(2024, 6, 12, 20, 20)},
+        {"DCIM/100APPLE/IMG_0015.PNG", png_header, 210000, epoch(2024, 6, 11, 22, 1)},
+        {"DCIM/101APPLE/IMG_0101.JPG", png_header, 30000, epoch(2024, 7, 1, 9, 0)},
+        {"DCIM/101APPLE/IMG_0102.MP4", std::string("\0\0\0\x18" "ftypmp42", 12), 600000,
+         epoch(2024, 7, 2, 9, 0)},
+        // Names that trip up careless tools.
+        {"DCIM/101APPLE/Ünïcødé café 😀.JPG", png_header, 5000, epoch(2023, 12, 24, 18, 0)},
+        {"DCIM/101APPLE/ -starts with space and dash.PNG", png_header, 3000,
+         epoch(2023, 12, 25, 9, 0)},
+        {"DCIM/101APPLE/empty.JPG", "", 0, epoch(2024, 1, 1, 0, 0)},
+        // An edited photo: the library keeps its render beside the original.
+        {"PhotoData/Mutations/DCIM/100APPLE/IMG_0003/Adjustments/FullSizeRender.jpg", png_header,
+         45000, epoch(2024, 3, 3, 12, 0)},
+        // Not the camera roll: never taken.
+        {"PhotoData/Mutations/DCIM/100APPLE/IMG_0003/Adjustments/Adjustments.plist",
+         "<?xml version=\"1.0\"?>\n", 800, epoch(2024, 3, 3, 12, 0)},
+        {"PhotoData/Photos.sqlite", "SQLite format 3", 400000, epoch(2024, 7, 2, 9, 5)},
+        {"PhotoData/Thumbnails/V2/DCIM/100APPLE/IMG_0001.JPG/5005.JPG", png_header, 4000,
+         epoch(2024, 7, 2, 9, 5)},
+        {"Downloads/ticket.pdf", "%PDF-1.5\n", 60000, epoch(2024, 6, 1, 7, 0)},
+        {"Recordings/20240612 201500.m4a", std::string("\0\0\0\x1c" "ftypM4A ", 12), 300000,
+         epoch(2024, 6, 12, 20, 15)},
+        {"iTunes_Control/Music/F00/ABCD.mp3", "ID3\x03", 150000, epoch(2022, 8, 1, 12, 0)},
+    };
+    for (const auto& f : plain)
+        if (auto s = file(f.path, with_header(f.header, f.size, static_cast<unsigned>(rng())),
+                          f.mtime);
+            !s)
+            return s;
+    if (o.sparse_4g)
+        if (auto s = write_sparse(dir / "DCIM/101APPLE/IMG_0199.MOV", kSparseVideoSize,
+                                  epoch(2024, 6, 12, 23, 59));
+            !s)
+            return s;
+    return {};
+}
+
 Status generate_phone(const fsys::path& dir, const GenerateOptions& o) {
     std::mt19937 rng(o.seed);
     auto file = [&](const std::string& rel, std::string_view bytes, std::int64_t mtime) {

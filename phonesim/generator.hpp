@@ -24,6 +24,13 @@ inline constexpr std::uint64_t kSparseVideoSize = (4ull << 30) + 1'000'003;
 
 Status generate_phone(const std::filesystem::path& dir, const GenerateOptions& options);
 
+// `exhibit-phonesim --generate DIR --iphone`: an iPhone's media folder (/var/mobile/Media, as
+// AFC serves it): the camera roll in DCIM/100APPLE and DCIM/101APPLE (photos with EXIF dates
+// across years, HEIC, a screenshot, videos, awkward names), an edited render in
+// PhotoData/Mutations, and what an extraction must leave (the photo library's database,
+// downloads, voice memos, music). `large` and `sparse_4g` change the video as for a phone.
+Status generate_iphone(const std::filesystem::path& dir, const GenerateOptions& options);
+
 // The bytes of a small JPEG whose EXIF DateTimeOriginal is `datetime` ("YYYY:MM:DD HH:MM:SS").
 std::string jpeg_with_exif(std::string_view datetime, std::size_t filler, unsigned seed);
 

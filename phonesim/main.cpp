@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed, "seed for --generate");
     app.add_flag("--large", large, "--generate: include a large video");
     app.add_flag("--sparse-4g", sparse_4g, "--generate: add a sparse video just over 4 GiB");
+    bool iphone = false;
+    app.add_flag("--iphone", iphone, "--generate: an iPhone's media folder (AFC) instead");
     // Emulated USB mode: phonesim/usb/usb_mode.hpp, docs/usb.md.
     bool usb = false;
     std::string phones;
@@ -124,11 +126,15 @@ int main(int argc, char** argv) {
         return usbsim::usb_main(s, phones, control, command, argv, interfaces, mtp_locked, stick);
 
     if (!generate.empty()) {
-        auto r = generate_phone(generate, {.seed = seed, .large = large, .sparse_4g = sparse_4g});
+        const GenerateOptions g{.seed = seed, .large = large, .sparse_4g = sparse_4g};
+        auto r = iphone ? generate_iphone(generate, g) : generate_phone(generate, g);
         if (!r)
             return std::fprintf(stderr, "exhibit-phonesim: %s\n", r.error().describe().c_str()), 1;
-        std::printf("generated a test phone in %s (records: %s/records.json)\n", generate.c_str(),
-                    generate.c_str());
+        if (iphone)
+            std::printf("generated a test iPhone's media folder in %s\n", generate.c_str());
+        else
+            std::printf("generated a test phone in %s (records: %s/records.json)\n",
+                        generate.c_str(), generate.c_str());
         return 0;
     }
     auto phone = make_phone(s);
