@@ -204,7 +204,7 @@ std::optional<QStringList> DevicesModel::chosen_categories() const {
     return v.toStringList();
 }
 
-bool DevicesModel::chosen_is_disk() const {
+bool DevicesModel::chosen_has_class(const QString& device_class) const {
     const int i = index_of(chosen_);
     if (i < 0)
         return false;
@@ -212,7 +212,11 @@ bool DevicesModel::chosen_is_disk() const {
     const QStringList classes = v.metaType() == QMetaType::fromType<QDBusArgument>()
                                     ? qdbus_cast<QStringList>(v.value<QDBusArgument>())
                                     : v.toStringList();
-    return classes.contains(QStringLiteral("mass_storage"));
+    return classes.contains(device_class);
+}
+
+bool DevicesModel::chosen_is_disk() const {
+    return chosen_has_class(QStringLiteral("mass_storage"));
 }
 
 QString DevicesModel::chosen_categories_note() const {
@@ -276,6 +280,13 @@ QString DevicesModel::instruction() const {
                 .arg(detail);
         return tr("The kiosk is talking to the phone. Keep it plugged in and unlocked.");
     }
+    // An iPhone asks "Trust This Computer?"; its family says when Don't Trust was tapped.
+    if (state == QLatin1String("needs_authorisation") && chosen_has_class(QStringLiteral("apple")))
+        return detail.contains(QLatin1String("Don't Trust"))
+                   ? tr("Don't Trust was tapped on the iPhone. Unplug it and plug it in again, "
+                        "then ask the owner to tap Trust.")
+                   : tr("Ask the owner to unlock the iPhone and tap Trust on the question "
+                        "\"Trust This Computer?\", then enter the passcode if the iPhone asks.");
     if (state == QLatin1String("needs_authorisation"))
         return tr(
             "Ask the owner to unlock the phone and tap Allow on the question "

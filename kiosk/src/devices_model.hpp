@@ -78,6 +78,8 @@ class DevicesModel : public QAbstractListModel {
                        const QStringList& invalidated, const QDBusMessage& msg);
 
   private:
+    // Whether the chosen device has this class ("apple", "mass_storage", ...).
+    bool chosen_has_class(const QString& device_class) const;
     struct Device {
         QString path;
         QVariantMap props;
