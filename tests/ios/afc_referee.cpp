@@ -2,10 +2,11 @@
 // API, through lockdownd (handshake and session) and com.apple.afc. Debian 12 ships no
 // afcclient, so the tests run this to try what the kiosk must never do.
 //
-//   afc_referee open-write PATH | mkdir PATH | remove PATH | read PATH
+//   afc_referee open-write PATH | mkdir PATH | remove PATH | read PATH | list PATH
 //
-// Prints "afc_error=<n>" (and for read "bytes=<n>"); exits 0 when the call was made, 2 when
-// the device could not be reached.
+// Prints "afc_error=<n>" (and for read "bytes=<n>"; for list, twice, "entries=<n>" and then
+// one "name=<name>" per entry, bytes outside printable ASCII as \xHH); exits 0 when the call
+// was made, 2 when the device could not be reached.
 #include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
@@ -65,6 +66,32 @@ int main(int argc, char** argv) {
             afc_file_close(afc, handle);
         }
         std::printf("bytes=%llu\n", static_cast<unsigned long long>(total));
+    } else if (what == "list") {
+        for (int round = 0; round < 2 && err == AFC_E_SUCCESS; ++round) {
+            char** names = nullptr;
+            err = afc_read_directory(afc, path, &names);
+            if (err != AFC_E_SUCCESS)
+                break;
+            int count = 0;
+            while (names && names[count])
+                ++count;
+            std::printf("entries=%d\n", count);
+            for (int i = 0; round == 0 && i < count; ++i) {
+                std::string shown;
+                for (const char* c = names[i]; *c; ++c) {
+                    auto u = static_cast<unsigned char>(*c);
+                    if (u >= 0x20 && u < 0x7f) {
+                        shown += *c;
+                    } else {
+                        char hex[5];
+                        std::snprintf(hex, sizeof hex, "\\x%02x", u);
+                        shown += hex;
+                    }
+                }
+                std::printf("name=%s\n", shown.c_str());
+            }
+            afc_dictionary_free(names);
+        }
     }
     std::printf("afc_error=%d\n", static_cast<int>(err));
     afc_client_free(afc);
