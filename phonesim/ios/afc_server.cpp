@@ -140,7 +140,7 @@ void AfcServer::run() {
 Status AfcServer::answer(const Request& r) {
     if (is_write_op(r.header.operation)) {
         device_.count_refused_write();
-        return reply_status(r, code::perm_denied);
+        return reply_status(r, code::not_supported);
     }
     switch (r.header.operation) {
     case op::read_dir:

@@ -1,8 +1,9 @@
 // AFC, device side, read-only (facts §3): 40-byte header "CFA6LPAA" + LE u64 entire_length,
 // this_length, packet_num, operation; header data up to this_length; payload up to
 // entire_length. Answers ReadDir, GetFileInfo, GetDeviceInfo, FileRefOpen (read-only),
-// FileRefRead/Seek/Tell/Close; refuses every write (counted by the device) and answers any
-// other operation NOT_SUPPORTED. DATA payloads go outside this_length, as libimobiledevice
+// FileRefRead/Seek/Tell/Close; opening for writing is PERM_DENIED, every other operation
+// NOT_SUPPORTED, and each attempt to write (open for writing, write, remove, rename, mkdir,
+// lock, ...) is counted by the device. DATA payloads go outside this_length, as libimobiledevice
 // reads this_length with one recv. Paths are confined to the media root like VirtualFs.
 // Thread-bound: one per connection.
 #pragma once

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <string>
 
 #include "common/c_handle.hpp"
 #include "common/error.hpp"
@@ -38,6 +39,8 @@ class TlsStream final : public Stream {
 
     // Consumes the host's close_notify (and nothing after it); the device sends none.
     Status take_close_notify();
+    // The negotiated protocol ("TLSv1", "TLSv1.3", ...).
+    std::string protocol() const { return SSL_get_version(ssl_.get()); }
 
   private:
     explicit TlsStream(Stream& plain) : plain_(plain) {}
