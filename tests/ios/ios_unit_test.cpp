@@ -1,6 +1,8 @@
 // The simulated iPhone's pure parts: the USB serial of a UDID, the trust state machine,
 // AFC's header codec, the device key's PKCS#1 export.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "phonesim/ios/afc_server.hpp"
 #include "phonesim/ios/device_keys.hpp"
@@ -67,6 +69,38 @@ TEST(DeviceKeys, PublicKeyIsPkcs1PemAndForeignCertificatesAreRefused) {
     EXPECT_TRUE(keys->public_key_pem().starts_with("-----BEGIN RSA PUBLIC KEY-----\n"))
         << keys->public_key_pem();
     EXPECT_FALSE(keys->check_pair_certificates("not a certificate", "nor this"));
+}
+
+// A certificate for `subject_key`, signed by `issuer_key`, in PEM (as the host makes them).
+std::string certificate_pem(EVP_PKEY* subject_key, EVP_PKEY* issuer_key) {
+    X509Ptr cert(X509_new());
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 2);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    X509_set_pubkey(cert.get(), subject_key);
+    X509_sign(cert.get(), issuer_key, EVP_sha1());
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509(bio.get(), cert.get());
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(length));
+}
+
+TEST(DeviceKeys, PairCertificatesMustCarryTheDeviceKeySignedByTheRoot) {
+    auto device = DeviceKeys::generate();
+    ASSERT_TRUE(device);
+    EvpPkeyPtr root(EVP_RSA_gen(2048));
+    EvpPkeyPtr other(EVP_RSA_gen(2048));
+    std::string root_cert = certificate_pem(root.get(), root.get());
+    EXPECT_TRUE(device->check_pair_certificates(certificate_pem(device->key(), root.get()),
+                                                root_cert));
+    // Another key in the device certificate.
+    EXPECT_FALSE(device->check_pair_certificates(certificate_pem(other.get(), root.get()),
+                                                 root_cert));
+    // The device's key, but signed by someone else.
+    EXPECT_FALSE(device->check_pair_certificates(certificate_pem(device->key(), other.get()),
+                                                 root_cert));
 }
 
 }  // namespace
