@@ -78,11 +78,23 @@ std::int64_t ns(const struct statx_timestamp& t) {
 
 bool is_write_op(std::uint64_t op) {
     switch (op) {
-    case 0x05: case 0x06: case 0x07: case 0x08: case 0x09: case 0x0c: case 0x10:
-    case 0x15: case 0x18: case 0x1b: case 0x1c: case 0x1e: case 0x20: case 0x22:
-        return true;
-    default:
-        return false;
+        case 0x05:
+        case 0x06:
+        case 0x07:
+        case 0x08:
+        case 0x09:
+        case 0x0c:
+        case 0x10:
+        case 0x15:
+        case 0x18:
+        case 0x1b:
+        case 0x1c:
+        case 0x1e:
+        case 0x20:
+        case 0x22:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -130,8 +142,8 @@ void AfcServer::run() {
         std::uint64_t number = device_.next_afc_request();
         if (hostile.stall_after && number > *hostile.stall_after)
             continue;  // stalled: reads on, answers nothing
-        corrupt_this_ = hostile.malformed_afc != MalformedAfc::none &&
-                        number == hostile.malformed_afc_at;
+        corrupt_this_ =
+            hostile.malformed_afc != MalformedAfc::none && number == hostile.malformed_afc_at;
         if (!answer(r))
             return;
     }
@@ -143,24 +155,24 @@ Status AfcServer::answer(const Request& r) {
         return reply_status(r, code::not_supported);
     }
     switch (r.header.operation) {
-    case op::read_dir:
-        return read_dir(r);
-    case op::get_file_info:
-        return file_info(r);
-    case op::get_device_info:
-        return device_info(r);
-    case op::file_open:
-        return file_open(r);
-    case op::file_read:
-        return file_read(r);
-    case op::file_seek:
-        return file_seek(r);
-    case op::file_tell:
-        return file_tell(r);
-    case op::file_close:
-        return file_close(r);
-    default:
-        return reply_status(r, code::not_supported);
+        case op::read_dir:
+            return read_dir(r);
+        case op::get_file_info:
+            return file_info(r);
+        case op::get_device_info:
+            return device_info(r);
+        case op::file_open:
+            return file_open(r);
+        case op::file_read:
+            return file_read(r);
+        case op::file_seek:
+            return file_seek(r);
+        case op::file_tell:
+            return file_tell(r);
+        case op::file_close:
+            return file_close(r);
+        default:
+            return reply_status(r, code::not_supported);
     }
 }
 
@@ -171,7 +183,8 @@ Status AfcServer::reply(const Request& r, std::uint64_t op, std::span<const std:
     h.entire_length = h.this_length + payload.size();
     h.packet_num = r.header.packet_num;
     h.operation = op;
-    if (corrupt_this_ && device_.settings().hostile.malformed_afc == MalformedAfc::this_beyond_entire)
+    if (corrupt_this_ &&
+        device_.settings().hostile.malformed_afc == MalformedAfc::this_beyond_entire)
         h.this_length = h.entire_length + 64;
     auto out = encode_header(h);
     if (corrupt_this_ && device_.settings().hostile.malformed_afc == MalformedAfc::bad_magic)
@@ -310,7 +323,8 @@ Status AfcServer::file_open(const Request& r) {
         return reply_status(r, code::no_resources);
     auto fd = fs_.open_file(phone_path(*path));
     if (!fd)
-        return reply_status(r, fd.error().sys_errno == EISDIR ? code::object_is_dir : code::object_not_found);
+        return reply_status(
+            r, fd.error().sys_errno == EISDIR ? code::object_is_dir : code::object_not_found);
     std::uint64_t handle = next_handle_++;
     files_.emplace(handle, std::move(*fd));
     std::vector<std::byte> out;

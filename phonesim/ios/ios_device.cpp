@@ -35,8 +35,8 @@ std::uint16_t IosDevice::open_service(IosService service) {
     // Ports go round 49152..65535, skipping those still waiting for their connection.
     for (;;) {
         std::uint16_t port = next_port_;
-        next_port_ = next_port_ == 65535 ? kFirstServicePort
-                                         : static_cast<std::uint16_t>(next_port_ + 1);
+        next_port_ =
+            next_port_ == 65535 ? kFirstServicePort : static_cast<std::uint16_t>(next_port_ + 1);
         if (!open_ports_.contains(port)) {
             open_ports_.emplace(port, service);
             return port;
@@ -59,13 +59,13 @@ void IosDevice::serve(std::uint16_t port, Stream& stream) {
         open_ports_.erase(it);  // one connection per StartService
     }
     switch (service) {
-    case IosService::afc:
-    case IosService::crash_report_copy:
-        afc::AfcServer(*this, stream).run();
-        return;
-    case IosService::crash_report_mover:
-        (void)stream.write_all(as_bytes("ping"));
-        return;
+        case IosService::afc:
+        case IosService::crash_report_copy:
+            afc::AfcServer(*this, stream).run();
+            return;
+        case IosService::crash_report_mover:
+            (void)stream.write_all(as_bytes("ping"));
+            return;
     }
 }
 

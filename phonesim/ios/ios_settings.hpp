@@ -33,14 +33,14 @@ struct IosIdentity {
 
 // A file whose GetFileInfo st_size is not the number of bytes it has.
 struct LyingSize {
-    std::string path;            // AFC path below the media root, e.g. "DCIM/100APPLE/IMG_0001.JPG"
-    std::int64_t delta = 4096;   // st_size = real size + delta (never below 0)
+    std::string path;           // AFC path below the media root, e.g. "DCIM/100APPLE/IMG_0001.JPG"
+    std::int64_t delta = 4096;  // st_size = real size + delta (never below 0)
 };
 
 enum class MalformedAfc {
     none,
-    bad_magic,            // the reply's magic is not CFA6LPAA
-    this_beyond_entire,   // this_length > entire_length
+    bad_magic,           // the reply's magic is not CFA6LPAA
+    this_beyond_entire,  // this_length > entire_length
 };
 
 struct IosHostile {

@@ -13,9 +13,9 @@ constexpr char kLockdownType[] = "com.apple.mobile.lockdown";
 
 // Keys real devices answer before a session (ideviceinfo -s).
 constexpr const char* kBasicKeys[] = {
-    "BuildVersion",  "DeviceClass",   "DeviceName",     "DevicePublicKey",
-    "HardwareModel", "ProductName",   "ProductType",    "ProductVersion",
-    "UniqueDeviceID", "WiFiAddress",  "HostAttached",   "ActivationState",
+    "BuildVersion",   "DeviceClass", "DeviceName",   "DevicePublicKey",
+    "HardwareModel",  "ProductName", "ProductType",  "ProductVersion",
+    "UniqueDeviceID", "WiFiAddress", "HostAttached", "ActivationState",
 };
 
 std::string random_uuid() {
@@ -29,7 +29,9 @@ std::string random_uuid() {
     return text;
 }
 
-void set_error(plist_t reply, std::string_view error) { set_string(reply, "Error", error); }
+void set_error(plist_t reply, std::string_view error) {
+    set_string(reply, "Error", error);
+}
 
 PlistPtr domain_values(const IosDevice& device, std::string_view domain) {
     PlistPtr values(plist_new_dict());
@@ -102,23 +104,23 @@ void Lockdownd::run() {
         if (!write_lockdown_message(current(), reply.get()))
             return;
         switch (after) {
-        case After::go_on:
-            break;
-        case After::close:
-            return;
-        case After::start_tls: {
-            auto tls = TlsStream::accept(device_.tls(), plain_);
-            if (!tls)
+            case After::go_on:
+                break;
+            case After::close:
                 return;
-            tls_ = std::move(*tls);
-            break;
-        }
-        case After::stop_tls:
-            if (!tls_->take_close_notify())
-                return;
-            tls_.reset();
-            session_id_.clear();
-            break;
+            case After::start_tls: {
+                auto tls = TlsStream::accept(device_.tls(), plain_);
+                if (!tls)
+                    return;
+                tls_ = std::move(*tls);
+                break;
+            }
+            case After::stop_tls:
+                if (!tls_->take_close_notify())
+                    return;
+                tls_.reset();
+                session_id_.clear();
+                break;
         }
     }
 }

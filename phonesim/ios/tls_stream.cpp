@@ -23,7 +23,9 @@ Error openssl_error(std::string what) {
 }
 
 // The host presents its RootCertificate; like a real device, take it without a chain.
-int accept_any_certificate(int, X509_STORE_CTX*) noexcept { return 1; }
+int accept_any_certificate(int, X509_STORE_CTX*) noexcept {
+    return 1;
+}
 
 }  // namespace
 
@@ -101,8 +103,8 @@ Result<bool> TlsStream::feed_record() {
     auto got = read_exact(plain_, head);
     if (!got || !*got)
         return got;
-    std::size_t length = (std::to_integer<std::size_t>(head[3]) << 8) |
-                         std::to_integer<std::size_t>(head[4]);
+    std::size_t length =
+        (std::to_integer<std::size_t>(head[3]) << 8) | std::to_integer<std::size_t>(head[4]);
     if (length > kMaxRecord)
         return fail(Errc::protocol, "TLS record too long");
     std::vector<std::byte> record(5 + length);

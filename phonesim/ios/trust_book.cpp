@@ -29,17 +29,17 @@ TrustState TrustBook::state() const {
 std::optional<std::string> TrustBook::pair(const Pairing& pairing) {
     std::lock_guard lock(mutex_);
     switch (state_) {
-    case TrustState::locked:
-        return kPasswordProtected;
-    case TrustState::waiting:
-        if (denied_) {
-            denied_ = false;  // the next Pair shows the dialog again
-            return kUserDenied;
-        }
-        return kDialogPending;
-    case TrustState::trusted:
-        pairings_[pairing.host_id] = pairing;
-        return std::nullopt;
+        case TrustState::locked:
+            return kPasswordProtected;
+        case TrustState::waiting:
+            if (denied_) {
+                denied_ = false;  // the next Pair shows the dialog again
+                return kUserDenied;
+            }
+            return kDialogPending;
+        case TrustState::trusted:
+            pairings_[pairing.host_id] = pairing;
+            return std::nullopt;
     }
     return kDialogPending;
 }

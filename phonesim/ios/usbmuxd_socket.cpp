@@ -46,8 +46,8 @@ Result<std::unique_ptr<UsbmuxdSocket>> UsbmuxdSocket::start(UsbmuxdSocketSetting
     std::error_code ec;
     std::filesystem::create_directories(settings.pair_record_dir, ec);
     if (ec)
-        return fail(Errc::io, "creating " + settings.pair_record_dir.string() + ": " +
-                                  ec.message());
+        return fail(Errc::io,
+                    "creating " + settings.pair_record_dir.string() + ": " + ec.message());
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     const std::string& path = settings.socket_path.native();
@@ -71,8 +71,8 @@ Result<std::unique_ptr<UsbmuxdSocket>> UsbmuxdSocket::start(UsbmuxdSocketSetting
     return mux;
 }
 
-UsbmuxdSocket::UsbmuxdSocket(UsbmuxdSocketSettings settings, ServiceHost& host,
-                             UniqueFd listener, UniqueFd wake)
+UsbmuxdSocket::UsbmuxdSocket(UsbmuxdSocketSettings settings, ServiceHost& host, UniqueFd listener,
+                             UniqueFd wake)
     : settings_(std::move(settings)),
       host_(host),
       listener_(std::move(listener)),
@@ -221,7 +221,8 @@ bool UsbmuxdSocket::handle(int fd, std::uint32_t tag, plist_t request) {
         auto raw_port = dict_uint(request, "PortNumber");
         if (device != settings_.device_id || !raw_port)
             return send_result(fd, tag, kMuxBadDevice).has_value();
-        auto port = static_cast<std::uint16_t>(((*raw_port & 0xff) << 8) | ((*raw_port >> 8) & 0xff));
+        auto port =
+            static_cast<std::uint16_t>(((*raw_port & 0xff) << 8) | ((*raw_port >> 8) & 0xff));
         if (!host_.listens(port))
             return send_result(fd, tag, kMuxConnRefused).has_value();
         if (!send_result(fd, tag, kMuxOk))

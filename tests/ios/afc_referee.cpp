@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     lockdownd_client_t lockdown = nullptr;
-    if (lockdownd_client_new_with_handshake(device, &lockdown, "afc_referee") != LOCKDOWN_E_SUCCESS) {
+    if (lockdownd_client_new_with_handshake(device, &lockdown, "afc_referee") !=
+        LOCKDOWN_E_SUCCESS) {
         std::fprintf(stderr, "no lockdown session\n");
         idevice_free(device);
         return 2;

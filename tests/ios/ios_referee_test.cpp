@@ -28,12 +28,9 @@ namespace fsys = std::filesystem;
 const std::string kUdid = "00008101-000A1B2C3D4E5F60";
 
 const std::vector<testing::TreeFile> kMedia = {
-    {"DCIM/100APPLE/IMG_0001.JPG", 300000},
-    {"DCIM/100APPLE/IMG_0002.MOV", 1500000},
-    {"DCIM/100APPLE/IMG_0003.HEIC", 0},
-    {"DCIM/101APPLE/IMG_0101.PNG", 16384},
-    {"PhotoData/Photos.sqlite", 65537},
-    {"Books/notes.txt", 17},
+    {"DCIM/100APPLE/IMG_0001.JPG", 300000}, {"DCIM/100APPLE/IMG_0002.MOV", 1500000},
+    {"DCIM/100APPLE/IMG_0003.HEIC", 0},     {"DCIM/101APPLE/IMG_0101.PNG", 16384},
+    {"PhotoData/Photos.sqlite", 65537},     {"Books/notes.txt", 17},
 };
 
 class IosReferee : public ::testing::Test {

@@ -48,9 +48,11 @@ TEST(AfcHeader, RoundTripsAndRejectsBadFraming) {
     ASSERT_TRUE(back);
     EXPECT_EQ(back->packet_num, 7u);
     bytes[7] = std::byte{'X'};
-    EXPECT_FALSE(afc::decode_header(std::span<const std::byte, afc::kHeaderSize>(bytes.data(), 40)));
+    EXPECT_FALSE(
+        afc::decode_header(std::span<const std::byte, afc::kHeaderSize>(bytes.data(), 40)));
     auto longer = afc::encode_header({40, 48, 1, 3});  // this_length > entire_length
-    EXPECT_FALSE(afc::decode_header(std::span<const std::byte, afc::kHeaderSize>(longer.data(), 40)));
+    EXPECT_FALSE(
+        afc::decode_header(std::span<const std::byte, afc::kHeaderSize>(longer.data(), 40)));
 }
 
 TEST(AfcOps, WritesAreRecognised) {
@@ -93,14 +95,14 @@ TEST(DeviceKeys, PairCertificatesMustCarryTheDeviceKeySignedByTheRoot) {
     EvpPkeyPtr root(EVP_RSA_gen(2048));
     EvpPkeyPtr other(EVP_RSA_gen(2048));
     std::string root_cert = certificate_pem(root.get(), root.get());
-    EXPECT_TRUE(device->check_pair_certificates(certificate_pem(device->key(), root.get()),
-                                                root_cert));
+    EXPECT_TRUE(
+        device->check_pair_certificates(certificate_pem(device->key(), root.get()), root_cert));
     // Another key in the device certificate.
-    EXPECT_FALSE(device->check_pair_certificates(certificate_pem(other.get(), root.get()),
-                                                 root_cert));
+    EXPECT_FALSE(
+        device->check_pair_certificates(certificate_pem(other.get(), root.get()), root_cert));
     // The device's key, but signed by someone else.
-    EXPECT_FALSE(device->check_pair_certificates(certificate_pem(device->key(), other.get()),
-                                                 root_cert));
+    EXPECT_FALSE(
+        device->check_pair_certificates(certificate_pem(device->key(), other.get()), root_cert));
 }
 
 }  // namespace

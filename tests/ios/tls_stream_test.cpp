@@ -74,8 +74,8 @@ TEST_P(TlsSession, HandshakesThenReturnsToPlaintextAfterCloseNotify) {
     int fds[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     UniqueFd device_fd(fds[0]), host_fd(fds[1]);
-    auto device = std::async(std::launch::async,
-                             [&] { return run_device(*context, device_fd.get()); });
+    auto device =
+        std::async(std::launch::async, [&] { return run_device(*context, device_fd.get()); });
     host_side(host_fd.get(), GetParam());
     auto result = device.get();
     EXPECT_EQ(result.error, "");

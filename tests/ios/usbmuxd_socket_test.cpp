@@ -168,11 +168,13 @@ TEST_F(FakeUsbmuxd, ConnectReachesLockdownAndRefusesPortsNotListening) {
     ASSERT_TRUE(values);
     EXPECT_EQ(dict_string(values, "ProductType"), "iPhone14,5");
     EXPECT_FALSE(dict_string(values, "SerialNumber")) << "a session-only key";
-    auto key = lockdown(fd.get(), "GetValue", [] {
-        PlistPtr p(plist_new_dict());
-        set_string(p.get(), "Key", "DevicePublicKey");
-        return p;
-    }().get());
+    auto key = lockdown(fd.get(), "GetValue",
+                        [] {
+                            PlistPtr p(plist_new_dict());
+                            set_string(p.get(), "Key", "DevicePublicKey");
+                            return p;
+                        }()
+                            .get());
     auto pem = dict_data(key.get(), "Value");
     ASSERT_TRUE(pem);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(pem->data()), 31),
