@@ -33,7 +33,8 @@ void set_error(plist_t reply, std::string_view error) {
     set_string(reply, "Error", error);
 }
 
-PlistPtr domain_values(const IosDevice& device, std::string_view domain) {
+// The few domains ideviceinfo -q asks for; any other domain is an empty dictionary.
+PlistPtr domain_values(std::string_view domain) {
     PlistPtr values(plist_new_dict());
     if (domain == "com.apple.disk_usage") {
         set_uint(values.get(), "TotalDiskCapacity", 128ull << 30);
@@ -42,8 +43,6 @@ PlistPtr domain_values(const IosDevice& device, std::string_view domain) {
     } else if (domain == "com.apple.mobile.battery") {
         set_uint(values.get(), "BatteryCurrentCapacity", 80);
         set_bool(values.get(), "BatteryIsCharging", false);
-    } else if (domain == "com.apple.mobile.iTunes") {
-        (void)device;
     }
     return values;
 }
@@ -166,7 +165,7 @@ void Lockdownd::get_value(plist_t request, plist_t reply) {
         set_string(reply, "Domain", *domain);
     if (key)
         set_string(reply, "Key", *key);
-    PlistPtr values = domain && !domain->empty() ? domain_values(device_, *domain)
+    PlistPtr values = domain && !domain->empty() ? domain_values(*domain)
                                                  : lockdown_values(device_, tls_ != nullptr);
     if (!key) {
         plist_dict_set_item(reply, "Value", values.release());
