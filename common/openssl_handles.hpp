@@ -1,5 +1,6 @@
 // The one owner of each OpenSSL handle exhibit holds (keys, digest and key contexts, memory
-// BIOs, big numbers, parameter builders). Nothing else in exhibit calls an OpenSSL *_free.
+// BIOs, big numbers, parameter builders, certificates). Nothing else in exhibit calls an
+// OpenSSL *_free.
 #pragma once
 
 #include <openssl/bio.h>
@@ -7,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
+#include <openssl/x509.h>
 
 #include "common/c_handle.hpp"
 
@@ -20,5 +22,6 @@ using BnPtr = CHandle<BIGNUM, BN_free>;
 using BnCtxPtr = CHandle<BN_CTX, BN_CTX_free>;
 using OsslParamBldPtr = CHandle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
 using OsslParamPtr = CHandle<OSSL_PARAM, OSSL_PARAM_free>;
+using X509Ptr = CHandle<X509, X509_free>;
 
 }  // namespace exhibit

@@ -54,6 +54,8 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     {"daemon/exhibitd/", {"common/", "daemon/", "drivers/"}},
     // Programs beside the daemon.
     {"phonesim/", {"common/", "phonesim/", "drivers/adb/", "drivers/usb/", "drivers/artefact"}},
+    // The simulated iPhone's services know their transports only through ServiceHost.
+    {"phonesim/ios/", {"common/", "phonesim/ios/", "phonesim/virtual_fs"}},
     {"tools/exhibitctl/", {"common/"}},
     {"tools/exhibit-verify/", {"common/", "daemon/keys/"}},
     {"tools/exhibit-fleet/", {"common/", "daemon/keys/", "tools/exhibit-verify/"}},
