@@ -1,0 +1,432 @@
+// The iPhone family (drivers/ios) against the simulated iPhone (phonesim/ios) behind the fake
+// usbmuxd socket, through Debian's libimobiledevice and libusbmuxd as in production, into a
+// real evidence store as an extraction session does: the camera roll taken whole and nothing
+// else, every hash against the source files; the trust flow with its instructions; the
+// pairing forgotten afterwards; and each hostile behaviour ending in a named state, with
+// nothing written to the phone. (The same family through Debian's real usbmuxd on the
+// emulated USB bus: tests/ios/ios_usb_test.cpp.)
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/sha256.hpp"
+#include "daemon/extract/extraction.hpp"
+#include "drivers/ios/ios_driver.hpp"
+#include "drivers/shared_storage.hpp"
+#include "phonesim/generator.hpp"
+#include "phonesim/ios/ios_device.hpp"
+#include "phonesim/ios/usbmuxd_socket.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace exhibit::testing {
+namespace {
+
+namespace fsys = std::filesystem;
+namespace sim = phonesim::ios;
+using drivers::Category;
+using namespace std::chrono_literals;
+
+const std::string kUdid = "00008101-000A1B2C3D4E5F60";
+const drivers::Scope kCameraRoll{.categories = {Category::photos, Category::videos}};
+
+struct Extraction {
+    extract::SessionOutcome outcome;
+    std::map<std::string, store::ItemRecord> items;  // by source path
+    std::vector<std::string> skipped;                // the audit's details
+};
+
+// What the family must take from a media folder: photos and videos under DCIM and
+// PhotoData/Mutations/DCIM, as /var/mobile/Media/<path>, with their SHA-256.
+std::map<std::string, std::string> camera_roll_of(const fsys::path& media) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fsys::recursive_directory_iterator(media)) {
+        if (!e.is_regular_file())
+            continue;
+        const auto rel = fsys::relative(e.path(), media).generic_string();
+        if (!rel.starts_with("DCIM/") && !rel.starts_with("PhotoData/Mutations/DCIM/"))
+            continue;
+        auto c = drivers::classify_file(e.path().filename().string());
+        if (c != Category::photos && c != Category::videos)
+            continue;
+        out["/var/mobile/Media/" + rel] = to_hex(Sha256::of_file(e.path()).value());
+    }
+    return out;
+}
+
+class IosExtraction : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ASSERT_TRUE(phonesim::generate_iphone(media_, {.seed = 7}));
+    }
+    void TearDown() override { ::unsetenv("USBMUXD_SOCKET_ADDRESS"); }
+
+    void start(sim::TrustState trust = sim::TrustState::trusted, sim::IosHostile hostile = {}) {
+        sim::IosSettings settings;
+        settings.identity.unique_device_id = kUdid;
+        settings.media_root = media_;
+        settings.trust = trust;
+        settings.hostile = std::move(hostile);
+        auto device = sim::IosDevice::create(std::move(settings));
+        ASSERT_TRUE(device) << device.error().describe();
+        phone_ = std::move(*device);
+        sim::UsbmuxdSocketSettings mux;
+        mux.socket_path = dir_ / "usbmuxd.sock";
+        mux.pair_record_dir = records_;
+        mux.udid = kUdid;
+        auto socket = sim::UsbmuxdSocket::start(mux, *phone_);
+        ASSERT_TRUE(socket) << socket.error().describe();
+        mux_ = std::move(*socket);
+        ::setenv("USBMUXD_SOCKET_ADDRESS", ("UNIX:" + mux.socket_path.string()).c_str(), 1);
+    }
+
+    drivers::Device device() const {
+        return {.id = "d1",
+                .functions = {ios::usb_function()},
+                .address = "usb:1-1",
+                .vendor_id = 0x05ac,
+                .product_id = 0x12a8,
+                .manufacturer = "Apple Inc.",
+                .product = "iPhone",
+                .serial = sim::usb_serial_for_udid(kUdid),
+                .usb = nullptr};
+    }
+
+    ios::IosDriverOptions quick(ios::IosDriverOptions o = {}) const {
+        o.poll = 100ms;
+        o.appear = 5s;
+        return o;
+    }
+
+    Result<std::unique_ptr<drivers::DriverSession>> open(const ios::IosDriver& driver,
+                                                         const drivers::OpenContext& context = {}) {
+        return driver.open(device(), context);
+    }
+
+    // One extraction session of `scope` into a fresh store over an opened session.
+    Extraction run(drivers::DriverSession& session, const drivers::Scope& scope,
+                   std::stop_token stop = {}) {
+        Extraction x;
+        const auto state = dir_ / fmt::format("state{}", ++stores_);
+        auto store = store::Store::open({.state_directory = state, .kiosk_id = "ios-test"});
+        EXPECT_TRUE(store) << store.error().describe();
+        if (!store)
+            return x;
+        auto case_id = (*store)->catalog().create_case({.case_reference = "CR-IPHONE",
+                                                        .exhibit_reference = "EX-1",
+                                                        .officer_id = "PC1",
+                                                        .scope = extract::scope_to_json(scope)},
+                                                       "test");
+        auto id = (*store)->catalog().create_session(*case_id, {}, std::nullopt,
+                                                     store::Priority::normal, "test");
+        x.outcome = extract::run_extraction(**store, session, *id, scope, stop);
+        auto items = (*store)->catalog().items_of_session(*id);
+        EXPECT_TRUE(items);
+        if (items)
+            for (auto& i : *items)
+                x.items[i.source_path] = i;
+        auto stmt = (*store)->database().prepare(
+            "SELECT details FROM audit WHERE event = 'extract.artefact_skipped'");
+        while (stmt && stmt->step().value_or(false))
+            x.skipped.push_back(stmt->column_text(0));
+        return x;
+    }
+
+    TempDir dir_;
+    fsys::path media_ = dir_ / "Media";
+    fsys::path records_ = dir_ / "lockdown";
+    std::unique_ptr<sim::IosDevice> phone_;
+    std::unique_ptr<sim::UsbmuxdSocket> mux_;
+    int stores_ = 0;
+};
+
+TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    const auto expected = camera_roll_of(media_);
+    ASSERT_GE(expected.size(), 20u);
+    {
+        ios::IosDriver driver(quick());
+        auto session = open(driver);
+        ASSERT_TRUE(session) << session.error().describe();
+        auto preview = (*session)->preview(kCameraRoll);
+        ASSERT_TRUE(preview) << preview.error().describe();
+        auto x = run(**session, kCameraRoll);
+        EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
+        EXPECT_EQ(x.items.size(), expected.size());
+        std::uint64_t photos = 0, videos = 0;
+        for (const auto& [path, sha] : expected) {
+            auto it = x.items.find(path);
+            ASSERT_NE(it, x.items.end()) << "not taken: " << path;
+            EXPECT_EQ(it->second.state, store::ItemState::complete) << path;
+            EXPECT_EQ(it->second.sha256, sha) << path;
+            (drivers::classify_file(fsys::path(path).filename().string()) == Category::photos
+                 ? photos
+                 : videos)++;
+        }
+        EXPECT_EQ((*preview)[Category::photos].count, photos);
+        EXPECT_EQ((*preview)[Category::videos].count, videos);
+        EXPECT_TRUE(x.items.contains(
+            "/var/mobile/Media/PhotoData/Mutations/DCIM/100APPLE/IMG_0003/Adjustments/"
+            "FullSizeRender.jpg"))
+            << "the edited render is taken";
+        EXPECT_TRUE(x.skipped.empty()) << x.skipped.front();
+        const auto& d = x.outcome.device;
+        EXPECT_EQ(d.manufacturer, "Apple");
+        EXPECT_EQ(d.model, "iPhone14,5");
+        EXPECT_EQ(d.os_version, "iOS 17.1");
+        EXPECT_EQ(d.properties.at("ios.UniqueDeviceID"), kUdid);
+        EXPECT_FALSE(phone_->pairings().empty()) << "paired while the session lasts";
+    }
+    EXPECT_EQ(phone_->refused_writes(), 0u) << "nothing was written to the phone";
+    EXPECT_TRUE(phone_->pairings().empty()) << "the phone forgot the kiosk after the session";
+    EXPECT_FALSE(fsys::exists(records_ / (kUdid + ".plist"))) << "and usbmuxd's record went";
+}
+
+TEST_F(IosExtraction, AForceMayKeepThePairing) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    {
+        auto o = quick();
+        o.keep_pairing = true;
+        ios::IosDriver driver(o);
+        auto session = open(driver);
+        ASSERT_TRUE(session) << session.error().describe();
+    }
+    EXPECT_EQ(phone_->pairings().size(), 1u);
+    EXPECT_TRUE(fsys::exists(records_ / (kUdid + ".plist")));
+}
+
+TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::locked));
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::pair<drivers::DeviceCondition, std::string>> reports;
+    auto wait_for = [&](std::string_view instruction) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, 10s, [&] {
+            return !reports.empty() && reports.back().second == instruction;
+        });
+    };
+    ios::IosDriver driver(quick());
+    Result<std::unique_ptr<drivers::DriverSession>> opened = fail(Errc::internal, "not run");
+    std::jthread opener([&] {
+        opened = open(driver, {.stop = {}, .report = [&](drivers::DeviceCondition c, std::string d) {
+                                   std::lock_guard lock(m);
+                                   reports.emplace_back(c, std::move(d));
+                                   cv.notify_all();
+                               }});
+    });
+    ASSERT_TRUE(wait_for(ios::kUnlockInstruction));
+    EXPECT_EQ(reports.back().first, drivers::DeviceCondition::locked);
+    phone_->unlock();
+    ASSERT_TRUE(wait_for(ios::kTrustInstruction));
+    EXPECT_EQ(reports.back().first, drivers::DeviceCondition::needs_authorisation);
+    phone_->deny();
+    ASSERT_TRUE(wait_for(ios::kRefusedInstruction));
+    phone_->trust();
+    opener.join();
+    ASSERT_TRUE(opened) << opened.error().describe();
+    auto x = run(**opened, kCameraRoll);
+    EXPECT_EQ(x.outcome.state, store::SessionState::completed);
+    EXPECT_EQ(x.items.size(), camera_roll_of(media_).size());
+}
+
+TEST_F(IosExtraction, TrustNeverGivenEndsInTime) {
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::waiting));
+    auto o = quick();
+    o.user_wait = 1500ms;
+    ios::IosDriver driver(o);
+    auto opened = open(driver);
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error().code, Errc::timeout);
+    EXPECT_NE(opened.error().message.find("Trust was not tapped"), std::string::npos);
+
+    // A stop ends the wait at once.
+    std::stop_source stop;
+    o.user_wait = 60s;
+    ios::IosDriver patient(o);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::jthread stopper([&] {
+        std::this_thread::sleep_for(300ms);
+        stop.request_stop();
+    });
+    auto stopped = patient.open(device(), {.stop = stop.get_token(), .report = {}});
+    ASSERT_FALSE(stopped);
+    EXPECT_EQ(stopped.error().code, Errc::cancelled);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+TEST_F(IosExtraction, OnlyTheCameraRollIsOffered) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ios::IosDriver driver(quick());
+    auto session = open(driver);
+    ASSERT_TRUE(session) << session.error().describe();
+    auto preview = (*session)->preview({.categories = {Category::photos, Category::messages}});
+    ASSERT_FALSE(preview);
+    EXPECT_EQ(preview.error().code, Errc::unsupported);
+    EXPECT_NE(preview.error().message.find("iPhone backup"), std::string::npos)
+        << preview.error().message;
+}
+
+TEST_F(IosExtraction, ALyingSizeMakesThatItemIncompleteWithEveryByte) {
+    sim::IosHostile h;
+    h.lying_size = sim::LyingSize{.path = "DCIM/100APPLE/IMG_0002.JPG", .delta = 4096};
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
+    ios::IosDriver driver(quick());
+    auto session = open(driver);
+    ASSERT_TRUE(session) << session.error().describe();
+    auto x = run(**session, kCameraRoll);
+    EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
+    const auto real = fsys::file_size(media_ / "DCIM/100APPLE/IMG_0002.JPG");
+    const auto& item = x.items.at("/var/mobile/Media/DCIM/100APPLE/IMG_0002.JPG");
+    EXPECT_EQ(item.state, store::ItemState::incomplete);
+    EXPECT_EQ(static_cast<std::uint64_t>(item.size), real);
+    EXPECT_NE(item.incomplete_reason.value_or("").find(fmt::format("stated {} bytes and sent {}",
+                                                        real + 4096, real)),
+              std::string::npos)
+        << item.incomplete_reason.value_or("");
+    EXPECT_EQ(x.items.size(), camera_roll_of(media_).size()) << "the others are all taken";
+}
+
+TEST_F(IosExtraction, NamesNoFileCanHaveAreSkippedWithTheirReason) {
+    sim::IosHostile h;
+    h.evil_names_dir = "DCIM/101APPLE";
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
+    ios::IosDriver driver(quick());
+    auto session = open(driver);
+    ASSERT_TRUE(session) << session.error().describe();
+    auto x = run(**session, kCameraRoll);
+    EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
+    std::string all;
+    for (const auto& s : x.skipped)
+        all += s + "\n";
+    EXPECT_NE(all.find("a name containing '/'"), std::string::npos) << all;
+    for (const auto& [path, sha] : camera_roll_of(media_))
+        EXPECT_TRUE(x.items.contains(path)) << path;
+    EXPECT_EQ(phone_->refused_writes(), 0u);
+}
+
+struct Broken {
+    const char* name;
+    std::function<void(sim::IosHostile&, ios::IosDriverOptions&)> set;
+    const char* reason;  // in the session's reason
+};
+
+class IosHostileEnd : public IosExtraction, public ::testing::WithParamInterface<Broken> {};
+
+TEST_P(IosHostileEnd, EndsInterruptedWithANamedReasonInBoundedTime) {
+    sim::IosHostile h;
+    auto o = quick();
+    o.stall = 2s;
+    GetParam().set(h, o);
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
+    ios::IosDriver driver(o);
+    auto session = open(driver);
+    ASSERT_TRUE(session) << session.error().describe();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto x = run(**session, kCameraRoll);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 60s);
+    EXPECT_EQ(x.outcome.state, store::SessionState::interrupted) << x.outcome.reason.value_or("");
+    EXPECT_NE(x.outcome.reason.value_or("").find(GetParam().reason), std::string::npos)
+        << x.outcome.reason.value_or("");
+    for (const auto& [path, item] : x.items)
+        if (item.state == store::ItemState::complete) {
+            EXPECT_EQ(item.sha256, camera_roll_of(media_).at(path)) << path;
+        }
+    EXPECT_EQ(phone_->refused_writes(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Phones, IosHostileEnd,
+    ::testing::Values(
+        Broken{"endless_folder",
+               [](sim::IosHostile& h, ios::IosDriverOptions& o) {
+                   h.endless_dir = "DCIM/101APPLE";
+                   h.endless_step = 60000;
+                   o.limits.max_entries = 50000;
+               },
+               "more than 50000 entries"},
+        Broken{"huge_listing",
+               [](sim::IosHostile& h, ios::IosDriverOptions& o) {
+                   h.endless_dir = "DCIM/101APPLE";
+                   h.endless_step = 20000;
+                   o.afc.max_listing_bytes = 64 * 1024;
+               },
+               "at most 65536 are accepted"},
+        Broken{"stall",
+               [](sim::IosHostile& h, ios::IosDriverOptions&) { h.stall_after = 40; },
+               "sent nothing for 2 s"},
+        Broken{"bad_magic",
+               [](sim::IosHostile& h, ios::IosDriverOptions&) {
+                   h.malformed_afc = sim::MalformedAfc::bad_magic;
+                   h.malformed_afc_at = 30;
+               },
+               "CFA6LPAA"},
+        Broken{"impossible_lengths",
+               [](sim::IosHostile& h, ios::IosDriverOptions&) {
+                   h.malformed_afc = sim::MalformedAfc::this_beyond_entire;
+                   h.malformed_afc_at = 30;
+               },
+               "impossible lengths"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST_F(IosExtraction, AStopEndsAStalledReadAtOnce) {
+    sim::IosHostile h;
+    h.stall_after = 40;
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
+    auto o = quick();
+    o.stall = 60s;
+    ios::IosDriver driver(o);
+    auto session = open(driver);
+    ASSERT_TRUE(session) << session.error().describe();
+    std::stop_source stop;
+    std::atomic<std::chrono::steady_clock::time_point> asked{};
+    std::jthread stopper([&] {
+        std::this_thread::sleep_for(1500ms);
+        asked = std::chrono::steady_clock::now();
+        stop.request_stop();
+        (*session)->interrupt();  // as exhibitd does on a cancel
+    });
+    auto x = run(**session, kCameraRoll, stop.get_token());
+    const auto ended = std::chrono::steady_clock::now();
+    stopper.join();
+    EXPECT_NE(x.outcome.state, store::SessionState::completed);
+    EXPECT_LT(ended - asked.load(), 2s) << "the stalled read ended when asked";
+    EXPECT_FALSE((*session)->reusable());
+}
+
+TEST_F(IosExtraction, AMalformedLockdownAnswerIsANamedErrorNotACrash) {
+    sim::IosHostile h;
+    h.malformed_lockdown_reply = true;
+    ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
+    auto o = quick();
+    o.user_wait = 3s;
+    ios::IosDriver driver(o);
+    auto opened = open(driver);
+    ASSERT_FALSE(opened);
+    EXPECT_FALSE(opened.error().message.empty());
+}
+
+TEST_F(IosExtraction, APhoneUsbmuxdDoesNotListIsNamed) {
+    // No fake usbmuxd at all: the socket does not exist.
+    ::setenv("USBMUXD_SOCKET_ADDRESS", ("UNIX:" + (dir_ / "absent.sock").string()).c_str(), 1);
+    auto o = quick();
+    o.appear = 600ms;
+    ios::IosDriver driver(o);
+    auto opened = open(driver);
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error().code, Errc::not_found);
+    EXPECT_NE(opened.error().message.find("usbmuxd does not list"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace exhibit::testing
