@@ -30,8 +30,10 @@ bool IosDevice::listens(std::uint16_t port) const {
     return open_ports_.contains(port);
 }
 
-std::uint16_t IosDevice::open_service(IosService service) {
+std::optional<std::uint16_t> IosDevice::open_service(IosService service) {
     std::lock_guard lock(ports_mutex_);
+    if (open_ports_.size() >= kMaxPendingServices)
+        return std::nullopt;
     // Ports go round 49152..65535, skipping those still waiting for their connection.
     for (;;) {
         std::uint16_t port = next_port_;

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/error.hpp"
@@ -28,6 +29,8 @@ namespace exhibit::phonesim::ios {
 
 inline constexpr std::uint16_t kLockdownPort = 62078;
 inline constexpr std::uint16_t kFirstServicePort = 49152;
+// Ports given out by StartService and not yet connected to; lockdownd refuses more.
+inline constexpr std::size_t kMaxPendingServices = 64;
 
 enum class IosService {
     afc,                 // com.apple.afc
@@ -60,8 +63,9 @@ class IosDevice final : public ServiceHost {
     const DeviceKeys& keys() const { return keys_; }
     const TlsContext& tls() const { return tls_; }
     TrustBook& trust_book() { return trust_; }
-    // A fresh port (≥ 49152) that listens for one connection to `service`.
-    std::uint16_t open_service(IosService service);
+    // A fresh port (≥ 49152) that listens for one connection to `service`; nullopt when
+    // kMaxPendingServices ports already wait for theirs.
+    std::optional<std::uint16_t> open_service(IosService service);
     void count_refused_write() { ++refused_writes_; }
     // Counts one AFC request; returns its number (1-based, device-wide).
     std::uint64_t next_afc_request() { return ++afc_requests_; }

@@ -270,7 +270,12 @@ void Lockdownd::start_service(plist_t request, plist_t reply) {
         set_error(reply, "InvalidService");
         return;
     }
-    set_uint(reply, "Port", device_.open_service(*kind));
+    auto port = device_.open_service(*kind);
+    if (!port) {
+        set_error(reply, "ServiceLimit");
+        return;
+    }
+    set_uint(reply, "Port", *port);
     set_bool(reply, "EnableServiceSSL", false);
 }
 

@@ -83,13 +83,17 @@ UsbmuxdSocket::~UsbmuxdSocket() {
     (void)!::write(wake_.get(), &one, sizeof one);
     if (acceptor_.joinable())
         acceptor_.join();
-    std::list<std::thread> threads;
+    std::vector<std::thread> threads;
     {
         std::lock_guard lock(mutex_);
-        stopping_ = true;
-        for (int fd : clients_)
+        for (auto& [fd, thread] : clients_) {
             ::shutdown(fd, SHUT_RDWR);
-        threads.swap(client_threads_);
+            threads.push_back(std::move(thread));
+        }
+        clients_.clear();  // each thread still closes its own socket
+        for (auto& thread : finished_)
+            threads.push_back(std::move(thread));
+        finished_.clear();
     }
     for (auto& t : threads)
         t.join();
@@ -111,15 +115,17 @@ void UsbmuxdSocket::accept_loop() {
         if (fds[1].revents)
             return;
         int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        std::lock_guard lock(mutex_);
-        if (stopping_) {
-            ::close(fd);
-            return;
+        std::vector<std::thread> done;
+        {
+            std::lock_guard lock(mutex_);
+            done.swap(finished_);
+            if (fd >= 0 && clients_.size() < kMaxClients)
+                clients_.emplace(fd, std::thread([this, fd] { serve_client(fd); }));
+            else if (fd >= 0)
+                ::close(fd);
         }
-        clients_.insert(fd);
-        client_threads_.emplace_back([this, fd] { serve_client(fd); });
+        for (auto& t : done)
+            t.join();
     }
 }
 
@@ -152,7 +158,10 @@ void UsbmuxdSocket::serve_client(int fd) {
             break;
     }
     std::lock_guard lock(mutex_);
-    clients_.erase(fd);
+    if (auto it = clients_.find(fd); it != clients_.end()) {
+        finished_.push_back(std::move(it->second));
+        clients_.erase(it);
+    }
     ::close(fd);
 }
 

@@ -6,19 +6,20 @@
 // kept as files in a directory. Every reply goes out in pieces of at most 16 KiB, as the
 // real usbmuxd delivers them. Clients reach it with USBMUXD_SOCKET_ADDRESS=UNIX:<path>.
 //
-// Thread-safe. One thread accepts; one thread per client connection. The destructor
+// Thread-safe. One thread accepts (and joins finished clients); one thread per client
+// connection. The destructor
 // stops: it closes the listener, shuts every client connection down and joins the threads.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -42,6 +43,9 @@ inline constexpr std::uint64_t kMuxBadCommand = 1;
 inline constexpr std::uint64_t kMuxBadDevice = 2;
 inline constexpr std::uint64_t kMuxConnRefused = 3;
 inline constexpr std::uint64_t kMuxBadVersion = 6;
+
+// Client connections served at once; more are closed on arrival.
+inline constexpr std::size_t kMaxClients = 64;
 
 class UsbmuxdSocket {
   public:
@@ -73,9 +77,8 @@ class UsbmuxdSocket {
     UniqueFd listener_;
     UniqueFd wake_;  // eventfd: the accept loop stops
     std::mutex mutex_;
-    std::set<int> clients_;
-    std::list<std::thread> client_threads_;
-    bool stopping_ = false;
+    std::map<int, std::thread> clients_;  // by socket; at most kMaxClients
+    std::vector<std::thread> finished_;   // joined by the accept loop
     std::thread acceptor_;
 };
 

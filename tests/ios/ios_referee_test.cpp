@@ -108,6 +108,17 @@ TEST_F(IosReferee, IdeviceinfoWithoutSessionGetsOnlyBasicKeysWhileLocked) {
     EXPECT_TRUE(device_->pairings().empty());
 }
 
+TEST_F(IosReferee, IdeviceinfoWaitsForTheDialogThenReadsAfterTrust) {
+    start(TrustState::waiting);
+    auto [status, out] = run({"ideviceinfo"});
+    EXPECT_NE(status, 0) << out;
+    EXPECT_NE(out.find("(-19)"), std::string::npos) << out;  // PairingDialogResponsePending
+    device_->trust();
+    std::tie(status, out) = run({"ideviceinfo", "-k", "SerialNumber"});
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_EQ(out, "F2LXK0ABCDEF\n");
+}
+
 TEST_F(IosReferee, PairOnALockedPhoneAsksToUnlock) {
     start(TrustState::locked);
     auto [status, out] = run({"idevicepair", "pair"});

@@ -202,7 +202,7 @@ TEST_F(FakeUsbmuxd, ConnectReachesLockdownAndRefusesPortsNotListening) {
 }
 
 TEST_F(FakeUsbmuxd, AServicePortTakesOneConnection) {
-    std::uint16_t port = device_->open_service(IosService::crash_report_mover);
+    std::uint16_t port = device_->open_service(IosService::crash_report_mover).value();
     EXPECT_GE(port, kFirstServicePort);
     EXPECT_NE(device_->open_service(IosService::afc), port);
     EXPECT_TRUE(device_->listens(port));
@@ -214,6 +214,19 @@ TEST_F(FakeUsbmuxd, AServicePortTakesOneConnection) {
     std::byte more[1];
     EXPECT_EQ(stream.read_some(more).value_or(1), 0u) << "closed after ping";
     EXPECT_FALSE(device_->listens(port));
+}
+
+TEST_F(FakeUsbmuxd, PortsWaitingForTheirConnectionAreLimited) {
+    for (std::size_t i = 0; i < kMaxPendingServices; ++i)
+        ASSERT_TRUE(device_->open_service(IosService::afc));
+    EXPECT_FALSE(device_->open_service(IosService::afc));
+}
+
+TEST_F(FakeUsbmuxd, ManyClientsComeAndGo) {
+    for (int i = 0; i < 3 * static_cast<int>(kMaxClients); ++i) {
+        auto fd = connect_mux();
+        EXPECT_TRUE(dict_string(exchange(fd.get(), message("ReadBUID").get()).get(), "BUID"));
+    }
 }
 
 }  // namespace
