@@ -163,7 +163,9 @@ class Engine::MuxStream final : public phonesim::ios::Stream {
     }
 
     Status write_all(std::span<const std::byte> bytes) override {
-        const std::size_t max_payload = kMaxFrame - kHeaderV2 - kTcpHeader;
+        // 16383 bytes a frame: no multiple of any bulk packet size, so no zero-length packet
+        // follows (one IN transfer a frame instead of two).
+        const std::size_t max_payload = kMaxFrame - 1 - kHeaderV2 - kTcpHeader;
         while (!bytes.empty()) {
             std::size_t n = 0;
             bool probe = false;
