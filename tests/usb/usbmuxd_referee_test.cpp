@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -123,10 +124,13 @@ class UsbmuxdReferee : public ::testing::Test {
         host_ = std::make_shared<EchoServiceHost>(kStreamBytes);
         plug();
         std::string why;
-        auto u = UsbmuxdRunner::start({.umockdev_dir = bus_->root()}, &why);
+        auto u = UsbmuxdRunner::start({.umockdev_dir = bus_->root(), .preflight = preflight()},
+                                      &why);
         ASSERT_TRUE(u) << why;
         usbmuxd_.emplace(std::move(*u));
     }
+
+    virtual bool preflight() const { return false; }  // usbmuxd -p: no lockdownd needed
 
     void TearDown() override {
         usbmuxd_.reset();  // before the bus goes: it has the device open
@@ -166,12 +170,22 @@ TEST_F(UsbmuxdReferee, IproxyEchoes16MiBByteForByte) {
     std::uint64_t state = 7;
     testing::pseudo_random(state, data);
     const auto start = std::chrono::steady_clock::now();
-    // Writes in uneven pieces while reading back: fragmentation both ways.
+    // Writes in uneven pieces while reading back: fragmentation both ways. The writer keeps
+    // at most kAhead bytes unechoed: iproxy forwards both directions on one thread and stops
+    // reading from usbmuxd while a write to it waits, so a flood both ways at once deadlocks
+    // any echo behind it (seen: iproxy with 64 KiB unread from usbmuxd, usbmuxd with 50 KiB
+    // unread from iproxy, the device's window shut). 192 KiB still fills usbmuxd's 128 KiB
+    // window for the device.
+    constexpr std::size_t kAhead = 192 * 1024;
+    std::atomic<std::size_t> echoed{0};
+    std::atomic<bool> failed{false};
     std::thread writer([&] {
         std::size_t off = 0, piece = 1;
-        while (off < data.size()) {
+        while (off < data.size() && !failed) {
             piece = piece * 7 % 100003 + 1;
-            auto n = std::min(piece, data.size() - off);
+            auto n = std::min({piece, data.size() - off, kAhead});
+            for (auto e = echoed.load(); off + n - e > kAhead && !failed; e = echoed.load())
+                echoed.wait(e);
             if (!send_all(s.get(), std::span(data).subspan(off, n)))
                 return;
             off += n;
@@ -184,7 +198,12 @@ TEST_F(UsbmuxdReferee, IproxyEchoes16MiBByteForByte) {
         if (n <= 0)
             break;
         got += static_cast<std::size_t>(n);
+        echoed = got;
+        echoed.notify_all();
     }
+    failed = got < back.size();
+    echoed.store(kEchoBytes + kAhead);  // wakes the writer for good
+    echoed.notify_all();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ::shutdown(s.get(), SHUT_RDWR);
     writer.join();
@@ -282,6 +301,21 @@ TEST_F(UsbmuxdReferee, UnplugEndsTheTransferAndReplugListsItAgain) {
     EXPECT_TRUE(eventually([&] { return host_->active() == 0; }, 10s));  // the service ended too
     plug();
     EXPECT_TRUE(usbmuxd_->wait_listed(udid(), true, 20s)) << usbmuxd_->log();
+    EXPECT_TRUE(usbmuxd_->running());
+}
+
+// Without -p, usbmuxd's preflight talks to lockdownd (port 62078) before it shows the
+// device to clients; this host has no lockdownd, so the device stays hidden.
+class UsbmuxdPreflight : public UsbmuxdReferee {
+  protected:
+    bool preflight() const override { return true; }
+};
+
+TEST_F(UsbmuxdPreflight, WithoutLockdowndTheIphoneStaysHidden) {
+    ASSERT_TRUE(usbmuxd_->wait_for_log("Could not connect to lockdownd", 20s)) << usbmuxd_->log();
+    EXPECT_NE(usbmuxd_->log().find("Connection refused by device 1 (1->62078)"), std::string::npos);
+    auto listed = usbmuxd_->list_udids();
+    EXPECT_TRUE(std::find(listed.begin(), listed.end(), udid()) == listed.end());
     EXPECT_TRUE(usbmuxd_->running());
 }
 
