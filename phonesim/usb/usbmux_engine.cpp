@@ -241,8 +241,12 @@ void Engine::close() {
             c->cv.notify_all();
         }
         conns_.clear();
-        threads = std::move(threads_);
+        for (auto& [conn, t] : threads_)
+            threads.push_back(std::move(t));
         threads_.clear();
+        for (auto& t : ended_)
+            threads.push_back(std::move(t));
+        ended_.clear();
     }
     for (auto& t : threads)
         if (t.joinable())
@@ -407,7 +411,7 @@ void Engine::on_tcp(const TcpHeader& th, std::span<const std::byte> payload) {
         reset(c);
         return;
     }
-    bool ack_now = false;
+    bool ack_now = false, bad = false;
     {
         std::lock_guard lock(mutex_);
         c->peer_ack = th.ack;
@@ -418,7 +422,7 @@ void Engine::on_tcp(const TcpHeader& th, std::span<const std::byte> payload) {
                                          ? options_.receive_window - c->buffered()
                                          : 0;
             if (th.seq != c->rx_next || payload.size() > free) {
-                c->broken = true;  // a gap (no retransmission here) or past the window
+                bad = true;  // a gap (no retransmission here) or past the window
             } else {
                 c->inbox.insert(c->inbox.end(), payload.begin(), payload.end());
                 c->rx_next += static_cast<std::uint32_t>(payload.size());
@@ -433,7 +437,7 @@ void Engine::on_tcp(const TcpHeader& th, std::span<const std::byte> payload) {
         }
         c->cv.notify_all();
     }
-    if (c->broken) {
+    if (bad) {
         reset(c);
         return;
     }
@@ -441,7 +445,18 @@ void Engine::on_tcp(const TcpHeader& th, std::span<const std::byte> payload) {
         (void)send_tcp(*c, kAck, {});
 }
 
+void Engine::join_ended() {
+    std::vector<std::jthread> ended;
+    {
+        std::lock_guard lock(mutex_);
+        ended.swap(ended_);
+    }
+    for (auto& t : ended)
+        t.join();  // each is past its last use of the engine's state
+}
+
 void Engine::on_syn(const TcpHeader& th) {
+    join_ended();
     if (!host_ || !host_->listens(th.dport)) {
         {
             std::lock_guard lock(mutex_);
@@ -471,7 +486,7 @@ void Engine::on_syn(const TcpHeader& th) {
         std::lock_guard lock(mutex_);
         c->peer_ack = c->tx_next;  // the host's ACK of the SYN is implied by its first frame
         serving_.push_back(c);
-        threads_.emplace_back([this, c] { run_service(c); });
+        threads_.emplace(c.get(), std::jthread([this, c] { run_service(c); }));
     }
 }
 
@@ -509,6 +524,8 @@ void Engine::run_service(std::shared_ptr<Conn> c) {
         host_->serve(c->dport, stream);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "usbmux: the service on port %u failed: %s\n", c->dport, e.what());
+    } catch (...) {
+        std::fprintf(stderr, "usbmux: the service on port %u failed\n", c->dport);
     }
     // usbmuxd drops what it still buffers for its client when the connection resets: wait
     // until the host took every byte and its window is whole again, then reset.
@@ -539,6 +556,10 @@ void Engine::run_service(std::shared_ptr<Conn> c) {
         if (auto it = conns_.find(c->sport); it != conns_.end() && it->second == c)
             conns_.erase(it);
         std::erase(serving_, c);
+        if (auto it = threads_.find(c.get()); it != threads_.end()) {
+            ended_.push_back(std::move(it->second));
+            threads_.erase(it);
+        }
     }
     if (rst)
         (void)send_tcp(*c, kRst, {});

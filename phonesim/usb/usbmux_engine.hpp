@@ -150,7 +150,9 @@ class Engine {
     std::uint16_t rx_seq_ = 0xffff;
     std::map<std::uint16_t, std::shared_ptr<Conn>> conns_;  // by the host's port
     std::vector<std::shared_ptr<Conn>> serving_;            // those with a service running
-    std::vector<std::jthread> threads_;
+    std::map<const Conn*, std::jthread> threads_;  // services running
+    std::vector<std::jthread> ended_;              // services that returned, to be joined
+    void join_ended();
     Stats stats_;
 };
 
