@@ -32,6 +32,66 @@ std::vector<char32_t> code_points(std::string_view s) {
     return out;
 }
 
+// One configuration descriptor (with its interfaces' and endpoints' descriptors). For the
+// served configuration (`served`), its endpoints and known interfaces are recorded in `d`;
+// strings are added to `d` either way.
+std::vector<std::uint8_t> build_config(const DeviceSpec& spec,
+                                       const std::vector<InterfaceSpec>& interfaces,
+                                       std::uint8_t value, BuiltDescriptors& d, bool served) {
+    std::vector<std::uint8_t> body;
+    std::uint8_t next_ep = 1;
+    for (std::size_t n = 0; n < interfaces.size(); ++n) {
+        const auto& i = interfaces[n];
+        auto number = static_cast<std::uint8_t>(n);
+        std::vector<EndpointLayout> eps;
+        if (i.bulk) {
+            eps.push_back({static_cast<std::uint8_t>(0x80 | next_ep), number, EndpointKind::bulk,
+                           spec.bulk_packet_size()});
+            eps.push_back({next_ep, number, EndpointKind::bulk, spec.bulk_packet_size()});
+            ++next_ep;
+        }
+        if (i.interrupt_in)
+            eps.push_back(
+                {static_cast<std::uint8_t>(0x80 | next_ep++), number, EndpointKind::interrupt, 64});
+        std::uint8_t name_index = 0;
+        if (!i.name.empty()) {
+            d.strings.push_back(i.name);
+            name_index = static_cast<std::uint8_t>(d.strings.size());
+        }
+        body.insert(body.end(), {9, 0x04, number, 0, static_cast<std::uint8_t>(eps.size()),
+                                 i.class_code, i.subclass, i.protocol, name_index});
+        for (const auto& e : eps)
+            put_endpoint(body, e);
+        if (!served)
+            continue;
+        if (!d.adb_interface && i.bulk && i.class_code == 0xff && i.subclass == 0x42 &&
+            i.protocol == 0x01) {
+            d.adb_interface = number;
+            d.adb_in = eps[0].address;
+            d.adb_out = eps[1].address;
+        }
+        if (!d.mtp_interface && i.bulk &&
+            ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
+             (i.class_code == 0xff && i.name == "MTP"))) {
+            d.mtp_interface = number;
+            d.mtp_in = eps[0].address;
+            d.mtp_out = eps[1].address;
+        }
+        if (!d.usbmux_interface && i.bulk && i.class_code == 0xff && i.subclass == 0xfe &&
+            i.protocol == 0x02) {
+            d.usbmux_interface = number;
+            d.usbmux_in = eps[0].address;
+            d.usbmux_out = eps[1].address;
+        }
+        d.endpoints.insert(d.endpoints.end(), eps.begin(), eps.end());
+    }
+    std::vector<std::uint8_t> config = {9, 0x02};
+    put16(config, static_cast<std::uint16_t>(9 + body.size()));
+    config.insert(config.end(), {static_cast<std::uint8_t>(interfaces.size()), value, 0, 0x80, 250});
+    config.insert(config.end(), body.begin(), body.end());
+    return config;
+}
+
 }  // namespace
 
 Result<InterfaceSpec> interface_preset(std::string_view name) {
@@ -72,13 +132,24 @@ std::uint16_t DeviceSpec::bulk_packet_size() const {
 
 std::vector<std::uint8_t> BuiltDescriptors::sysfs_blob() const {
     auto out = device;
+    for (const auto& c : leading_configs)
+        out.insert(out.end(), c.begin(), c.end());
     out.insert(out.end(), config.begin(), config.end());
     return out;
+}
+
+const std::vector<std::uint8_t>* BuiltDescriptors::config_at(std::uint8_t index) const {
+    if (index < leading_configs.size())
+        return &leading_configs[index];
+    return index == leading_configs.size() ? &config : nullptr;
 }
 
 Result<BuiltDescriptors> build_descriptors(const DeviceSpec& spec) {
     if (spec.interfaces.empty() || spec.interfaces.size() > 8)
         return fail(Errc::invalid_argument, "a device needs 1 to 8 interfaces");
+    if (spec.leading_configurations.size() > 7 ||
+        spec.initial_configuration > spec.served_configuration())
+        return fail(Errc::invalid_argument, "a device has 1 to 8 configurations");
     BuiltDescriptors d;
     d.strings = {spec.manufacturer, spec.product, spec.serial};
     auto& dev = d.device;
@@ -89,52 +160,16 @@ Result<BuiltDescriptors> build_descriptors(const DeviceSpec& spec) {
     put16(dev, spec.vendor_id);
     put16(dev, spec.product_id);
     put16(dev, spec.bcd_device);
-    dev.insert(dev.end(), {1, 2, 3, 1});
+    dev.insert(dev.end(), {1, 2, 3, spec.served_configuration()});
 
-    std::vector<std::uint8_t> body;
-    std::uint8_t next_ep = 1;
-    for (std::size_t n = 0; n < spec.interfaces.size(); ++n) {
-        const auto& i = spec.interfaces[n];
-        auto number = static_cast<std::uint8_t>(n);
-        std::vector<EndpointLayout> eps;
-        if (i.bulk) {
-            eps.push_back({static_cast<std::uint8_t>(0x80 | next_ep), number, EndpointKind::bulk,
-                           spec.bulk_packet_size()});
-            eps.push_back({next_ep, number, EndpointKind::bulk, spec.bulk_packet_size()});
-            ++next_ep;
-        }
-        if (i.interrupt_in)
-            eps.push_back(
-                {static_cast<std::uint8_t>(0x80 | next_ep++), number, EndpointKind::interrupt, 64});
-        std::uint8_t name_index = 0;
-        if (!i.name.empty()) {
-            d.strings.push_back(i.name);
-            name_index = static_cast<std::uint8_t>(d.strings.size());
-        }
-        body.insert(body.end(), {9, 0x04, number, 0, static_cast<std::uint8_t>(eps.size()),
-                                 i.class_code, i.subclass, i.protocol, name_index});
-        for (const auto& e : eps)
-            put_endpoint(body, e);
-        if (!d.adb_interface && i.bulk && i.class_code == 0xff && i.subclass == 0x42 &&
-            i.protocol == 0x01) {
-            d.adb_interface = number;
-            d.adb_in = eps[0].address;
-            d.adb_out = eps[1].address;
-        }
-        if (!d.mtp_interface && i.bulk &&
-            ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
-             (i.class_code == 0xff && i.name == "MTP"))) {
-            d.mtp_interface = number;
-            d.mtp_in = eps[0].address;
-            d.mtp_out = eps[1].address;
-        }
-        d.endpoints.insert(d.endpoints.end(), eps.begin(), eps.end());
+    for (std::size_t n = 0; n < spec.leading_configurations.size(); ++n) {
+        const auto& l = spec.leading_configurations[n];
+        if (l.empty() || l.size() > 8)
+            return fail(Errc::invalid_argument, "a configuration needs 1 to 8 interfaces");
+        d.leading_configs.push_back(
+            build_config(spec, l, static_cast<std::uint8_t>(n + 1), d, false));
     }
-    d.config = {9, 0x02};
-    put16(d.config, static_cast<std::uint16_t>(9 + body.size()));
-    d.config.insert(d.config.end(),
-                    {static_cast<std::uint8_t>(spec.interfaces.size()), 1, 0, 0x80, 250});
-    d.config.insert(d.config.end(), body.begin(), body.end());
+    d.config = build_config(spec, spec.interfaces, spec.served_configuration(), d, true);
     return d;
 }
 

@@ -41,8 +41,21 @@ struct DeviceSpec {
     Speed speed = Speed::high;
     std::uint16_t max_packet = 0;  // bulk wMaxPacketSize; 0: the speed's (64/512/1024)
     std::vector<InterfaceSpec> interfaces;
+    // Configurations offered before the one holding `interfaces` (described, never served):
+    // an iPhone has four and usbmux lives in the last one. The served configuration's
+    // bConfigurationValue is their count + 1.
+    std::vector<std::vector<InterfaceSpec>> leading_configurations;
+    // The configuration the kernel chose at plug (sysfs bConfigurationValue); 0: the served
+    // one. A host switches with SET_CONFIGURATION.
+    std::uint8_t initial_configuration = 0;
 
     std::uint16_t bulk_packet_size() const;
+    std::uint8_t served_configuration() const {
+        return static_cast<std::uint8_t>(leading_configurations.size() + 1);
+    }
+    std::uint8_t plugged_configuration() const {
+        return initial_configuration ? initial_configuration : served_configuration();
+    }
 };
 
 struct EndpointLayout {
@@ -54,7 +67,8 @@ struct EndpointLayout {
 
 struct BuiltDescriptors {
     std::vector<std::uint8_t> device;  // 18 bytes
-    std::vector<std::uint8_t> config;  // the whole wTotalLength configuration
+    std::vector<std::uint8_t> config;  // the served configuration, whole (wTotalLength)
+    std::vector<std::vector<std::uint8_t>> leading_configs;  // those before it
     std::vector<std::string> strings;  // string index i + 1
     std::vector<EndpointLayout> endpoints;
     // The first ADB interface (ff/42/01) and its bulk pair, which the device engine serves.
@@ -65,8 +79,15 @@ struct BuiltDescriptors {
     std::optional<std::uint8_t> mtp_interface;
     std::uint8_t mtp_in = 0;
     std::uint8_t mtp_out = 0;
+    // The first usbmux interface (ff/fe/02) and its bulk pair.
+    std::optional<std::uint8_t> usbmux_interface;
+    std::uint8_t usbmux_in = 0;
+    std::uint8_t usbmux_out = 0;
 
-    // device + config: the sysfs "descriptors" attribute
+    // The configuration descriptor with index `index` (GET_DESCRIPTOR), or null.
+    const std::vector<std::uint8_t>* config_at(std::uint8_t index) const;
+
+    // device + every configuration: the sysfs "descriptors" attribute
     std::vector<std::uint8_t> sysfs_blob() const;
 };
 

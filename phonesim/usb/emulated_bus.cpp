@@ -148,7 +148,8 @@ EmulatedDevice* EmulatedBus::at_port(std::uint8_t port) {
 }
 
 Result<EmulatedDevice*> EmulatedBus::plug(const DeviceSpec& spec, std::uint8_t port,
-                                          AdbServer server, PipeServer mtp) {
+                                          AdbServer server, PipeServer mtp,
+                                          PipeServer usbmux) {
     if (port == 0 || port > 15)
         return fail(Errc::invalid_argument, fmt::format("port {} is not 1 to 15", port));
     if (at_port(port))
@@ -161,9 +162,11 @@ Result<EmulatedDevice*> EmulatedBus::plug(const DeviceSpec& spec, std::uint8_t p
     if (address == 0)
         return fail(Errc::no_space, "no free USB address");
     std::unique_ptr<EmulatedDevice> d(new EmulatedDevice(
-        spec, std::move(*desc), kBus, port, address, std::move(server), std::move(mtp)));
+        spec, std::move(*desc), kBus, port, address, std::move(server), std::move(mtp),
+        std::move(usbmux)));
     d->syspath_ = fmt::format("/sys/devices/pci0000:00/0000:00:14.0/usb{}/{}", kBus, d->bus_path());
     auto* tb = static_cast<UMockdevTestbed*>(testbed_.get());
+    d->testbed_ = tb;
     GError* err = nullptr;
     // The handler first, so the node can be opened as soon as the "add" uevent is out.
     auto* handler = static_cast<UMockdevIoctlBase*>(d->make_handler());
@@ -198,14 +201,15 @@ std::string EmulatedBus::record(const EmulatedDevice& d, const BuiltDescriptors&
         "E: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: DRIVER=usb\nE: DEVNAME={}\n"
         "E: BUSNUM={:03}\nE: DEVNUM={:03}\nE: MAJOR=189\nE: MINOR={}\n"
         "E: PRODUCT={:x}/{:x}/{:x}\nE: ID_VENDOR_ID={:04x}\nE: ID_MODEL_ID={:04x}\n"
-        "A: busnum={}\\n\nA: devnum={}\\n\nA: speed={}\\n\nA: bConfigurationValue=1\\n\n"
-        "A: bNumConfigurations=1\\n\nA: bNumInterfaces={:2}\\n\n"
+        "A: busnum={}\\n\nA: devnum={}\\n\nA: speed={}\\n\nA: bConfigurationValue={}\\n\n"
+        "A: bNumConfigurations={}\\n\nA: bNumInterfaces={:2}\\n\n"
         "A: idVendor={:04x}\\n\nA: idProduct={:04x}\\n\n"
         "A: manufacturer={}\\n\nA: product={}\\n\nA: serial={}\\n\nA: dev=189:{}\\n\n"
         "H: descriptors={}\n",
         d.syspath().substr(4), kBus, d.address(), d.devnode(), kBus, d.address(), minor,
         s.vendor_id, s.product_id, s.bcd_device, s.vendor_id, s.product_id, kBus, d.address(),
-        sysfs_speed(s.speed), s.interfaces.size(), s.vendor_id, s.product_id,
+        sysfs_speed(s.speed), s.plugged_configuration(), s.served_configuration(),
+        s.interfaces.size(), s.vendor_id, s.product_id,
         attribute(s.manufacturer), attribute(s.product), attribute(s.serial), minor, hex);
 }
 

@@ -48,8 +48,9 @@ class EmulatedBus {
     // `server` serves its ADB interface, if it has one. libusb can see and open the device
     // when this returns. The pointer stays valid until the bus is destroyed.
     // `mtp` serves its MTP interface, if it has one.
+    // `usbmux` serves its usbmux interface (phonesim/usb/usbmux_server), if it has one.
     Result<EmulatedDevice*> plug(const DeviceSpec& spec, std::uint8_t port, AdbServer server = {},
-                                 PipeServer mtp = {});
+                                 PipeServer mtp = {}, PipeServer usbmux = {});
     // A USB stick at "1-PORT": a USB device with `spec`'s identity and one mass-storage
     // interface, and under it the disk the kernel would make of it, a block device "sdX"
     // (/dev/sdX, removable, ID_BUS=usb) whose node holds a copy of `image`. With the preload,

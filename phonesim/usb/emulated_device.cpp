@@ -62,7 +62,7 @@ struct EmulatedDevice::Urb {
 
 EmulatedDevice::EmulatedDevice(DeviceSpec spec, BuiltDescriptors descriptors, std::uint8_t bus,
                                std::uint8_t port, std::uint8_t address, AdbServer server,
-                               PipeServer mtp)
+                               PipeServer mtp, PipeServer usbmux)
     : spec_(std::move(spec)),
       descriptors_(std::move(descriptors)),
       bus_(bus),
@@ -71,24 +71,28 @@ EmulatedDevice::EmulatedDevice(DeviceSpec spec, BuiltDescriptors descriptors, st
       devnode_(fmt::format("/dev/bus/usb/{:03}/{:03}", bus, address)) {
     for (const auto& e : descriptors_.endpoints)
         endpoints_[e.address] = {e.interface, e.kind, e.max_packet, false};
-    if (server && descriptors_.adb_interface) {
-        auto ch = std::make_unique<Channel>();
-        ch->interface = *descriptors_.adb_interface;
-        ch->in = descriptors_.adb_in;
-        ch->out = descriptors_.adb_out;
-        ch->server = adb_pipe_server(std::move(server));
-        channels_.push_back(std::move(ch));
-    }
-    if (mtp && descriptors_.mtp_interface) {
-        auto ch = std::make_unique<Channel>();
-        ch->interface = *descriptors_.mtp_interface;
-        ch->in = descriptors_.mtp_in;
-        ch->out = descriptors_.mtp_out;
-        ch->server = std::move(mtp);
-        channels_.push_back(std::move(ch));
-    }
+    configuration_ = spec_.plugged_configuration();
+    if (server)
+        add_channel(descriptors_.adb_interface, descriptors_.adb_in, descriptors_.adb_out,
+                    adb_pipe_server(std::move(server)));
+    add_channel(descriptors_.mtp_interface, descriptors_.mtp_in, descriptors_.mtp_out,
+                std::move(mtp));
+    add_channel(descriptors_.usbmux_interface, descriptors_.usbmux_in, descriptors_.usbmux_out,
+                std::move(usbmux));
     for (auto& ch : channels_)
         ch->thread = std::jthread([this, c = ch.get()](std::stop_token stop) { serve(*c, stop); });
+}
+
+void EmulatedDevice::add_channel(std::optional<std::uint8_t> interface, std::uint8_t in,
+                                 std::uint8_t out, PipeServer server) {
+    if (!server || !interface)
+        return;
+    auto ch = std::make_unique<Channel>();
+    ch->interface = *interface;
+    ch->in = in;
+    ch->out = out;
+    ch->server = std::move(server);
+    channels_.push_back(std::move(ch));
 }
 
 EmulatedDevice::~EmulatedDevice() {
@@ -197,8 +201,9 @@ EmulatedDevice::Reply EmulatedDevice::other_ioctl(void* client, std::uint32_t re
             ++stats_.clear_halts;
             return {};
         }
-        case USBDEVFS_SETINTERFACE:
         case USBDEVFS_SETCONFIGURATION:
+            return set_configuration(arg);
+        case USBDEVFS_SETINTERFACE:
         case USBDEVFS_RESETEP:
         case USBDEVFS_RESET:
             return {};
@@ -207,10 +212,31 @@ EmulatedDevice::Reply EmulatedDevice::other_ioctl(void* client, std::uint32_t re
     }
 }
 
+// The kernel's usbfs: a new configuration (or 0, unconfigured), and sysfs says so — libusb
+// reads bConfigurationValue there rather than asking the device.
+EmulatedDevice::Reply EmulatedDevice::set_configuration(Data* arg) {
+    auto value = read_u32(arg);
+    if (!value)
+        return {-1, EFAULT};
+    // libusb sends -1 for "unconfigured"; the kernel takes it as 0 too.
+    const auto v = static_cast<std::int32_t>(*value) < 0 ? 0u : *value;
+    if (v > spec_.served_configuration())
+        return {-1, EINVAL};
+    if (!claims_.empty() && v != configuration_)
+        return {-1, EBUSY};  // the kernel refuses while interfaces are claimed
+    configuration_ = static_cast<std::uint8_t>(v);
+    if (testbed_)
+        umockdev_testbed_set_attribute(static_cast<UMockdevTestbed*>(testbed_), syspath_.c_str(),
+                                       "bConfigurationValue", fmt::format("{}\n", v).c_str());
+    return {};
+}
+
 EmulatedDevice::Reply EmulatedDevice::claim(void* client, Data* arg, bool claiming) {
     auto number = read_u32(arg);
     if (!number)
         return {-1, EFAULT};
+    if (configuration_ != spec_.served_configuration() && claiming)
+        return {-1, ENOENT};  // only the served configuration's interfaces exist here
     if (*number >= spec_.interfaces.size())
         return {-1, ENOENT};  // libusb: NOT_FOUND
     auto itf = static_cast<std::uint8_t>(*number);
@@ -305,8 +331,8 @@ void EmulatedDevice::answer_control(Urb& u, std::span<const std::uint8_t> setup)
         const auto index = static_cast<std::uint8_t>(value & 0xff);
         if (kind == 1)
             r = descriptors_.device;
-        else if (kind == 2 && index == 0)
-            r = descriptors_.config;
+        else if (kind == 2 && descriptors_.config_at(index))
+            r = *descriptors_.config_at(index);
         else if (kind == 3 && index == 0)
             r = std::vector<std::uint8_t>{4, 0x03, 0x09, 0x04};  // English (US)
         else if (kind == 3 && index <= descriptors_.strings.size())
@@ -314,7 +340,7 @@ void EmulatedDevice::answer_control(Urb& u, std::span<const std::uint8_t> setup)
     } else if ((type & 0xfc) == 0x80 && request == 0x00) {  // GET_STATUS
         r = std::vector<std::uint8_t>{0, 0};
     } else if (type == 0x80 && request == 0x08) {  // GET_CONFIGURATION
-        r = std::vector<std::uint8_t>{1};
+        r = std::vector<std::uint8_t>{configuration_};
     } else if ((type & 0x80) == 0) {  // SET_*, and every request without data: accepted
         u.status = 0;
         return;

@@ -12,6 +12,9 @@
 //     than the room left is an overflow. The device never adds zero-length packets.
 //   - Other interfaces' endpoints enumerate but never answer (IN stays pending, OUT is taken
 //     and dropped).
+//   - The usbmux interface's bulk pair is served the same way (phonesim/usb/usbmux_server).
+//   - SET_CONFIGURATION switches configuration and updates sysfs bConfigurationValue (libusb
+//     reads it there); interfaces can be claimed only in the served configuration.
 //   - Claims are exclusive (EBUSY for a second host), halts are cleared by CLEAR_HALT, and
 //     unplug fails everything in flight with ESHUTDOWN (libusb: NO_DEVICE) and every later
 //     ioctl with ENODEV.
@@ -140,7 +143,11 @@ class EmulatedDevice {
     };
 
     EmulatedDevice(DeviceSpec spec, BuiltDescriptors descriptors, std::uint8_t bus,
-                   std::uint8_t port, std::uint8_t address, AdbServer server, PipeServer mtp);
+                   std::uint8_t port, std::uint8_t address, AdbServer server, PipeServer mtp,
+                   PipeServer usbmux);
+    void add_channel(std::optional<std::uint8_t> interface, std::uint8_t in, std::uint8_t out,
+                     PipeServer server);
+    Reply set_configuration(UMockdevIoctlData* arg);
     // For EmulatedBus: the ioctl handler to attach, and the FIFO that replaces the node.
     void* make_handler();
     void set_node_fifo(UniqueFd fifo);
@@ -182,10 +189,12 @@ class EmulatedDevice {
     const std::string devnode_;
     std::string syspath_;
     GObjectPtr<> handler_;
+    void* testbed_ = nullptr;  // the bus's UMockdevTestbed, for sysfs updates
 
     mutable std::mutex mutex_;  // guards everything below
     std::condition_variable cv_;
     bool gone_ = false;
+    std::uint8_t configuration_ = 1;  // bConfigurationValue; 0: unconfigured
     std::map<std::uint8_t, Endpoint> endpoints_;
     std::map<std::uint8_t, const void*> claims_;      // interface -> client
     std::set<const void*> clients_;                   // host clients alive (weakly referenced)

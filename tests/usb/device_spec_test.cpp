@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "drivers/usb/string_descriptor.hpp"
+#include "phonesim/usb/usbmux_server.hpp"
 
 namespace exhibit::usbsim {
 namespace {
@@ -31,6 +32,35 @@ TEST(UsbsimDeviceSpec, AdbAndMtpLayout) {
     EXPECT_EQ(d.strings[3], "MTP");
     EXPECT_EQ(d.strings[4], "ADB Interface");
     EXPECT_EQ(d.sysfs_blob().size(), 18u + d.config.size());
+}
+
+// An iPhone: four configurations, usbmux in the last, plugged in the first (usbmuxd switches
+// to min(bNumConfigurations, 4)).
+TEST(UsbsimDeviceSpec, IphoneConfigurations) {
+    auto spec = iphone_spec("00008030001A2B3C4D5E6F70");
+    auto d = build_descriptors(spec).value();
+    EXPECT_EQ(d.device[8] | (d.device[9] << 8), 0x05ac);
+    EXPECT_EQ(d.device[10] | (d.device[11] << 8), 0x12a8);
+    EXPECT_EQ(d.device[17], 4);  // bNumConfigurations
+    EXPECT_EQ(spec.plugged_configuration(), 1);
+    EXPECT_EQ(spec.served_configuration(), 4);
+    std::size_t total = d.device.size();
+    for (std::uint8_t i = 0; i < 4; ++i) {
+        const auto* c = d.config_at(i);
+        ASSERT_TRUE(c);
+        EXPECT_EQ((*c)[5], i + 1);  // bConfigurationValue
+        EXPECT_EQ((*c)[2] | ((*c)[3] << 8), static_cast<int>(c->size()));
+        total += c->size();
+    }
+    EXPECT_FALSE(d.config_at(4));
+    EXPECT_EQ(d.sysfs_blob().size(), total);
+    ASSERT_TRUE(d.usbmux_interface);
+    EXPECT_EQ(*d.usbmux_interface, 1);
+    EXPECT_EQ(d.config[9 + 9 + 3 * 7 + 5], 0xff);  // usbmux: ff/fe/02 after PTP
+    EXPECT_EQ(d.config[9 + 9 + 3 * 7 + 6], 0xfe);
+    EXPECT_EQ(d.config[9 + 9 + 3 * 7 + 7], 0x02);
+    EXPECT_EQ(d.strings[1], "iPhone");
+    EXPECT_EQ(udid_of_serial(spec.serial), "00008030-001A2B3C4D5E6F70");
 }
 
 TEST(UsbsimDeviceSpec, PacketSizeFollowsSpeed) {
