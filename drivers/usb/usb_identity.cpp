@@ -75,6 +75,30 @@ Result<DescriptorSet> read_descriptors(libusb_device* device,
         set.configuration = config->bConfigurationValue;
         add_interfaces(*config, set, name_index);
     }
+    // An iPhone starts in its first configuration (PTP only); its usbmux interface is in
+    // another one (4 on today's iPhones), which usbmuxd selects. So an Apple device's other
+    // configurations are read too, for that interface alone: the device is an iPhone whether
+    // or not usbmuxd has switched it yet.
+    if (dd.idVendor == kAppleVendorId)
+        for (std::uint8_t i = 0; i < dd.bNumConfigurations; ++i) {
+            libusb_config_descriptor* other = nullptr;
+            if (libusb_get_config_descriptor(device, i, &other) != 0)
+                continue;
+            ConfigPtr config(other);
+            if (config->bConfigurationValue == set.configuration)
+                continue;
+            DescriptorSet extra;
+            std::vector<std::uint8_t> extra_names;
+            add_interfaces(*config, extra, extra_names);
+            for (std::size_t k = 0; k < extra.interfaces.size(); ++k) {
+                const auto& itf = extra.interfaces[k];
+                if (itf.class_code != 0xff || itf.subclass != 0xfe || itf.protocol != 0x02 ||
+                    set.interfaces.size() >= kMaxInterfaces)
+                    continue;
+                set.interfaces.push_back(itf);
+                name_index.push_back(extra_names[k]);
+            }
+        }
     return set;
 }
 
