@@ -14,8 +14,9 @@ namespace {
 using afc::Op;
 
 std::vector<std::byte> bytes_of(std::string_view s) {
-    std::vector<std::byte> out(s.size());
-    std::memcpy(out.data(), s.data(), s.size());
+    std::vector<std::byte> out;
+    for (char c : s)
+        out.push_back(static_cast<std::byte>(c));
     return out;
 }
 
