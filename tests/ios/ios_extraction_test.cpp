@@ -27,6 +27,7 @@
 #include "phonesim/generator.hpp"
 #include "phonesim/ios/ios_device.hpp"
 #include "phonesim/ios/usbmuxd_socket.hpp"
+#include "tests/ios/iphone_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace exhibit::testing {
@@ -37,32 +38,12 @@ namespace sim = phonesim::ios;
 using drivers::Category;
 using namespace std::chrono_literals;
 
-const std::string kUdid = "00008101-000A1B2C3D4E5F60";
-const drivers::Scope kCameraRoll{.categories = {Category::photos, Category::videos}};
 
 struct Extraction {
     extract::SessionOutcome outcome;
     std::map<std::string, store::ItemRecord> items;  // by source path
     std::vector<std::string> skipped;                // the audit's details
 };
-
-// What the family must take from a media folder: photos and videos under DCIM and
-// PhotoData/Mutations/DCIM, as /var/mobile/Media/<path>, with their SHA-256.
-std::map<std::string, std::string> camera_roll_of(const fsys::path& media) {
-    std::map<std::string, std::string> out;
-    for (const auto& e : fsys::recursive_directory_iterator(media)) {
-        if (!e.is_regular_file())
-            continue;
-        const auto rel = fsys::relative(e.path(), media).generic_string();
-        if (!rel.starts_with("DCIM/") && !rel.starts_with("PhotoData/Mutations/DCIM/"))
-            continue;
-        auto c = drivers::classify_file(e.path().filename().string());
-        if (c != Category::photos && c != Category::videos)
-            continue;
-        out["/var/mobile/Media/" + rel] = to_hex(Sha256::of_file(e.path()).value());
-    }
-    return out;
-}
 
 class IosExtraction : public ::testing::Test {
   protected:
@@ -73,7 +54,7 @@ class IosExtraction : public ::testing::Test {
 
     void start(sim::TrustState trust = sim::TrustState::trusted, sim::IosHostile hostile = {}) {
         sim::IosSettings settings;
-        settings.identity.unique_device_id = kUdid;
+        settings.identity.unique_device_id = kIphoneUdid;
         settings.media_root = media_;
         settings.trust = trust;
         settings.hostile = std::move(hostile);
@@ -83,24 +64,14 @@ class IosExtraction : public ::testing::Test {
         sim::UsbmuxdSocketSettings mux;
         mux.socket_path = dir_ / "usbmuxd.sock";
         mux.pair_record_dir = records_;
-        mux.udid = kUdid;
+        mux.udid = kIphoneUdid;
         auto socket = sim::UsbmuxdSocket::start(mux, *phone_);
         ASSERT_TRUE(socket) << socket.error().describe();
         mux_ = std::move(*socket);
         ::setenv("USBMUXD_SOCKET_ADDRESS", ("UNIX:" + mux.socket_path.string()).c_str(), 1);
     }
 
-    drivers::Device device() const {
-        return {.id = "d1",
-                .functions = {ios::usb_function()},
-                .address = "usb:1-1",
-                .vendor_id = 0x05ac,
-                .product_id = 0x12a8,
-                .manufacturer = "Apple Inc.",
-                .product = "iPhone",
-                .serial = sim::usb_serial_for_udid(kUdid),
-                .usb = nullptr};
-    }
+    drivers::Device device() const { return iphone_device(); }
 
     ios::IosDriverOptions quick(ios::IosDriverOptions o = {}) const {
         o.poll = 100ms;
@@ -184,12 +155,12 @@ TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
         EXPECT_EQ(d.manufacturer, "Apple");
         EXPECT_EQ(d.model, "iPhone14,5");
         EXPECT_EQ(d.os_version, "iOS 17.1");
-        EXPECT_EQ(d.properties.at("ios.UniqueDeviceID"), kUdid);
+        EXPECT_EQ(d.properties.at("ios.UniqueDeviceID"), kIphoneUdid);
         EXPECT_FALSE(phone_->pairings().empty()) << "paired while the session lasts";
     }
     EXPECT_EQ(phone_->refused_writes(), 0u) << "nothing was written to the phone";
     EXPECT_TRUE(phone_->pairings().empty()) << "the phone forgot the kiosk after the session";
-    EXPECT_FALSE(fsys::exists(records_ / (kUdid + ".plist"))) << "and usbmuxd's record went";
+    EXPECT_FALSE(fsys::exists(records_ / (kIphoneUdid + ".plist"))) << "and usbmuxd's record went";
 }
 
 TEST_F(IosExtraction, AForceMayKeepThePairing) {
@@ -202,7 +173,7 @@ TEST_F(IosExtraction, AForceMayKeepThePairing) {
         ASSERT_TRUE(session) << session.error().describe();
     }
     EXPECT_EQ(phone_->pairings().size(), 1u);
-    EXPECT_TRUE(fsys::exists(records_ / (kUdid + ".plist")));
+    EXPECT_TRUE(fsys::exists(records_ / (kIphoneUdid + ".plist")));
 }
 
 TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {

@@ -29,6 +29,7 @@
 #include "phonesim/ios/ios_device.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
 #include "phonesim/usb/usbmux_server.hpp"
+#include "tests/ios/iphone_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/usbmuxd_runner.hpp"
 
@@ -40,24 +41,6 @@ namespace sim = phonesim::ios;
 using drivers::Category;
 using namespace std::chrono_literals;
 
-const std::string kUdid = "00008101-000A1B2C3D4E5F60";
-const drivers::Scope kCameraRoll{.categories = {Category::photos, Category::videos}};
-
-std::map<std::string, std::string> camera_roll_of(const fsys::path& media) {
-    std::map<std::string, std::string> out;
-    for (const auto& e : fsys::recursive_directory_iterator(media)) {
-        if (!e.is_regular_file())
-            continue;
-        const auto rel = fsys::relative(e.path(), media).generic_string();
-        if (!rel.starts_with("DCIM/") && !rel.starts_with("PhotoData/Mutations/DCIM/"))
-            continue;
-        auto c = drivers::classify_file(e.path().filename().string());
-        if (c != Category::photos && c != Category::videos)
-            continue;
-        out["/var/mobile/Media/" + rel] = to_hex(Sha256::of_file(e.path()).value());
-    }
-    return out;
-}
 
 class IosOverUsb : public ::testing::Test {
   protected:
@@ -66,7 +49,7 @@ class IosOverUsb : public ::testing::Test {
         ASSERT_TRUE(UsbmuxdRunner::available()) << "usbmuxd (Debian package usbmuxd) is missing";
         ASSERT_TRUE(phonesim::generate_iphone(media_, {.seed = 3, .large = large}));
         sim::IosSettings s;
-        s.identity.unique_device_id = kUdid;
+        s.identity.unique_device_id = kIphoneUdid;
         s.media_root = media_;
         s.trust = sim::TrustState::waiting;
         auto phone = sim::IosDevice::create(std::move(s));
@@ -75,7 +58,7 @@ class IosOverUsb : public ::testing::Test {
         auto bus = usbsim::EmulatedBus::create();
         ASSERT_TRUE(bus) << bus.error().describe();
         bus_ = std::move(*bus);
-        auto d = bus_->plug(usbsim::iphone_spec(sim::usb_serial_for_udid(kUdid)), 1, {}, {},
+        auto d = bus_->plug(usbsim::iphone_spec(sim::usb_serial_for_udid(kIphoneUdid)), 1, {}, {},
                             usbsim::usbmux_server(phone_));
         ASSERT_TRUE(d) << d.error().describe();
         device_ = *d;
@@ -95,17 +78,7 @@ class IosOverUsb : public ::testing::Test {
         bus_.reset();
     }
 
-    drivers::Device device() const {
-        return {.id = "d1",
-                .functions = {ios::usb_function()},
-                .address = "usb:1-1",
-                .vendor_id = 0x05ac,
-                .product_id = 0x12a8,
-                .manufacturer = "Apple Inc.",
-                .product = "iPhone",
-                .serial = sim::usb_serial_for_udid(kUdid),
-                .usb = nullptr};
-    }
+    drivers::Device device() const { return iphone_device(); }
 
     // Opens the phone, tapping Trust when the family says the question shows.
     Result<std::unique_ptr<drivers::DriverSession>> open_trusting(const ios::IosDriver& driver) {
@@ -178,13 +151,13 @@ TEST_F(IosOverUsb, TheUsbLayerSeesAnIphoneBeforeUsbmuxdSwitchedIt) {
     classified(1);
     // usbmuxd switches it to configuration 4 (PTP + usbmux + Ethernet).
     ASSERT_NO_FATAL_FAILURE(start_usbmuxd());
-    ASSERT_TRUE(usbmuxd_->wait_listed(kUdid, true, 20s)) << usbmuxd_->log();
+    ASSERT_TRUE(usbmuxd_->wait_listed(kIphoneUdid, true, 20s)) << usbmuxd_->log();
     classified(4);
 }
 
 TEST_F(IosOverUsb, TheCameraRollArrivesThroughUsbmuxdAfterTrust) {
     ASSERT_NO_FATAL_FAILURE(start());
-    ASSERT_TRUE(usbmuxd_->wait_listed(kUdid, true, 20s)) << usbmuxd_->log();
+    ASSERT_TRUE(usbmuxd_->wait_listed(kIphoneUdid, true, 20s)) << usbmuxd_->log();
     const auto expected = camera_roll_of(media_);
     {
         ios::IosDriver driver(ios::IosDriverOptions{.poll = 200ms});
@@ -204,7 +177,7 @@ TEST_F(IosOverUsb, TheCameraRollArrivesThroughUsbmuxdAfterTrust) {
         }
         std::printf("camera roll: %zu items, %.1f MiB in %.1f s through usbmuxd\n",
                     x.items.size(), static_cast<double>(bytes) / (1 << 20), s);
-        EXPECT_EQ(x.outcome.device.properties.at("ios.UniqueDeviceID"), kUdid);
+        EXPECT_EQ(x.outcome.device.properties.at("ios.UniqueDeviceID"), kIphoneUdid);
     }
     EXPECT_TRUE(phone_->pairings().empty()) << "the phone forgot the kiosk";
     EXPECT_EQ(phone_->refused_writes(), 0u);
@@ -213,7 +186,7 @@ TEST_F(IosOverUsb, TheCameraRollArrivesThroughUsbmuxdAfterTrust) {
 
 TEST_F(IosOverUsb, AnUnplugInTheMiddleEndsTheSessionInterrupted) {
     ASSERT_NO_FATAL_FAILURE(start(true));
-    ASSERT_TRUE(usbmuxd_->wait_listed(kUdid, true, 20s)) << usbmuxd_->log();
+    ASSERT_TRUE(usbmuxd_->wait_listed(kIphoneUdid, true, 20s)) << usbmuxd_->log();
     ios::IosDriver driver(ios::IosDriverOptions{.poll = 200ms});
     auto session = open_trusting(driver);
     ASSERT_TRUE(session) << session.error().describe();
@@ -238,7 +211,7 @@ TEST_F(IosOverUsb, AnUnplugInTheMiddleEndsTheSessionInterrupted) {
             EXPECT_EQ(item.sha256, expected.at(path)) << path;
         }
     EXPECT_LT(complete, expected.size());
-    EXPECT_TRUE(usbmuxd_->wait_listed(kUdid, false, 10s));
+    EXPECT_TRUE(usbmuxd_->wait_listed(kIphoneUdid, false, 10s));
     EXPECT_TRUE(usbmuxd_->running()) << "usbmuxd survives the unplug";
 }
 
