@@ -1,32 +1,14 @@
 #include "tests/support/usbmuxd_runner.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <csignal>
-#include <cstring>
-#include <fstream>
+#include <algorithm>
 #include <sstream>
 #include <thread>
+
+#include "tests/support/process.hpp"
 
 namespace exhibit::testing {
 
 namespace {
-
-constexpr const char* kUsbmuxd = "/usr/sbin/usbmuxd";
-
-bool connectable(const std::string& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 template <class F>
 bool wait_until(std::chrono::milliseconds timeout, F&& done) {
@@ -42,55 +24,18 @@ bool wait_until(std::chrono::milliseconds timeout, F&& done) {
 
 }  // namespace
 
-bool UsbmuxdRunner::available() {
-    return ::access(kUsbmuxd, X_OK) == 0 && ::access("/usr/bin/unshare", X_OK) == 0;
-}
+bool UsbmuxdRunner::available() { return usbsim::Usbmuxd::available(); }
 
 std::optional<UsbmuxdRunner> UsbmuxdRunner::start(const Options& options, std::string* why) {
-    UsbmuxdRunner r;
-    r.dir_ = std::make_unique<TempDir>();
-    const auto& d = r.dir_->path();
-    std::filesystem::create_directories(d / "run");
-    std::filesystem::create_directories(d / "varlib" / "lockdown");
-    std::string flags = "-f";
-    for (int i = 0; i < options.verbosity; ++i)
-        flags += " -v";
-    if (!options.preflight)
-        flags += " -p";
-    // unshare execs sh, which execs env, which execs usbmuxd: one PID throughout.
-    const std::string script =
-        "set -e\n"
-        "mount --bind \"$1/run\" /run\n"
-        "mount --bind \"$1/varlib\" /var/lib\n"
-        "exec env LD_PRELOAD=libumockdev-preload.so.0 UMOCKDEV_DIR=\"$2\" " +
-        std::string(kUsbmuxd) + " " + flags + " >\"$1/usbmuxd.log\" 2>&1\n";
-    r.process_ = Process::start({"unshare", "-m", "--propagation", "private", "--", "sh", "-c",
-                                 script, "sh", d.string(), options.umockdev_dir},
-                                {}, false, false);
-    if (!wait_until(std::chrono::seconds(10),
-                    [&] { return connectable(r.socket_path()) || !r.process_.running(); }) ||
-        !r.process_.running()) {
+    auto u = usbsim::Usbmuxd::start({.umockdev_dir = options.umockdev_dir,
+                                     .preflight = options.preflight,
+                                     .verbosity = options.verbosity});
+    if (!u) {
         if (why)
-            *why = "usbmuxd did not come up; its log:\n" + r.log();
+            *why = u.error().describe();
         return std::nullopt;
     }
-    return r;
-}
-
-void UsbmuxdRunner::kill() {
-    if (process_.pid() > 0) {
-        process_.kill(SIGKILL);
-        process_.wait(std::chrono::seconds(10));
-    }
-}
-
-std::string UsbmuxdRunner::log() const {
-    if (!dir_)
-        return {};
-    std::ifstream in(dir_->path() / "usbmuxd.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return UsbmuxdRunner(std::move(*u));
 }
 
 bool UsbmuxdRunner::wait_for_log(const std::string& needle,

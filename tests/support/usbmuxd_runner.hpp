@@ -1,12 +1,7 @@
-// Debian's real usbmuxd (1.1.1) for tests, on an emulated USB bus (phonesim/usb).
-//
-// usbmuxd 1.1.1 has fixed paths (/var/run/usbmuxd, /var/run/usbmuxd.pid, /var/lib/lockdown),
-// so it runs in a private mount namespace (unshare -m) with a temporary directory bound over
-// /run and another over /var/lib; under the umockdev preload with the bus's UMOCKDEV_DIR, so
-// it sees the bus's devices and hotplug events. Its log (-f -v) goes to a file.
-//
-// It ignores SIGTERM while its poll loop runs (ios-facts §1.4): it is stopped with SIGKILL,
-// by PID, and reaped. Clients reach it with client_env() (USBMUXD_SOCKET_ADDRESS=UNIX:...).
+// Debian's real usbmuxd (1.1.1) for tests, on an emulated USB bus (phonesim/usb): the
+// process as phonesim/usb/usbmuxd_process.hpp starts it (a private mount namespace, the
+// umockdev preload, SIGKILL to stop), with what tests ask of it: its log, and the UDIDs a
+// client (idevice_id) sees through it.
 //
 // Thread-bound (the test's thread).
 #pragma once
@@ -17,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "phonesim/usb/usbmuxd_process.hpp"
 
 namespace exhibit::testing {
 
@@ -36,18 +30,17 @@ class UsbmuxdRunner {
 
     UsbmuxdRunner(UsbmuxdRunner&&) = default;
     UsbmuxdRunner& operator=(UsbmuxdRunner&&) = default;
-    ~UsbmuxdRunner() { kill(); }
 
-    pid_t pid() const { return process_.pid(); }
-    bool running() { return process_.running(); }
-    void kill();  // SIGKILL, reaped
+    pid_t pid() const { return usbmuxd_->pid(); }
+    bool running() { return usbmuxd_->running(); }
+    void kill() { usbmuxd_->stop(); }  // SIGKILL, reaped
 
-    std::string socket_path() const { return (dir_->path() / "run" / "usbmuxd").string(); }
+    std::string socket_path() const { return usbmuxd_->socket_path(); }
     // The environment a client (idevice_id, iproxy, libusbmuxd) needs to reach it.
     std::vector<std::string> client_env() const {
         return {"USBMUXD_SOCKET_ADDRESS=UNIX:" + socket_path()};
     }
-    std::string log() const;
+    std::string log() const { return usbmuxd_->log(); }
     // Waits until its log holds `needle`.
     bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const;
 
@@ -58,9 +51,8 @@ class UsbmuxdRunner {
                      std::chrono::milliseconds timeout) const;
 
   private:
-    UsbmuxdRunner() = default;
-    std::unique_ptr<TempDir> dir_;
-    Process process_;
+    explicit UsbmuxdRunner(std::unique_ptr<usbsim::Usbmuxd> u) : usbmuxd_(std::move(u)) {}
+    std::unique_ptr<usbsim::Usbmuxd> usbmuxd_;
 };
 
 }  // namespace exhibit::testing

@@ -20,6 +20,7 @@
 #include "phonesim/usb/emulated_bus.hpp"
 #include "phonesim/usb/usbmux_server.hpp"
 #include "tests/support/echo_service_host.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/usbmuxd_runner.hpp"
 
 namespace exhibit {
