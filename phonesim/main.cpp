@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
     app.add_flag("--large", large, "--generate: include a large video");
     app.add_flag("--sparse-4g", sparse_4g, "--generate: add a sparse video just over 4 GiB");
     bool iphone = false;
-    app.add_flag("--iphone", iphone, "--generate: an iPhone's media folder (AFC) instead");
+    app.add_flag("--iphone", iphone,
+                 "--generate: an iPhone's media folder (AFC) instead; --usb: plug in an iPhone "
+                 "serving --root as its media folder (--serial: its UDID), through usbmuxd");
     // Emulated USB mode: phonesim/usb/usb_mode.hpp, docs/usb.md.
     bool usb = false;
     std::string phones;
@@ -117,13 +119,26 @@ int main(int argc, char** argv) {
         ->delimiter(',');
     app.add_flag("--mtp-locked", mtp_locked,
                  "--usb: MTP shows no storage until \"unlock\" on the control FIFO");
+    std::string trust = "waiting";
+    app.add_option("--trust", trust,
+                   "--usb --iphone: at plug the iPhone is locked, waiting (asks \"Trust This "
+                   "Computer?\") or trusted")
+        ->check(CLI::IsMember({"locked", "waiting", "trusted"}));
     std::string stick;
     app.add_option("--stick", stick,
                    "--usb: plug in a USB stick whose disk holds IMAGE (a file-system image), "
                    "instead of a phone");
     CLI11_PARSE(app, argc, argv);
     if (usb || !phones.empty() || !command.empty())
-        return usbsim::usb_main(s, phones, control, command, argv, interfaces, mtp_locked, stick);
+        return usbsim::usb_main(s,
+                                {.phones_file = phones,
+                                 .control = control,
+                                 .command = command,
+                                 .interfaces = interfaces,
+                                 .mtp_locked = mtp_locked,
+                                 .stick = stick,
+                                 .iphone_trust = iphone ? trust : std::string()},
+                                argv);
 
     if (!generate.empty()) {
         const GenerateOptions g{.seed = seed, .large = large, .sparse_4g = sparse_4g};

@@ -59,6 +59,8 @@ bool TrustBook::unpair(std::string_view host_id) {
     if (it == pairings_.end())
         return false;
     pairings_.erase(it);
+    if (pairings_.empty() && state_ == TrustState::trusted)
+        state_ = TrustState::waiting;
     return true;
 }
 

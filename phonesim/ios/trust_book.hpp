@@ -37,7 +37,9 @@ class TrustBook {
     std::optional<std::string> pair(const Pairing& pairing);
     // nullopt when `host_id` may start a session / is paired.
     std::optional<std::string> admit(std::string_view host_id) const;
-    // Forgets the host; false when it was not paired.
+    // Forgets the host; false when it was not paired. With no host left, a trusting phone
+    // asks "Trust This Computer?" again at the next Pair, as an iPhone does for a host it no
+    // longer knows.
     bool unpair(std::string_view host_id);
     std::vector<Pairing> pairings() const;
 

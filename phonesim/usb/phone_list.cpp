@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "phonesim/usb/usbmux_server.hpp"
+
 namespace exhibit::usbsim {
 
 namespace {
@@ -15,7 +17,7 @@ const std::set<std::string> kKeys = {
     "serial",    "model",      "manufacturer", "product",         "root",         "records",
     "scenario",  "auth",       "adb_keys",     "accept_new_keys", "clock_offset", "port",
     "vendor_id", "product_id", "speed",        "max_packet",      "interfaces",   "mtp_locked",
-    "disk_image"};
+    "disk_image", "iphone",    "trust",        "udid"};
 
 bool is_mtp(const InterfaceSpec& i) {
     return i.bulk && ((i.class_code == 0x06 && i.subclass == 0x01 && i.protocol == 0x01) ||
@@ -93,6 +95,30 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
     EmulatedPhone phone;
     auto& spec = phone.spec;
     spec.interfaces.clear();
+    if (p.value("iphone", false)) {
+        // An iPhone: its media folder, trust state, UDID and port; the rest is Apple's.
+        for (const auto& [key, value] : p.items())
+            if (key != "iphone" && key != "root" && key != "trust" && key != "udid" &&
+                key != "port")
+                return fail(Errc::invalid_argument,
+                            fmt::format("{}: \"{}\" is not for an iPhone", where, key));
+        if (!p.contains("root"))
+            return fail(Errc::invalid_argument, where + ": an iPhone needs \"root\"");
+        auto made = iphone(path_in(p["root"], base), p.value("trust", "waiting"),
+                           p.value("udid", ""));
+        if (!made)
+            return std::unexpected(Error{made.error().code, where + ": " + made.error().message, 0});
+        phone = std::move(*made);
+        auto port = p.value("port", static_cast<unsigned>(index + 1));
+        if (port < 1 || port > 15)
+            return fail(Errc::invalid_argument, fmt::format("{}: port must be 1 to 15", where));
+        phone.port = static_cast<std::uint8_t>(port);
+        return phone;
+    }
+    for (const auto& key : {"trust", "udid"})
+        if (p.contains(key))
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"{}\" is for an iPhone (\"iphone\": true)", where, key));
     if (p.contains("disk_image")) {
         // A stick: its identity, its port and its disk; nothing of a phone.
         for (const auto& key : {"interfaces", "root", "records", "scenario", "auth", "adb_keys",
@@ -199,6 +225,40 @@ EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::st
     stick.spec.interfaces = {interface_preset("mass_storage").value()};
     stick.disk_image = image;
     return stick;
+}
+
+Result<EmulatedPhone> iphone(const std::filesystem::path& media_root, const std::string& trust,
+                             const std::string& udid) {
+    namespace ios = phonesim::ios;
+    ios::IosSettings settings;
+    settings.media_root = media_root;
+    if (trust == "locked")
+        settings.trust = ios::TrustState::locked;
+    else if (trust == "waiting")
+        settings.trust = ios::TrustState::waiting;
+    else if (trust == "trusted")
+        settings.trust = ios::TrustState::trusted;
+    else
+        return fail(Errc::invalid_argument,
+                    fmt::format("trust \"{}\": expected locked, waiting or trusted", trust));
+    if (!udid.empty()) {
+        // usbmuxd makes the UDID from the USB serial: only the two forms it knows round-trip.
+        const bool modern = udid.size() == 25 && udid.find('-') == 8 &&
+                            udid.rfind('-') == 8 &&
+                            udid.find_first_not_of("0123456789ABCDEF-") == std::string::npos;
+        const bool classic = udid.size() == 40 &&
+                             udid.find_first_not_of("0123456789abcdef") == std::string::npos;
+        if (!modern && !classic)
+            return fail(Errc::invalid_argument,
+                        fmt::format("udid \"{}\": expected 8 + 16 upper-case hex digits with a "
+                                    "hyphen between, or 40 lower-case hex digits",
+                                    udid));
+        settings.identity.unique_device_id = udid;
+    }
+    EmulatedPhone phone;
+    phone.spec = iphone_spec(ios::usb_serial_for_udid(settings.identity.unique_device_id));
+    phone.ios = std::move(settings);
+    return phone;
 }
 
 Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,

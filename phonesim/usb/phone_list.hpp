@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "phonesim/ios/ios_settings.hpp"
 #include "phonesim/phone_setup.hpp"
 #include "phonesim/usb/device_spec.hpp"
 
@@ -26,6 +27,9 @@ struct EmulatedPhone {
     // Set for a USB stick: its disk's bytes (EmulatedBus::plug_disk); then the device has one
     // mass-storage interface and no phone behind it.
     std::filesystem::path disk_image;
+    // Set for an iPhone: its usbmux interface is served by a simulated iPhone (phonesim/ios)
+    // with these settings; the spec is usbsim::iphone_spec() of its UDID.
+    std::optional<phonesim::ios::IosSettings> ios;
 };
 
 // Relative paths in the list are taken from `base_dir`. Unknown keys and bad values are
@@ -37,6 +41,12 @@ Result<std::vector<EmulatedPhone>> load_phone_list(const std::filesystem::path& 
 // A USB stick on port 1 holding `image` (exhibit-phonesim --stick): a flash drive's identity,
 // the serial given (or a stick's own).
 EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::string& serial);
+
+// An iPhone on port 1 (exhibit-phonesim --usb --iphone): its camera roll in `media_root`
+// (what --generate --iphone writes), its trust state at plug-in ("locked", "waiting": the
+// Trust question shows, "trusted"), and its UDID (empty: the simulator's).
+Result<EmulatedPhone> iphone(const std::filesystem::path& media_root, const std::string& trust,
+                             const std::string& udid = {});
 
 // The single phone of the command line on port 1: `interfaces` presets (empty: MTP + ADB).
 Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,

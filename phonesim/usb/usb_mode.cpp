@@ -19,7 +19,10 @@
 #include "common/unique_fd.hpp"
 #include "phonesim/device_engine.hpp"
 #include "phonesim/usb/emulated_bus.hpp"
+#include "phonesim/ios/ios_device.hpp"
 #include "phonesim/usb/mtp_server.hpp"
+#include "phonesim/usb/usbmux_server.hpp"
+#include "phonesim/usb/usbmuxd_process.hpp"
 
 extern char** environ;
 
@@ -51,6 +54,7 @@ struct LivePhone {
     std::shared_ptr<phonesim::PhoneOptions> options;  // null: no ADB interface
     std::shared_ptr<phonesim::mtp::MtpSettings> mtp;  // null: MTP not served
     std::shared_ptr<std::atomic<bool>> locked = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<phonesim::ios::IosDevice> ios;  // null: not an iPhone
     EmulatedDevice* device = nullptr;  // null while unplugged
 };
 
@@ -81,9 +85,10 @@ class Bench {
                 auto line = "unplug " + serial + "\n";
                 [[maybe_unused]] auto n = ::write(g_requests, line.data(), line.size());
             });
-        auto d = p.phone.disk_image.empty()
-                     ? bus_.plug(p.phone.spec, p.phone.port, std::move(server), std::move(mtp))
-                     : bus_.plug_disk(p.phone.spec, p.phone.port, p.phone.disk_image.string());
+        auto d = !p.phone.disk_image.empty()
+                     ? bus_.plug_disk(p.phone.spec, p.phone.port, p.phone.disk_image.string())
+                 : p.ios ? bus_.plug(p.phone.spec, p.phone.port, {}, {}, usbmux_server(p.ios))
+                         : bus_.plug(p.phone.spec, p.phone.port, std::move(server), std::move(mtp));
         if (!d)
             return std::unexpected(d.error());
         p.device = *d;
@@ -98,6 +103,13 @@ class Bench {
         bus_.unplug(*p.device);
         p.device = nullptr;
         say(fmt::format("usb: unplugged {} from {}", p.phone.spec.serial, path));
+    }
+
+    bool has_iphone() const {
+        for (const auto& p : phones_)
+            if (p.ios)
+                return true;
+        return false;
     }
 
     Status plug_all() {
@@ -115,7 +127,8 @@ class Bench {
             return;
         bool matched = false;
         for (auto& p : phones_) {
-            if (!serial.empty() && p.phone.spec.serial != serial)
+            if (!serial.empty() && p.phone.spec.serial != serial &&
+                !(p.ios && p.ios->settings().identity.unique_device_id == serial))
                 continue;
             matched = true;
             if (verb == "unplug") {
@@ -128,11 +141,28 @@ class Bench {
                     say(fmt::format("usb: {} allowed {} key(s)", p.phone.spec.serial,
                                     p.options->keys->allow_pending()));
             } else if (verb == "unlock") {
-                if (p.locked->exchange(false))
+                if (p.ios) {
+                    if (p.ios->trust_state() == phonesim::ios::TrustState::locked) {
+                        p.ios->unlock();
+                        say(fmt::format("usb: {} unlocked", p.phone.spec.serial));
+                    }
+                } else if (p.locked->exchange(false)) {
                     say(fmt::format("usb: {} unlocked", p.phone.spec.serial));
+                }
+            } else if (verb == "trust" || verb == "deny") {
+                if (!p.ios)
+                    continue;
+                if (verb == "trust")
+                    p.ios->trust();
+                else
+                    p.ios->deny();
+                say(fmt::format("usb: {} {}", p.phone.spec.serial,
+                                verb == "trust" ? "trusted this computer"
+                                                : "did not trust this computer"));
             } else {
-                complain(fmt::format("unknown control command \"{}\" (plug, unplug, allow, unlock)",
-                                     verb));
+                complain(fmt::format(
+                    "unknown control command \"{}\" (plug, unplug, allow, unlock, trust, deny)",
+                    verb));
                 return;
             }
         }
@@ -149,6 +179,12 @@ Result<std::vector<LivePhone>> prepare(const std::vector<EmulatedPhone>& phones)
     std::vector<LivePhone> out;
     for (const auto& phone : phones) {
         LivePhone p{.phone = phone};
+        if (phone.ios) {
+            auto device = phonesim::ios::IosDevice::create(*phone.ios);
+            if (!device)
+                return std::unexpected(device.error());
+            p.ios = std::shared_ptr<phonesim::ios::IosDevice>(std::move(*device));
+        }
         if (phone.mtp) {
             auto options = phonesim::make_phone(*phone.mtp);
             if (!options)
@@ -327,6 +363,19 @@ int run_usb_mode(const UsbModeOptions& options) {
         complain(s.error().describe());
         return 1;
     }
+    // An iPhone is reached through usbmuxd, as on a kiosk: Debian's, on this bus, its socket
+    // given to the command. Declared after the bus: it is stopped first.
+    std::unique_ptr<Usbmuxd> usbmuxd;
+    if (bench.has_iphone()) {
+        auto u = Usbmuxd::start({.umockdev_dir = (*bus)->root()});
+        if (!u) {
+            complain(fmt::format("an iPhone needs usbmuxd: {}", u.error().describe()));
+            return 1;
+        }
+        usbmuxd = std::move(*u);
+        ::setenv("USBMUXD_SOCKET_ADDRESS", usbmuxd->socket_address().c_str(), 1);
+        say(fmt::format("usb: usbmuxd (pid {}) at {}", usbmuxd->pid(), usbmuxd->socket_path()));
+    }
     auto control = open_control(options.control);
     if (!control) {
         complain(control.error().describe());
@@ -344,10 +393,9 @@ int run_usb_mode(const UsbModeOptions& options) {
     return code;
 }
 
-int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
-             const std::string& control, const std::vector<std::string>& command, char** argv,
-             const std::vector<std::string>& interfaces, bool mtp_locked,
-             const std::string& stick) {
+int usb_main(const phonesim::PhoneSettings& settings, const UsbCommandLine& line, char** argv) {
+    const auto& [phones_file, control, command, interfaces, mtp_locked, stick, iphone_trust] =
+        line;
     UsbModeOptions options{.control = control, .command = command};
     if (!phones_file.empty()) {
         auto list = load_phone_list(phones_file);
@@ -356,6 +404,13 @@ int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_
             return 2;
         }
         options.phones = std::move(*list);
+    } else if (!iphone_trust.empty()) {
+        auto phone = iphone(settings.root, iphone_trust, settings.serial);
+        if (!phone) {
+            complain(phone.error().describe());
+            return 2;
+        }
+        options.phones = {std::move(*phone)};
     } else if (!stick.empty()) {
         options.phones = {stick_from_image(stick, settings.serial.empty() ? "STICK0001"
                                                                           : settings.serial)};

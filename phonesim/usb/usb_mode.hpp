@@ -3,8 +3,11 @@
 // Each phone's ADB interface is served by phonesim's device engine and its MTP interface (when
 // it has a root) by the MTP responder; other interfaces only enumerate. The control FIFO
 // takes "unplug [SERIAL]", "plug [SERIAL]", "allow [SERIAL]" (accept the host key waiting on
-// the phone's screen) and "unlock [SERIAL]" (a locked phone's storage appears on MTP). Progress
-// lines go to stdout:
+// the phone's screen), "unlock [SERIAL]" (a locked phone's storage appears on MTP; a locked
+// iPhone shows its Trust question), "trust [SERIAL]" and "deny [SERIAL]" (the iPhone owner's
+// answer to "Trust This Computer?"; an iPhone's SERIAL may also be its UDID). An iPhone is
+// reached through Debian's usbmuxd, started on the bus (usbmuxd_process.hpp), its socket
+// given to the command in USBMUXD_SOCKET_ADDRESS. Progress lines go to stdout:
 //   usb: plugged SERIAL at 1-N
 //   usb: unplugged SERIAL from 1-N
 #pragma once
@@ -32,11 +35,21 @@ Status ensure_preload(char** argv);
 // SIGTERM, SIGINT and SIGHUP are passed on to the command.
 int run_usb_mode(const UsbModeOptions& options);
 
+// exhibit-phonesim --usb's own options (main.cpp).
+struct UsbCommandLine {
+    std::string phones_file;              // --phones: a JSON list (docs/usb.md)
+    std::string control;                  // --control FIFO
+    std::vector<std::string> command;     // after --
+    std::vector<std::string> interfaces;  // --interfaces: presets (empty: MTP + ADB)
+    bool mtp_locked = false;              // --mtp-locked
+    std::string stick;                    // --stick IMAGE
+    std::string iphone_trust;             // --iphone: its trust state at plug (else empty)
+};
+
 // exhibit-phonesim's --usb entry: the phones of `phones_file`, or the command line's one
-// phone, around `command`; `argv` is main's (for the re-execution with the preload).
-int usb_main(const phonesim::PhoneSettings& settings, const std::string& phones_file,
-             const std::string& control, const std::vector<std::string>& command, char** argv,
-             const std::vector<std::string>& interfaces = {}, bool mtp_locked = false,
-             const std::string& stick = {});
+// phone (an Android phone of `settings`, a stick, or an iPhone whose media folder is
+// settings.root and UDID settings.serial), around `command`; `argv` is main's (for the
+// re-execution with the preload).
+int usb_main(const phonesim::PhoneSettings& settings, const UsbCommandLine& line, char** argv);
 
 }  // namespace exhibit::usbsim

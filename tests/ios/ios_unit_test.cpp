@@ -38,6 +38,19 @@ TEST(TrustBook, DenyIsAnsweredOnceThenTheDialogShowsAgain) {
     EXPECT_TRUE(book.unpair("H1"));
     EXPECT_FALSE(book.unpair("H1"));
     EXPECT_EQ(book.admit("H1"), std::optional<std::string>(kInvalidHostId));
+    // The phone knows no host any more: the next Pair shows "Trust This Computer?" again.
+    EXPECT_EQ(book.state(), TrustState::waiting);
+    EXPECT_EQ(book.pair({"H1", ""}), std::optional<std::string>(kDialogPending));
+}
+
+TEST(TrustBook, TrustStaysWhileAnotherHostIsPaired) {
+    TrustBook book(TrustState::trusted);
+    EXPECT_EQ(book.pair({"H1", ""}), std::nullopt);
+    EXPECT_EQ(book.pair({"H2", ""}), std::nullopt);
+    EXPECT_TRUE(book.unpair("H1"));
+    EXPECT_EQ(book.state(), TrustState::trusted);
+    EXPECT_TRUE(book.unpair("H2"));
+    EXPECT_EQ(book.state(), TrustState::waiting);
 }
 
 TEST(AfcHeader, RoundTripsAndRejectsBadFraming) {

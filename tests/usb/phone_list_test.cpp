@@ -69,6 +69,33 @@ TEST(UsbsimPhoneList, EveryKindOfDescriptorSet) {
     EXPECT_TRUE((*list)[3].spec.interfaces[0].interrupt_in);
 }
 
+TEST(UsbsimPhoneList, AnIPhoneHoldsItsCameraRollTrustAndUdid) {
+    auto list = parse_phone_list(json::parse(R"([
+      {"iphone": true, "root": "iphone1", "trust": "locked", "udid": "00008030-001A35E22E38802E",
+       "port": 4},
+      {"iphone": true, "root": "/media/iphone2"}
+    ])"),
+                                 "/base");
+    ASSERT_TRUE(list) << list.error().describe();
+    ASSERT_EQ(list->size(), 2u);
+    const auto& first = (*list)[0];
+    ASSERT_TRUE(first.ios);
+    EXPECT_FALSE(first.adb);
+    EXPECT_FALSE(first.mtp);
+    EXPECT_EQ(first.port, 4);
+    EXPECT_EQ(first.ios->media_root, "/base/iphone1");
+    EXPECT_EQ(first.ios->trust, phonesim::ios::TrustState::locked);
+    EXPECT_EQ(first.ios->identity.unique_device_id, "00008030-001A35E22E38802E");
+    EXPECT_EQ(first.spec.vendor_id, 0x05ac);
+    EXPECT_EQ(first.spec.serial, "00008030001A35E22E38802E")
+        << "usbmuxd makes the UDID back from this serial";
+    const auto& second = (*list)[1];
+    ASSERT_TRUE(second.ios);
+    EXPECT_EQ(second.port, 2);
+    EXPECT_EQ(second.ios->trust, phonesim::ios::TrustState::waiting) << "the default";
+    EXPECT_NE(second.ios->identity.unique_device_id, "");
+}
+
 TEST(UsbsimPhoneList, MistakesAreNamed) {
     auto error = [](const char* text) {
         auto r = parse_phone_list(json::parse(text), "/");
@@ -84,6 +111,16 @@ TEST(UsbsimPhoneList, MistakesAreNamed) {
               "phone 1: port 1 is taken");
     EXPECT_EQ(error(R"([{"interfaces": ["hid"], "port": 16}])"), "phone 0: port must be 1 to 15");
     EXPECT_EQ(error(R"({})"), "the phone list must be a JSON list of 1 to 15 phones");
+    EXPECT_EQ(error(R"([{"iphone": true}])"), "phone 0: an iPhone needs \"root\"");
+    EXPECT_EQ(error(R"([{"iphone": true, "root": "i", "serial": "X"}])"),
+              "phone 0: \"serial\" is not for an iPhone");
+    EXPECT_EQ(error(R"([{"iphone": true, "root": "i", "trust": "maybe"}])"),
+              "phone 0: trust \"maybe\": expected locked, waiting or trusted");
+    EXPECT_EQ(error(R"([{"iphone": true, "root": "i", "udid": "0000-030-001A35E22E38802E0"}])")
+                  .substr(0, 44),
+              "phone 0: udid \"0000-030-001A35E22E38802E0\": ");
+    EXPECT_EQ(error(R"([{"root": "p", "trust": "locked"}])"),
+              "phone 0: \"trust\" is for an iPhone (\"iphone\": true)");
     EXPECT_NE(error(R"([{"interfaces": ["hid"], "serial": 5}])").find("phone 0: "),
               std::string::npos);
 }
