@@ -31,6 +31,11 @@ Result<std::unique_ptr<drivers::DriverSession>> IosDriver::open(
                                  context.stop);
     if (!link)
         return std::unexpected(link.error());
+    // Trust is asked for each time the kiosk opens the phone: a pairing still here was left
+    // by an exhibitd that stopped before it could remove it (killed, the power cut), and the
+    // person's consent then was for that session, not this one.
+    if (!options_.keep_pairing && (*link)->paired())
+        (void)(*link)->forget_pairing();
 
     // The trust flow: ask again every `poll` while the person unlocks the phone and taps
     // Trust; each new condition is reported once, with its instruction.

@@ -8,6 +8,7 @@
 #include <usbmuxd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -325,6 +326,15 @@ Result<std::unique_ptr<AfcConnection>> IosLink::start_afc(std::chrono::milliseco
 
 void IosLink::end_lockdown() {
     lockdown_.reset();  // libimobiledevice stops the session and says goodbye
+}
+
+bool IosLink::paired() const {
+    char* record = nullptr;
+    uint32_t size = 0;
+    if (usbmuxd_read_pair_record(udid_.c_str(), &record, &size) != 0)
+        return false;
+    std::free(record);
+    return true;
 }
 
 Status IosLink::forget_pairing() {

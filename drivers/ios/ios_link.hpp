@@ -87,6 +87,8 @@ class IosLink {
     Result<Values> values();
     // Starts com.apple.afc (the media folder, /var/mobile/Media) and connects to it.
     Result<std::unique_ptr<AfcConnection>> start_afc(std::chrono::milliseconds stall);
+    // Whether usbmuxd holds a pairing record for this phone (the kiosk's half of a pairing).
+    bool paired() const;
     // Removes the pairing from the phone (when it is still there) and from usbmuxd.
     Status forget_pairing();
 
