@@ -15,7 +15,7 @@
 
 #include "common/sha256.hpp"
 #include "daemon/store/store.hpp"
-#include "tests/support/private_bus.hpp"
+#include "tests/support/kiosk_on_usb.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -25,8 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace fsys = std::filesystem;
-
-const std::string kBin = std::string(EXHIBIT_BINARY_DIR) + "/bin/";
 
 void write_file(const fsys::path& p, std::size_t size, unsigned seed) {
     fsys::create_directories(p.parent_path());
@@ -52,83 +50,6 @@ double cpu_of(pid_t pid) {
             ticks += std::stod(f);
     return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
-
-// phonesim --usb with exhibitd as its command (exhibitd's log merged into stdout).
-class KioskOnUsb {
-  public:
-    KioskOnUsb(const fsys::path& dir, std::vector<std::string> phone_args) : dir_(dir) {
-        bus_ = std::make_unique<PrivateBus>(dir);
-        std::ofstream(dir / "exhibitd.conf") << fmt::format(
-            "[daemon]\nkiosk_id = \"usb-kiosk\"\nwatchdog = false\nlog_target = \"stderr\"\n"
-            "[store]\nstate_directory = \"{}\"\nmin_free_mb = 0\n[dbus]\nbus = \"{}\"\n",
-            (dir / "state").string(), bus_->address());
-        std::vector<std::string> argv = {kBin + "exhibit-phonesim", "--usb", "--control",
-                                         control().string()};
-        argv.insert(argv.end(), phone_args.begin(), phone_args.end());
-        argv.insert(argv.end(), {"--", "sh", "-c",
-                                 fmt::format("exec {}exhibitd --config {} 2>&1", kBin,
-                                             (dir / "exhibitd.conf").string())});
-        process_ = Process::start(argv);
-        auto running = process_.wait_for_line("usb: running sh (pid ", 20s);
-        if (running)
-            daemon_pid_ = std::stoi(running->substr(running->rfind(' ') + 1));
-    }
-    ~KioskOnUsb() { process_.stop(); }
-
-    bool ok() const { return bus_->ok() && daemon_pid_ > 0; }
-    fsys::path control() const { return dir_ / "control"; }
-    fsys::path state() const { return dir_ / "state"; }
-    pid_t daemon_pid() const { return daemon_pid_; }
-    Process& process() { return process_; }
-    const std::string& bus_address() const { return bus_->address(); }
-
-    void send(const std::string& line) {
-        std::ofstream(control()) << line << "\n";  // phonesim keeps the FIFO open
-    }
-    // The next line containing `needle` and when it was read.
-    std::optional<std::pair<std::string, Clock::time_point>> expect(
-        const std::string& needle, std::chrono::milliseconds timeout) {
-        auto line = process_.wait_for_line(needle, timeout);
-        if (!line)
-            return std::nullopt;
-        return std::pair(*line, Clock::now());
-    }
-    // Reads lines until each needle was in one (any order); when each was read.
-    std::map<std::string, Clock::time_point> expect_all(const std::vector<std::string>& needles,
-                                                        std::chrono::milliseconds timeout) {
-        std::map<std::string, Clock::time_point> seen;
-        auto deadline = Clock::now() + timeout;
-        while (seen.size() < needles.size() && Clock::now() < deadline) {
-            auto line = process_.read_line(
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-            if (!line)
-                break;
-            for (const auto& n : needles)
-                if (line->find(n) != std::string::npos && !seen.contains(n))
-                    seen[n] = Clock::now();
-        }
-        return seen;
-    }
-    std::pair<int, std::string> ctl(std::vector<std::string> args, int timeout_s = 120) {
-        std::vector<std::string> argv = {kBin + "exhibitctl", "--bus", bus_->address()};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_command(argv, std::chrono::seconds(timeout_s));
-    }
-    // SIGTERM to phonesim, passed on to exhibitd; phonesim's exit status.
-    std::optional<int> stop() {
-        process_.kill(SIGTERM);
-        auto status = process_.wait(20s);
-        if (!status || !WIFEXITED(*status))
-            return std::nullopt;
-        return WEXITSTATUS(*status);
-    }
-
-  private:
-    fsys::path dir_;
-    std::unique_ptr<PrivateBus> bus_;
-    Process process_;
-    pid_t daemon_pid_ = 0;
-};
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
