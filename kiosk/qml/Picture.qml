@@ -1,5 +1,6 @@
 // Simple line pictures for the instructions: a phone with a cable ("plug", "unplug",
-// "removed"), its permission prompt ("allow"), settings ("debugging"), a cross
+// "removed"), its permission prompt ("allow"), an iPhone's "Trust This Computer?" with its
+// two buttons ("trust"), a padlock on the screen ("locked"), settings ("debugging"), a cross
 // ("unsupported"), a tick ("ready") and the restart arrows ("restart").
 import QtQuick
 
@@ -104,6 +105,48 @@ Canvas {
             ctx.beginPath()
             ctx.arc(px + pw * 0.64, py + ph * 0.7, pw * 0.11, 0, Math.PI * 2)
             ctx.stroke()
+        } else if (kind === "trust") {
+            // the question, then Trust and Don't Trust side by side; a fingertip on Trust
+            ctx.fillStyle = "#ffffff"
+            ctx.strokeStyle = "#111111"
+            ctx.lineWidth = 3
+            ctx.fillRect(px + pw * 0.12, py + ph * 0.28, pw * 0.76, ph * 0.4)
+            ctx.strokeRect(px + pw * 0.12, py + ph * 0.28, pw * 0.76, ph * 0.4)
+            ctx.fillStyle = "#111111"
+            ctx.fillRect(px + pw * 0.22, py + ph * 0.34, pw * 0.56, ph * 0.03)
+            ctx.fillRect(px + pw * 0.3, py + ph * 0.4, pw * 0.4, ph * 0.03)
+            ctx.beginPath()
+            ctx.moveTo(px + pw * 0.12, py + ph * 0.5)
+            ctx.lineTo(px + pw * 0.88, py + ph * 0.5)
+            ctx.moveTo(px + pw * 0.5, py + ph * 0.5)
+            ctx.lineTo(px + pw * 0.5, py + ph * 0.68)
+            ctx.stroke()
+            ctx.fillStyle = Theme.success
+            ctx.fillRect(px + pw * 0.17, py + ph * 0.56, pw * 0.28, ph * 0.07)
+            ctx.fillStyle = "#9aa3b0"
+            ctx.fillRect(px + pw * 0.55, py + ph * 0.56, pw * 0.28, ph * 0.07)
+            ctx.strokeStyle = Theme.primary
+            ctx.lineWidth = Math.max(4, w * 0.025)
+            ctx.beginPath()
+            ctx.arc(px + pw * 0.31, py + ph * 0.63, pw * 0.09, 0, Math.PI * 2)
+            ctx.stroke()
+        } else if (kind === "locked") {
+            // a padlock: its shackle, then its body
+            ctx.strokeStyle = "#111111"
+            ctx.lineWidth = w * 0.035
+            ctx.beginPath()
+            ctx.arc(px + pw / 2, py + ph * 0.4, pw * 0.17, Math.PI, 0)
+            ctx.lineTo(px + pw * 0.67, py + ph * 0.47)
+            ctx.moveTo(px + pw * 0.33, py + ph * 0.4)
+            ctx.lineTo(px + pw * 0.33, py + ph * 0.47)
+            ctx.stroke()
+            ctx.fillStyle = Theme.primary
+            ctx.fillRect(px + pw * 0.24, py + ph * 0.46, pw * 0.52, ph * 0.26)
+            ctx.fillStyle = "#ffffff"
+            ctx.beginPath()
+            ctx.arc(px + pw / 2, py + ph * 0.56, pw * 0.05, 0, Math.PI * 2)
+            ctx.fill()
+            ctx.fillRect(px + pw * 0.48, py + ph * 0.56, pw * 0.04, ph * 0.09)
         } else if (kind === "ready") {
             ctx.strokeStyle = Theme.success
             ctx.lineWidth = w * 0.06

@@ -318,8 +318,11 @@ QString DevicesModel::picture() const {
     if (chosen_.isEmpty())
         return removed_ ? QStringLiteral("removed") : QStringLiteral("plug");
     const QString state = chosen_state();
-    if (state == QLatin1String("needs_authorisation") || state == QLatin1String("locked"))
-        return QStringLiteral("allow");
+    if (state == QLatin1String("locked"))
+        return QStringLiteral("locked");
+    if (state == QLatin1String("needs_authorisation"))
+        return chosen_has_class(QStringLiteral("apple")) ? QStringLiteral("trust")
+                                                         : QStringLiteral("allow");
     if (state == QLatin1String("ready") || state == QLatin1String("busy"))
         return QStringLiteral("ready");
     if (state == QLatin1String("unsupported")) {

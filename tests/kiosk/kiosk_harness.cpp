@@ -51,6 +51,7 @@ bool Harness::start(const QVariantMap& options) {
     o.interfaces = options.value(QStringLiteral("interfaces")).toString().toStdString();
     o.mtp_locked = options.value(QStringLiteral("mtp_locked"), false).toBool();
     o.stick = options.value(QStringLiteral("stick"), false).toBool();
+    o.iphone = options.value(QStringLiteral("iphone")).toString().toStdString();
     if (options.contains(QStringLiteral("notice_version")))
         o.notice_version = options.value(QStringLiteral("notice_version")).toString().toStdString();
     o.notice_text = options.value(QStringLiteral("notice_text")).toString().toStdString();

@@ -135,6 +135,16 @@ bool KioskWorld::start(const WorldOptions& o) {
                                      "--adb-keys",
                                      (dir_ / "adb_keys").string()};
     std::ofstream(dir_ / "adb_keys", std::ios::app);
+    if (!o.iphone.empty()) {  // an iPhone instead of the Android phone
+        auto [irc, iout] = run_command({kBin + "exhibit-phonesim", "--generate",
+                                        (dir_ / "iphone").string(), "--iphone", "--seed", "7"},
+                                       120s);
+        if (irc != 0)
+            return (problem_ = "phonesim --generate --iphone failed: " + iout), false;
+        argv = {kBin + "exhibit-phonesim", "--usb", "--iphone", "--root",
+                (dir_ / "iphone").string(), "--trust", o.iphone, "--control",
+                (dir_ / "control").string()};
+    }
     argv.insert(argv.end(), stick.begin(), stick.end());  // a stick instead of the phone
     if (!o.interfaces.empty())
         argv.insert(argv.end(), {"--interfaces", o.interfaces});

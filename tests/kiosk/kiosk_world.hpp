@@ -25,6 +25,9 @@ struct WorldOptions {
     // A witness's USB stick instead of a phone (phonesim --stick): FAT32 holding a CCTV
     // export and the generated phone's camera pictures.
     bool stick = false;
+    // An iPhone instead of the Android phone (phonesim --iphone, reached through usbmuxd):
+    // its trust state at plug ("locked", "waiting", "trusted"); empty for none.
+    std::string iphone;
     std::string notice_version = "DPN-TEST-1";
     std::string notice_text;
 };

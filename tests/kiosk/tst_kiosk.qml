@@ -365,6 +365,65 @@ Item {
             screen("ready")
         }
 
+        // An iPhone, locked when plugged in: the kiosk asks for it to be unlocked, then for
+        // Trust on "Trust This Computer?", says what to do when Don't Trust was tapped, and
+        // once trusted offers the camera roll only (over USB an iPhone gives nothing else).
+        function test_iphone_trust_then_camera_roll() {
+            begin("iphone-camera-roll", { iphone: "locked" })
+            signIn("4711", harness.officerPin("4711"))
+            fillCase()
+            tryCompare(kiosk.devices, "chosenState", "locked", 60000)
+            compare(find("phoneInstruction").text, "Ask the owner to unlock the phone.")
+            compare(find("nextButton").enabled_, false)
+            shot("phone-iphone-locked")
+            harness.phone("unlock")
+            tryCompare(kiosk.devices, "chosenState", "needs_authorisation", 30000)
+            waitFor(function() { return find("phoneInstruction").text.indexOf("tap Trust") > 0 }, 10000,
+                    "no Trust instruction")
+            compare(find("nextButton").enabled_, false)
+            shot("phone-iphone-trust")
+            harness.phone("deny")
+            waitFor(function() { return find("phoneInstruction").text.indexOf("Don't Trust was tapped") === 0 },
+                    30000, "Don't Trust was not explained")
+            compare(find("nextButton").enabled_, false)
+            shot("phone-iphone-refused")
+            harness.phone("trust")
+            phoneStep(false, false)
+            noticeStep()
+            waitCounts()
+            var note = waitItem("offerNoteText")
+            verify(note.text.indexOf("iPhone backup") > 0, note.text)
+            var offered = ["photos", "videos"]
+            for (var i = 0; i < offered.length; ++i)
+                verify(find("category_" + offered[i]) !== null && find("category_" + offered[i]).visible,
+                       offered[i] + " is offered")
+            var refused = ["messages", "call_log", "contacts", "apps", "audio", "documents"]
+            for (var j = 0; j < refused.length; ++j)
+                verify(find("category_" + refused[j]) === null || !find("category_" + refused[j]).visible,
+                       refused[j] + " is not offered")
+            verify(!find("numberField").visible, "no numbers are asked for an iPhone's camera roll")
+            shot("scope-camera-roll")
+            tap("category_photos")
+            tap("category_videos")
+            waitCounts()
+            tap("nextButton")
+            waitFor(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000,
+                    "the copy did not start")
+            screen("receipt", 120000)
+            var r = checkReceipt()
+            compare(r.state, "completed")
+            verify(r["items.photos"] > 0, "photos were copied")
+            verify(r["items.videos"] > 0, "videos were copied")
+            verify(r["items.messages"] === undefined, "no messages from an iPhone")
+            shot("receipt-camera-roll")
+            tap("sendNowButton")
+            tryVerify(function() { return kiosk.receipt.delivered }, 180000, "not delivered")
+            var v = harness.verifyDfu()
+            compare(v.status, 0, v.output)
+            tap("finishButton")
+            screen("ready")
+        }
+
         function test_wrong_pin_locks_the_officer_id() {
             begin("wrong-pin", {})
             var locked = false
