@@ -176,6 +176,59 @@ TEST_F(IosExtraction, AForceMayKeepThePairing) {
     EXPECT_TRUE(fsys::exists(records_ / (kIphoneUdid + ".plist")));
 }
 
+// A pairing an earlier exhibitd left (killed before it could remove it) is not consent for
+// this session: it is removed from the phone and from usbmuxd, and Trust is asked again.
+TEST_F(IosExtraction, APairingLeftBehindIsRemovedAndTrustAskedAgain) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    {
+        auto o = quick();
+        o.keep_pairing = true;  // stands for the exhibitd that could not remove it
+        ios::IosDriver earlier(o);
+        ASSERT_TRUE(open(earlier));
+    }
+    ASSERT_EQ(phone_->pairings().size(), 1u);
+    const auto left = phone_->pairings().front().host_id;
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<std::string> asked;
+    ios::IosDriver driver(quick());
+    Result<std::unique_ptr<drivers::DriverSession>> opened = fail(Errc::internal, "not run");
+    std::jthread opener([&] {
+        opened = open(driver, {.stop = {}, .report = [&](drivers::DeviceCondition, std::string d) {
+                                   std::lock_guard lock(m);
+                                   asked = std::move(d);
+                                   cv.notify_all();
+                               }});
+    });
+    {
+        std::unique_lock lock(m);
+        ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return asked.has_value(); }))
+            << "the pairing left behind was used without asking";
+        EXPECT_EQ(*asked, ios::kTrustInstruction);
+    }
+    EXPECT_EQ(phone_->trust_book().admit(left), std::optional<std::string>(sim::kInvalidHostId))
+        << "the phone no longer knows the earlier pairing";
+    phone_->trust();
+    opener.join();
+    ASSERT_TRUE(opened) << opened.error().describe();
+    auto x = run(**opened, kCameraRoll);
+    EXPECT_EQ(x.outcome.state, store::SessionState::completed);
+}
+
+// The phone gone before the session ends (its usbmuxd with it): ending the session says
+// nothing to anyone and returns at once; the pairing left is what the next open removes.
+TEST_F(IosExtraction, EndingASessionWithThePhoneGoneReturnsAtOnce) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ios::IosDriver driver(quick());
+    auto opened = open(driver);
+    ASSERT_TRUE(opened) << opened.error().describe();
+    mux_.reset();
+    const auto t0 = std::chrono::steady_clock::now();
+    opened->reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+    EXPECT_EQ(phone_->pairings().size(), 1u) << "the phone could not be told";
+}
+
 TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::locked));
     std::mutex m;
