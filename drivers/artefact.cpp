@@ -139,4 +139,33 @@ Result<std::int64_t> parse_day_utc(std::string_view day) {
     return ch::duration_cast<ch::milliseconds>(ch::sys_days{ymd}.time_since_epoch()).count();
 }
 
+Result<Status> stream_file(ArtefactWriter& writer, std::uint64_t declared_size,
+                           const std::function<Status(const ChunkConsumer&)>& read) {
+    std::uint64_t received = 0;
+    std::optional<Error> store_error;
+    Status outcome = read([&](std::span<const std::byte> piece) -> Status {
+        received += piece.size();
+        auto s = writer.append(piece);
+        if (!s)
+            store_error = s.error();
+        return s;
+    });
+    if (store_error) {
+        (void)writer.finish_incomplete(store_error->describe());
+        return std::unexpected(*store_error);
+    }
+    if (outcome && received == declared_size) {
+        if (auto s = writer.finish(); !s)
+            return std::unexpected(s.error());
+        return outcome;
+    }
+    std::string reason =
+        outcome ? fmt::format("size mismatch: the phone stated {} bytes and sent {}",
+                              declared_size, received)
+                : fmt::format("{} after {} bytes", outcome.error().describe(), received);
+    if (auto s = writer.finish_incomplete(std::move(reason)); !s)
+        return std::unexpected(s.error());
+    return outcome;
+}
+
 }  // namespace exhibit::drivers

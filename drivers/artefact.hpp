@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -120,6 +121,17 @@ class ArtefactWriter {
     virtual Status finish() = 0;
     virtual Status finish_incomplete(std::string reason) = 0;
 };
+
+// One file streamed from a phone into its writer: `read` is given a consumer for each piece
+// the phone sends and returns how the read ended. Every byte sent is kept, also past the size
+// the phone stated. The item is finished complete when the read ended well with exactly
+// `declared_size` bytes, and incomplete otherwise, with the reason ("size mismatch: the phone
+// stated N bytes and sent M", or the read's error "after M bytes").
+// An error: the kiosk's side failed (the store), and the extraction must end. Otherwise the
+// read's own outcome, for the family to decide whether the next file can still be read.
+using ChunkConsumer = std::function<Status(std::span<const std::byte>)>;
+Result<Status> stream_file(ArtefactWriter& writer, std::uint64_t declared_size,
+                           const std::function<Status(const ChunkConsumer&)>& read);
 
 class ArtefactSink {
   public:

@@ -162,34 +162,15 @@ Status IosExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink&
         auto writer = sink.begin(a);
         if (!writer)
             return std::unexpected(writer.error());
-        std::optional<Error> store_error;  // the kiosk's side failed: the extraction ends
-        std::uint64_t received = 0;
-        auto read = afc_.read_all(*handle, [&](std::span<const std::byte> chunk) -> Status {
-            received += chunk.size();
-            auto s = (*writer)->append(chunk);
-            if (!s)
-                store_error = s.error();
-            return s;
+        auto read = drivers::stream_file(**writer, f.size, [&](const drivers::ChunkConsumer& consume) -> Status {
+            if (auto r = afc_.read_all(*handle, consume); !r)
+                return std::unexpected(r.error());
+            return {};
         });
-        if (store_error) {
-            (void)(*writer)->finish_incomplete(store_error->describe());
-            return std::unexpected(*store_error);
-        }
-        if (read && received == f.size) {
-            if (auto s = (*writer)->finish(); !s)
-                return s;
-            if (auto c = afc_.close(*handle); !c)
-                return c;
-            continue;
-        }
-        std::string reason =
-            read ? fmt::format("size mismatch: the phone stated {} bytes and sent {}", f.size,
-                               received)
-                 : fmt::format("{} after {} bytes", read.error().describe(), received);
-        if (auto s = (*writer)->finish_incomplete(std::move(reason)); !s)
-            return s;
         if (!read)
-            return std::unexpected(read.error());  // the AFC stream is out of step now
+            return std::unexpected(read.error());
+        if (!*read)
+            return std::unexpected(read->error());  // the AFC stream is out of step now
         if (auto c = afc_.close(*handle); !c)
             return c;
     }

@@ -269,36 +269,18 @@ Status MtpExtractor::extract(const drivers::Scope& scope, drivers::ArtefactSink&
         auto writer = sink.begin(a);
         if (!writer)
             return std::unexpected(writer.error());
-        std::uint64_t received = 0;
-        std::optional<Error> store_error;  // the kiosk's side failed: the extraction ends
-        // Every byte the phone sends is kept, also past the size it stated: the data phase
-        // is read to its end (its container states its own length), so the next operation
-        // finds the phone in step, and the item is then incomplete with both figures.
-        auto read = device_.read(f.id, [&](std::span<const std::byte> chunk) -> Status {
-            received += chunk.size();
-            auto s = (*writer)->append(chunk);
-            if (!s)
-                store_error = s.error();
-            return s;
+        // The data phase is read to its end (its container states its own length), so the
+        // next operation finds the phone in step.
+        auto read = drivers::stream_file(**writer, f.size, [&](const drivers::ChunkConsumer& consume) -> Status {
+            if (auto r = device_.read(f.id, consume); !r)
+                return std::unexpected(r.error());
+            return {};
         });
-        if (store_error) {
-            (void)(*writer)->finish_incomplete(store_error->describe());
-            return std::unexpected(*store_error);
-        }
-        if (read && received == f.size) {
-            if (auto s = (*writer)->finish(); !s)
-                return s;
-            continue;
-        }
-        std::string reason =
-            read ? fmt::format("size mismatch: the phone stated {} bytes and sent {}", f.size,
-                               received)
-                 : fmt::format("{} after {} bytes", read.error().describe(), received);
-        if (auto s = (*writer)->finish_incomplete(std::move(reason)); !s)
-            return s;
-        if (!read &&
-            (read.error().code == Errc::cancelled || device_.broken() || device_.interrupted()))
+        if (!read)
             return std::unexpected(read.error());
+        if (!*read && (read->error().code == Errc::cancelled || device_.broken() ||
+                         device_.interrupted()))
+            return std::unexpected(read->error());
     }
     return {};
 }
