@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "phonesim/ios/ios_scenario.hpp"
 #include "phonesim/usb/usbmux_server.hpp"
 
 namespace exhibit::usbsim {
@@ -99,13 +100,15 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
         // An iPhone: its media folder, trust state, UDID and port; the rest is Apple's.
         for (const auto& [key, value] : p.items())
             if (key != "iphone" && key != "root" && key != "trust" && key != "udid" &&
-                key != "port")
+                key != "scenario" && key != "port")
                 return fail(Errc::invalid_argument,
                             fmt::format("{}: \"{}\" is not for an iPhone", where, key));
         if (!p.contains("root"))
             return fail(Errc::invalid_argument, where + ": an iPhone needs \"root\"");
         auto made = iphone(path_in(p["root"], base), p.value("trust", "waiting"),
-                           p.value("udid", ""));
+                           p.value("udid", ""),
+                           p.contains("scenario") ? path_in(p["scenario"], base)
+                                                  : std::filesystem::path());
         if (!made)
             return std::unexpected(Error{made.error().code, where + ": " + made.error().message, 0});
         phone = std::move(*made);
@@ -228,7 +231,7 @@ EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::st
 }
 
 Result<EmulatedPhone> iphone(const std::filesystem::path& media_root, const std::string& trust,
-                             const std::string& udid) {
+                             const std::string& udid, const std::filesystem::path& scenario) {
     namespace ios = phonesim::ios;
     ios::IosSettings settings;
     settings.media_root = media_root;
@@ -254,6 +257,12 @@ Result<EmulatedPhone> iphone(const std::filesystem::path& media_root, const std:
                                     "hyphen between, or 40 lower-case hex digits",
                                     udid));
         settings.identity.unique_device_id = udid;
+    }
+    if (!scenario.empty()) {
+        auto hostile = ios::load_ios_scenario(scenario);
+        if (!hostile)
+            return std::unexpected(hostile.error());
+        settings.hostile = std::move(*hostile);
     }
     EmulatedPhone phone;
     phone.spec = iphone_spec(ios::usb_serial_for_udid(settings.identity.unique_device_id));

@@ -44,9 +44,11 @@ EmulatedPhone stick_from_image(const std::filesystem::path& image, const std::st
 
 // An iPhone on port 1 (exhibit-phonesim --usb --iphone): its camera roll in `media_root`
 // (what --generate --iphone writes), its trust state at plug-in ("locked", "waiting": the
-// Trust question shows, "trusted"), and its UDID (empty: the simulator's).
+// Trust question shows, "trusted"), its UDID (empty: the simulator's) and the file of its
+// hostile behaviours (empty: none; phonesim/ios/ios_scenario.hpp).
 Result<EmulatedPhone> iphone(const std::filesystem::path& media_root, const std::string& trust,
-                             const std::string& udid = {});
+                             const std::string& udid = {},
+                             const std::filesystem::path& scenario = {});
 
 // The single phone of the command line on port 1: `interfaces` presets (empty: MTP + ADB).
 Result<EmulatedPhone> phone_from_settings(const phonesim::PhoneSettings& settings,

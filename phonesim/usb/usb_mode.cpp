@@ -405,7 +405,7 @@ int usb_main(const phonesim::PhoneSettings& settings, const UsbCommandLine& line
         }
         options.phones = std::move(*list);
     } else if (!iphone_trust.empty()) {
-        auto phone = iphone(settings.root, iphone_trust, settings.serial);
+        auto phone = iphone(settings.root, iphone_trust, settings.serial, settings.scenario);
         if (!phone) {
             complain(phone.error().describe());
             return 2;

@@ -6,6 +6,7 @@
 
 #include "phonesim/ios/afc_server.hpp"
 #include "phonesim/ios/device_keys.hpp"
+#include "phonesim/ios/ios_scenario.hpp"
 #include "phonesim/ios/ios_settings.hpp"
 #include "phonesim/ios/trust_book.hpp"
 
@@ -51,6 +52,57 @@ TEST(TrustBook, TrustStaysWhileAnotherHostIsPaired) {
     EXPECT_EQ(book.state(), TrustState::trusted);
     EXPECT_TRUE(book.unpair("H2"));
     EXPECT_EQ(book.state(), TrustState::waiting);
+}
+
+TEST(IosScenario, EveryBehaviourByName) {
+    auto h = parse_ios_scenario(nlohmann::json::parse(R"({
+      "lying_size": {"path": "DCIM/100APPLE/IMG_0001.JPG", "delta": -100},
+      "endless_dir": "DCIM/101APPLE", "endless_step": 50, "stall_after": 12,
+      "malformed_lockdown_reply": true, "malformed_afc": "this_beyond_entire",
+      "malformed_afc_at": 3, "evil_names_dir": "DCIM/100APPLE"})"));
+    ASSERT_TRUE(h) << h.error().describe();
+    ASSERT_TRUE(h->lying_size);
+    EXPECT_EQ(h->lying_size->path, "DCIM/100APPLE/IMG_0001.JPG");
+    EXPECT_EQ(h->lying_size->delta, -100);
+    EXPECT_EQ(h->endless_dir, "DCIM/101APPLE");
+    EXPECT_EQ(h->endless_step, 50u);
+    EXPECT_EQ(h->stall_after, 12u);
+    EXPECT_TRUE(h->malformed_lockdown_reply);
+    EXPECT_EQ(h->malformed_afc, MalformedAfc::this_beyond_entire);
+    EXPECT_EQ(h->malformed_afc_at, 3u);
+    EXPECT_EQ(h->evil_names_dir, "DCIM/100APPLE");
+
+    auto none = parse_ios_scenario(nlohmann::json::object());
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->lying_size || none->endless_dir || none->stall_after ||
+                 none->evil_names_dir || none->malformed_lockdown_reply);
+    EXPECT_EQ(none->malformed_afc, MalformedAfc::none);
+}
+
+TEST(IosScenario, MistakesNameTheKey) {
+    auto error = [](const char* text) {
+        auto h = parse_ios_scenario(nlohmann::json::parse(text));
+        return h ? std::string("accepted") : h.error().message;
+    };
+    EXPECT_EQ(error(R"({"colour": 1})"), "iPhone scenario: unknown key \"colour\"");
+    EXPECT_EQ(error(R"({"lying_size": {"path": "a", "size": 1}})"),
+              "iPhone scenario: unknown key \"lying_size.size\"");
+    EXPECT_EQ(error(R"({"endless_dir": "../etc"})"),
+              "iPhone scenario: \"endless_dir\" must be a path below the media folder, without "
+              "\"..\"");
+    EXPECT_EQ(error(R"({"evil_names_dir": "/DCIM"})").substr(0, 48),
+              "iPhone scenario: \"evil_names_dir\" must be a path");
+    EXPECT_EQ(error(R"({"stall_after": -1})"),
+              "iPhone scenario: \"stall_after\" must be a whole number from 0");
+    EXPECT_EQ(error(R"({"malformed_afc": "garbled"})"),
+              "iPhone scenario: \"malformed_afc\" must be \"bad_magic\" or "
+              "\"this_beyond_entire\"");
+    EXPECT_EQ(error(R"({"endless_step": 0})"),
+              "iPhone scenario: \"endless_step\" must be a whole number from 1 to 1000000");
+    EXPECT_EQ(error(R"([])"), "iPhone scenario: expected a JSON object");
+    auto missing = load_ios_scenario("/nonexistent/scenario.json");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, Errc::not_found);
 }
 
 TEST(AfcHeader, RoundTripsAndRejectsBadFraming) {

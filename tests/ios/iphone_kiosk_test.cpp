@@ -6,6 +6,7 @@
 // middle and started again asks for Trust again: the earlier consent is not reused.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -154,6 +155,57 @@ TEST(IphoneAtTheKiosk, ARestartedExhibitdAsksForTrustAgain) {
     EXPECT_EQ(r.value("state", ""), "interrupted") << cut.second;
     ASSERT_EQ(kiosk.stop(), 0);
     expect_camera_roll(kiosk.state(), 2, media);
+}
+
+// A hostile iPhone from the command line (--scenario): a file whose stated size is a lie and
+// a folder listing names no file system has. The lie makes that one item incomplete with
+// every byte and the reason, the bad names are skipped, the rest arrives whole, and exhibitd
+// carries on answering.
+TEST(IphoneAtTheKiosk, AHostileIphoneFromTheCommandLineEndsInNamedStates) {
+    TempDir dir;
+    const auto media = dir / "Media";
+    ASSERT_TRUE(phonesim::generate_iphone(media, {.seed = 13}));
+    const std::string liar = "DCIM/100APPLE/IMG_0001.JPG";
+    std::ofstream(dir / "hostile.json")
+        << R"({"lying_size": {"path": ")" << liar
+        << R"(", "delta": 4096}, "evil_names_dir": "DCIM/101APPLE"})";
+    KioskOnUsb kiosk(dir.path(), {"--iphone", "--root", media.string(), "--trust", "trusted",
+                                  "--scenario", (dir / "hostile.json").string()});
+    ASSERT_TRUE(kiosk.ok());
+    ASSERT_TRUE(kiosk.expect("USB device d1 classified as apple:", 20s));
+    auto done = kiosk.ctl(kExtract, 180);
+    EXPECT_EQ(done.first, 0) << done.second;
+    auto status = kiosk.ctl({"status"});
+    EXPECT_EQ(status.first, 0) << "exhibitd stopped answering: " << status.second;
+    ASSERT_EQ(kiosk.stop(), 0);
+
+    auto store = store::Store::open({.state_directory = kiosk.state(), .kiosk_id = "usb-kiosk"});
+    ASSERT_TRUE(store) << store.error().describe();
+    auto items = (*store)->catalog().items_of_session(1);
+    ASSERT_TRUE(items) << items.error().describe();
+    const auto expected = camera_roll_of(media);
+    ASSERT_EQ(items->size(), expected.size()) << "the bad names are not taken";
+    const std::string liar_path = "/var/mobile/Media/" + liar;
+    for (const auto& item : *items) {
+        ASSERT_TRUE(expected.contains(item.source_path)) << item.source_path;
+        EXPECT_EQ(item.sha256, expected.at(item.source_path))
+            << item.source_path << ": every byte the phone sent is kept";
+        if (item.source_path == liar_path) {
+            EXPECT_EQ(item.state, store::ItemState::incomplete);
+            EXPECT_NE(item.incomplete_reason.value_or("").find("size mismatch: the phone stated"),
+                      std::string::npos)
+                << item.incomplete_reason.value_or("(no reason)");
+        } else {
+            EXPECT_EQ(item.state, store::ItemState::complete) << item.source_path;
+        }
+    }
+    auto stmt = (*store)->database().prepare(
+        "SELECT details FROM audit WHERE event = 'extract.artefact_skipped'");
+    std::string skipped;
+    while (stmt && stmt->step().value_or(false))
+        skipped += stmt->column_text(0) + "\n";
+    EXPECT_NE(skipped.find("a name containing '/'"), std::string::npos)
+        << "a name no file can have is skipped with its reason: " << skipped;
 }
 
 }  // namespace

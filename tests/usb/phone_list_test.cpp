@@ -119,6 +119,9 @@ TEST(UsbsimPhoneList, MistakesAreNamed) {
     EXPECT_EQ(error(R"([{"iphone": true, "root": "i", "udid": "0000-030-001A35E22E38802E0"}])")
                   .substr(0, 44),
               "phone 0: udid \"0000-030-001A35E22E38802E0\": ");
+    EXPECT_EQ(error(R"([{"iphone": true, "root": "i", "scenario": "no-such.json"}])"),
+              "phone 0: cannot read the iPhone scenario /no-such.json")
+        << "an iPhone's hostile behaviours come from its scenario file";
     EXPECT_EQ(error(R"([{"root": "p", "trust": "locked"}])"),
               "phone 0: \"trust\" is for an iPhone (\"iphone\": true)");
     EXPECT_NE(error(R"([{"interfaces": ["hid"], "serial": 5}])").find("phone 0: "),
