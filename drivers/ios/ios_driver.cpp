@@ -99,8 +99,13 @@ IosSession::IosSession(std::unique_ptr<IosLink> link, IosLink::Values values,
 
 IosSession::~IosSession() {
     connection_.reset();
-    if (!keep_pairing_)
-        (void)link_->forget_pairing();
+    end_pairing();
+}
+
+void IosSession::end_pairing() {
+    if (keep_pairing_ || pairing_ended_.exchange(true))
+        return;
+    (void)link_->forget_pairing();
 }
 
 Result<drivers::DeviceInfo> IosSession::device_info() {
@@ -135,7 +140,13 @@ Result<drivers::Preview> IosSession::preview(const drivers::Scope& scope) {
 Status IosSession::extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) {
     if (auto s = camera_roll_only(scope); !s)
         return s;
-    return IosExtractor(afc_, limits_).extract(scope, sink);
+    auto extracted = IosExtractor(afc_, limits_).extract(scope, sink);
+    // The person's Trust was consent to this extraction: the pairing goes as it ends, while
+    // the phone is most likely still plugged in (exhibitd keeps a session open until the
+    // phone leaves, and an Unpair cannot reach a phone that has gone). Another extraction
+    // opens the phone again and asks for Trust again.
+    end_pairing();
+    return extracted;
 }
 
 void IosSession::interrupt() {
@@ -144,7 +155,7 @@ void IosSession::interrupt() {
 }
 
 bool IosSession::reusable() const {
-    return !connection_->interrupted() && !connection_->broken();
+    return !pairing_ended_ && !connection_->interrupted() && !connection_->broken();
 }
 
 }  // namespace exhibit::ios

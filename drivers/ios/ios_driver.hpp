@@ -8,6 +8,8 @@
 // usbmuxd unless the force keeps pairings (IosDriverOptions::keep_pairing).
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -79,6 +81,8 @@ class IosSession final : public drivers::DriverSession {
 
   private:
     Status camera_roll_only(const drivers::Scope& scope) const;
+    // Removes the kiosk's pairing from the phone and from usbmuxd (unless kept), once.
+    void end_pairing();
 
     std::unique_ptr<IosLink> link_;
     IosLink::Values values_;
@@ -86,6 +90,9 @@ class IosSession final : public drivers::DriverSession {
     AfcClient afc_;
     IosLimits limits_;
     bool keep_pairing_;
+    // The pairing was removed after an extraction: the session is spent (not reusable), and
+    // the next extraction opens the phone again, asking for Trust.
+    std::atomic<bool> pairing_ended_{false};
 };
 
 }  // namespace exhibit::ios

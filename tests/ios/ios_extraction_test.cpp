@@ -131,6 +131,8 @@ TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
         ASSERT_TRUE(session) << session.error().describe();
         auto preview = (*session)->preview(kCameraRoll);
         ASSERT_TRUE(preview) << preview.error().describe();
+        EXPECT_FALSE(phone_->pairings().empty()) << "paired while the person's consent lasts";
+        EXPECT_TRUE((*session)->reusable()) << "a preview leaves the session for the extraction";
         auto x = run(**session, kCameraRoll);
         EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
         EXPECT_EQ(x.items.size(), expected.size());
@@ -156,7 +158,10 @@ TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
         EXPECT_EQ(d.model, "iPhone14,5");
         EXPECT_EQ(d.os_version, "iOS 17.1");
         EXPECT_EQ(d.properties.at("ios.UniqueDeviceID"), kIphoneUdid);
-        EXPECT_FALSE(phone_->pairings().empty()) << "paired while the session lasts";
+        EXPECT_TRUE(phone_->pairings().empty())
+            << "the phone forgot the kiosk as the extraction ended, while still plugged in";
+        EXPECT_FALSE(fsys::exists(records_ / (kIphoneUdid + ".plist"))) << "usbmuxd's too";
+        EXPECT_FALSE((*session)->reusable()) << "another extraction asks for Trust again";
     }
     EXPECT_EQ(phone_->refused_writes(), 0u) << "nothing was written to the phone";
     EXPECT_TRUE(phone_->pairings().empty()) << "the phone forgot the kiosk after the session";

@@ -2,7 +2,8 @@
 // simulated iPhone into the emulated bus and starts Debian's usbmuxd on it; a real exhibitd
 // on a private D-Bus bus reaches the phone through that usbmuxd; exhibitctl shows each state
 // of the trust flow with its instruction while the person unlocks the phone, taps Don't Trust
-// and then Trust, and the camera roll arrives with every hash. An exhibitd killed in the
+// and then Trust, and the camera roll arrives with every hash; the phone forgets the kiosk as
+// the extraction ends, so the next one asks for Trust again. An exhibitd killed in the
 // middle and started again asks for Trust again: the earlier consent is not reused.
 #include <gtest/gtest.h>
 
@@ -111,8 +112,19 @@ TEST(IphoneAtTheKiosk, ExhibitctlShowsEachTrustStateThenTheCameraRollArrives) {
     ASSERT_TRUE(r.is_object()) << receipt.second;
     EXPECT_EQ(r.value("state", ""), "completed") << receipt.second;
     EXPECT_EQ(r.value("items", 0), static_cast<int>(camera_roll_of(media).size()));
+
+    // The phone forgot the kiosk as the extraction ended, still plugged in: another
+    // extraction asks for Trust again.
+    auto again = std::async(std::launch::async, [&] { return kiosk.ctl(kExtract, 180); });
+    EXPECT_TRUE(shows(kiosk, "needs_authorisation", ios::kTrustInstruction))
+        << "the phone still trusted the kiosk after the extraction";
+    kiosk.send("trust");
+    ASSERT_EQ(again.wait_for(120s), std::future_status::ready);
+    auto second = again.get();
+    EXPECT_EQ(second.first, 0) << second.second;
     ASSERT_EQ(kiosk.stop(), 0);
     expect_camera_roll(kiosk.state(), 1, media);
+    expect_camera_roll(kiosk.state(), 2, media);
 }
 
 TEST(IphoneAtTheKiosk, ARestartedExhibitdAsksForTrustAgain) {
