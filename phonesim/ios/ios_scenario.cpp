@@ -101,7 +101,8 @@ Result<IosHostile> parse_ios_scenario(const json& scenario) {
 Result<IosHostile> load_ios_scenario(const std::filesystem::path& file) {
     std::ifstream in(file);
     if (!in)
-        return fail(Errc::not_found, fmt::format("cannot read the iPhone scenario {}", file.string()));
+        return fail(Errc::not_found,
+                    fmt::format("cannot read the iPhone scenario {}", file.string()));
     auto scenario = json::parse(in, nullptr, false);
     if (scenario.is_discarded())
         return fail(Errc::invalid_argument,

@@ -62,6 +62,17 @@ DeviceView device_view(KioskOnUsb& kiosk) {
            << state << "\" / \"" << detail << "\"";
 }
 
+// An extraction through exhibitctl that the phone asks Trust for first (`why`: what it means
+// when it does not), then the person taps Trust; exhibitctl's status and output.
+std::pair<int, std::string> extract_after_trust(KioskOnUsb& kiosk, std::string_view why) {
+    auto extraction = std::async(std::launch::async, [&] { return kiosk.ctl(kExtract, 180); });
+    EXPECT_TRUE(shows(kiosk, "needs_authorisation", ios::kTrustInstruction)) << why;
+    kiosk.send("trust");
+    if (extraction.wait_for(170s) != std::future_status::ready)
+        return {-1, "exhibitctl extract did not end"};
+    return extraction.get();
+}
+
 // Every camera-roll item of `session` is complete with the source's SHA-256, and nothing
 // else was taken.
 void expect_camera_roll(const fsys::path& state, std::int64_t session, const fsys::path& media) {
@@ -115,12 +126,8 @@ TEST(IphoneAtTheKiosk, ExhibitctlShowsEachTrustStateThenTheCameraRollArrives) {
 
     // The phone forgot the kiosk as the extraction ended, still plugged in: another
     // extraction asks for Trust again.
-    auto again = std::async(std::launch::async, [&] { return kiosk.ctl(kExtract, 180); });
-    EXPECT_TRUE(shows(kiosk, "needs_authorisation", ios::kTrustInstruction))
-        << "the phone still trusted the kiosk after the extraction";
-    kiosk.send("trust");
-    ASSERT_EQ(again.wait_for(120s), std::future_status::ready);
-    auto second = again.get();
+    auto second =
+        extract_after_trust(kiosk, "the phone still trusted the kiosk after the extraction");
     EXPECT_EQ(second.first, 0) << second.second;
     ASSERT_EQ(kiosk.stop(), 0);
     expect_camera_roll(kiosk.state(), 1, media);
@@ -153,12 +160,7 @@ TEST(IphoneAtTheKiosk, ARestartedExhibitdAsksForTrustAgain) {
     // The new exhibitd finds the phone still plugged in, and the phone still paired with
     // the kiosk: it removes that pairing and asks the person again.
     ASSERT_TRUE(kiosk.expect("USB device d1 classified as apple:", 20s));
-    auto second = std::async(std::launch::async, [&] { return kiosk.ctl(kExtract, 180); });
-    ASSERT_TRUE(shows(kiosk, "needs_authorisation", ios::kTrustInstruction))
-        << "the earlier Trust was reused";
-    kiosk.send("trust");
-    ASSERT_EQ(second.wait_for(170s), std::future_status::ready);
-    auto done = second.get();
+    auto done = extract_after_trust(kiosk, "the earlier Trust was reused");
     EXPECT_EQ(done.first, 0) << done.second;
     // The cut-short session says so, with what it had finished kept.
     auto cut = kiosk.ctl({"receipt", "1", "--json"});
