@@ -85,6 +85,14 @@ Status apply_settings(const json& p, const std::filesystem::path& base,
     return {};
 }
 
+// The root-hub port of the list's phone number `index`: "port", else index + 1.
+Result<std::uint8_t> port_of(const json& p, std::size_t index, const std::string& where) {
+    auto port = p.value("port", static_cast<unsigned>(index + 1));
+    if (port < 1 || port > 15)
+        return fail(Errc::invalid_argument, fmt::format("{}: port must be 1 to 15", where));
+    return static_cast<std::uint8_t>(port);
+}
+
 Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
                                   const std::filesystem::path& base) {
     auto where = fmt::format("phone {}", index);
@@ -110,12 +118,12 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
                            p.contains("scenario") ? path_in(p["scenario"], base)
                                                   : std::filesystem::path());
         if (!made)
-            return std::unexpected(Error{made.error().code, where + ": " + made.error().message, 0});
+            return std::unexpected(made.error().with_context(where));
         phone = std::move(*made);
-        auto port = p.value("port", static_cast<unsigned>(index + 1));
-        if (port < 1 || port > 15)
-            return fail(Errc::invalid_argument, fmt::format("{}: port must be 1 to 15", where));
-        phone.port = static_cast<std::uint8_t>(port);
+        auto port = port_of(p, index, where);
+        if (!port)
+            return std::unexpected(port.error());
+        phone.port = *port;
         return phone;
     }
     for (const auto& key : {"trust", "udid"})
@@ -171,10 +179,10 @@ Result<EmulatedPhone> parse_phone(const json& p, std::size_t index,
         spec.speed = *s;
     }
     spec.max_packet = p.value("max_packet", std::uint16_t{0});
-    auto port = p.value("port", static_cast<unsigned>(index + 1));
-    if (port < 1 || port > 15)
-        return fail(Errc::invalid_argument, fmt::format("{}: port must be 1 to 15", where));
-    phone.port = static_cast<std::uint8_t>(port);
+    auto port = port_of(p, index, where);
+    if (!port)
+        return std::unexpected(port.error());
+    phone.port = *port;
     return phone;
 }
 
