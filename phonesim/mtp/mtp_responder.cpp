@@ -82,6 +82,8 @@ Reply MtpResponder::handle(std::span<const std::byte> bytes) {
     auto c = parse_container(bytes);
     if (!c || c->type != ContainerType::command)
         return {};
+    if (settings_->on_command)
+        settings_->on_command(c->code);
     return dispatch(*c);
 }
 

@@ -41,6 +41,9 @@ struct MtpSettings {
     std::string serial = "EMU0001";
     std::shared_ptr<const Scenario> scenario;   // may be null
     std::shared_ptr<std::atomic<bool>> locked;  // may be null (never locked); true: no storage
+    // Called with the operation code of every command container as it arrives, before it is
+    // answered (on the responder's thread); may be empty. Tests watch what a host asks.
+    std::function<void(std::uint16_t operation)> on_command;
 };
 
 // Bytes streamed from a file after a container's in-memory payload.

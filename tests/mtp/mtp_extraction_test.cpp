@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -70,6 +71,10 @@ class MtpExtraction : public testing::UsbKiosk {
         settings->serial = "MTPX" + std::to_string(port);
         settings->scenario = std::move(scenario);
         settings->locked = locked_;
+        settings->on_command = [this](std::uint16_t operation) {
+            std::lock_guard lock(operations_mutex_);
+            operations_.insert(operation);
+        };
         usbsim::DeviceSpec spec;
         spec.serial = settings->serial;
         spec.product = settings->model;
@@ -129,7 +134,14 @@ class MtpExtraction : public testing::UsbKiosk {
         return out;
     }
 
+    std::set<std::uint16_t> operations() {
+        std::lock_guard lock(operations_mutex_);
+        return operations_;
+    }
+
     testing::TempDir phone_;
+    std::mutex operations_mutex_;
+    std::set<std::uint16_t> operations_;  // every operation the phone was asked
     std::shared_ptr<std::atomic<bool>> locked_ = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool> unplug_asked_{false};
     std::string first_detail_;
@@ -186,6 +198,27 @@ TEST_F(MtpExtraction, EveryItemMatchesTheSourceAndThePreviewCountsWhatIsTaken) {
     ASSERT_TRUE(photos);
     EXPECT_EQ(photos->state, store::SessionState::completed) << photos->reason.value_or("");
     EXPECT_EQ(items_of(photos->id).size(), 4u);
+
+    // Nothing is ever written to the phone: over a detection, a preview and two extractions
+    // the phone was asked only operations that read (PTP 1.1 and MTP 1.1 operation codes,
+    // and Android's GetPartialObject64). A write, a delete, a move, a property set, a
+    // format or a capture is none of them.
+    const std::map<std::uint16_t, std::string_view> reading = {
+        {0x1001, "GetDeviceInfo"},      {0x1002, "OpenSession"},
+        {0x1003, "CloseSession"},       {0x1004, "GetStorageIDs"},
+        {0x1005, "GetStorageInfo"},     {0x1006, "GetNumObjects"},
+        {0x1007, "GetObjectHandles"},   {0x1008, "GetObjectInfo"},
+        {0x1009, "GetObject"},          {0x100A, "GetThumb"},
+        {0x1014, "GetDevicePropDesc"},  {0x1015, "GetDevicePropValue"},
+        {0x101B, "GetPartialObject"},   {0x9801, "GetObjectPropsSupported"},
+        {0x9802, "GetObjectPropDesc"},  {0x9803, "GetObjectPropValue"},
+        {0x9805, "GetObjectPropList"},  {0x9810, "GetObjectReferences"},
+        {0x95C1, "GetPartialObject64"}};
+    const auto asked = operations();
+    for (auto code : asked)
+        EXPECT_TRUE(reading.contains(code)) << fmt::format("the phone was asked 0x{:04X}", code);
+    EXPECT_TRUE(asked.contains(0x1007) && asked.contains(0x1009))
+        << "the phone was not even listed and read: the watch saw nothing";
 }
 
 TEST_F(MtpExtraction, MessagesAreRefusedSayingWhy) {
@@ -338,6 +371,60 @@ TEST_F(MtpExtraction, AStallingPhoneEndsTheSessionAndKeepsWhatWasFinished) {
     ASSERT_NE(stalled, items.end());
     EXPECT_EQ(stalled->second.state, store::ItemState::incomplete);
     EXPECT_LE(stalled->second.size, 65536);
+    EXPECT_TRUE(store_->audit().verify().value().ok());
+}
+
+// A phone that goes in the middle of an object (phonesim's disconnect_after: the data phase
+// stops, then the phone leaves the bus): the session ends interrupted as on any unplug, what
+// was finished is kept, the object cut short is kept with what arrived, and the same phone
+// plugged in again is read whole.
+TEST_F(MtpExtraction, APhoneThatLeavesMidObjectEndsTheSessionAndKeepsWhatWasFinished) {
+    write_phone(kTree);
+    auto scenario = phonesim::parse_scenario(R"({"rules": [
+      {"path": "/sdcard/Movies/VID_1.mp4", "action": "disconnect_after", "bytes": 65536}]})");
+    ASSERT_TRUE(scenario) << scenario.error().describe();
+    ASSERT_NO_FATAL_FAILURE(start_core());
+    auto* device =
+        plug_mtp_phone(8, std::make_shared<const phonesim::Scenario>(std::move(*scenario)));
+    ASSERT_TRUE(device);
+    const auto* d = wait_ready("usb:1-8");
+    ASSERT_TRUE(d);
+    const auto device_id = d->id;
+    auto id = start_session(device_id, media_scope());
+    ASSERT_TRUE(id) << id.error().describe();
+    ASSERT_TRUE(run_until([&] { return unplug_asked_.load(); }, 60s))
+        << "the phone never reached the object it leaves in";
+    bus_->unplug(*device);  // what phonesim's own loop does when the rule fires
+    auto end = wait_session(*id, 30s);
+    ASSERT_TRUE(end) << "the session did not end after the phone left";
+    EXPECT_EQ(end->state, store::SessionState::interrupted) << end->reason.value_or("");
+    EXPECT_NE(end->reason.value_or("").find(drivers::kDeviceDisconnected), std::string::npos)
+        << end->reason.value_or("");
+    auto items = items_of(*id);
+    ASSERT_NO_FATAL_FAILURE(expect_complete_items_true(items, phone_.path()));
+    for (const auto* done : {"DCIM/Camera/IMG_1.jpg", "DCIM/Camera/IMG_2.jpg"}) {
+        auto it = items.find(item_path(done));
+        ASSERT_NE(it, items.end()) << done << " was finished before the phone left";
+        EXPECT_EQ(it->second.state, store::ItemState::complete) << done;
+    }
+    if (auto cut = items.find(item_path("Movies/VID_1.mp4")); cut != items.end()) {
+        EXPECT_EQ(cut->second.state, store::ItemState::incomplete);
+        EXPECT_LE(cut->second.size, 65536);
+        EXPECT_TRUE(cut->second.incomplete_reason.has_value());
+    }
+    ASSERT_TRUE(run_until([&] { return registry_.find(device_id) == nullptr; }, 10s))
+        << "the phone that left is still listed";
+
+    // The same phone, plugged in again without the rule, is read whole: nothing was left
+    // stuck by the phone that left.
+    auto* again = plug_mtp_phone(9);
+    ASSERT_TRUE(again);
+    const auto* back = wait_ready("usb:1-9");
+    ASSERT_TRUE(back);
+    auto whole = extract(back->id, media_scope());
+    ASSERT_TRUE(whole) << "the session did not end";
+    EXPECT_EQ(whole->state, store::SessionState::completed) << whole->reason.value_or("");
+    ASSERT_NO_FATAL_FAILURE(expect_items_match(whole->id, kTree));
     EXPECT_TRUE(store_->audit().verify().value().ok());
 }
 
