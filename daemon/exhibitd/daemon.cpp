@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "daemon/loop/notify.hpp"
 #include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
+#include "drivers/host/hosted_driver.hpp"
 #include "drivers/ios/ios_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
@@ -193,6 +195,22 @@ Status Daemon::open_store() {
     return {};
 }
 
+// exhibit-driver-host beside the running exhibitd (a build tree), else where the package
+// installs it.
+Result<std::filesystem::path> Daemon::driver_host_program() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto beside = self.parent_path() / "exhibit-driver-host";
+        if (::access(beside.c_str(), X_OK) == 0)
+            return beside;
+    }
+    std::filesystem::path installed = EXHIBIT_DRIVER_HOST;
+    if (::access(installed.c_str(), X_OK) != 0)
+        return fail_errno(fmt::format("cannot run the driver host {}", installed.string()));
+    return installed;
+}
+
 Status Daemon::register_drivers() {
     auto key = adb::AdbHostKey::load_or_create(config_.store.state_directory / "keys" / "adb",
                                                fmt::format("exhibit@{}", config_.daemon.kiosk_id));
@@ -205,8 +223,16 @@ Status Daemon::register_drivers() {
             adb::AdbDriverOptions{.host_key = std::move(*key), .user_wait = user_wait}));
         !s)
         return s;
-    if (auto s = drivers_.add(std::make_unique<mtp::MtpDriver>(
-            mtp::MtpDriverOptions{.user_wait = user_wait}));
+    // libmtp reads what the phone says inside calls that offer no way out, so MTP sessions
+    // run in a child process (drivers/host/README.md).
+    auto driver_host = driver_host_program();
+    if (!driver_host)
+        return std::unexpected(driver_host.error());
+    if (auto s = drivers_.add(std::make_unique<host::HostedDriver>(
+            std::make_unique<mtp::MtpDriver>(),
+            host::HostedDriverOptions{
+                .program = *driver_host,
+                .arguments = {"--user-wait-seconds", std::to_string(user_wait.count())}}));
         !s)
         return s;
     if (auto s = drivers_.add(std::make_unique<ios::IosDriver>(ios::IosDriverOptions{

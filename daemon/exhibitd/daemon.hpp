@@ -65,6 +65,7 @@ class Daemon {
     Status start_core();
     // The device families this kiosk serves: one line each (drivers/README.md).
     Status register_drivers();
+    static Result<std::filesystem::path> driver_host_program();
     Result<std::string> add_network_device(const std::string& address);
     // Makes the phones added from [adb] network_devices match `wanted`: adds the new ones,
     // removes the ones no longer listed unless they are in use. Appends what it could not do

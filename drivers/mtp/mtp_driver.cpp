@@ -29,9 +29,14 @@ Result<std::unique_ptr<drivers::DriverSession>> MtpDriver::open(
     if (!device.usb || !device.offers(usb_function()))
         return fail(Errc::unsupported, fmt::format("{} offers no MTP interface", device.id));
     libusb_device* usb_device = device.usb->device();
-    auto opened =
-        MtpDevice::open(libusb_get_bus_number(usb_device), libusb_get_device_address(usb_device),
-                        device.vendor_id, device.product_id);
+    return open_at(libusb_get_bus_number(usb_device), libusb_get_device_address(usb_device),
+                   device.vendor_id, device.product_id, context);
+}
+
+Result<std::unique_ptr<drivers::DriverSession>> MtpDriver::open_at(
+    std::uint8_t bus, std::uint8_t address, std::uint16_t vendor_id, std::uint16_t product_id,
+    const drivers::OpenContext& context) const {
+    auto opened = MtpDevice::open(bus, address, vendor_id, product_id);
     if (!opened)
         return std::unexpected(opened.error());
     auto mtp = std::move(*opened);

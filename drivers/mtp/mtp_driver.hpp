@@ -49,6 +49,11 @@ class MtpDriver final : public drivers::Driver {
     std::string_view categories_note() const override { return kFilesOnlyNote; }
     Result<std::unique_ptr<drivers::DriverSession>> open(
         const drivers::Device& device, const drivers::OpenContext& context) const override;
+    // The same, for the device at `bus`/`address` (libusb's numbering) without a port from
+    // exhibit's USB layer: a driver host (drivers/host/) finds the device itself.
+    Result<std::unique_ptr<drivers::DriverSession>> open_at(
+        std::uint8_t bus, std::uint8_t address, std::uint16_t vendor_id, std::uint16_t product_id,
+        const drivers::OpenContext& context) const;
 
   private:
     MtpDriverOptions options_;

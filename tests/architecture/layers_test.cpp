@@ -31,6 +31,9 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     {"drivers/ios/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    // Families whose sessions run in a child process: knows the API and where a USB device
+    // sits, no family (the program that picks one is in daemon/exhibitd/).
+    {"drivers/host/", {"common/", "drivers/driver", "drivers/artefact", "drivers/usb/"}},
     // Removable storage is not reached through libusb: no drivers/usb/.
     {"drivers/storage/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage"}},

@@ -6,16 +6,18 @@
 // instruction until it is unlocked, messages are refused saying why, hostile objects are
 // skipped or kept incomplete with a reason, and an unplug keeps what was finished.
 //
-// Run one test per process (as ctest does): libmtp keeps one libusb context for the process,
-// made on the emulated bus of the first test, and each test makes a new bus.
+// The MTP family is registered as exhibitd registers it: its sessions run in
+// exhibit-driver-host (drivers/host/), so libmtp runs in a child process per device.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "drivers/host/hosted_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/shared_storage.hpp"
 #include "phonesim/mtp/mtp_responder.hpp"
@@ -53,9 +55,18 @@ std::string item_path(const std::string& relative) {
 class MtpExtraction : public testing::UsbKiosk {
   protected:
     void add_families(drivers::DriverRegistry& registry) override {
-        // As exhibitd: MTP after ADB, with a short wait for the person to unlock.
-        ASSERT_TRUE(registry.add(std::make_unique<mtp::MtpDriver>(
-            mtp::MtpDriverOptions{.user_wait = 30s, .poll = 200ms})));
+        // As exhibitd: MTP after ADB, its sessions in exhibit-driver-host (which reaches the
+        // emulated bus through the umockdev preload, as a program under exhibit-phonesim
+        // --usb does), with a short wait for the person to unlock.
+        ::setenv("LD_PRELOAD", "libumockdev-preload.so.0", 1);
+        ASSERT_TRUE(registry.add(std::make_unique<host::HostedDriver>(
+            std::make_unique<mtp::MtpDriver>(), host_options())));
+    }
+
+    host::HostedDriverOptions host_options() {
+        return {.program = fsys::path(EXHIBIT_BINARY_DIR) / "bin" / "exhibit-driver-host",
+                .arguments = {"--user-wait-seconds", "30"},
+                .silence_limit = silence_limit_};
     }
 
     void write_phone(const std::vector<PhoneFile>& files, unsigned seed = 1) {
@@ -139,6 +150,7 @@ class MtpExtraction : public testing::UsbKiosk {
         return operations_;
     }
 
+    std::chrono::milliseconds silence_limit_ = 10min;
     testing::TempDir phone_;
     std::mutex operations_mutex_;
     std::set<std::uint16_t> operations_;  // every operation the phone was asked
@@ -423,6 +435,60 @@ TEST_F(MtpExtraction, APhoneThatLeavesMidObjectEndsTheSessionAndKeepsWhatWasFini
     ASSERT_TRUE(back);
     auto whole = extract(back->id, media_scope());
     ASSERT_TRUE(whole) << "the session did not end";
+    EXPECT_EQ(whole->state, store::SessionState::completed) << whole->reason.value_or("");
+    ASSERT_NO_FATAL_FAILURE(expect_items_match(whole->id, kTree));
+    EXPECT_TRUE(store_->audit().verify().value().ok());
+}
+
+// A folder whose listing never ends (phonesim's list_forever: a quarter of a billion handles
+// in a 1 GiB data phase, each then answered). libmtp reads such a listing into memory inside
+// one call that offers no way out; in exhibit-driver-host that call cannot reach exhibitd: a
+// cancel ends it at once, and left alone it ends at the child's memory limit with the
+// session interrupted and named, while exhibitd keeps serving other phones.
+TEST_F(MtpExtraction, AListingWithoutEndIsEndedAndNamedWhileExhibitdServesOthers) {
+    write_phone(kTree);
+    auto scenario = phonesim::parse_scenario(R"({"rules": [
+      {"path": "/sdcard/DCIM/Camera", "action": "list_forever"}]})");
+    ASSERT_TRUE(scenario) << scenario.error().describe();
+    silence_limit_ = 30s;  // the backstop for a phone that answers without end
+    ASSERT_NO_FATAL_FAILURE(start_core());
+    ASSERT_TRUE(
+        plug_mtp_phone(10, std::make_shared<const phonesim::Scenario>(std::move(*scenario))));
+    const auto* d = wait_ready("usb:1-10");
+    ASSERT_TRUE(d);
+    const auto device_id = d->id;
+
+    // Cancelled while the listing runs: the session ends within seconds, not after it.
+    auto first = start_session(device_id, media_scope());
+    ASSERT_TRUE(first) << first.error().describe();
+    std::this_thread::sleep_for(2s);
+    ASSERT_TRUE(sessions_->cancel(*first)) << "the session could not be cancelled";
+    const auto asked = std::chrono::steady_clock::now();
+    auto cancelled = wait_session(*first, 10s);
+    ASSERT_TRUE(cancelled) << "a cancel did not end the endless listing";
+    EXPECT_EQ(cancelled->state, store::SessionState::cancelled) << cancelled->reason.value_or("");
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s);
+
+    // Left alone, it ends, named, and no later than the silence limit.
+    ASSERT_TRUE(run_until(
+        [&] {
+            const auto* r = registry_.find(device_id);
+            return r && r->state == devices::DeviceState::ready;
+        },
+        20s));
+    auto second = extract(device_id, media_scope(), 180s);
+    ASSERT_TRUE(second) << "the endless listing never ended";
+    EXPECT_EQ(second->state, store::SessionState::interrupted) << second->reason.value_or("");
+    const auto reason = second->reason.value_or("");
+    EXPECT_NE(reason.find("the mtp driver"), std::string::npos) << reason;
+
+    // Meanwhile exhibitd serves another phone whole.
+    auto* other = plug_mtp_phone(11);
+    ASSERT_TRUE(other);
+    const auto* o = wait_ready("usb:1-11");
+    ASSERT_TRUE(o);
+    auto whole = extract(o->id, media_scope());
+    ASSERT_TRUE(whole);
     EXPECT_EQ(whole->state, store::SessionState::completed) << whole->reason.value_or("");
     ASSERT_NO_FATAL_FAILURE(expect_items_match(whole->id, kTree));
     EXPECT_TRUE(store_->audit().verify().value().ok());

@@ -1,0 +1,89 @@
+// exhibit-driver-host: one device family's session for one device, in a process of its own
+// (drivers/host/README.md). exhibitd starts it with its end of a socket as fd 3; it is not
+// meant to be run by hand.
+//
+//   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
+//
+// Before anything of the phone is read the process confines itself
+// (host::confine_driver_host: it dies with exhibitd, gains no privilege, keeps no inherited
+// descriptor, writes no file, dumps no core, and grows no further than --memory-limit).
+// Exit status: 0 when exhibitd closed its end, 1 when the socket failed or the process could
+// not confine itself, 2 for a request this program cannot take.
+#include <fcntl.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "drivers/host/driver_host.hpp"
+#include "drivers/mtp/mtp_driver.hpp"
+
+using namespace exhibit;
+
+namespace {
+
+bool parse_number(std::string_view text, std::uint64_t& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size();
+}
+
+int usage(std::string_view why) {
+    std::fputs(fmt::format("exhibit-driver-host: {}\nusage: exhibit-driver-host --family mtp "
+                           "--memory-limit BYTES [--user-wait-seconds N]\n",
+                           why)
+                   .c_str(),
+               stderr);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string family;
+    std::uint64_t memory_limit = 0;
+    std::uint64_t user_wait_seconds = 120;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (i + 1 >= argc)
+            return usage(fmt::format("{} needs a value", arg));
+        std::string_view value = argv[++i];
+        if (arg == "--family")
+            family = value;
+        else if (arg == "--memory-limit" && parse_number(value, memory_limit) &&
+                 memory_limit >= (16u << 20))
+            continue;
+        else if (arg == "--user-wait-seconds" && parse_number(value, user_wait_seconds) &&
+                 user_wait_seconds <= 24 * 3600)
+            continue;
+        else
+            return usage(fmt::format("unusable {} {}", arg, value));
+    }
+    if (memory_limit == 0)
+        return usage("--memory-limit is missing");
+    if (::fcntl(host::kHostSocket, F_GETFD) < 0)
+        return usage("started without its socket (fd 3): exhibitd starts this program");
+    if (auto confined = host::confine_driver_host(memory_limit); !confined) {
+        std::fputs(fmt::format("exhibit-driver-host: {}\n", confined.error().describe()).c_str(),
+                   stderr);
+        return 1;
+    }
+
+    if (family == "mtp") {
+        mtp::MtpDriver driver(
+            {.user_wait = std::chrono::seconds(user_wait_seconds)});
+        return host::serve_device(
+            host::kHostSocket, [&](const host::HostedDevice& d, const drivers::OpenContext& context)
+                         -> Result<std::unique_ptr<drivers::DriverSession>> {
+                if (!d.usb_bus || !d.usb_address)
+                    return fail(Errc::invalid_argument, "an MTP device must be on USB");
+                return driver.open_at(*d.usb_bus, *d.usb_address, d.device.vendor_id,
+                                      d.device.product_id, context);
+            });
+    }
+    return usage(fmt::format("no family \"{}\" in this driver host", family));
+}

@@ -1,0 +1,36 @@
+// The child's side of the driver host (exhibit-driver-host): serves one device to exhibitd
+// over the framed protocol of host_protocol.hpp. The program's main (daemon/exhibitd/
+// driver_host_main.cpp) confines the process and picks the family; this part is the same
+// for every family.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "common/error.hpp"
+#include "drivers/driver.hpp"
+#include "drivers/host/host_protocol.hpp"
+
+namespace exhibit::host {
+
+// Opens the device exhibitd named, as the family's Driver::open does.
+using OpenDevice = std::function<Result<std::unique_ptr<drivers::DriverSession>>(
+    const HostedDevice&, const drivers::OpenContext&)>;
+
+// The descriptor a driver host is given its end of the socket on.
+inline constexpr int kHostSocket = 3;
+
+// What a driver host gives up before it reads anything of a device: it dies with its parent
+// (PR_SET_PDEATHSIG), can gain no privilege (PR_SET_NO_NEW_PRIVS), closes every descriptor
+// above kHostSocket, may not write a byte to a file (RLIMIT_FSIZE 0), nor dump core, nor grow
+// its data past `memory_limit` (RLIMIT_DATA). Errc::io naming the step that failed.
+Status confine_driver_host(std::uint64_t memory_limit);
+
+// Reads the `open` request from `fd`, opens the device (reports while it waits for its owner
+// become `report` frames), answers, then answers requests until exhibitd closes its end.
+// Returns the process's exit status: 0 when exhibitd closed its end, 1 when `fd` failed,
+// 2 when exhibitd sent something this protocol does not have.
+int serve_device(int fd, const OpenDevice& open);
+
+}  // namespace exhibit::host

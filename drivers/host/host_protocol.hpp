@@ -1,0 +1,97 @@
+// The framed protocol between exhibitd and a driver host (exhibit-driver-host), the child
+// process in which a device family's session runs (drivers/host/README.md). One stream
+// socket; every frame is
+//
+//     u32 length (little-endian, of what follows) | u8 type | payload
+//
+// A payload is JSON for every type but `data`, whose payload is the artefact's bytes. exhibitd
+// asks one request at a time and reads frames until that request's final frame (`ok` or
+// `error`); everything the child sends is validated before it is used: the length, the type
+// for the state, the JSON's shape and every value's range. A child that breaks any rule is
+// ended and its session fails with Errc::protocol, naming the rule.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/error.hpp"
+#include "drivers/artefact.hpp"
+#include "drivers/driver.hpp"
+
+namespace exhibit::host {
+
+// The largest payload either side sends: an artefact's bytes go in data frames of at most
+// kMaxData, and no JSON payload comes near it.
+inline constexpr std::size_t kMaxData = 1u << 20;
+inline constexpr std::size_t kMaxPayload = kMaxData + 4096;
+
+enum class FrameType : std::uint8_t {
+    // exhibitd → driver host: the requests.
+    open = 1,         // {"family", "device": {...}}: open the device, waiting for its owner
+    device_info = 2,  // {}
+    preview = 3,      // a scope
+    extract = 4,      // a scope
+    // driver host → exhibitd.
+    report = 10,      // {"condition", "detail"}: while opening, the device waits for its owner
+    ok = 11,          // the request's answer: {"reusable", "result"}
+    error = 12,       // the request failed: {"reusable", "code", "message"}
+    planned = 13,     // {"artefacts", "bytes"}
+    begin = 14,       // an artefact
+    data = 15,        // the open artefact's next bytes (raw)
+    finish = 16,      // {}: the open artefact ended, every byte sent
+    incomplete = 17,  // {"reason"}: the open artefact ended short
+    skipped = 18,     // {"artefact", "code", "message"}
+};
+
+std::string_view to_string(FrameType t);
+
+struct Frame {
+    FrameType type = FrameType::ok;
+    std::vector<std::byte> payload;
+
+    // The payload as JSON; Errc::protocol when it is not a JSON object.
+    Result<nlohmann::json> json() const;
+};
+
+// Writes one frame whole (the socket is blocking); Errc::io when the peer is gone.
+Status write_frame(int fd, FrameType type, std::span<const std::byte> payload);
+Status write_frame(int fd, FrameType type, const nlohmann::json& payload);
+
+// Reads one frame. `wait` bounds the wait for its first byte (nullopt: no bound); once it has
+// begun, a frame must arrive whole within kFrameTime. Errc::timeout when nothing came within
+// `wait`, Errc::io "… closed …" at the end of the stream, Errc::protocol for a length over
+// kMaxPayload or a type this protocol does not have.
+inline constexpr std::chrono::seconds kFrameTime{30};
+Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait);
+
+// What crosses the socket, as JSON and back. Every from_json checks the shape and ranges and
+// fails with Errc::protocol naming what was wrong.
+nlohmann::json to_json(const drivers::Scope& scope);
+Result<drivers::Scope> scope_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const drivers::Artefact& artefact);
+Result<drivers::Artefact> artefact_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const drivers::DeviceInfo& info);
+Result<drivers::DeviceInfo> device_info_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const drivers::Preview& preview);
+Result<drivers::Preview> preview_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const Error& error);
+// An error the child reports: its code and message as sent (the message cut at 1,000 bytes).
+Result<Error> error_from_json(const nlohmann::json& j);
+
+// The device to open, as the child needs it: its identity and where it sits on the bus.
+struct HostedDevice {
+    drivers::Device device;  // without the USB port: the child finds the device itself
+    std::optional<std::uint8_t> usb_bus;
+    std::optional<std::uint8_t> usb_address;  // libusb's device address on that bus
+};
+nlohmann::json to_json(const HostedDevice& device);
+Result<HostedDevice> hosted_device_from_json(const nlohmann::json& j);
+
+}  // namespace exhibit::host

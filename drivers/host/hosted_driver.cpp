@@ -1,0 +1,342 @@
+#include "drivers/host/hosted_driver.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <mutex>
+#include <stop_token>
+
+#include <fmt/format.h>
+#include <libusb.h>
+#include <nlohmann/json.hpp>
+
+#include "drivers/usb/usb_port.hpp"
+
+extern char** environ;
+
+namespace exhibit::host {
+
+using nlohmann::json;
+
+Result<std::unique_ptr<HostProcess>> HostProcess::start(const HostedDriverOptions& options,
+                                                        std::string_view family) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return fail_errno("cannot make the driver host's socket");
+    UniqueFd ours(sv[0]), theirs(sv[1]);
+    // The child's fd 3 is its end (dup2 clears close-on-exec); stdin is /dev/null; stdout
+    // and stderr stay exhibitd's (the journal). The child closes everything else it inherits.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    std::vector<std::string> args = {options.program.string(), "--family", std::string(family),
+                                     "--memory-limit", std::to_string(options.memory_limit)};
+    args.insert(args.end(), options.arguments.begin(), options.arguments.end());
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, options.program.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return fail_errno(fmt::format("cannot start {}", options.program.string()), rc);
+    return std::unique_ptr<HostProcess>(new HostProcess(pid, std::move(ours)));
+}
+
+HostProcess::~HostProcess() {
+    kill();
+    socket_.reset();
+    how_it_ended();
+}
+
+void HostProcess::kill() {
+    if (!reaped_)
+        ::kill(pid_, SIGKILL);
+}
+
+std::string HostProcess::how_it_ended() {
+    if (!reaped_) {
+        int status = 0;
+        pid_t r;
+        do
+            r = ::waitpid(pid_, &status, 0);
+        while (r < 0 && errno == EINTR);
+        reaped_ = true;
+        status_ = r == pid_ ? status : 0;
+        if (r != pid_)
+            return "ended (its status could not be read)";
+    }
+    if (WIFSIGNALED(status_))
+        return fmt::format("was killed by signal {} ({})", WTERMSIG(status_),
+                           ::strsignal(WTERMSIG(status_)));
+    return fmt::format("exited with status {}", WEXITSTATUS(status_));
+}
+
+Result<Answer> await_answer(HostProcess& process, std::string_view family,
+                            std::chrono::milliseconds silence_limit,
+                            const std::function<bool()>& stopped,
+                            const std::function<Status(const Frame&)>& on_frame) {
+    using Clock = std::chrono::steady_clock;
+    auto end_with = [&](Error e) -> Result<Answer> {
+        process.kill();
+        return std::unexpected(std::move(e));
+    };
+    auto last = Clock::now();
+    for (;;) {
+        if (stopped())
+            return end_with({Errc::cancelled, "the extraction was stopped", 0});
+        auto frame = read_frame(process.fd(), std::chrono::seconds(1));
+        if (!frame) {
+            if (frame.error().code == Errc::timeout) {
+                if (Clock::now() - last < silence_limit)
+                    continue;
+                return end_with(
+                    {Errc::timeout,
+                     fmt::format("the {} driver sent nothing for {} s: the device stopped "
+                                 "answering, or answers without end",
+                                 family,
+                                 std::chrono::duration_cast<std::chrono::seconds>(silence_limit)
+                                     .count()),
+                     0});
+            }
+            if (stopped())
+                return end_with({Errc::cancelled, "the extraction was stopped", 0});
+            if (frame.error().code == Errc::io) {  // the child's end closed: it is gone
+                process.kill();
+                return std::unexpected(Error{
+                    Errc::io,
+                    fmt::format("the {} driver process {} in the middle of its work", family,
+                                process.how_it_ended()),
+                    0});
+            }
+            return end_with(frame.error().with_context(fmt::format("{} driver", family)));
+        }
+        last = Clock::now();
+        if (frame->type == FrameType::ok || frame->type == FrameType::error) {
+            auto j = frame->json();
+            if (!j)
+                return end_with(j.error());
+            auto reusable = j->find("reusable");
+            if (reusable == j->end() || !reusable->is_boolean())
+                return end_with({Errc::protocol, "the driver host sent an answer without "
+                                                 "\"reusable\"", 0});
+            Answer answer{.reusable = reusable->get<bool>()};
+            if (frame->type == FrameType::error) {
+                auto e = error_from_json(*j);
+                if (!e)
+                    return end_with(e.error());
+                answer.refused = std::move(*e);
+            } else {
+                answer.result = j->value("result", json::object());
+            }
+            return answer;
+        }
+        if (auto s = on_frame(*frame); !s)
+            return end_with(s.error());
+    }
+}
+
+namespace {
+
+std::unexpected<Error> out_of_place(const Frame& f, std::string_view where) {
+    return fail(Errc::protocol,
+                fmt::format("the driver host sent a {} frame {}", to_string(f.type), where));
+}
+
+}  // namespace
+
+HostedDriver::HostedDriver(std::unique_ptr<drivers::Driver> family, HostedDriverOptions options)
+    : family_(std::move(family)), options_(std::move(options)) {}
+
+Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
+    const drivers::Device& device, const drivers::OpenContext& context) const {
+    bool served = false;
+    for (const auto& f : family_->serves())
+        served = served || device.offers(f);
+    if (!served)
+        return fail(Errc::unsupported,
+                    fmt::format("{} offers nothing the {} driver serves", device.id, name()));
+    HostedDevice hosted{.device = device};
+    hosted.device.usb = nullptr;
+    if (device.usb) {
+        libusb_device* d = device.usb->device();
+        hosted.usb_bus = libusb_get_bus_number(d);
+        hosted.usb_address = libusb_get_device_address(d);
+    }
+    auto process = HostProcess::start(options_, name());
+    if (!process)
+        return std::unexpected(process.error());
+    // A stop while the child opens (the person never unlocks, the phone is unplugged) ends
+    // the child at once.
+    std::stop_callback on_stop(context.stop, [p = process->get()] { p->kill(); });
+    if (auto s = write_frame((*process)->fd(), FrameType::open, to_json(hosted)); !s)
+        return std::unexpected(s.error().with_context(fmt::format("{} driver", name())));
+    auto answer = await_answer(
+        **process, name(), options_.silence_limit,
+        [&] { return context.stop.stop_requested(); },
+        [&](const Frame& f) -> Status {
+            if (f.type != FrameType::report)
+                return out_of_place(f, "while opening the device");
+            auto j = f.json();
+            if (!j)
+                return std::unexpected(j.error());
+            auto condition = j->value("condition", "");
+            auto detail = j->value("detail", "");
+            std::optional<drivers::DeviceCondition> c;
+            for (auto k : {drivers::DeviceCondition::needs_authorisation,
+                           drivers::DeviceCondition::locked, drivers::DeviceCondition::unsupported})
+                if (drivers::to_string(k) == condition)
+                    c = k;
+            if (!c || detail.size() > 1000)
+                return fail(Errc::protocol, "the driver host sent a report that is not one");
+            if (context.report)
+                context.report(*c, detail);
+            return {};
+        });
+    if (!answer) {
+        if (context.stop.stop_requested() && answer.error().code != Errc::cancelled)
+            return fail(Errc::cancelled, "stopped while the device was being opened");
+        return std::unexpected(answer.error());
+    }
+    if (answer->refused)  // the device could not be opened; the child goes with the process
+        return std::unexpected(std::move(*answer->refused));
+    return std::make_unique<HostedSession>(std::move(*process), std::string(name()),
+                                           options_.silence_limit);
+}
+
+void HostedSession::interrupt() {
+    interrupted_ = true;
+    process_->kill();
+}
+
+Result<json> HostedSession::ask(FrameType request, const json& payload,
+                                drivers::ArtefactSink* sink) {
+    if (interrupted_)
+        return fail(Errc::cancelled, "the extraction was stopped");
+    if (ended_)
+        return fail(Errc::io, fmt::format("the {} driver process has ended", family_));
+    if (auto s = write_frame(process_->fd(), request, payload); !s) {
+        ended_ = true;
+        return std::unexpected(s.error().with_context(fmt::format("{} driver", family_)));
+    }
+    std::unique_ptr<drivers::ArtefactWriter> writer;
+    auto on_frame = [&](const Frame& f) -> Status {
+        if (sink == nullptr)
+            return out_of_place(f, fmt::format("in answer to {}", to_string(request)));
+        if (f.type == FrameType::data) {
+            if (!writer)
+                return out_of_place(f, "outside an artefact");
+            return writer->append(f.payload);
+        }
+        auto j = f.json();
+        if (!j)
+            return std::unexpected(j.error());
+        switch (f.type) {
+            case FrameType::planned: {
+                auto artefacts = j->find("artefacts");
+                auto bytes = j->find("bytes");
+                if (artefacts == j->end() || !artefacts->is_number_unsigned() ||
+                    bytes == j->end() || !bytes->is_number_unsigned())
+                    return fail(Errc::protocol, "the driver host sent a plan without its totals");
+                sink->planned(artefacts->get<std::uint64_t>(), bytes->get<std::uint64_t>());
+                return {};
+            }
+            case FrameType::begin: {
+                if (writer)
+                    return out_of_place(f, "before the last artefact ended");
+                auto a = artefact_from_json(*j);
+                if (!a)
+                    return std::unexpected(a.error());
+                auto w = sink->begin(*a);
+                if (!w)
+                    return std::unexpected(w.error());
+                writer = std::move(*w);
+                return {};
+            }
+            case FrameType::finish:
+            case FrameType::incomplete: {
+                if (!writer)
+                    return out_of_place(f, "outside an artefact");
+                auto w = std::move(writer);
+                if (f.type == FrameType::finish)
+                    return w->finish();
+                auto reason = j->value("reason", "");
+                if (reason.empty() || reason.size() > 1000)
+                    return fail(Errc::protocol,
+                                "the driver host ended an artefact short without a reason");
+                return w->finish_incomplete(std::move(reason));
+            }
+            case FrameType::skipped: {
+                auto a = j->find("artefact");
+                if (a == j->end() || !a->is_object())
+                    return fail(Errc::protocol, "the driver host skipped no artefact");
+                auto artefact = artefact_from_json(*a);
+                auto why = error_from_json(*j);
+                if (!artefact || !why)
+                    return std::unexpected(!artefact ? artefact.error() : why.error());
+                sink->skipped(*artefact, *why);
+                return {};
+            }
+            default:
+                return out_of_place(f, "during an extraction");
+        }
+    };
+    auto answer = await_answer(
+        *process_, family_, silence_limit_,
+        [&] { return interrupted_.load() || (sink != nullptr && sink->stop_requested()); },
+        on_frame);
+    if (!answer) {  // the child has been ended
+        ended_ = true;
+        if (interrupted_ && answer.error().code != Errc::cancelled)
+            return fail(Errc::cancelled, "the extraction was stopped");
+        return std::unexpected(answer.error());
+    }
+    reusable_ = answer->reusable;
+    if (answer->refused)  // an artefact still open stays unfinished, as in-process
+        return std::unexpected(std::move(*answer->refused));
+    if (writer) {
+        ended_ = true;
+        process_->kill();
+        return fail(Errc::protocol, "the driver host ended its answer inside an artefact");
+    }
+    return std::move(answer->result);
+}
+
+Result<drivers::DeviceInfo> HostedSession::device_info() {
+    auto j = ask(FrameType::device_info, json::object(), nullptr);
+    if (!j)
+        return std::unexpected(j.error());
+    return device_info_from_json(*j);
+}
+
+Result<drivers::Preview> HostedSession::preview(const drivers::Scope& scope) {
+    auto j = ask(FrameType::preview, to_json(scope), nullptr);
+    if (!j)
+        return std::unexpected(j.error());
+    return preview_from_json(*j);
+}
+
+Status HostedSession::extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) {
+    auto j = ask(FrameType::extract, to_json(scope), &sink);
+    if (!j)
+        return std::unexpected(j.error());
+    return {};
+}
+
+}  // namespace exhibit::host

@@ -1,0 +1,138 @@
+// A device family whose sessions run in a child process, the driver host
+// (exhibit-driver-host, drivers/host/README.md), instead of inside exhibitd. exhibitd keeps
+// the family's description (name, version, functions, categories); open() starts a child for
+// the device, and the session it returns asks the child over the framed protocol of
+// host_protocol.hpp. Every artefact's bytes arrive in exhibitd as data frames and go into the
+// sink exhibitd gave, which hashes and stores them: the child never reaches the store.
+//
+// What the child's isolation gives: a parser the phone breaks (a crash, a hang, memory
+// without end) ends that child and that session, named, and nothing else; a stop, an unplug
+// or a cancel ends the child at once with SIGKILL, even inside a library call that offers no
+// way out (libmtp's folder listing); the child runs without new privileges, with a memory
+// limit and no right to write a file.
+//
+// HostedDriver is thread-safe as any Driver; a HostedSession is used by one thread at a time,
+// interrupt() from any.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/unique_fd.hpp"
+#include "drivers/driver.hpp"
+#include "drivers/host/host_protocol.hpp"
+
+namespace exhibit::host {
+
+struct HostedDriverOptions {
+    std::filesystem::path program;  // exhibit-driver-host
+    // The family's settings for the child, as its command line says them
+    // ("--user-wait-seconds", "120").
+    std::vector<std::string> arguments;
+    // The longest the child may send nothing while it works on a request (a folder listing
+    // inside libmtp sends nothing until it ends; opening waits for the person) before it is
+    // ended, and its session with it (Errc::timeout).
+    std::chrono::milliseconds silence_limit{std::chrono::minutes(10)};
+    // The child's data segment limit (RLIMIT_DATA): a phone that makes a library allocate
+    // without end ends the child, not exhibitd.
+    std::uint64_t memory_limit = 256ull << 20;
+};
+
+class HostedDriver final : public drivers::Driver {
+  public:
+    // `family` says what the family is; the child opens devices with its own copy of it
+    // (the same build), chosen by name().
+    HostedDriver(std::unique_ptr<drivers::Driver> family, HostedDriverOptions options);
+
+    std::string_view name() const override { return family_->name(); }
+    std::string_view version() const override { return family_->version(); }
+    std::span<const drivers::Function> serves() const override { return family_->serves(); }
+    std::span<const drivers::Category> categories() const override {
+        return family_->categories();
+    }
+    std::string_view categories_note() const override { return family_->categories_note(); }
+    Result<std::unique_ptr<drivers::DriverSession>> open(
+        const drivers::Device& device, const drivers::OpenContext& context) const override;
+
+  private:
+    std::unique_ptr<drivers::Driver> family_;
+    HostedDriverOptions options_;
+};
+
+// The running child: its pid and exhibitd's end of the socket. Ended with SIGKILL and reaped
+// when destroyed.
+class HostProcess {
+  public:
+    static Result<std::unique_ptr<HostProcess>> start(const HostedDriverOptions& options,
+                                                      std::string_view family);
+    ~HostProcess();
+    HostProcess(const HostProcess&) = delete;
+    HostProcess& operator=(const HostProcess&) = delete;
+
+    int fd() const { return socket_.get(); }
+    // SIGKILL; safe from any thread, any number of times (the pid is reaped only by the
+    // destructor, so it cannot name another process meanwhile).
+    void kill();
+    // After its end of the socket closed: how the child ended ("killed by signal 11 (…)").
+    std::string how_it_ended();
+
+  private:
+    HostProcess(pid_t pid, UniqueFd socket) : pid_(pid), socket_(std::move(socket)) {}
+    pid_t pid_;
+    UniqueFd socket_;
+    bool reaped_ = false;
+    int status_ = 0;
+};
+
+class HostedSession final : public drivers::DriverSession {
+  public:
+    HostedSession(std::unique_ptr<HostProcess> process, std::string family,
+                  std::chrono::milliseconds silence_limit)
+        : process_(std::move(process)), family_(std::move(family)), silence_limit_(silence_limit) {}
+
+    Result<drivers::DeviceInfo> device_info() override;
+    Result<drivers::Preview> preview(const drivers::Scope& scope) override;
+    Status extract(const drivers::Scope& scope, drivers::ArtefactSink& sink) override;
+    void interrupt() override;
+    bool reusable() const override { return reusable_ && !interrupted_ && !ended_; }
+
+  private:
+    Result<nlohmann::json> ask(FrameType request, const nlohmann::json& payload,
+                               drivers::ArtefactSink* sink);
+
+    std::unique_ptr<HostProcess> process_;
+    std::string family_;
+    std::chrono::milliseconds silence_limit_;
+    std::atomic<bool> interrupted_{false};
+    bool reusable_ = true;
+    bool ended_ = false;  // the child is gone or was ended: nothing more can be asked
+};
+
+// Reads the frames that answer one request until its final frame: `ok` gives its "result",
+// `error` the child's error as `refused` (the child is still there for the next request).
+// `on_frame` takes every other frame and returns an error for a frame not allowed there.
+// Polls once a second for `stopped`; ends the child (Errc::timeout) after `silence_limit`
+// without a frame. An error means the child has been ended (or is gone). Shared by open()
+// and the session's requests.
+struct Answer {
+    nlohmann::json result;
+    bool reusable = true;
+    std::optional<Error> refused;
+};
+Result<Answer> await_answer(HostProcess& process, std::string_view family,
+                            std::chrono::milliseconds silence_limit,
+                            const std::function<bool()>& stopped,
+                            const std::function<Status(const Frame&)>& on_frame);
+
+}  // namespace exhibit::host

@@ -1,0 +1,162 @@
+// A driver host for tests (started by HostedDriver as exhibitd starts exhibit-driver-host),
+// confined as the real one is, whose device is made up and whose behaviour is chosen by
+// --mode: an honest session, or a child that breaks the protocol, crashes, hangs, eats
+// memory or tries to write a file. hosted_driver_test.cpp drives it.
+//
+//   fake-driver-host --family fake --memory-limit BYTES --mode MODE
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drivers/host/driver_host.hpp"
+
+using namespace exhibit;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kFd = host::kHostSocket;
+
+std::span<const std::byte> bytes_of(std::string_view s) {
+    return std::as_bytes(std::span(s));
+}
+
+// An honest made-up phone: two photos, the second stated larger than it is, and a skip.
+class HonestSession final : public drivers::DriverSession {
+  public:
+    Result<drivers::DeviceInfo> device_info() override {
+        return drivers::DeviceInfo{.manufacturer = "Fake", .model = "Hosted", .serial = "H1",
+                                   .properties = {{"ro.fake", "1"}}};
+    }
+    Result<drivers::Preview> preview(const drivers::Scope&) override {
+        return drivers::Preview{{drivers::Category::photos, {.count = 2, .bytes = 11}}};
+    }
+    Status extract(const drivers::Scope&, drivers::ArtefactSink& sink) override {
+        sink.planned(2, 11);
+        for (auto [path, text, declared] : {std::tuple{"/a.jpg", "hello", 5u},
+                                            std::tuple{"/b\xff.jpg", "short", 6u}}) {
+            auto w = sink.begin({.category = drivers::Category::photos,
+                                 .source_path = path,
+                                 .declared_size = declared,
+                                 .mtime_ms = 1'700'000'000'000});
+            if (!w)
+                return std::unexpected(w.error());
+            auto read = drivers::stream_file(**w, declared, [&](const auto& consume) {
+                return consume(bytes_of(text));
+            });
+            if (!read)
+                return std::unexpected(read.error());
+        }
+        sink.skipped({.category = drivers::Category::photos, .source_path = "/.."},
+                     Error{Errc::invalid_argument, "a name that is '..'", 0});
+        return {};
+    }
+    void interrupt() override {}
+    bool reusable() const override { return true; }
+};
+
+void send_raw(std::string_view bytes) {
+    (void)!::write(kFd, bytes.data(), bytes.size());
+}
+
+std::string frame(host::FrameType type, std::string_view payload) {
+    std::string out(5, '\0');
+    const auto length = static_cast<std::uint32_t>(payload.size() + 1);
+    std::memcpy(out.data(), &length, 4);
+    out[4] = static_cast<char>(type);
+    return out + std::string(payload);
+}
+
+// Answers the open request, then breaks the protocol in `mode` at the first request.
+int misbehave(std::string_view mode) {
+    if (!host::read_frame(kFd, std::nullopt))
+        return 1;
+    (void)host::write_frame(kFd, host::FrameType::ok, json{{"reusable", true}});
+    if (!host::read_frame(kFd, std::nullopt))
+        return 1;
+    const json photo = {{"category", "photos"}, {"source_path_b64", "L3guanBn"}};
+    if (mode == "oversized") {
+        send_raw(std::string("\xff\xff\xff\x7f\x0f", 5));
+    } else if (mode == "unknown_type") {
+        send_raw(frame(static_cast<host::FrameType>(99), "{}"));
+    } else if (mode == "data_outside") {
+        send_raw(frame(host::FrameType::data, "bytes"));
+    } else if (mode == "bad_json") {
+        send_raw(frame(host::FrameType::planned, "{\"artefacts\": "));
+    } else if (mode == "double_begin") {
+        send_raw(frame(host::FrameType::begin, photo.dump()));
+        send_raw(frame(host::FrameType::begin, photo.dump()));
+    } else if (mode == "bad_category") {
+        send_raw(frame(host::FrameType::begin,
+                       json{{"category", "secrets"}, {"source_path_b64", "L3g="}}.dump()));
+    } else if (mode == "ok_inside_artefact") {
+        send_raw(frame(host::FrameType::begin, photo.dump()));
+        send_raw(frame(host::FrameType::data, "part"));
+        send_raw(frame(host::FrameType::ok, "{\"reusable\": true}"));
+    } else if (mode == "half_frame") {
+        send_raw(frame(host::FrameType::begin, photo.dump()).substr(0, 9));
+        return 0;  // and leave
+    } else if (mode == "silent") {
+        for (;;)
+            ::pause();
+    } else if (mode == "crash") {
+        send_raw(frame(host::FrameType::begin, photo.dump()));
+        send_raw(frame(host::FrameType::data, "some bytes"));
+        ::raise(SIGSEGV);
+    } else if (mode == "hog") {
+        // A parser that believes a length field: memory without end, until the limit.
+        std::vector<std::vector<char>> heap;
+        for (;;)
+            heap.emplace_back(std::size_t{16} << 20, 'x');
+    } else if (mode == "write_file") {
+        // A driver gone wrong writes to a file: no byte can land.
+        int fd = ::open("/tmp/exhibit-fake-driver-host-wrote", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        auto n = fd >= 0 ? ::write(fd, "evidence?", 9) : -1;
+        const int err = errno;
+        ::unlink("/tmp/exhibit-fake-driver-host-wrote");
+        (void)host::write_frame(
+            kFd, host::FrameType::error,
+            json{{"reusable", false},
+                 {"code", static_cast<int>(Errc::io)},
+                 {"errno", n < 0 ? err : 0},
+                 {"message", n < 0 ? "the write failed" : "the write landed"}});
+    }
+    for (;;)
+        ::pause();  // exhibitd ends it
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string mode = "honest";
+    std::uint64_t memory = 64u << 20;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string_view arg = argv[i];
+        if (arg == "--mode")
+            mode = argv[i + 1];
+        else if (arg == "--memory-limit")
+            memory = std::stoull(argv[i + 1]);
+    }
+    if (auto s = host::confine_driver_host(memory); !s) {
+        std::fprintf(stderr, "fake-driver-host: %s\n", s.error().describe().c_str());
+        return 1;
+    }
+    if (mode != "honest")
+        return misbehave(mode);
+    return host::serve_device(kFd, [](const host::HostedDevice& d, const drivers::OpenContext& c)
+                                       -> Result<std::unique_ptr<drivers::DriverSession>> {
+        if (d.device.serial == "LOCKED" && c.report)
+            c.report(drivers::DeviceCondition::locked, "unlock the fake phone");
+        if (d.device.serial == "REFUSE")
+            return fail(Errc::unsupported, "this fake phone cannot be read");
+        return std::make_unique<HonestSession>();
+    });
+}
