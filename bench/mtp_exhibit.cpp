@@ -2,53 +2,36 @@
 // evidence store, exactly as an extraction session does (libmtp's OpenSession, the walk, each
 // object streamed through SHA-256 into spool, blob, catalog and audit), and prints items,
 // bytes and seconds. Used by bench/mtp_read; not installed. It runs under
-// `exhibit-phonesim --usb --interfaces mtp`, whose emulated bus holds that one phone: the
-// phone is the bus's only device.
+// `exhibit-phonesim --usb --interfaces mtp`, whose emulated bus holds the phone at 1-1.
 //
-//   exhibit-bench-mtp STATE_DIR [categories,comma,separated]
+// By default the MTP session runs in exhibit-driver-host, as exhibitd runs it (the child's
+// frames carry the bytes to this process, which hashes and stores them); --in-process runs
+// libmtp in this process, as exhibitd did before, to measure what the child costs.
+//
+//   exhibit-bench-mtp [--in-process] STATE_DIR [categories,comma,separated]
 #include <libusb.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "bench/bench_extraction.hpp"
+#include "drivers/host/hosted_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
+#include "drivers/usb/usb_context.hpp"
+#include "drivers/usb/usb_identity.hpp"
+#include "drivers/usb/usb_port.hpp"
 
 using namespace exhibit;
 
-namespace {
-
-struct UsbPlace {
-    std::uint8_t bus = 0, address = 0;
-    std::uint16_t vendor_id = 0, product_id = 0;
-};
-
-// Where the emulated bus's one device sits, or nothing when the bus holds no device.
-std::optional<UsbPlace> the_phone() {
-    libusb_context* ctx = nullptr;
-    if (libusb_init(&ctx) != 0)
-        return std::nullopt;
-    std::optional<UsbPlace> place;
-    libusb_device** list = nullptr;
-    auto n = libusb_get_device_list(ctx, &list);
-    for (ssize_t i = 0; i < n && !place; ++i) {
-        libusb_device_descriptor d{};
-        if (libusb_get_device_descriptor(list[i], &d) == 0)
-            place = UsbPlace{libusb_get_bus_number(list[i]), libusb_get_device_address(list[i]),
-                             d.idVendor, d.idProduct};
-    }
-    if (n >= 0)
-        libusb_free_device_list(list, 1);
-    libusb_exit(ctx);
-    return place;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
+    bool in_process = argc > 1 && std::string_view(argv[1]) == "--in-process";
+    if (in_process)
+        --argc, ++argv;
     if (argc < 2) {
-        std::fprintf(stderr, "usage: exhibit-bench-mtp STATE_DIR [categories]\n");
+        std::fprintf(stderr, "usage: exhibit-bench-mtp [--in-process] STATE_DIR [categories]\n");
         return 2;
     }
     const auto scope = bench::scope_of(argc > 2 ? argv[2] : "photos,videos");
@@ -56,13 +39,30 @@ int main(int argc, char** argv) {
     if (!store)
         return std::fprintf(stderr, "%s\n", store.error().describe().c_str()), 1;
     auto start = std::chrono::steady_clock::now();
-    auto place = the_phone();
-    if (!place)
-        return std::fprintf(stderr, "no USB device on the bus\n"), 1;
-    auto device =
-        mtp::MtpDevice::open(place->bus, place->address, place->vendor_id, place->product_id);
-    if (!device)
-        return std::fprintf(stderr, "%s\n", device.error().describe().c_str()), 1;
-    mtp::MtpSession session(std::move(*device), {});
-    return bench::extract_and_report(**store, session, scope, start);
+    auto usb = usb::UsbContext::create();
+    if (!usb)
+        return std::fprintf(stderr, "%s\n", usb.error().describe().c_str()), 1;
+    auto found = usb::find_device(**usb, "1-1");
+    if (!found)
+        return std::fprintf(stderr, "%s\n", found.error().describe().c_str()), 1;
+    libusb_device_descriptor descriptor{};
+    libusb_get_device_descriptor(found->get(), &descriptor);
+    drivers::Device device{.id = "d1",
+                           .functions = {mtp::usb_function()},
+                           .address = "usb:1-1",
+                           .vendor_id = descriptor.idVendor,
+                           .product_id = descriptor.idProduct,
+                           .usb = std::make_shared<usb::UsbPort>(*usb, std::move(*found), "1-1")};
+    std::unique_ptr<drivers::Driver> driver = std::make_unique<mtp::MtpDriver>();
+    if (!in_process) {
+        auto self = std::filesystem::read_symlink("/proc/self/exe");
+        driver = std::make_unique<host::HostedDriver>(
+            std::move(driver),
+            host::HostedDriverOptions{.program = self.parent_path().parent_path() / "bin" /
+                                                 "exhibit-driver-host"});
+    }
+    auto opened = driver->open(device, {});
+    if (!opened)
+        return std::fprintf(stderr, "%s\n", opened.error().describe().c_str()), 1;
+    return bench::extract_and_report(**store, **opened, scope, start);
 }
