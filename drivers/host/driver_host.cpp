@@ -1,11 +1,14 @@
 #include "drivers/host/driver_host.hpp"
 
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <memory>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -105,6 +108,49 @@ Status confine_driver_host(std::uint64_t memory_limit) {
     return {};
 }
 
+Status forbid_reaching_out() {
+    ::tzset();
+    using Filter = std::unique_ptr<void, decltype(&seccomp_release)>;
+    Filter filter(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
+    if (!filter)
+        return fail(Errc::internal, "cannot make a system call filter");
+    const auto denied = SCMP_ACT_ERRNO(EPERM);
+    for (int call : {
+             // files and file system
+             SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
+             SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(truncate),
+             SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink), SCMP_SYS(symlinkat),
+             SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
+             SCMP_SYS(renameat2), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir),
+             SCMP_SYS(mknod), SCMP_SYS(mknodat), SCMP_SYS(chmod), SCMP_SYS(fchmodat),
+             SCMP_SYS(chown), SCMP_SYS(lchown), SCMP_SYS(fchownat), SCMP_SYS(utimensat),
+             SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+             SCMP_SYS(fanotify_init), SCMP_SYS(inotify_init), SCMP_SYS(inotify_init1),
+             // the network and other processes
+             SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+             SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(execve),
+             SCMP_SYS(execveat), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+             SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_getfd),
+             // ways around a filter, or into the kernel's less trodden parts
+             SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+             SCMP_SYS(bpf), SCMP_SYS(userfaultfd), SCMP_SYS(perf_event_open),
+             SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(keyctl), SCMP_SYS(personality),
+             SCMP_SYS(seccomp), SCMP_SYS(unshare), SCMP_SYS(setns)}) {
+        if (seccomp_rule_add(filter.get(), denied, call, 0) != 0)
+            return fail(Errc::internal, fmt::format("cannot filter system call {}", call));
+    }
+    // Signals only to itself (raise() and abort() use tgkill on its own pid).
+    const auto self = static_cast<scmp_datum_t>(::getpid());
+    for (int call : {SCMP_SYS(kill), SCMP_SYS(tgkill)})
+        if (seccomp_rule_add(filter.get(), denied, call, 1, SCMP_A0(SCMP_CMP_NE, self)) != 0)
+            return fail(Errc::internal, "cannot filter signals");
+    if (seccomp_rule_add(filter.get(), denied, SCMP_SYS(tkill), 0) != 0)
+        return fail(Errc::internal, "cannot filter signals");
+    if (int rc = seccomp_load(filter.get()); rc != 0)
+        return fail_errno("cannot load the system call filter", -rc);
+    return {};
+}
+
 int serve_device(int fd, const OpenDevice& open) {
     auto request = read_frame(fd, std::nullopt);
     if (!request)
@@ -123,6 +169,10 @@ int serve_device(int fd, const OpenDevice& open) {
     if (!session) {
         (void)answer(fd, false, std::unexpected(session.error()));
         return 0;
+    }
+    if (auto confined = forbid_reaching_out(); !confined) {
+        (void)answer(fd, false, std::unexpected(confined.error().with_context("driver host")));
+        return 1;
     }
     if (!answer(fd, true, json::object()))
         return 1;

@@ -27,8 +27,17 @@ inline constexpr int kHostSocket = 3;
 // its data past `memory_limit` (RLIMIT_DATA). Errc::io naming the step that failed.
 Status confine_driver_host(std::uint64_t memory_limit);
 
+// What a driver host gives up once its device is open, before it lists or reads anything of
+// it: a system call filter (seccomp, default allow) under which opening any file, making a
+// socket, connecting, running a program, changing the file system, signalling another
+// process, tracing one, or using io_uring, bpf, userfaultfd or perf fails with EPERM. The
+// descriptors it already holds (the device, the socket to exhibitd) keep working.
+// The time zone is read first (libmtp's dates use mktime()).
+Status forbid_reaching_out();
+
 // Reads the `open` request from `fd`, opens the device (reports while it waits for its owner
-// become `report` frames), answers, then answers requests until exhibitd closes its end.
+// become `report` frames), forbids reaching out (above), answers, then answers requests
+// until exhibitd closes its end.
 // Returns the process's exit status: 0 when exhibitd closed its end, 1 when `fd` failed,
 // 2 when exhibitd sent something this protocol does not have.
 int serve_device(int fd, const OpenDevice& open);

@@ -1,11 +1,13 @@
 // A driver host for tests (started by HostedDriver as exhibitd starts exhibit-driver-host),
 // confined as the real one is, whose device is made up and whose behaviour is chosen by
 // --mode: an honest session, or a child that breaks the protocol, crashes, hangs, eats
-// memory or tries to write a file. hosted_driver_test.cpp drives it.
+// memory, tries to write a file, or to reach anything outside (reach_out). hosted_driver_test.cpp drives it.
 //
 //   fake-driver-host --family fake --memory-limit BYTES --mode MODE
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -79,6 +81,9 @@ std::string frame(host::FrameType type, std::string_view payload) {
 int misbehave(std::string_view mode) {
     if (!host::read_frame(kFd, std::nullopt))
         return 1;
+    // As serve_device does once the device is open (write_file shows the rlimit alone).
+    if (mode != "write_file" && !host::forbid_reaching_out())
+        return 1;
     (void)host::write_frame(kFd, host::FrameType::ok, json{{"reusable", true}});
     if (!host::read_frame(kFd, std::nullopt))
         return 1;
@@ -116,6 +121,24 @@ int misbehave(std::string_view mode) {
         std::vector<std::vector<char>> heap;
         for (;;)
             heap.emplace_back(std::size_t{16} << 20, 'x');
+    } else if (mode == "reach_out") {
+        // A driver gone wrong, or taken over by the phone, tries to reach the store, the
+        // network, another program and exhibitd itself. Each attempt's errno is reported.
+        auto outcome = [](long rc) { return rc >= 0 ? std::string("allowed") : std::string(::strerrorname_np(errno)); };
+        std::string said;
+        said += "open " + outcome(::open("/etc/hostname", O_RDONLY));
+        said += ", openat " + outcome(::openat(AT_FDCWD, "/tmp", O_RDONLY | O_DIRECTORY));
+        said += ", socket " + outcome(::socket(AF_INET, SOCK_STREAM, 0));
+        said += ", unix socket " + outcome(::socket(AF_UNIX, SOCK_STREAM, 0));
+        char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
+        said += ", execve " + outcome(::execve("/bin/true", argv, environ));
+        said += ", kill " + outcome(::kill(::getppid(), 0));
+        said += ", mkdir " + outcome(::mkdir("/tmp/exhibit-fake-driver-host-dir", 0700));
+        (void)host::write_frame(kFd, host::FrameType::error,
+                                json{{"reusable", false},
+                                     {"code", static_cast<int>(Errc::io)},
+                                     {"errno", 0},
+                                     {"message", said}});
     } else if (mode == "write_file") {
         // A driver gone wrong writes to a file: no byte can land.
         int fd = ::open("/tmp/exhibit-fake-driver-host-wrote", O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -240,6 +240,20 @@ TEST_F(HostedDriverTest, MemoryWithoutEndEndsTheChildNotTheCaller) {
         << done.error().message;
 }
 
+// A driver made to misbehave on purpose, once its device is open: no file, no socket, no
+// program, no signal to exhibitd, no change to the file system.
+TEST_F(HostedDriverTest, TheChildCannotOpenAFileOrASocketOnceItsDeviceIsOpen) {
+    auto session = open("reach_out");
+    ASSERT_TRUE(session) << session.error().describe();
+    RecordingSink sink;
+    auto done = (*session)->extract({}, sink);
+    ASSERT_FALSE(done);
+    EXPECT_EQ(done.error().message,
+              "open EPERM, openat EPERM, socket EPERM, unix socket EPERM, execve EPERM, "
+              "kill EPERM, mkdir EPERM");
+    EXPECT_FALSE(fsys::exists("/tmp/exhibit-fake-driver-host-dir"));
+}
+
 TEST_F(HostedDriverTest, TheChildCannotWriteAByteToAFile) {
     auto session = open("write_file");
     ASSERT_TRUE(session) << session.error().describe();
