@@ -5,7 +5,7 @@
 //   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
 //
 // Before anything of the phone is read the process confines itself
-// (host::confine_driver_host: it dies with exhibitd, gains no privilege, keeps no inherited
+// (host::confine_driver_host: it ends with exhibitd, gains no privilege, keeps no inherited
 // descriptor, writes no file, dumps no core, and grows no further than --memory-limit).
 // Exit status: 0 when exhibitd closed its end, 1 when the socket failed or the process could
 // not confine itself, 2 for a request this program cannot take.

@@ -1,5 +1,6 @@
 #include "drivers/host/driver_host.hpp"
 
+#include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 
 #include <ctime>
 #include <memory>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -86,11 +88,19 @@ Result<json> as_json(Result<T> r, F&& convert) {
 }  // namespace
 
 Status confine_driver_host(std::uint64_t memory_limit) {
-    const pid_t parent = ::getppid();
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-        return fail_errno("cannot ask to end with exhibitd");
-    if (::getppid() != parent)
-        return fail(Errc::io, "exhibitd ended before the driver host started");
+    // Ends with exhibitd's end of the socket, even while the family is inside a library call:
+    // a thread waits for the hang-up alone. (Not PR_SET_PDEATHSIG: that follows the thread
+    // that started the child, a session worker that may end while the link is kept.)
+    std::thread([] {
+        pollfd p{.fd = kHostSocket, .events = POLLRDHUP, .revents = 0};
+        for (;;) {
+            int r = ::poll(&p, 1, -1);
+            if (r > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0)
+                ::_exit(0);
+            if (r < 0 && errno != EINTR)
+                ::_exit(1);
+        }
+    }).detach();
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fail_errno("cannot give up new privileges");
     if (::syscall(SYS_close_range, kHostSocket + 1, ~0U, 0) != 0)

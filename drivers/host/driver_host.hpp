@@ -21,8 +21,8 @@ using OpenDevice = std::function<Result<std::unique_ptr<drivers::DriverSession>>
 // The descriptor a driver host is given its end of the socket on.
 inline constexpr int kHostSocket = 3;
 
-// What a driver host gives up before it reads anything of a device: it dies with its parent
-// (PR_SET_PDEATHSIG), can gain no privilege (PR_SET_NO_NEW_PRIVS), closes every descriptor
+// What a driver host gives up before it reads anything of a device: it ends as soon as
+// exhibitd's end of the socket closes (a thread watches for it), can gain no privilege (PR_SET_NO_NEW_PRIVS), closes every descriptor
 // above kHostSocket, may not write a byte to a file (RLIMIT_FSIZE 0), nor dump core, nor grow
 // its data past `memory_limit` (RLIMIT_DATA). Errc::io naming the step that failed.
 Status confine_driver_host(std::uint64_t memory_limit);
