@@ -156,6 +156,10 @@ Status forbid_reaching_out() {
             return fail(Errc::internal, "cannot filter signals");
     if (seccomp_rule_add(filter.get(), denied, SCMP_SYS(tkill), 0) != 0)
         return fail(Errc::internal, "cannot filter signals");
+    // For every thread of the process (libusb's and the hang-up watcher were started before),
+    // not only the caller's: a thread left unfiltered would be a way around the filter.
+    if (seccomp_attr_set(filter.get(), SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+        return fail(Errc::internal, "cannot filter every thread");
     if (int rc = seccomp_load(filter.get()); rc != 0)
         return fail_errno("cannot load the system call filter", -rc);
     return {};

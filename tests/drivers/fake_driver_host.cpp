@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,11 +82,31 @@ std::string frame(host::FrameType type, std::string_view payload) {
 
 // Answers the open request, then breaks the protocol in `mode` at the first request.
 int misbehave(std::string_view mode) {
+    // A thread started before the filter (as libusb's is) tries too, once the filter is in.
+    std::mutex m;
+    std::condition_variable cv;
+    bool filtered = false;
+    std::string earlier_thread;
+    std::thread earlier([&] {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return filtered; });
+        earlier_thread = ::open("/etc/hostname", O_RDONLY) >= 0 ? "allowed"
+                                                                 : ::strerrorname_np(errno);
+    });
+    auto release = [&] {
+        {
+            std::lock_guard lock(m);
+            filtered = true;
+        }
+        cv.notify_all();
+        earlier.join();
+    };
     if (!host::read_frame(kFd, std::nullopt))
-        return 1;
+        ::_exit(1);
     // As serve_device does once the device is open (write_file shows the rlimit alone).
     if (mode != "write_file" && !host::forbid_reaching_out())
-        return 1;
+        ::_exit(1);
+    release();
     (void)host::write_frame(kFd, host::FrameType::ok, json{{"reusable", true}});
     if (!host::read_frame(kFd, std::nullopt))
         return 1;
@@ -134,6 +157,7 @@ int misbehave(std::string_view mode) {
         said += ", execve " + outcome(::execve("/bin/true", argv, environ));
         said += ", kill " + outcome(::kill(::getppid(), 0));
         said += ", mkdir " + outcome(::mkdir("/tmp/exhibit-fake-driver-host-dir", 0700));
+        said += ", open on an earlier thread " + earlier_thread;
         (void)host::write_frame(kFd, host::FrameType::error,
                                 json{{"reusable", false},
                                      {"code", static_cast<int>(Errc::io)},

@@ -250,7 +250,7 @@ TEST_F(HostedDriverTest, TheChildCannotOpenAFileOrASocketOnceItsDeviceIsOpen) {
     ASSERT_FALSE(done);
     EXPECT_EQ(done.error().message,
               "open EPERM, openat EPERM, socket EPERM, unix socket EPERM, execve EPERM, "
-              "kill EPERM, mkdir EPERM");
+              "kill EPERM, mkdir EPERM, open on an earlier thread EPERM");
     EXPECT_FALSE(fsys::exists("/tmp/exhibit-fake-driver-host-dir"));
 }
 
