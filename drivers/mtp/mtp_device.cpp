@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "drivers/driver.hpp"
+#include "drivers/mtp/libmtp_stderr.hpp"
 
 namespace exhibit::mtp {
 
@@ -104,6 +105,7 @@ Result<std::unique_ptr<MtpDevice>> MtpDevice::open(std::uint8_t bus, std::uint8_
                                                    std::uint16_t vendor_id,
                                                    std::uint16_t product_id) {
     init_libmtp();
+    watch_libmtp_stderr();
     std::lock_guard lock(libmtp_mutex());
     auto raw = raw_device(bus, address, vendor_id, product_id);
     LIBMTP_mtpdevice_t* device = LIBMTP_Open_Raw_Device_Uncached(&raw);
@@ -191,6 +193,7 @@ Result<std::vector<MtpObject>> MtpDevice::list(std::uint32_t storage, std::uint3
     if (interrupted_)
         return fail(Errc::cancelled, "the extraction was stopped");
     LIBMTP_Clear_Errorstack(device_);
+    const auto ptp_before = libmtp_ptp_errors().count;
     LIBMTP_file_t* files = LIBMTP_Get_Files_And_Folders(device_, storage, parent);
     std::vector<MtpObject> out;
     for (auto* f = files; f != nullptr;) {
@@ -211,6 +214,13 @@ Result<std::vector<MtpObject>> MtpDevice::list(std::uint32_t storage, std::uint3
     }
     if (LIBMTP_Get_Errorstack(device_) != nullptr)
         return std::unexpected(last_error("the phone did not list a folder"));
+    // libmtp leaves out, without an error to its caller, an object whose description went
+    // wrong; it says so only on stderr (libmtp_stderr.hpp). Such a listing is not whole.
+    if (auto after = libmtp_ptp_errors(); after.count != ptp_before)
+        return fail(Errc::protocol,
+                    fmt::format("the phone's answers while listing it went wrong, so objects may "
+                                "be missing from it (libmtp: {})",
+                                after.last));
     return out;
 }
 

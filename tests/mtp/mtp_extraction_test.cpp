@@ -499,12 +499,11 @@ TEST_F(MtpExtraction, AListingWithoutEndIsEndedAndNamedWhileExhibitdServesOthers
 
 // A malformed ObjectInfo, object or response: what is called complete is still exactly the
 // source, and the object is never left out without a word. (A response carrying the wrong
-// transaction id, phonesim's "transaction" kind, is not here: libmtp drops such an object
-// from its folder listing without telling its caller, so exhibit cannot say it is missing;
-// drivers/mtp/README.md records the gap.)
+// transaction id, phonesim's "transaction" kind, makes libmtp drop the object from its
+// folder listing and say so only on stderr: the driver watches for that, libmtp_stderr.hpp.)
 TEST_F(MtpExtraction, MalformedContainersNeverPassForEvidence) {
     write_phone(kTree);
-    for (const auto* kind : {"length", "type"}) {
+    for (const auto* kind : {"length", "type", "transaction"}) {
         SCOPED_TRACE(kind);
         auto scenario = phonesim::parse_scenario(fmt::format(R"({{"rules": [
           {{"path": "/sdcard/DCIM/Camera/IMG_2.jpg", "action": "malformed_container",
