@@ -117,13 +117,7 @@ Result<std::optional<T>> optional_number(const json& j, std::string_view key, T 
 }
 
 Result<std::string> text(const json& j, std::string_view key, std::size_t max = 4096) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string())
-        return bad(fmt::format("no text \"{}\"", key));
-    auto s = it->get<std::string>();
-    if (s.size() > max)
-        return bad(fmt::format("\"{}\" longer than {} bytes", key, max));
-    return s;
+    return text_field(j, key, max);
 }
 
 Result<drivers::Category> category(std::string_view name) {
@@ -137,6 +131,16 @@ constexpr std::int64_t kMaxI64 = INT64_MAX;
 constexpr std::int64_t kMinI64 = INT64_MIN;
 
 }  // namespace
+
+Result<std::string> text_field(const json& j, std::string_view key, std::size_t max) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string())
+        return bad(fmt::format("no text \"{}\"", key));
+    auto s = it->get<std::string>();
+    if (s.size() > max)
+        return bad(fmt::format("\"{}\" longer than {} bytes", key, max));
+    return s;
+}
 
 Result<json> Frame::json() const {
     auto text = std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size());

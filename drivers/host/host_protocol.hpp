@@ -71,6 +71,12 @@ Status write_frame(int fd, FrameType type, const nlohmann::json& payload);
 inline constexpr std::chrono::seconds kFrameTime{30};
 Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait);
 
+// The text at `key` of a JSON object from the other side: Errc::protocol when it is missing,
+// not text, or longer than `max` bytes. (nlohmann's value() throws on a value of another
+// type: never use it on what a child sent.)
+Result<std::string> text_field(const nlohmann::json& j, std::string_view key,
+                               std::size_t max = 4096);
+
 // What crosses the socket, as JSON and back. Every from_json checks the shape and ranges and
 // fails with Errc::protocol naming what was wrong.
 nlohmann::json to_json(const drivers::Scope& scope);

@@ -66,12 +66,17 @@ HostProcess::~HostProcess() {
 }
 
 void HostProcess::kill() {
+    std::lock_guard lock(mutex_);
     if (!reaped_)
         ::kill(pid_, SIGKILL);
 }
 
 std::string HostProcess::how_it_ended() {
+    std::lock_guard lock(mutex_);
     if (!reaped_) {
+        // A child that closed its end but lives on is ended first (a child that already
+        // ended keeps its own status: a signal to a zombie changes nothing).
+        ::kill(pid_, SIGKILL);
         int status = 0;
         pid_t r;
         do
@@ -196,17 +201,17 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
             auto j = f.json();
             if (!j)
                 return std::unexpected(j.error());
-            auto condition = j->value("condition", "");
-            auto detail = j->value("detail", "");
+            auto condition = text_field(*j, "condition", 64);
+            auto detail = text_field(*j, "detail", 1000);
             std::optional<drivers::DeviceCondition> c;
             for (auto k : {drivers::DeviceCondition::needs_authorisation,
                            drivers::DeviceCondition::locked, drivers::DeviceCondition::unsupported})
-                if (drivers::to_string(k) == condition)
+                if (condition && drivers::to_string(k) == *condition)
                     c = k;
-            if (!c || detail.size() > 1000)
+            if (!c || !detail)
                 return fail(Errc::protocol, "the driver host sent a report that is not one");
             if (context.report)
-                context.report(*c, detail);
+                context.report(*c, *detail);
             return {};
         });
     if (!answer) {
@@ -276,11 +281,11 @@ Result<json> HostedSession::ask(FrameType request, const json& payload,
                 auto w = std::move(writer);
                 if (f.type == FrameType::finish)
                     return w->finish();
-                auto reason = j->value("reason", "");
-                if (reason.empty() || reason.size() > 1000)
+                auto reason = text_field(*j, "reason", 1000);
+                if (!reason || reason->empty())
                     return fail(Errc::protocol,
                                 "the driver host ended an artefact short without a reason");
-                return w->finish_incomplete(std::move(reason));
+                return w->finish_incomplete(std::move(*reason));
             }
             case FrameType::skipped: {
                 auto a = j->find("artefact");

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,13 +85,15 @@ class HostProcess {
     // SIGKILL; safe from any thread, any number of times (the pid is reaped only by the
     // destructor, so it cannot name another process meanwhile).
     void kill();
-    // After its end of the socket closed: how the child ended ("killed by signal 11 (…)").
+    // How the child ended ("was killed by signal 11 (…)"), once its end of the socket has
+    // closed; a child still running is ended first. Reaps it.
     std::string how_it_ended();
 
   private:
     HostProcess(pid_t pid, UniqueFd socket) : pid_(pid), socket_(std::move(socket)) {}
     pid_t pid_;
     UniqueFd socket_;
+    std::mutex mutex_;  // kill() from any thread never meets a pid already reaped
     bool reaped_ = false;
     int status_ = 0;
 };

@@ -103,6 +103,8 @@ int misbehave(std::string_view mode) {
     };
     if (!host::read_frame(kFd, std::nullopt))
         ::_exit(1);
+    if (mode == "bad_report")  // a report whose condition is not text
+        send_raw(frame(host::FrameType::report, R"({"condition": 5, "detail": "x"})"));
     // As serve_device does once the device is open (write_file shows the rlimit alone).
     if (mode != "write_file" && !host::forbid_reaching_out())
         ::_exit(1);
@@ -129,6 +131,9 @@ int misbehave(std::string_view mode) {
         send_raw(frame(host::FrameType::begin, photo.dump()));
         send_raw(frame(host::FrameType::data, "part"));
         send_raw(frame(host::FrameType::ok, "{\"reusable\": true}"));
+    } else if (mode == "bad_reason") {
+        send_raw(frame(host::FrameType::begin, photo.dump()));
+        send_raw(frame(host::FrameType::incomplete, R"({"reason": 7})"));
     } else if (mode == "half_frame") {
         send_raw(frame(host::FrameType::begin, photo.dump()).substr(0, 9));
         return 0;  // and leave

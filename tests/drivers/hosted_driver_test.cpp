@@ -143,6 +143,12 @@ TEST_F(HostedDriverTest, OpeningPassesOnReportsAndRefusals) {
     auto locked = open("honest", "LOCKED");
     ASSERT_TRUE(locked) << locked.error().describe();
     EXPECT_EQ(reports_, std::vector<std::string>{"locked: unlock the fake phone"});
+    // A report of the wrong shape ends the child; nothing of it reaches the caller.
+    reports_.clear();
+    auto bad = open("bad_report");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, Errc::protocol) << bad.error().describe();
+    EXPECT_TRUE(reports_.empty());
     auto refused = open("honest", "REFUSE");
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, Errc::unsupported);
@@ -161,6 +167,7 @@ TEST_F(HostedDriverTest, EveryBrokenRuleEndsTheChildWithANamedError) {
         {"bad_category", "an unknown category \"secrets\""},
         {"ok_inside_artefact", "ended its answer inside an artefact"},
         {"half_frame", "ended in the middle of a frame"},
+        {"bad_reason", "ended an artefact short without a reason"},
     };
     for (const auto& [mode, says] : cases) {
         SCOPED_TRACE(mode);
