@@ -30,29 +30,13 @@ const std::vector<std::string> kExtract = {
     "--officer", "PC 1",        "--basis",     "consent",  "--notice",  "v1",
     "--agreed-by", "owner",     "--categories", "photos,videos", "--wait"};
 
-struct DeviceView {
-    std::string state, detail;
-};
-
-// d1 as exhibitctl devices --json shows it (empty while it is not listed).
-DeviceView device_view(KioskOnUsb& kiosk) {
-    auto [status, out] = kiosk.ctl({"devices", "--json"}, 10);
-    auto list = nlohmann::json::parse(out, nullptr, false);
-    if (status != 0 || !list.is_array())
-        return {};
-    for (const auto& d : list)
-        if (d.value("id", "") == "d1")
-            return {d.value("state", ""), d.value("detail", "")};
-    return {};
-}
-
 // Waits until exhibitctl shows d1 in `state` with `detail`; what it showed last otherwise.
 ::testing::AssertionResult shows(KioskOnUsb& kiosk, std::string_view state,
                                  std::string_view detail, std::chrono::milliseconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    DeviceView seen;
+    KioskOnUsb::DeviceView seen;
     while (std::chrono::steady_clock::now() < deadline) {
-        seen = device_view(kiosk);
+        seen = kiosk.device("d1");
         if (seen.state == state && seen.detail == detail)
             return ::testing::AssertionSuccess();
         std::this_thread::sleep_for(50ms);

@@ -61,16 +61,6 @@ std::vector<pid_t> driver_hosts_of(pid_t parent) {
     return out;
 }
 
-std::string state_of_d1(KioskOnUsb& kiosk) {
-    auto [status, out] = kiosk.ctl({"devices", "--json"}, 10);
-    auto list = nlohmann::json::parse(out, nullptr, false);
-    if (status == 0 && list.is_array())
-        for (const auto& d : list)
-            if (d.value("id", "") == "d1")
-                return d.value("state", "") + " / " + d.value("detail", "");
-    return "";
-}
-
 // A file name as an MTP phone gives it: cut at 254 UTF-16 units (a PTP string cannot carry
 // more; docs/phonesim.md).
 std::string as_mtp_name(const std::string& name) {
@@ -118,8 +108,10 @@ TEST(MtpPhoneAtTheKiosk, ExhibitctlShowsTheLockedPhoneThenTakesEveryFileWithItsH
     std::string seen;
     for (auto deadline = std::chrono::steady_clock::now() + 30s;
          seen != locked && std::chrono::steady_clock::now() < deadline;
-         std::this_thread::sleep_for(100ms))
-        seen = state_of_d1(kiosk);
+         std::this_thread::sleep_for(100ms)) {
+        auto d1 = kiosk.device("d1");
+        seen = d1.state + " / " + d1.detail;
+    }
     EXPECT_EQ(seen, locked) << "the locked phone was not shown with its instruction";
     kiosk.send("unlock");
     ASSERT_EQ(extraction.wait_for(170s), std::future_status::ready);

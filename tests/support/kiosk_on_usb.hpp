@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/private_bus.hpp"
 #include "tests/support/process.hpp"
@@ -94,6 +95,21 @@ class KioskOnUsb {
         std::vector<std::string> argv = {kBin + "exhibitctl", "--bus", bus_->address()};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv, std::chrono::seconds(timeout_s));
+    }
+    // A device as `exhibitctl devices --json` shows it: its state and detail, both empty
+    // while it is not listed (or exhibitctl failed).
+    struct DeviceView {
+        std::string state, detail;
+    };
+    DeviceView device(const std::string& id) {
+        auto [status, out] = ctl({"devices", "--json"}, 10);
+        auto list = nlohmann::json::parse(out, nullptr, false);
+        if (status != 0 || !list.is_array())
+            return {};
+        for (const auto& d : list)
+            if (d.is_object() && d.value("id", "") == id)
+                return {d.value("state", ""), d.value("detail", "")};
+        return {};
     }
     // SIGTERM to phonesim, passed on to exhibitd; phonesim's exit status.
     std::optional<int> stop() {
