@@ -151,5 +151,65 @@ TEST(MtpPhoneAtTheKiosk, ExhibitctlShowsTheLockedPhoneThenTakesEveryFileWithItsH
     EXPECT_TRUE((*store)->audit().verify().value().ok());
 }
 
+// Whether process `pid` is gone (or only a zombie waiting for whoever adopted it).
+bool gone(pid_t pid) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(stat, line))
+        return true;
+    auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+// exhibitd killed with SIGKILL while its driver host is inside libmtp, listing a folder
+// without end (nothing would ever make the child write to its socket again): the child ends
+// with exhibitd all the same, nothing is left reading the phone, and the session it cut short
+// says so after the restart.
+TEST(MtpPhoneAtTheKiosk, AKilledExhibitdTakesItsDriverHostWithIt) {
+    TempDir dir;
+    const auto phone = dir / "phone";
+    ASSERT_TRUE(phonesim::generate_phone(phone, {.seed = 21}));
+    std::ofstream(dir / "endless.json")
+        << R"({"rules": [{"path": "/sdcard/DCIM/Camera", "action": "list_forever"}]})";
+    KioskOnUsb kiosk(dir.path(),
+                     {"--interfaces", "mtp", "--root", phone.string(), "--scenario",
+                      (dir / "endless.json").string()},
+                     true);
+    ASSERT_TRUE(kiosk.ok()) << "phonesim or exhibitd did not start";
+    ASSERT_TRUE(kiosk.expect("USB device d1 classified as android_mtp:", 20s));
+    auto first = std::async(std::launch::async, [&] { return kiosk.ctl(kExtract, 180); });
+    ASSERT_TRUE(kiosk.expect("session 1: extracting", 30s)) << "the extraction did not start";
+    std::this_thread::sleep_for(2s);  // inside the endless listing
+    auto [status, pids] = run_command({"pgrep", "-P", std::to_string(kiosk.daemon_pid()),
+                                       "-x", "exhibitd"},
+                                      5s);
+    ASSERT_EQ(status, 0) << "no exhibitd under the restarting shell";
+    const pid_t exhibitd = std::stoi(pids);
+    const auto hosts = driver_hosts_of(exhibitd);
+    ASSERT_EQ(hosts.size(), 1u) << "the phone is not being read by a driver host";
+    ASSERT_EQ(::kill(exhibitd, SIGKILL), 0);
+    ASSERT_TRUE(kiosk.expect("exhibitd ended", 10s));
+    bool ended = false;
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         !ended && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms))
+        ended = gone(hosts[0]);
+    EXPECT_TRUE(ended) << "the driver host outlived exhibitd";
+    EXPECT_NE(first.get().first, 0) << "the first extraction cannot have ended well";
+
+    // The next exhibitd ends the cut-short session and finds the phone ready again.
+    ASSERT_TRUE(kiosk.expect("started: kiosk", 20s)) << "exhibitd did not start again";
+    std::string state;
+    for (auto deadline = std::chrono::steady_clock::now() + 30s;
+         state != "ready" && std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(100ms))
+        state = kiosk.device("d1").state;
+    EXPECT_EQ(state, "ready");
+    auto cut = kiosk.ctl({"receipt", "1", "--json"});
+    auto r = nlohmann::json::parse(cut.second, nullptr, false);
+    ASSERT_TRUE(r.is_object()) << cut.second;
+    EXPECT_EQ(r.value("state", ""), "interrupted") << cut.second;
+    ASSERT_EQ(kiosk.stop(), 0);
+}
+
 }  // namespace
 }  // namespace exhibit::testing
