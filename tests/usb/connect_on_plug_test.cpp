@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "tests/usb/usb_kiosk.hpp"
 
@@ -47,7 +48,16 @@ class ConnectOnPlug : public testing::UsbKiosk {
         EXPECT_TRUE(d) << d.error().describe();
         return d ? *d : nullptr;
     }
-    void allow() { ASSERT_EQ(asking_->keys->allow_pending(), 1u); }
+    // The person taps Allow once the phone shows its prompt, i.e. once the kiosk's key has
+    // reached the phone (the kiosk may report the wait a moment before).
+    void allow() {
+        std::size_t allowed = 0;
+        for (auto deadline = std::chrono::steady_clock::now() + 5s;
+             allowed == 0 && std::chrono::steady_clock::now() < deadline;
+             std::this_thread::sleep_for(10ms))
+            allowed = asking_->keys->allow_pending();
+        ASSERT_EQ(allowed, 1u) << "the phone never received the kiosk's key";
+    }
 
     bool wait_state(const std::string& id, DeviceState state, std::chrono::milliseconds timeout) {
         return run_until(
