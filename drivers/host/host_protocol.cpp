@@ -116,10 +116,6 @@ Result<std::optional<T>> optional_number(const json& j, std::string_view key, T 
     return std::optional<T>(*v);
 }
 
-Result<std::string> text(const json& j, std::string_view key, std::size_t max = 4096) {
-    return text_field(j, key, max);
-}
-
 Result<drivers::Category> category(std::string_view name) {
     auto c = drivers::category_from(name);
     if (!c)
@@ -266,14 +262,14 @@ json to_json(const drivers::Artefact& a) {
 
 Result<drivers::Artefact> artefact_from_json(const json& j) {
     drivers::Artefact a;
-    auto name = text(j, "category", 64);
+    auto name = text_field(j, "category", 64);
     if (!name)
         return std::unexpected(name.error());
     auto cat = category(*name);
     if (!cat)
         return std::unexpected(cat.error());
     a.category = *cat;
-    auto encoded = text(j, "source_path_b64", 64 * 1024);
+    auto encoded = text_field(j, "source_path_b64", 64 * 1024);
     if (!encoded)
         return std::unexpected(encoded.error());
     auto path = base64_decode(*encoded);
@@ -307,7 +303,7 @@ Result<drivers::DeviceInfo> device_info_from_json(const json& j) {
                               std::pair{"model", &d.model}, std::pair{"serial", &d.serial},
                               std::pair{"os_version", &d.os_version},
                               std::pair{"build_fingerprint", &d.build_fingerprint}}) {
-        auto v = text(j, key, 1024);
+        auto v = text_field(j, key, 1024);
         if (!v)
             return std::unexpected(v.error());
         *field = std::move(*v);
@@ -358,7 +354,7 @@ json to_json(const Error& e) {
 Result<Error> error_from_json(const json& j) {
     auto code = number<int>(j, "code", 0, static_cast<int>(Errc::internal));
     auto sys = number<int>(j, "errno", 0, 4095);
-    auto message = text(j, "message", 64 * 1024);
+    auto message = text_field(j, "message", 64 * 1024);
     if (!code || !sys || !message)
         return std::unexpected(!code ? code.error() : !sys ? sys.error() : message.error());
     if (message->size() > 1000)
@@ -391,7 +387,7 @@ Result<HostedDevice> hosted_device_from_json(const json& j) {
          {std::pair{"id", &h.device.id}, std::pair{"address", &h.device.address},
           std::pair{"manufacturer", &h.device.manufacturer},
           std::pair{"product", &h.device.product}, std::pair{"serial", &h.device.serial}}) {
-        auto v = text(j, key, 1024);
+        auto v = text_field(j, key, 1024);
         if (!v)
             return std::unexpected(v.error());
         *field = std::move(*v);
