@@ -25,10 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fsys = std::filesystem;
 
-const std::vector<std::string> kExtract = {
-    "extract",  "d1",           "--case",      "CR/IOS/1", "--exhibit", "EX/1",
-    "--officer", "PC 1",        "--basis",     "consent",  "--notice",  "v1",
-    "--agreed-by", "owner",     "--categories", "photos,videos", "--wait"};
+const std::vector<std::string> kExtract = KioskOnUsb::extract_d1("CR/IOS/1", "photos,videos");
 
 // Waits until exhibitctl shows d1 in `state` with `detail`; what it showed last otherwise.
 ::testing::AssertionResult shows(KioskOnUsb& kiosk, std::string_view state,

@@ -32,10 +32,8 @@ namespace {
 using namespace std::chrono_literals;
 namespace fsys = std::filesystem;
 
-const std::vector<std::string> kExtract = {
-    "extract",   "d1",          "--case",       "CR/MTP/1", "--exhibit", "EX/1",
-    "--officer", "PC 1",        "--basis",      "consent",  "--notice",  "v1",
-    "--agreed-by", "owner",     "--categories", "photos,videos,audio,documents", "--wait"};
+const std::vector<std::string> kExtract =
+    KioskOnUsb::extract_d1("CR/MTP/1", "photos,videos,audio,documents");
 
 // exhibitd's children running exhibit-driver-host.
 std::vector<pid_t> driver_hosts_of(pid_t parent) {

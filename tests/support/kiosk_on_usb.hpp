@@ -111,6 +111,15 @@ class KioskOnUsb {
                 return {d.value("state", ""), d.value("detail", "")};
         return {};
     }
+    // `exhibitctl extract d1 … --wait` as an officer fills it in: case `case_reference`, the
+    // owner's consent under notice v1, the `categories` ("photos,videos").
+    static std::vector<std::string> extract_d1(const std::string& case_reference,
+                                               const std::string& categories) {
+        return {"extract",   "d1",    "--case",      case_reference, "--exhibit",
+                "EX/1",      "--officer", "PC 1",   "--basis",      "consent",
+                "--notice",  "v1",    "--agreed-by", "owner",        "--categories",
+                categories,  "--wait"};
+    }
     // SIGTERM to phonesim, passed on to exhibitd; phonesim's exit status.
     std::optional<int> stop() {
         process_.kill(SIGTERM);
