@@ -121,6 +121,8 @@ Result<std::unique_ptr<BusService>> BusService::start(sd_event* event, BusServic
         return std::unexpected(bus_error(r, "cannot attach the bus to the loop"));
     if (auto s = svc->export_objects(); !s)
         return std::unexpected(s.error());
+    if (auto s = svc->guard_reads(); !s)
+        return std::unexpected(s.error());
     if (auto s = svc->watch_clients(); !s)
         return std::unexpected(s.error());
     if ((r = sd_bus_request_name(raw, kBusName, 0)) < 0)
@@ -232,6 +234,41 @@ int BusService::on_name_owner_changed(sd_bus_message* m, void* userdata, sd_bus_
             {{"EXHIBIT_BUS_MEMBER", "NameOwnerChanged"}, log::field::error_class(Errc::internal)});
     }
     return 0;
+}
+
+// sd-bus answers Properties.Get, GetAll and Set and ObjectManager.GetManagedObjects itself,
+// from the vtables, so the check in method_for never sees them: without this filter, which
+// sees every message before sd-bus dispatches it, a loose bus policy would let any user read
+// a phone's serial number or a session's progress. Reading is for the officer role (either
+// group, or root); no property is writable, and a Set that passes is refused as read-only.
+// Introspect and Peer stay open to everyone, as in the bus policy: they carry no values.
+Status BusService::guard_reads() {
+    sd_bus_slot* slot = nullptr;
+    int r = sd_bus_add_filter(bus_.get(), &slot, &BusService::on_incoming, this);
+    return keep_slot(r, slot, slots_, "the check on property reads");
+}
+
+int BusService::on_incoming(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept {
+    if (!sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", nullptr) &&
+        !sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager", nullptr))
+        return 0;
+    auto* svc = static_cast<BusService*>(userdata);
+    try {
+        if (auto s = svc->check_access(m, Role::officer); !s) {
+            int r = svc->reply_error(m, s.error());
+            return r < 0 ? r : 1;  // answered: sd-bus goes no further with this call
+        }
+        return 0;
+    } catch (...) {
+        const char* member = sd_bus_message_get_member(m);
+        log::event(log::Level::error, message_id::kHandlerFailed,
+                   fmt::format("cannot check the caller of {}", member ? member : ""),
+                   {{"EXHIBIT_BUS_MEMBER", member ? member : ""},
+                    log::field::error_class(Errc::internal)});
+    }
+    // Refused rather than let through unchecked.
+    int r = sd_bus_reply_method_errorf(m, "org.exhibit.Exhibit1.Error.Failed", "internal error");
+    return r < 0 ? r : 1;
 }
 
 Status keep_slot(int r, sd_bus_slot* slot, std::vector<SlotPtr>& slots, std::string_view what) {

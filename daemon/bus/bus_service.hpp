@@ -113,6 +113,9 @@ class BusService {
     Status export_objects();
     // Signs out the clients that leave the bus (NameOwnerChanged from the bus driver).
     Status watch_clients();
+    // Checks the callers of Properties and ObjectManager, which sd-bus answers itself.
+    Status guard_reads();
+    static int on_incoming(sd_bus_message* m, void* userdata, sd_bus_error* error) noexcept;
     static int on_name_owner_changed(sd_bus_message* m, void* userdata,
                                      sd_bus_error* error) noexcept;
     void on_device(const devices::DeviceRecord& record, devices::DeviceChange change);
