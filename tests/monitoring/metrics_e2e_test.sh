@@ -234,12 +234,20 @@ for _, path in sorted(found):
     print(path)
 PY
 }
-for _ in $(seq 60); do  # one sent after the store came up, and one after the delivery
-  (($(heartbeat_files | wc -l) >= 2)) && break
+fleet=("$bin/exhibit-fleet" --kiosks "$work/kiosks" "$work/dfu")
+latest_backlog() {  # the backlog the newest heartbeat reports, or "none" before one arrived
+  "${fleet[@]}" --json 2>/dev/null | python3 -c '
+import json, sys
+k = {x["kiosk"]: x for x in json.load(sys.stdin)["kiosks"]}["metrics-kiosk"]
+print(k["backlog_items"] if k["seen"] else "none")' 2>/dev/null || echo none
+}
+# Heartbeats go every 5 s; the ones sent while the queue drained still show a backlog, so
+# wait for two heartbeats and one sent after the last delivery (at most 30 s).
+for _ in $(seq 60); do
+  (($(heartbeat_files | wc -l) >= 2)) && [[ $(latest_backlog) == 0 ]] && break
   sleep 0.5
 done
 (($(heartbeat_files | wc -l) >= 2)) || fail "no heartbeats reached the DFU store"
-fleet=("$bin/exhibit-fleet" --kiosks "$work/kiosks" "$work/dfu")
 "${fleet[@]}" >"$work/fleet.txt" || fail "exhibit-fleet refused good heartbeats: $(cat "$work/fleet.txt")"
 sed 's/^/  | /' "$work/fleet.txt"
 grep -q '^metrics-kiosk ' "$work/fleet.txt" || fail "no row for metrics-kiosk"
