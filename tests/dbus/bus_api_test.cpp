@@ -165,6 +165,7 @@ struct AccessTable {
     std::map<std::string, std::string> methods;
     std::map<std::string, InterfaceRow> interfaces;
     std::map<std::string, std::string> other;
+    std::map<std::string, std::string> signals;  // "Session.Completed" -> role
     std::vector<std::string> problems;
 
     bool lets_in(const std::string& role, std::size_t caller) const {
@@ -252,8 +253,21 @@ AccessTable read_access_table() {
         for (const auto& name : names)
             record(t.other, name, role);
     }
+
+    auto signals = table_under(doc, "## Signals and who receives them");
+    if (signals.header != std::vector<std::string>{"signal", "role", "notes"})
+        problem("\"## Signals and who receives them\" has no table | signal | role | notes |");
+    for (const auto& row : signals.rows) {
+        auto names = all_of(row[0], R"(`(\w+\.\w+)`)");
+        if (names.empty())
+            problem(fmt::format("\"{}\" names no `Interface.Signal`", row[0]));
+        auto role = role_in(row, 1);
+        for (const auto& name : names)
+            record(t.signals, name, role);
+    }
     return t;
 }
+
 
 // The callers of the table's columns, made of real uids and groups: the test runs as root and
 // a child process drops to the caller's credentials before it connects.
@@ -275,6 +289,65 @@ std::vector<Caller> all_callers() {
             {"admin group", uid, gid, {admin}},
             {"both groups", uid, gid, {officer, admin}},
             {"unrelated user", uid, gid, {}}};
+}
+
+// In a child with the caller's credentials: asks the bus for every signal exhibitd sends,
+// tells the parent once the match is in place (one byte on the pipe), and reports the
+// members it received ("InterfacesAdded PropertiesChanged …") within `listen`.
+std::set<std::string> signals_received_as(const Caller& who, const std::string& address,
+                                          std::chrono::milliseconds listen,
+                                          const std::function<void()>& trigger) {
+    int fds[2];
+    if (::pipe(fds) != 0)
+        return {"test.NoPipe"};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        if (::setgroups(who.groups.size(), who.groups.data()) != 0 ||
+            ::setresgid(who.gid, who.gid, who.gid) != 0 ||
+            ::setresuid(who.uid, who.uid, who.uid) != 0)
+            ::_exit(3);
+        auto bus = open_bus(address);
+        if (!bus)
+            ::_exit(4);
+        std::string members;
+        auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error*) {
+            *static_cast<std::string*>(userdata) += std::string(sd_bus_message_get_member(m)) + " ";
+            return 0;
+        };
+        if (sd_bus_match_signal(bus->get(), nullptr, "org.exhibit.Exhibit1", nullptr, nullptr,
+                                nullptr, on_signal, &members) < 0)
+            ::_exit(5);
+        [[maybe_unused]] auto n = ::write(fds[1], "r", 1);
+        const auto end = std::chrono::steady_clock::now() + listen;
+        while (std::chrono::steady_clock::now() < end) {
+            while (sd_bus_process(bus->get(), nullptr) > 0) {
+            }
+            sd_bus_wait(bus->get(), 50'000);
+        }
+        n = ::write(fds[1], members.data(), members.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    char ready = 0;
+    const bool listening = ::read(fds[0], &ready, 1) == 1;
+    if (listening)
+        trigger();
+    std::string text;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+        text.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!listening)
+        return {fmt::format("test.ChildFailed({})", WEXITSTATUS(status))};
+    std::set<std::string> out;
+    std::istringstream words(text);
+    for (std::string w; words >> w;)
+        out.insert(w);
+    return out;
 }
 
 // Where the fixture has an object of each interface: make_session() makes session 1 and the
@@ -796,6 +869,66 @@ TEST_F(BusApi, TheProjectPolicyLetsInWhomTheAccessTablesSay) {
 
 // With a bus that lets anyone call anything, exhibitd alone still refuses whom the tables
 // refuse.
+// Signals carry what properties carry, so under the project's policy they reach only those the
+// signals table lets in; the others receive nothing at all from exhibitd. A network phone that
+// root adds while each caller listens makes exhibitd send InterfacesAdded and, as it fails to
+// connect, PropertiesChanged.
+TEST_F(BusApi, SignalsReachOnlyWhomTheSignalsTableSays) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    const auto table = read_access_table();
+    for (const auto& p : table.problems)
+        ADD_FAILURE() << "docs/dbus-api.md: " << p;
+    // Every signal exhibitd sends has a row: those of the XML and the standard ones.
+    std::set<std::string> sent = {"ObjectManager.InterfacesAdded",
+                                  "ObjectManager.InterfacesRemoved",
+                                  "Properties.PropertiesChanged"};
+    const std::string prefix = "org.exhibit.Exhibit1.";
+    auto xml = fs::read_file(
+        std::string(EXHIBIT_SOURCE_DIR) + "/interface/org.exhibit.Exhibit1.xml", 1 << 20);
+    for (const auto& [name, kind] : members_of(xml.value(), prefix))
+        if (kind.starts_with("signal "))
+            sent.insert(name.substr(prefix.size()));
+    std::set<std::string> documented;
+    for (const auto& [name, role] : table.signals)
+        documented.insert(name);
+    EXPECT_EQ(documented, sent) << "the rows of \"## Signals and who receives them\"";
+
+    const auto callers = all_callers();
+    int port = 10;
+    for (std::size_t c = 0; c < callers.size(); ++c) {
+        const auto& who = callers[c];
+        const auto address = fmt::format("127.0.0.1:{}", port++);
+        auto got = signals_received_as(who, bus_->address(), std::chrono::milliseconds(1500), [&] {
+            auto added = call("AddNetworkDevice", [&](sd_bus_message* m) {
+                int r = sd_bus_message_append(m, "s", address.c_str());
+                return r < 0 ? r : empty_map(m);
+            });
+            EXPECT_EQ(added.error_name, "") << added.error_message;
+        });
+        std::string seen;
+        for (const auto& g : got)
+            seen += g + " ";
+        std::printf("  %-15s received: %s\n", who.name.c_str(), seen.empty() ? "nothing" : seen.c_str());
+        for (const auto& [name, member] :
+             {std::pair{"ObjectManager.InterfacesAdded", "InterfacesAdded"},
+              std::pair{"Properties.PropertiesChanged", "PropertiesChanged"}}) {
+            auto row = table.signals.find(name);
+            if (row == table.signals.end())
+                continue;  // reported above
+            const bool expected = table.lets_in(row->second, c);
+            EXPECT_EQ(got.contains(member), expected)
+                << name << " as " << who.name << " (role " << row->second << "): expected "
+                << (expected ? "received" : "not received") << "; received: " << seen;
+        }
+        // Whoever no row lets in receives nothing at all from exhibitd.
+        const bool any_row_lets_in = std::ranges::any_of(
+            table.signals, [&](const auto& row) { return table.lets_in(row.second, c); });
+        if (!any_row_lets_in) {
+            EXPECT_TRUE(got.empty()) << who.name << " received " << seen;
+        }
+    }
+}
+
 TEST_F(BusApi, ALoosePolicyDoesNotWidenAccess) {
     ASSERT_NO_FATAL_FAILURE(start(PrivateBus::Policy::allow_all));
     ASSERT_NO_FATAL_FAILURE(make_session());
