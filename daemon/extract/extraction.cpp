@@ -32,6 +32,18 @@ nlohmann::json scope_to_json(const drivers::Scope& scope) {
     return j;
 }
 
+namespace {
+
+// Why a session ends when the store could not record. A full disk says so first, whichever
+// write met it: a blob's bytes (ENOSPC) or the catalog (SQLite's "database or disk is full").
+std::string store_failure(const Error& error) {
+    if (error.code == Errc::no_space)
+        return fmt::format("the kiosk's disk is full: {}", error.describe());
+    return error.describe();
+}
+
+}  // namespace
+
 std::pair<store::SessionState, std::string> classify_end(const Error& error, StopReason why) {
     if (why == StopReason::device_gone)
         return {store::SessionState::interrupted, "interrupted: device disconnected"};
@@ -48,8 +60,8 @@ std::pair<store::SessionState, std::string> classify_end(const Error& error, Sto
         case Errc::not_found:
             return {store::SessionState::interrupted,
                     fmt::format("interrupted: {}", error.describe())};
-        default:
-            return {store::SessionState::failed, error.describe()};
+        default:  // the kiosk's side: the store could not record (a full disk among others)
+            return {store::SessionState::failed, store_failure(error)};
     }
 }
 
@@ -75,7 +87,7 @@ SessionOutcome run_extraction(store::Store& store, drivers::DriverSession& devic
     if (auto s = store.catalog().set_session_state(session_id, store::SessionState::running,
                                                    std::nullopt, "exhibitd");
         !s)
-        return end(store::SessionState::failed, s.error().describe());
+        return end(store::SessionState::failed, store_failure(s.error()));
 
     auto info =
         known_device ? Result<drivers::DeviceInfo>(std::move(*known_device)) : device.device_info();
@@ -87,16 +99,16 @@ SessionOutcome run_extraction(store::Store& store, drivers::DriverSession& devic
     if (auto s = store.catalog().set_session_device(session_id, device_to_json(*info), info->serial,
                                                     info->clock_offset_ms);
         !s)
-        return end(store::SessionState::failed, s.error().describe());
+        return end(store::SessionState::failed, store_failure(s.error()));
 
     StoreSink sink(store, session_id, stop, on_progress);
     auto extracted = device.extract(scope, sink);
     auto flushed = sink.flush();  // commit what arrived whole, whatever happened next
     outcome.progress = sink.progress();
     if (sink.storage_error())
-        return end(store::SessionState::failed, sink.storage_error()->describe());
+        return end(store::SessionState::failed, store_failure(*sink.storage_error()));
     if (!flushed)
-        return end(store::SessionState::failed, flushed.error().describe());
+        return end(store::SessionState::failed, store_failure(flushed.error()));
     if (!extracted) {
         auto [state, reason] = classify_end(extracted.error(), why());
         return end(state, reason);
