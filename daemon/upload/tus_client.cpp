@@ -345,17 +345,12 @@ Result<TusClient::RequestPtr> TusClient::discover(Handler handler) {
 }
 
 Result<TusClient::RequestPtr> TusClient::create(std::uint64_t length, const std::string& metadata,
-                                                BodySource* body,
-                                                const std::optional<Digest>& checksum,
                                                 Handler handler) {
     std::vector<std::string> headers = {fmt::format("Upload-Length: {}", length)};
     if (!metadata.empty())
         headers.push_back(fmt::format("Upload-Metadata: {}", metadata));
-    if (body && checksum)
-        headers.push_back(fmt::format("Upload-Checksum: {}", checksum_header_value(*checksum)));
-    // libcurl would label a POST as a form; a tus body is an offset stream, or nothing.
-    headers.push_back(body ? "Content-Type: application/offset+octet-stream" : "Content-Type:");
-    return start(Method::post, options_->endpoint, std::move(headers), body, 0, body ? length : 0,
+    headers.push_back("Content-Type:");  // libcurl would label a bodiless POST as a form
+    return start(Method::post, options_->endpoint, std::move(headers), nullptr, 0, 0,
                  std::move(handler));
 }
 

@@ -89,10 +89,9 @@ class TusClient {
 
     // OPTIONS on the endpoint.
     Result<RequestPtr> discover(Handler handler);
-    // POST to the endpoint with Upload-Length and Upload-Metadata; with `body` (the whole
-    // upload, for creation-with-upload) the bytes go in the same request.
-    Result<RequestPtr> create(std::uint64_t length, const std::string& metadata, BodySource* body,
-                              const std::optional<Digest>& checksum, Handler handler);
+    // POST to the endpoint with Upload-Length and Upload-Metadata, and no body: evidence goes
+    // only to an upload whose URL the kiosk has recorded (creation-with-upload is not used).
+    Result<RequestPtr> create(std::uint64_t length, const std::string& metadata, Handler handler);
     Result<RequestPtr> head(const std::string& url, Handler handler);
     // PATCH `length` bytes of `body` from `offset`, with an Upload-Checksum when given.
     Result<RequestPtr> patch(const std::string& url, std::uint64_t offset, std::uint64_t length,

@@ -116,58 +116,34 @@ void UploadJob::create() {
     auto metadata = encode_metadata(job_.metadata);
     if (!metadata)
         return end(JobFailed{metadata.error().message});
-    // Small uploads travel in the creation request itself when the server allows it.
-    const bool with_body = job_.length > 0 && job_.length < chunk_limit() &&
-                           !create_without_body_ && caps.has_extension("creation-with-upload");
-    std::optional<Digest> checksum;
-    if (with_body && use_checksum()) {
-        auto digest = hash_range(0, job_.length);
-        if (!digest)
-            return end(JobFailed{digest.error().describe(), digest.error().code});
-        checksum = *digest;
-    }
-    issue(host_->client().create(
-        job_.length, *metadata, with_body ? body_.get() : nullptr, checksum,
-        [this, with_body](Result<HttpResponse> r) {
-            if (!r)
-                return on_transport("create", r.error());
-            if (r->status == 413 && with_body) {
-                // Too large a body for a proxy, or too large an upload for the server: the
-                // creation alone tells which.
-                create_without_body_ = true;
-                return create();
-            }
-            if (r->status == 413)
-                return end(JobFailed{reason_of("create", *r), Errc::unsupported,
-                                     FailureClass::rejected});
-            if (r->status != 201)
-                return on_status("create", *r);
-            auto url = resolve_location(host_->options().endpoint,
-                                        r->headers.get("location").value_or(""));
-            if (!url)
-                return end(JobRetry{fmt::format("create: {}", url.error().message)});
-            if (auto s = host_->queue().set_remote(job_.key, *url, recreated_reason_); !s)
-                return end(JobRetry{s.error().describe(), true, FailureClass::local});
-            log::event(log::Level::info, message_id::kUploadCreated,
-                       fmt::format("{}: created upload {}", describe(job_.key), *url),
-                       {kind_field(job_.key), id_field(job_.key), {"EXHIBIT_UPLOAD_URL", *url}});
-            job_.remote_url = *url;
-            recreated_reason_.reset();
-            offset_ = 0;
-            offset_known_ = !with_body;
-            if (with_body) {
-                // The server says how much of the body it kept; anything else is asked for.
-                if (auto o = r->headers.get("upload-offset")) {
-                    if (auto n = parse_uint(*o); n && *n <= job_.length) {
-                        offset_ = *n;
-                        offset_known_ = true;
-                    }
-                }
-                if (offset_known_)
-                    (void)host_->queue().set_offset(job_.key, offset_);
-            }
-            next();
-        }));
+    // The creation carries no evidence, even where the server offers creation-with-upload:
+    // the upload's URL is committed to the catalog before any byte is sent, so that a kiosk
+    // killed (or a server lost) between the server storing a body and the kiosk recording
+    // where can never make the DFU receive an item twice (tests/daemon: crash_campaign). A
+    // small item costs one request more.
+    issue(host_->client().create(job_.length, *metadata, [this](Result<HttpResponse> r) {
+        if (!r)
+            return on_transport("create", r.error());
+        if (r->status == 413)
+            return end(JobFailed{reason_of("create", *r), Errc::unsupported,
+                                 FailureClass::rejected});
+        if (r->status != 201)
+            return on_status("create", *r);
+        auto url =
+            resolve_location(host_->options().endpoint, r->headers.get("location").value_or(""));
+        if (!url)
+            return end(JobRetry{fmt::format("create: {}", url.error().message)});
+        if (auto s = host_->queue().set_remote(job_.key, *url, recreated_reason_); !s)
+            return end(JobRetry{s.error().describe(), true, FailureClass::local});
+        log::event(log::Level::info, message_id::kUploadCreated,
+                   fmt::format("{}: created upload {}", describe(job_.key), *url),
+                   {kind_field(job_.key), id_field(job_.key), {"EXHIBIT_UPLOAD_URL", *url}});
+        job_.remote_url = *url;
+        recreated_reason_.reset();
+        offset_ = 0;
+        offset_known_ = true;
+        next();
+    }));
 }
 
 void UploadJob::head() {

@@ -123,7 +123,6 @@ class UploadJob {
     int conflicts_ = 0;                 // 409s in a row
     int checksum_failures_ = 0;         // 460s in a row
     std::uint64_t chunk_ = 0;           // the size of the next PATCH (before chunk_limit())
-    bool create_without_body_ = false;  // a creation with the body was refused as too large
     // A PATCH whose connection broke, while the HEAD that follows finds out whether any of
     // its body arrived.
     struct BrokenBody {

@@ -373,7 +373,7 @@ Status Uploader::send_now(std::string body, const MetadataPairs& metadata,
     const std::uint64_t length = body.size();
     small_ = std::make_unique<SmallUpload>(
         SmallUpload{MemoryBody(std::move(body)), {}, nullptr, std::move(done)});
-    auto created = client_->create(length, *header, nullptr, std::nullopt,
+    auto created = client_->create(length, *header,
                                    [this, length](Result<HttpResponse> r) {
         if (!r)
             return small_ended(std::unexpected(r.error()));

@@ -28,7 +28,7 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
     ASSERT_TRUE(peer.ok());
     testing::EvidenceStore ev;
     auto big = ev.add_item((5 << 20) + 123, 1);  // 6 PATCHes of 1 MiB chunks
-    auto small = ev.add_item(1000, 2);           // creation-with-upload
+    auto small = ev.add_item(1000, 2);           // one PATCH after an empty creation
     testing::EventLoop loop;
     auto up = Uploader::create(loop.get(), ev.store(), testing::test_options(peer.endpoint(), tls))
                   .value();
@@ -46,7 +46,7 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
     }
     EXPECT_EQ(absent, 0) << "every body went with an Upload-Checksum";
     EXPECT_EQ(mismatch, 1) << "the damaged chunk was detected";
-    EXPECT_EQ(ok, 7) << "6 chunks and the small item's creation-with-upload";
+    EXPECT_EQ(ok, 7) << "6 chunks and the small item's PATCH";
     for (const auto& item : {big, small}) {
         bool found = false;
         for (auto& u : testing::stored_uploads(dir / "server"))
@@ -60,8 +60,8 @@ TEST(TusClientChecksum, EveryChunkCarriesItsSha256AndADamagedChunkIsSentAgain) {
     }
 }
 
-// What the server logged: for each item, the body sizes it took in order (PATCHes and a
-// creation's body), and the sizes it refused as too large.
+// What the server logged: for each item, the body sizes it took in order (PATCHes), and the
+// sizes it refused as too large.
 struct Requests {
     std::map<std::int64_t, std::vector<std::uint64_t>> taken;
     std::vector<std::uint64_t> refused;
@@ -186,16 +186,15 @@ TEST_F(TusClientChunks, ChunksStayTheSameWhenTheMaximumIsTheChunk) {
 TEST_F(TusClientChunks, ABodyRefusedAsTooLargeHalvesTheChunkForThatServer) {
     start_server({"--no-checksum", "--max-body", std::to_string(3 * MiB)});
     testing::EvidenceStore ev;
-    // Smaller than the first chunk, so it goes in the creation, which is refused; then its
-    // first PATCH is refused too; half of that is the server's limit from then on.
+    // Smaller than the first chunk, so its first PATCH carries it whole and is refused; half
+    // of that is the server's limit from then on. (The creation carries no body.)
     const std::uint64_t first = 3 * MiB + MiB / 2;
     auto a = ev.add_item(first, 1);
     auto b = ev.add_item(5 * MiB, 2);
     auto o = options();
     o.chunk_size = 4 * MiB;
     auto seen = upload(ev, o);
-    EXPECT_EQ(seen.refused, (std::vector<std::uint64_t>{first, first}))
-        << "the creation with its body, then the PATCH of the whole item";
+    EXPECT_EQ(seen.refused, (std::vector<std::uint64_t>{first})) << "the PATCH of the whole item";
     EXPECT_EQ(seen.taken[a.id], (std::vector<std::uint64_t>{first / 2, first / 2}));
     EXPECT_EQ(seen.taken[b.id], (std::vector<std::uint64_t>{first / 2, first / 2, 5 * MiB - first}))
         << "the next item starts within the learned limit and never goes above it";
