@@ -30,6 +30,14 @@ std::int64_t to_unix_ms(TimePoint t) {
     return t.time_since_epoch().count();
 }
 
+std::optional<std::int64_t> device_time_ms(std::int64_t seconds, std::int64_t nanoseconds) {
+    std::int64_t ms = 0;
+    if (__builtin_mul_overflow(seconds, std::int64_t{1000}, &ms) ||
+        __builtin_add_overflow(ms, nanoseconds / 1'000'000, &ms))
+        return std::nullopt;
+    return ms;
+}
+
 TimePoint from_unix_ms(std::int64_t ms) {
     return TimePoint(std::chrono::milliseconds(ms));
 }

@@ -146,7 +146,7 @@ Status AdbExtractor::walk(SyncClient& sync, const std::string& dir, std::size_t 
         Artefact a{.category = drivers::classify_file(e.name).value_or(Category::documents),
                    .source_path = path,
                    .declared_size = e.stat.size,
-                   .mtime_ms = e.stat.mtime * 1000};
+                   .mtime_ms = device_time_ms(e.stat.mtime)};
         if (auto why = drivers::unusable_name(e.name)) {
             on_skip(a,
                     Error{Errc::protocol, fmt::format("the phone listed {} in {}", *why, dir), 0});
@@ -178,7 +178,7 @@ Status AdbExtractor::walk(SyncClient& sync, const std::string& dir, std::size_t 
             continue;
         if (!scope.includes_time(a.mtime_ms))
             continue;
-        out.push_back({path, *category, e.stat.size, e.stat.mtime * 1000});
+        out.push_back({path, *category, e.stat.size, a.mtime_ms});
     }
     return {};
 }

@@ -31,7 +31,7 @@ struct RemoteFile {
     std::string path;  // exact bytes
     drivers::Category category;
     std::uint64_t size = 0;
-    std::int64_t mtime_ms = 0;
+    std::optional<std::int64_t> mtime_ms;  // none when the phone's date is not a date
 };
 
 // Parses `getprop` output ("[key]: [value]" lines).

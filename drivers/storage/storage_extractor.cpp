@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/c_handle.hpp"
+#include "common/clock.hpp"
 #include "drivers/shared_storage.hpp"
 
 namespace exhibit::storage {
@@ -26,7 +27,7 @@ constexpr std::size_t kChunk = 1 << 20;
 std::optional<std::int64_t> mtime_of(const TSK_FS_META& meta) {
     if (meta.mtime == 0)
         return std::nullopt;
-    return static_cast<std::int64_t>(meta.mtime) * 1000 + meta.mtime_nano / 1'000'000;
+    return device_time_ms(static_cast<std::int64_t>(meta.mtime), meta.mtime_nano);
 }
 
 // Entries of the file system's own, listed at its top like files: NTFS's $MFT, $Extend and
