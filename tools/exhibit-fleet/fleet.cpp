@@ -12,6 +12,7 @@
 #include "common/fs.hpp"
 #include "daemon/keys/identity_key.hpp"
 #include "tools/exhibit-verify/canonical_json.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 #include "tools/exhibit-verify/tus_store.hpp"
 
 namespace exhibit::fleet {
@@ -52,9 +53,13 @@ std::variant<Good, std::string> check(const verify::StoredUpload& u, const Enrol
     auto canonical = verify::canonical_json(doc);
     if (!canonical || *canonical != *body)
         return std::string("not in canonical form: not the bytes a kiosk signs");
-    if (doc.value("format", "") != kFormat)
+    // A heartbeat is what a kiosk sent over the network: its fields are read without
+    // nlohmann's value() (which throws on a mistyped field) or a const operator[] (undefined
+    // for a missing one).
+    using verify::json_member, verify::json_string;
+    if (json_string(doc, "format") != kFormat)
         return fmt::format("format is not {}", kFormat);
-    const auto kiosk = doc["kiosk"].is_object() ? doc["kiosk"].value("id", "") : "";
+    const auto kiosk = json_string(json_member(doc, "kiosk"), "id");
     if (kiosk.empty())
         return std::string("names no kiosk");
     if (u.meta("kiosk_id") != kiosk)
@@ -63,10 +68,10 @@ std::variant<Good, std::string> check(const verify::StoredUpload& u, const Enrol
     auto e = enrolled.find(kiosk);
     if (e == enrolled.end())
         return fmt::format("kiosk \"{}\" is not enrolled", kiosk);
-    const auto& key = doc["key"];
-    if (!key.is_object() || !key["public_key_ed25519"].is_string())
+    const auto& key = json_member(doc, "key");
+    if (!json_member(key, "public_key_ed25519").is_string())
         return std::string("carries no public key");
-    auto raw = base64_decode(key["public_key_ed25519"].get<std::string>());
+    auto raw = base64_decode(json_string(key, "public_key_ed25519"));
     if (!raw || raw->size() != 32)
         return std::string("its public key is not 32 bytes of base64");
     auto public_key = keys::PublicKey::from_raw(*raw);
@@ -75,16 +80,17 @@ std::variant<Good, std::string> check(const verify::StoredUpload& u, const Enrol
     if (public_key->fingerprint() != e->second)
         return fmt::format("signed with key {}, not the key enrolled for kiosk \"{}\" ({})",
                            public_key->fingerprint(), kiosk, e->second);
-    if (key.value("fingerprint", "") != e->second)
+    if (json_string(key, "fingerprint") != e->second)
         return std::string("states a key fingerprint that is not its key's");
     auto signature = base64_decode(u.meta("signature"));
     if (!signature || u.meta("signature_algorithm") != "ed25519")
         return std::string("has no Ed25519 signature");
     if (auto s = public_key->verify(*body, *signature); !s)
         return std::string("forged or altered: the signature does not verify");
-    if (!doc["sequence"].is_number_unsigned())
+    if (!json_member(doc, "sequence").is_number_unsigned())
         return std::string("has no sequence number");
-    return Good{u.id, u.created, doc["sequence"].get<std::uint64_t>(), std::move(doc)};
+    const auto sequence = json_member(doc, "sequence").get<std::uint64_t>();
+    return Good{u.id, u.created, sequence, std::move(doc)};
 }
 
 }  // namespace
@@ -160,7 +166,7 @@ Result<FleetReport> read_fleet(const std::vector<std::filesystem::path>& dirs,
             row.seen = true;
             row.received_at = newest->created;
             row.sequence = newest->sequence;
-            row.sent_at = newest->doc.value("sent_at", "");
+            row.sent_at = verify::json_string(newest->doc, "sent_at");
             row.document = newest->doc;
         }
         report.kiosks.push_back(std::move(row));

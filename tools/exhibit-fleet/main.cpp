@@ -12,6 +12,7 @@
 #include "common/fs.hpp"
 #include "common/prometheus_text.hpp"
 #include "tools/exhibit-fleet/fleet.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 
 namespace {
 
@@ -71,36 +72,44 @@ struct View {
     std::vector<std::string> errors;
 };
 
+// A figure of a heartbeat: a good signature says which kiosk sent it, not that every field
+// has the type it should (an older or newer exhibit, a damaged kiosk). A missing or mistyped
+// figure reads as 0 or false, never as an exception.
+std::uint64_t count_at(const json& obj, const char* key) {
+    const auto& v = verify::json_member(obj, key);
+    return v.is_number_unsigned() ? v.get<std::uint64_t>() : 0;
+}
+bool flag_at(const json& obj, const char* key) {
+    const auto& v = verify::json_member(obj, key);
+    return v.is_boolean() && v.get<bool>();
+}
+
 View view_of(const KioskRow& row) {
+    using verify::json_member, verify::json_string;
     View v;
-    // Locals, not temporaries: a range-for over a temporary's items() would dangle.
-    const json f = row.document.value("figures", json::object());
-    const json queue = f.value("upload_queue", json::object());
-    const json failures = f.value("upload_failures", json::object());
-    for (const auto& [lane, states] : queue.items())
-        for (const char* state : {"queued", "uploading"})
-            if (states.contains(state)) {
-                v.backlog_items += states[state].value("items", std::uint64_t{0});
-                v.backlog_bytes += states[state].value("bytes", std::uint64_t{0});
-            }
-    for (const auto& [reason, n] : failures.items())
+    const json& f = json_member(row.document, "figures");
+    for (const auto& [lane, states] : json_member(f, "upload_queue").items())
+        for (const char* state : {"queued", "uploading"}) {
+            v.backlog_items += count_at(json_member(states, state), "items");
+            v.backlog_bytes += count_at(json_member(states, state), "bytes");
+        }
+    for (const auto& [reason, n] : json_member(f, "upload_failures").items())
         if (n.is_number_unsigned())
             v.failures += n.get<std::uint64_t>();
-    v.oldest_age = f.value("oldest_unsent_age_seconds", std::uint64_t{0});
-    v.free_bytes = f.value("free_bytes", std::uint64_t{0});
-    v.damaged = f.value("store_damaged", false);
-    v.audit_ok = f.value("audit_chain_verified", false);
-    v.incomplete = f.value("items", json::object()).value("incomplete", std::uint64_t{0});
-    v.version = row.document.value("kiosk", json::object()).value("version", "");
-    if (f.contains("last_delivery") && f["last_delivery"].is_string())
-        v.last_delivery = f["last_delivery"].get<std::string>();
+    v.oldest_age = count_at(f, "oldest_unsent_age_seconds");
+    v.free_bytes = count_at(f, "free_bytes");
+    v.damaged = flag_at(f, "store_damaged");
+    v.audit_ok = flag_at(f, "audit_chain_verified");
+    v.incomplete = count_at(json_member(f, "items"), "incomplete");
+    v.version = json_string(json_member(row.document, "kiosk"), "version");
+    v.last_delivery = json_string(f, "last_delivery");
     if (v.damaged)
         v.errors.push_back("store damaged");
     if (!v.audit_ok)
         v.errors.push_back("audit chain broken");
     if (v.failures > 0 && v.backlog_items > 0)  // attempts failing while evidence waits
         v.errors.push_back(fmt::format("{} failed upload attempts", v.failures));
-    if (v.free_bytes < f.value("min_free_bytes", std::uint64_t{0}))
+    if (v.free_bytes < count_at(f, "min_free_bytes"))
         v.errors.push_back("below the low-disk limit");
     return v;
 }
@@ -150,7 +159,9 @@ json to_json(const FleetReport& r) {
                                                                 : json(v.last_delivery)},
                       {"free_bytes", v.free_bytes},
                       {"errors", v.errors},
-                      {"figures", row.document.value("figures", json::object())}});
+                      {"figures", verify::json_member(row.document, "figures").is_object()
+                                     ? verify::json_member(row.document, "figures")
+                                     : json::object()}});
         }
         kiosks.push_back(std::move(k));
     }

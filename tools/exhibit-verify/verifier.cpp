@@ -10,6 +10,7 @@
 #include "common/sha256.hpp"
 #include "tools/exhibit-verify/canonical_json.hpp"
 #include "tools/exhibit-verify/item_check.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 
 namespace exhibit::verify {
 
@@ -17,26 +18,13 @@ namespace {
 
 constexpr std::string_view kFormat = "exhibit-manifest-v1";
 
-const nlohmann::json& member(const nlohmann::json& doc, const char* key) {
-    static const nlohmann::json kNull;
-    if (!doc.is_object())
-        return kNull;
-    auto it = doc.find(key);
-    return it == doc.end() ? kNull : *it;
-}
-
-std::string text(const nlohmann::json& obj, const char* key) {
-    const auto& v = member(obj, key);
-    return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // The key to check the signature with, and the "kiosk key" check.
 std::optional<keys::PublicKey> resolve_key(const nlohmann::json& doc, const TrustedKey& trusted,
                                            Check& check) {
     check.name = "kiosk key";
-    const auto& kiosk = member(doc, "kiosk");
-    const auto named = text(kiosk, "key_fingerprint");
-    auto embedded_raw = base64_decode(text(kiosk, "public_key_ed25519"));
+    const auto& kiosk = json_member(doc, "kiosk");
+    const auto named = json_string(kiosk, "key_fingerprint");
+    auto embedded_raw = base64_decode(json_string(kiosk, "public_key_ed25519"));
     std::optional<keys::PublicKey> embedded;
     if (embedded_raw)
         if (auto k = keys::PublicKey::from_raw(*embedded_raw))
@@ -81,7 +69,7 @@ Check signature_check(const ManifestSource& m, const std::optional<keys::PublicK
 // The seal on the kiosk's receipts is the SHA-256 of the session's extraction record, which
 // is derived from this manifest; the manifest states it, under its signature.
 Check seal_check(const nlohmann::json& doc, SessionReport& s) {
-    const auto stated = text(doc, "extraction_sha256");
+    const auto stated = json_string(doc, "extraction_sha256");
     if (stated.empty())
         return {"seal", false, "the manifest states no seal (extraction_sha256)"};
     auto record = canonical_json(extraction_record(doc));
@@ -102,16 +90,16 @@ Check seal_check(const nlohmann::json& doc, SessionReport& s) {
 
 Check totals_check(const nlohmann::json& doc) {
     Check c{.name = "totals"};
-    const auto& items = member(doc, "items");
-    const auto& totals = member(doc, "totals");
+    const auto& items = json_member(doc, "items");
+    const auto& totals = json_member(doc, "totals");
     std::uint64_t bytes = 0;
     if (items.is_array())
         for (const auto& i : items)
             if (i.is_object() && i.contains("size") && i["size"].is_number_unsigned())
                 bytes += i["size"].get<std::uint64_t>();
     const auto count = items.is_array() ? items.size() : 0;
-    const auto& t_items = member(totals, "items");
-    const auto& t_bytes = member(totals, "bytes");
+    const auto& t_items = json_member(totals, "items");
+    const auto& t_bytes = json_member(totals, "bytes");
     if (!items.is_array() || !t_items.is_number_unsigned() || !t_bytes.is_number_unsigned())
         c.detail = "the manifest lacks its items or totals";
     else if (t_items.get<std::uint64_t>() != count || t_bytes.get<std::uint64_t>() != bytes)
@@ -131,8 +119,8 @@ Check upload_check(const ManifestSource& m, const nlohmann::json& doc, const std
     Check c{.name = "manifest upload"};
     const auto& u = *m.upload;
     std::string session =
-        member(member(doc, "session"), "id").is_number_integer()
-            ? std::to_string(member(member(doc, "session"), "id").get<std::int64_t>())
+        json_member(json_member(doc, "session"), "id").is_number_integer()
+            ? std::to_string(json_member(json_member(doc, "session"), "id").get<std::int64_t>())
             : "";
     if (!u.complete())
         c.detail = fmt::format("incomplete: {} of {} bytes received", u.data_size,
@@ -155,19 +143,19 @@ Check upload_check(const ManifestSource& m, const nlohmann::json& doc, const std
 }
 
 void describe_session(const nlohmann::json& doc, SessionReport& s) {
-    const auto& session = member(doc, "session");
-    if (member(session, "id").is_number_integer())
+    const auto& session = json_member(doc, "session");
+    if (json_member(session, "id").is_number_integer())
         s.session_id = session["id"].get<std::int64_t>();
-    s.kiosk_id = text(member(doc, "kiosk"), "id");
-    s.case_reference = text(member(doc, "case"), "case_reference");
-    s.exhibit_reference = text(member(doc, "case"), "exhibit_reference");
-    s.session_state = text(member(doc, "session"), "state");
-    s.session_reason = text(member(doc, "session"), "state_reason");
+    s.kiosk_id = json_string(json_member(doc, "kiosk"), "id");
+    s.case_reference = json_string(json_member(doc, "case"), "case_reference");
+    s.exhibit_reference = json_string(json_member(doc, "case"), "exhibit_reference");
+    s.session_state = json_string(json_member(doc, "session"), "state");
+    s.session_reason = json_string(json_member(doc, "session"), "state_reason");
 }
 
 void check_items(const Delivery& delivery, const nlohmann::json& doc, SessionReport& s,
                  HashCache& hashes) {
-    const auto& items = member(doc, "items");
+    const auto& items = json_member(doc, "items");
     if (!items.is_array())
         return;
     std::set<std::int64_t> listed;
@@ -199,7 +187,7 @@ SessionReport verify_manifest(const Delivery& delivery, const ManifestSource& m,
     const bool is_canonical = canonical && *canonical == m.body;
     s.checks.push_back({"canonical form", is_canonical,
                         is_canonical ? "one byte form, as signed" : "not canonical JSON"});
-    const auto format = text(doc, "format");
+    const auto format = json_string(doc, "format");
     s.checks.push_back(
         {"format", format == kFormat,
          format == kFormat ? std::string(kFormat) : fmt::format("unknown format \"{}\"", format)});

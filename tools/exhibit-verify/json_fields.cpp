@@ -1,0 +1,18 @@
+#include "tools/exhibit-verify/json_fields.hpp"
+
+namespace exhibit::verify {
+
+const nlohmann::json& json_member(const nlohmann::json& obj, const char* key) {
+    static const nlohmann::json kNull;
+    if (!obj.is_object())
+        return kNull;
+    auto it = obj.find(key);
+    return it == obj.end() ? kNull : *it;
+}
+
+std::string json_string(const nlohmann::json& obj, const char* key) {
+    const auto& v = json_member(obj, key);
+    return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+}  // namespace exhibit::verify

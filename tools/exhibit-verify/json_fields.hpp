@@ -1,0 +1,18 @@
+// Reading fields of JSON that arrived from elsewhere (a manifest, a heartbeat, a tus info
+// file): never nlohmann's operator[] on a const document (undefined for a missing key) nor its
+// value() (which throws when the type differs). A missing or mistyped field reads as absent.
+// Reentrant.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace exhibit::verify {
+
+// The value at `key` of `obj`, or null when `obj` is not an object or has no such key.
+const nlohmann::json& json_member(const nlohmann::json& obj, const char* key);
+// The text at `key` of `obj`, or "" when it is missing or not text.
+std::string json_string(const nlohmann::json& obj, const char* key);
+
+}  // namespace exhibit::verify
