@@ -13,6 +13,24 @@ if(EXHIBIT_SANITIZE)
   target_link_options(exhibit_options INTERFACE -fsanitize=address,undefined)
 endif()
 
+# The fuzz targets' tree (scripts/fuzz): clang with libFuzzer; every exhibit target is built
+# with libFuzzer's coverage instrumentation and the fuzz targets link libFuzzer's main
+# (tests/fuzz). Only the fuzz targets are built in it.
+if(EXHIBIT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "EXHIBIT_FUZZ needs clang (libFuzzer): CXX=clang++-15")
+  endif()
+  target_compile_options(exhibit_options INTERFACE -fsanitize=fuzzer-no-link
+                         # sd-bus.h's SD_BUS_ERROR_NULL is a compound literal
+                         -Wno-c99-extensions)
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
+    # libstdc++ 12 offers std::expected only when __cpp_concepts >= 202002L, which clang
+    # before 19 does not announce although what <expected> needs of it compiles.
+    target_compile_options(exhibit_options INTERFACE -D__cpp_concepts=202002L
+                           -Wno-macro-redefined)
+  endif()
+endif()
+
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
