@@ -16,6 +16,7 @@ rounds=${3:-50}
 seed=${4:-$(date +%s)}
 bin=$build/bin
 source "$src/scripts/lib/bus.sh"
+source "$src/tests/support/e2e.sh"
 source "$src/scripts/lib/test-pki.sh"
 RANDOM=$seed
 echo "== seed $seed (crash_campaign_test.sh SOURCE BUILD $rounds $seed repeats this campaign)"
@@ -68,18 +69,9 @@ start_tus
 mkdir -p "$work/phone/DCIM/Camera"
 for i in $(seq 40); do head -c 102400 /dev/urandom >"$work/phone/DCIM/Camera/IMG_$i.jpg"; done
 head -c $((2 << 20)) /dev/urandom >"$work/phone/DCIM/Camera/VID_1.mp4"
-"$bin/exhibit-phonesim" --root "$work/phone" --listen 127.0.0.1:0 >"$work/phonesim.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do grep -q 'listening on 127.0.0.1:' "$work/phonesim.log" && break; sleep 0.05; done
-phone=$(sed -nE 's/.*listening on (127\.0\.0\.1:[0-9]+).*/\1/p' "$work/phonesim.log" | head -1)
-[[ -n $phone ]] || fail "exhibit-phonesim did not start"
+start_network_phone "$work" "$bin/exhibit-phonesim" "$work/phone"
 
-write_bus_config "$work/bus.conf" "$work/bus" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
-dbus-daemon --config-file="$work/bus.conf" --nofork --print-address >"$work/bus.address" \
-  2>"$work/bus.log" &
-pids+=($!)
-for _ in $(seq 200); do grep -q unix: "$work/bus.address" 2>/dev/null && break; sleep 0.05; done
-bus="unix:path=$work/bus"
+start_private_bus "$work" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
 ctl=("$bin/exhibitctl" --bus "$bus")
 
 # Uploads go at once (urgent) but slowly enough (8 MiB/s) that a kill often finds one midway.
@@ -199,11 +191,15 @@ print(r["state"], r["items"])' "$work/receipt.json")"  # items: whole ones and t
   esac
   stored=$((stored + items))
 done
-# What the DFU holds whole: item uploads, their declared hashes, and duplicates.
-read -r dfu_items dfu_twice dfu_altered <<<"$(python3 - "$work/dfu" <<'PY'
-import base64, collections, hashlib, json, os, sys
-d = sys.argv[1]
-seen = collections.Counter()
+# What the DFU holds whole, against the kiosk's catalog: an item is received when its own
+# upload is whole at the DFU, or, as exhibitd sends identical items of a session once (the
+# manifest names the upload they share: docs/upload.md), when one of its session's whole
+# uploads has its content. Every whole upload must hash to what the kiosk declared.
+read -r kept dfu_items shared dfu_twice dfu_altered <<<"$(python3 - "$work/dfu" "$work/state/exhibit.db" <<'PY'
+import collections, hashlib, json, os, sqlite3, sys
+d, catalog = sys.argv[1], sys.argv[2]
+copies = collections.Counter()          # (session, item) -> whole uploads
+contents = collections.defaultdict(set)  # session -> sha256 of its whole uploads
 altered = 0
 for name in os.listdir(d):
     if not name.endswith(".json"):
@@ -215,13 +211,18 @@ for name in os.listdir(d):
     data = os.path.join(d, name[:-5])
     if info.get("size") is None or os.path.getsize(data) != info["size"]:
         continue  # an upload left short by a kill and created again: not received
-    seen[(meta.get("session_id"), meta.get("item_id"))] += 1
     h = hashlib.sha256()
     with open(data, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     altered += h.hexdigest() != meta.get("sha256")
-print(len(seen), sum(n - 1 for n in seen.values()), altered)
+    copies[(meta.get("session_id"), meta.get("item_id"))] += 1
+    contents[meta.get("session_id")].add(h.hexdigest())
+db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+items = db.execute("SELECT id, session_id, sha256 FROM items").fetchall()
+own = sum((str(s), str(i)) in copies for i, s, _ in items)
+shared = sum((str(s), str(i)) not in copies and h in contents[str(s)] for i, s, h in items)
+print(len(items), own + shared, shared, sum(n - 1 for n in copies.values()), altered)
 PY
 )"
 blobs=0 blobs_altered=0
@@ -237,8 +238,8 @@ cat <<REPORT
    kills of exhibitd during the uploads     $upload_kills
    kills of the tus server                  $tus_kills
    sessions                                 $sessions ($completed completed, $interrupted cut short by a kill)
-   items kept in the store (receipts)       $stored
-   items received at the DFU                $dfu_items
+   items kept in the store (receipts)       $stored ($kept in the catalog)
+   items received at the DFU                $dfu_items ($shared through an identical item of their session)
    items lost                               $((stored - dfu_items))
    items received twice                     $dfu_twice
    items altered at the DFU                 $dfu_altered
@@ -247,6 +248,7 @@ cat <<REPORT
    audit chain                              verifies ($entries entries)
    exhibit-verify                           $(grep -m1 -oE 'VERIFIED|FAILED' "$work/verify.txt" || echo '?')
 REPORT
+((stored == kept)) || fail "the receipts count $stored items, the catalog holds $kept"
 ((stored == dfu_items)) || fail "$((stored - dfu_items)) items lost"
 ((dfu_twice == 0)) || fail "$dfu_twice items received twice"
 ((dfu_altered == 0 && blobs_altered == 0)) || fail "items altered"

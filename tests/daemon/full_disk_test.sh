@@ -12,6 +12,7 @@ src=$1
 build=$2
 bin=$build/bin
 source "$src/scripts/lib/bus.sh"
+source "$src/tests/support/e2e.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/exhibit-full-disk.XXXXXX")
 pids=()
@@ -54,21 +55,9 @@ for i in 1 2 3 4 5 6; do
 done
 head -c 50000 /dev/urandom >"$work/phone/Documents/statement.pdf"
 head -c 70000 /dev/urandom >"$work/phone/Documents/letter.pdf"
-"$bin/exhibit-phonesim" --root "$work/phone" --listen 127.0.0.1:0 >"$work/phonesim.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do
-  grep -q 'listening on 127.0.0.1:' "$work/phonesim.log" && break
-  sleep 0.05
-done
-phone=$(sed -nE 's/.*listening on (127\.0\.0\.1:[0-9]+).*/\1/p' "$work/phonesim.log" | head -1)
-[[ -n $phone ]] || fail "exhibit-phonesim did not start"
+start_network_phone "$work" "$bin/exhibit-phonesim" "$work/phone"
 
-write_bus_config "$work/bus.conf" "$work/bus" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
-dbus-daemon --config-file="$work/bus.conf" --nofork --print-address >"$work/bus.address" \
-  2>"$work/bus.log" &
-pids+=($!)
-for _ in $(seq 200); do grep -q unix: "$work/bus.address" 2>/dev/null && break; sleep 0.05; done
-bus="unix:path=$work/bus"
+start_private_bus "$work" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
 
 cat >"$work/exhibitd.conf" <<CONF
 [daemon]
@@ -90,9 +79,14 @@ for _ in $(seq 300); do grep -q 'started: kiosk' "$work/exhibitd.log" && break; 
 grep -q 'started: kiosk' "$work/exhibitd.log" || fail "exhibitd did not start"
 ctl=("$bin/exhibitctl" --bus "$bus")
 
-extract() {  # CATEGORIES EXHIBIT: extracts from d1 and waits; prints the completed event's JSON
-  "${ctl[@]}" --json extract d1 --case CR/FULL/1 --exhibit "$2" --officer PC1 --basis other \
-    --categories "$1" --wait --timeout 300 | tail -1
+# CATEGORIES EXHIBIT: extracts from d1 and waits; `event` is the completed event's JSON and
+# `rc` exhibitctl's exit code.
+extract() {
+  set +e
+  event=$("${ctl[@]}" --json extract d1 --case CR/FULL/1 --exhibit "$2" --officer PC1 \
+    --basis other --categories "$1" --wait --timeout 300 | tail -1; exit "${PIPESTATUS[0]}")
+  rc=$?
+  set -e
 }
 # Every blob re-hashes to its name: the store's content addresses hold.
 check_blobs() {
@@ -109,10 +103,7 @@ receipt() {  # SESSION FIELD
 }
 
 echo "== photos fit: taken whole"
-set +e
-event=$(extract photos EX-PHOTOS)
-rc=$?
-set -e
+extract photos EX-PHOTOS
 ((rc == 0)) || fail "the photo extraction ended with exit code $rc: $event"
 [[ $(receipt 1 items) == 6 ]] || fail "not every photo was stored"
 blobs_before=$(check_blobs)
@@ -120,10 +111,7 @@ sums_before=$(find "$work/state/exhibit/blobs" -type f -exec sha256sum {} + | so
 echo "  ok  6 photos stored, $blobs_before blobs re-hash; $(free_mib) MiB free"
 
 echo "== videos do not fit: the extraction ends with a named state"
-set +e
-event=$(extract videos EX-VIDEOS)
-rc=$?
-set -e
+extract videos EX-VIDEOS
 ((rc == 6)) || fail "exhibitctl extract exited $rc (expected 6, ended short): $event"
 state=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["state"])' "$event")
 reason=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["reason"])' "$event")
@@ -160,10 +148,7 @@ echo "  ok  refused: $out"
 echo "== space is freed: the kiosk takes the next extraction whole"
 rm "$work/state/ballast"
 echo "  $(free_mib) MiB free"
-set +e
-event=$(extract documents EX-DOCS)
-rc=$?
-set -e
+extract documents EX-DOCS
 ((rc == 0)) || fail "after space was freed the extraction ended with exit code $rc: $event"
 [[ $(receipt 3 items) == 2 ]] || fail "the documents were not both stored"
 echo "  ok  session 3 completed with both documents; $(check_blobs) blobs re-hash"

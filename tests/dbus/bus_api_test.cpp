@@ -333,12 +333,7 @@ std::set<std::string> signals_received_as(const Caller& who, const std::string& 
     const bool listening = ::read(fds[0], &ready, 1) == 1;
     if (listening)
         trigger();
-    std::string text;
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
-        text.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
+    const std::string text = read_to_end_and_close(fds[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (!listening)

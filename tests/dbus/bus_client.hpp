@@ -52,6 +52,17 @@ inline CallOutcome call_method(const std::string& address, const std::string& pa
     return out;
 }
 
+// What a child wrote to its end of a pipe, once it closed it; closes `fd`.
+inline std::string read_to_end_and_close(int fd) {
+    std::string text;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        text.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return text;
+}
+
 // Runs call_method in a child with the given uid, gid and supplementary groups; returns the
 // error name ("" when the call succeeded).
 inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups,
@@ -73,12 +84,7 @@ inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& group
         ::_exit(0);
     }
     ::close(fds[1]);
-    std::string text;
-    char buf[256];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
-        text.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
+    std::string text = read_to_end_and_close(fds[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (text.empty())

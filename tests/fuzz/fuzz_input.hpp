@@ -2,16 +2,15 @@
 // folder for the targets whose parser reads files. Test code only.
 #pragma once
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace exhibit::fuzz {
 
@@ -68,38 +67,25 @@ inline std::span<const std::byte> as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-// A folder of this process's own under $TMPDIR, emptied for each input and removed at exit.
+// A folder of this process's own under $TMPDIR (the tests' TempDir), emptied for each input
+// and removed at exit.
 class ScratchDir {
   public:
-    ScratchDir() {
-        auto base = std::filesystem::temp_directory_path() / "exhibit-fuzz-XXXXXX";
-        std::string templ = base.string();
-        if (!::mkdtemp(templ.data()))
-            std::abort();
-        path_ = templ;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-
     // Empties the folder and returns it.
     const std::filesystem::path& fresh() {
         std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(path_, ec))
+        for (const auto& e : std::filesystem::directory_iterator(dir_.path(), ec))
             std::filesystem::remove_all(e.path(), ec);
-        return path_;
+        return dir_.path();
     }
     void write(const std::filesystem::path& name, std::string_view content) const {
-        std::ofstream(path_ / name, std::ios::binary)
+        std::ofstream(dir_.path() / name, std::ios::binary)
             .write(content.data(), static_cast<std::streamsize>(content.size()));
     }
-    const std::filesystem::path& path() const { return path_; }
+    const std::filesystem::path& path() const { return dir_.path(); }
 
   private:
-    std::filesystem::path path_;
+    testing::TempDir dir_;
 };
 
 }  // namespace exhibit::fuzz
