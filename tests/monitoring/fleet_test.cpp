@@ -149,6 +149,40 @@ TEST_F(FleetTest, IncompleteOrNonCanonicalHeartbeatsAreRefused) {
     EXPECT_EQ(reason(r, "garbage"), "not a JSON object");
 }
 
+// A heartbeat signed by the enrolled key is still read field by field: a field of another
+// type, or a key object without its public key, is a refusal with its reason or an absent
+// figure, never an exception or a read past the document (found by fuzzing, tests/fuzz).
+TEST_F(FleetTest, MistypedFieldsOfASignedHeartbeatAreRefusalsNotCrashes) {
+    auto signed_as = [&](nlohmann::json doc) {
+        auto body = doc.dump();  // keys sorted, no spaces: the canonical form
+        auto hb = make(*a_, "kiosk-a", 1);
+        hb.body = body;
+        hb.signature = base64_encode(std::span<const std::byte>(a_->sign(body).value()));
+        return hb;
+    };
+    auto good = nlohmann::json::parse(make(*a_, "kiosk-a", 500).body);
+    auto format_number = good;
+    format_number["format"] = 1;
+    store("format-number", signed_as(format_number), "kiosk-a");
+    auto no_public_key = good;
+    no_public_key["key"] = nlohmann::json{{"fingerprint", a_->fingerprint()}};
+    store("no-public-key", signed_as(no_public_key), "kiosk-a");
+    auto kiosk_text = good;
+    kiosk_text["kiosk"] = "kiosk-a";
+    store("kiosk-text", signed_as(kiosk_text), "kiosk-a");
+    auto odd_figures = good;
+    odd_figures["sent_at"] = 12;
+    odd_figures["figures"]["free_bytes"] = "lots";
+    odd_figures["figures"]["upload_queue"] = "none";
+    store("odd-figures", signed_as(odd_figures), "kiosk-a");
+    auto r = read();
+    EXPECT_EQ(reason(r, "format-number"), "format is not exhibit-heartbeat-v1");
+    EXPECT_EQ(reason(r, "no-public-key"), "carries no public key");
+    EXPECT_EQ(reason(r, "kiosk-text"), "names no kiosk");
+    EXPECT_EQ(reason(r, "odd-figures"), "(accepted)") << "signed, in form: its figures are its own";
+    EXPECT_EQ(row(r, "kiosk-a").sent_at, "") << "a sent_at that is not text reads as absent";
+}
+
 TEST(FleetEnrolment, ReadsKiosksAndRefusesMalformedLines) {
     const std::string fp = "SHA256:" + std::string(64, 'a');
     auto e = parse_enrolment("# kiosks\n\nkiosk-1 " + fp + "\n  kiosk-2\t" + fp + "\n", "k");
