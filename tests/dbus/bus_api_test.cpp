@@ -12,7 +12,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -20,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
+#include "tests/dbus/api_tables.hpp"
 #include "tests/dbus/bus_client.hpp"
 #include "tests/support/private_bus.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -35,238 +35,10 @@ gid_t group_id(const char* name) {
     return g ? g->gr_gid : static_cast<gid_t>(-1);
 }
 
-// "interface.member" -> "kind signature" for every member of the interfaces named `prefix`*
-// in an introspection document.
-std::map<std::string, std::string> members_of(const std::string& xml,
-                                              const std::string& prefix = "org.exhibit.Exhibit1.") {
-    std::map<std::string, std::string> out;
-    std::regex tag(R"(<(/?)(interface|method|signal|property|arg)\b([^>]*?)(/?)>)");
-    std::regex attr(R"re((\w+)="([^"]*)")re");
-    std::string iface, member, kind, sig_in, sig_out;
-    auto flush = [&] {
-        if (!member.empty() && iface.starts_with(prefix))
-            out[iface + "." + member] = kind + " in=" + sig_in + " out=" + sig_out;
-        member.clear();
-        sig_in.clear();
-        sig_out.clear();
-    };
-    for (std::sregex_iterator it(xml.begin(), xml.end(), tag), end; it != end; ++it) {
-        bool closing = (*it)[1] == "/";
-        std::string name = (*it)[2];
-        std::string attrs = (*it)[3];
-        std::map<std::string, std::string> a;
-        for (std::sregex_iterator at(attrs.begin(), attrs.end(), attr);
-             at != std::sregex_iterator(); ++at)
-            a[(*at)[1]] = (*at)[2];
-        if (closing) {
-            if (name == "method" || name == "signal")
-                flush();
-            continue;
-        }
-        if (name == "interface")
-            iface = a["name"];
-        else if (name == "method" || name == "signal") {
-            flush();
-            kind = name;
-            member = a["name"];
-            if ((*it)[4] == "/")
-                flush();
-        } else if (name == "property" && iface.starts_with(prefix)) {
-            out[iface + "." + a["name"]] = "property " + a["type"] + " " + a["access"];
-        } else if (name == "arg") {
-            (a["direction"] == "out" ? sig_out : sig_in) += a["type"];
-        }
-    }
-    return out;
-}
-
 int empty_map(sd_bus_message* m) {
     return append_value_map(m, {});
 }
 
-// ---- Who may do what: the tables of docs/dbus-api.md, read at test time ----
-
-// The cells of a Markdown table row ("| a | b |"), trimmed; empty for any other line.
-std::vector<std::string> cells_of(std::string_view line) {
-    auto trim = [](std::string_view s) {
-        auto b = s.find_first_not_of(" \t");
-        return b == std::string_view::npos
-                   ? std::string()
-                   : std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
-    };
-    auto row = trim(line);
-    if (row.size() < 2 || !row.starts_with('|') || !row.ends_with('|'))
-        return {};
-    std::vector<std::string> cells;
-    std::size_t from = 1;
-    for (auto bar = row.find('|', from); bar != std::string::npos; bar = row.find('|', from)) {
-        cells.push_back(trim(std::string_view(row).substr(from, bar - from)));
-        from = bar + 1;
-    }
-    return cells;
-}
-
-struct MarkdownTable {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-};
-
-// The first table under the line `heading`, before the next heading; empty when there is none.
-MarkdownTable table_under(const std::string& doc, const std::string& heading) {
-    std::istringstream in(doc);
-    MarkdownTable table;
-    bool under = false;
-    for (std::string line; std::getline(in, line);) {
-        if (!under) {
-            under = line == heading;
-            continue;
-        }
-        if (line.starts_with("#"))
-            break;
-        auto cells = cells_of(line);
-        if (cells.empty()) {
-            if (!table.header.empty())
-                break;
-        } else if (table.header.empty()) {
-            table.header = cells;
-        } else if (cells[0].find_first_not_of("-:") != std::string::npos) {  // not |---|
-            table.rows.push_back(cells);
-        }
-    }
-    return table;
-}
-
-// A role cell as written ("officer", or with Markdown emphasis) to its bare word.
-std::string word_of(std::string cell) {
-    std::erase_if(cell, [](char c) { return c == '`' || c == '*'; });
-    return cell;
-}
-
-// Every match of the first group of `pattern` in `text`.
-std::vector<std::string> all_of(const std::string& text, const std::string& pattern) {
-    std::vector<std::string> out;
-    std::regex re(pattern);
-    for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it)
-        out.push_back((*it)[1]);
-    return out;
-}
-
-struct InterfaceRow {
-    std::vector<std::string> properties;
-    std::string read, write;  // roles
-};
-
-// What docs/dbus-api.md says: the callers (its column order), whom each role lets in, and the
-// role of every method ("Manager.SignIn"), of reading and writing each interface's properties
-// ("Health") and of the other calls ("Peer.Ping"). `problems` holds what could not be read.
-struct AccessTable {
-    std::vector<std::string> callers;
-    std::map<std::string, std::vector<bool>> roles;
-    std::map<std::string, std::string> methods;
-    std::map<std::string, InterfaceRow> interfaces;
-    std::map<std::string, std::string> other;
-    std::map<std::string, std::string> signals;  // "Session.Completed" -> role
-    std::vector<std::string> problems;
-
-    bool lets_in(const std::string& role, std::size_t caller) const {
-        auto it = roles.find(role);
-        return it != roles.end() && it->second.at(caller);
-    }
-};
-
-AccessTable read_access_table() {
-    const auto doc =
-        fs::read_file(std::string(EXHIBIT_SOURCE_DIR) + "/docs/dbus-api.md", 1 << 20).value();
-    AccessTable t;
-    auto problem = [&](std::string what) { t.problems.push_back(std::move(what)); };
-
-    auto roles = table_under(doc, "## Access");
-    if (roles.header.empty() || roles.header[0] != "role")
-        problem("\"## Access\" has no table whose first column is \"role\"");
-    else
-        t.callers.assign(roles.header.begin() + 1, roles.header.end());
-    for (const auto& row : roles.rows) {
-        std::vector<bool> let_in;
-        for (std::size_t i = 1; i < row.size(); ++i) {
-            if (row[i] != "yes" && row[i] != "no")
-                problem(fmt::format("role {}: \"{}\" is neither yes nor no", row[0], row[i]));
-            let_in.push_back(row[i] == "yes");
-        }
-        if (let_in.size() != t.callers.size())
-            problem(fmt::format("role {} has {} columns for {} callers", row[0], let_in.size(),
-                                t.callers.size()));
-        else if (!t.roles.emplace(word_of(row[0]), let_in).second)
-            problem(fmt::format("role {} has two rows", row[0]));
-    }
-    // A role cell must name a role of the table above, or nobody would know whom it lets in.
-    auto role_in = [&](const std::vector<std::string>& row, std::size_t column) {
-        auto role = column < row.size() ? word_of(row[column]) : std::string();
-        if (!t.roles.contains(role))
-            problem(fmt::format("\"{}\": the role \"{}\" is not in the roles table", row[0], role));
-        return role;
-    };
-    auto record = [&](std::map<std::string, std::string>& into, const std::string& name,
-                      const std::string& role) {
-        if (!into.emplace(name, role).second)
-            problem(fmt::format("{} has two rows", name));
-    };
-
-    auto methods = table_under(doc, "## Methods and who may call them");
-    if (methods.header != std::vector<std::string>{"method", "role", "notes"})
-        problem("\"## Methods and who may call them\" has no table | method | role | notes |");
-    for (const auto& row : methods.rows) {
-        auto names = all_of(row[0], R"(`(\w+\.\w+)\()");
-        if (names.empty())
-            problem(fmt::format("\"{}\" names no Interface.Method(", row[0]));
-        auto role = role_in(row, 1);
-        for (const auto& name : names)
-            record(t.methods, name, role);
-    }
-
-    auto properties = table_under(doc, "## Properties and who may read them");
-    if (properties.header.size() != 4 || properties.header[0] != "interface" ||
-        properties.header[1] != "properties" || !properties.header[2].starts_with("read") ||
-        !properties.header[3].starts_with("write"))
-        problem(
-            "\"## Properties and who may read them\" has no table | interface | properties "
-            "| read | write |");
-    for (const auto& row : properties.rows) {
-        auto iface = word_of(row[0]);
-        InterfaceRow r{.properties = all_of(row.size() > 1 ? row[1] : "", R"(`(\w+)`)"),
-                       .read = role_in(row, 2),
-                       .write = role_in(row, 3)};
-        if (r.properties.empty() && row.size() > 1 && row[1] != "none")
-            problem(
-                fmt::format("{}: properties \"{}\" are neither `Names` nor none", iface, row[1]));
-        if (!t.interfaces.emplace(iface, r).second)
-            problem(fmt::format("{} has two rows in the properties table", iface));
-    }
-
-    auto other = table_under(doc, "## Other calls");
-    if (other.header != std::vector<std::string>{"call", "role", "notes"})
-        problem("\"## Other calls\" has no table | call | role | notes |");
-    for (const auto& row : other.rows) {
-        auto names = all_of(row[0], R"(`(\w+\.\w+)`)");
-        if (names.empty())
-            problem(fmt::format("\"{}\" names no `Interface.Member`", row[0]));
-        auto role = role_in(row, 1);
-        for (const auto& name : names)
-            record(t.other, name, role);
-    }
-
-    auto signals = table_under(doc, "## Signals and who receives them");
-    if (signals.header != std::vector<std::string>{"signal", "role", "notes"})
-        problem("\"## Signals and who receives them\" has no table | signal | role | notes |");
-    for (const auto& row : signals.rows) {
-        auto names = all_of(row[0], R"(`(\w+\.\w+)`)");
-        if (names.empty())
-            problem(fmt::format("\"{}\" names no `Interface.Signal`", row[0]));
-        auto role = role_in(row, 1);
-        for (const auto& name : names)
-            record(t.signals, name, role);
-    }
-    return t;
-}
 
 
 // The callers of the table's columns, made of real uids and groups: the test runs as root and
@@ -289,60 +61,6 @@ std::vector<Caller> all_callers() {
             {"admin group", uid, gid, {admin}},
             {"both groups", uid, gid, {officer, admin}},
             {"unrelated user", uid, gid, {}}};
-}
-
-// In a child with the caller's credentials: asks the bus for every signal exhibitd sends,
-// tells the parent once the match is in place (one byte on the pipe), and reports the
-// members it received ("InterfacesAdded PropertiesChanged …") within `listen`.
-std::set<std::string> signals_received_as(const Caller& who, const std::string& address,
-                                          std::chrono::milliseconds listen,
-                                          const std::function<void()>& trigger) {
-    int fds[2];
-    if (::pipe(fds) != 0)
-        return {"test.NoPipe"};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        if (::setgroups(who.groups.size(), who.groups.data()) != 0 ||
-            ::setresgid(who.gid, who.gid, who.gid) != 0 ||
-            ::setresuid(who.uid, who.uid, who.uid) != 0)
-            ::_exit(3);
-        auto bus = open_bus(address);
-        if (!bus)
-            ::_exit(4);
-        std::string members;
-        auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error*) {
-            *static_cast<std::string*>(userdata) += std::string(sd_bus_message_get_member(m)) + " ";
-            return 0;
-        };
-        if (sd_bus_match_signal(bus->get(), nullptr, "org.exhibit.Exhibit1", nullptr, nullptr,
-                                nullptr, on_signal, &members) < 0)
-            ::_exit(5);
-        [[maybe_unused]] auto n = ::write(fds[1], "r", 1);
-        const auto end = std::chrono::steady_clock::now() + listen;
-        while (std::chrono::steady_clock::now() < end) {
-            while (sd_bus_process(bus->get(), nullptr) > 0) {
-            }
-            sd_bus_wait(bus->get(), 50'000);
-        }
-        n = ::write(fds[1], members.data(), members.size());
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    char ready = 0;
-    const bool listening = ::read(fds[0], &ready, 1) == 1;
-    if (listening)
-        trigger();
-    const std::string text = read_to_end_and_close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (!listening)
-        return {fmt::format("test.ChildFailed({})", WEXITSTATUS(status))};
-    std::set<std::string> out;
-    std::istringstream words(text);
-    for (std::string w; words >> w;)
-        out.insert(w);
-    return out;
 }
 
 // Where the fixture has an object of each interface: make_session() makes session 1 and the
@@ -893,7 +611,7 @@ TEST_F(BusApi, SignalsReachOnlyWhomTheSignalsTableSays) {
     for (std::size_t c = 0; c < callers.size(); ++c) {
         const auto& who = callers[c];
         const auto address = fmt::format("127.0.0.1:{}", port++);
-        auto got = signals_received_as(who, bus_->address(), std::chrono::milliseconds(1500), [&] {
+        auto got = signals_received_as(who.uid, who.gid, who.groups, bus_->address(), std::chrono::milliseconds(1500), [&] {
             auto added = call("AddNetworkDevice", [&](sd_bus_message* m) {
                 int r = sd_bus_message_append(m, "s", address.c_str());
                 return r < 0 ? r : empty_map(m);

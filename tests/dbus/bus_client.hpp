@@ -1,5 +1,6 @@
 // Minimal sd-bus client for the API tests: calls a method (optionally as another user, in a
-// forked child that drops its privileges) and reports the error name or the reply. Arguments
+// forked child that drops its privileges) and reports the error name or the reply, or listens
+// to exhibitd's signals as another user. Arguments
 // are written with the shared codec (common/bus_value.hpp: append_value_map).
 #pragma once
 
@@ -8,7 +9,10 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -90,6 +94,62 @@ inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& group
     if (text.empty())
         return "test.ChildFailed";
     return text == "OK" ? "" : text;
+}
+
+// In a child with the given uid, gid and supplementary groups: asks the bus for every signal
+// exhibitd sends,
+// tells the parent once the match is in place (one byte on the pipe), and reports the
+// members it received ("InterfacesAdded PropertiesChanged …") within `listen`.
+inline std::set<std::string> signals_received_as(uid_t uid, gid_t gid,
+                                                 const std::vector<gid_t>& groups,
+                                                 const std::string& address,
+                                                 std::chrono::milliseconds listen,
+                                                 const std::function<void()>& trigger) {
+    int fds[2];
+    if (::pipe(fds) != 0)
+        return {"test.NoPipe"};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+            ::setresuid(uid, uid, uid) != 0)
+            ::_exit(3);
+        auto bus = open_bus(address);
+        if (!bus)
+            ::_exit(4);
+        std::string members;
+        auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error*) {
+            *static_cast<std::string*>(userdata) += std::string(sd_bus_message_get_member(m)) + " ";
+            return 0;
+        };
+        if (sd_bus_match_signal(bus->get(), nullptr, "org.exhibit.Exhibit1", nullptr, nullptr,
+                                nullptr, on_signal, &members) < 0)
+            ::_exit(5);
+        [[maybe_unused]] auto n = ::write(fds[1], "r", 1);
+        const auto end = std::chrono::steady_clock::now() + listen;
+        while (std::chrono::steady_clock::now() < end) {
+            while (sd_bus_process(bus->get(), nullptr) > 0) {
+            }
+            sd_bus_wait(bus->get(), 50'000);
+        }
+        n = ::write(fds[1], members.data(), members.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    char ready = 0;
+    const bool listening = ::read(fds[0], &ready, 1) == 1;
+    if (listening)
+        trigger();
+    const std::string text = read_to_end_and_close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!listening)
+        return {fmt::format("test.ChildFailed({})", WEXITSTATUS(status))};
+    std::set<std::string> out;
+    std::istringstream words(text);
+    for (std::string w; words >> w;)
+        out.insert(w);
+    return out;
 }
 
 }  // namespace exhibit::testing
