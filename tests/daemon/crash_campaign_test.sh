@@ -47,22 +47,7 @@ random_delay() { printf '0.%03d' $((RANDOM % $1)); }
 # ---- the DFU store ----
 make_test_pki "$work/tls" "exhibit crash campaign CA"
 tus_port=$(free_port)
-tus_pid=
-start_tus() {
-  local before
-  before=$(grep -c '^listening' "$work/tus.log" 2>/dev/null || true)
-  node "$src/tests/peers/tus-server/server.mjs" --port "$tus_port" --dir "$work/dfu" \
-    --cert "$work/tls/server.pem" --key "$work/tls/server.key" --ca "$work/tls/ca.pem" \
-    >>"$work/tus.log" 2>&1 &
-  tus_pid=$!
-  pids+=("$tus_pid")
-  for _ in $(seq 300); do
-    (($(grep -c '^listening' "$work/tus.log" 2>/dev/null || true) > before)) && return 0
-    kill -0 "$tus_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  fail "the tus server did not start"
-}
+start_tus() { start_tus_server "$work" "$src" "$tus_port"; }
 start_tus
 
 # ---- the phone: 40 photos of 100 KiB and a video of 2 MiB per extraction ----

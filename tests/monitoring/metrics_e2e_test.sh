@@ -15,6 +15,7 @@ src=$1
 build=$2
 bin=$build/bin
 source "$src/scripts/lib/bus.sh"
+source "$src/tests/support/e2e.sh"
 source "$src/scripts/lib/test-pki.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/exhibit-metrics-e2e.XXXXXX")
@@ -51,28 +52,10 @@ free_port() {
 # ---- the DFU store, the bus, the phone and exhibitd ----
 make_test_pki "$work/tls" "exhibit metrics test CA"
 tus_port=$(free_port)
-start_tus() {  # the DFU store, always on the same port
-  node "$src/tests/peers/tus-server/server.mjs" --port "$tus_port" --dir "$work/dfu" \
-    --cert "$work/tls/server.pem" --key "$work/tls/server.key" --ca "$work/tls/ca.pem" \
-    >>"$work/tus.log" 2>&1 &
-  pids+=($!)
-  tus_pid=$!
-  local before=$1
-  for _ in $(seq 300); do
-    (($(grep -c '^listening' "$work/tus.log" 2>/dev/null || true) > before)) && return 0
-    kill -0 "$tus_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "the tus server did not start"
-}
-start_tus 0
+start_tus() { start_tus_server "$work" "$src" "$tus_port"; }  # the DFU store, on one port
+start_tus
 
-write_bus_config "$work/bus.conf" "$work/bus" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
-dbus-daemon --config-file="$work/bus.conf" --nofork --print-address >"$work/bus.address" \
-  2>"$work/bus.log" &
-pids+=($!)
-wait_for_line "$work/bus.address" 'unix:' "dbus-daemon"
-bus="unix:path=$work/bus"
+start_private_bus "$work" "$src/packaging/dbus/org.exhibit.Exhibit1.conf"
 
 "$bin/exhibit-phonesim" --generate "$work/phone" >/dev/null
 mkdir "$work/textfile"
@@ -204,7 +187,7 @@ wait_alert() {  # ALERTNAME STATE-REGEX
 wait_alert ExhibitUploadsFailing 'pending|firing'  # its expression is true
 
 echo "== the DFU store comes up: the evidence is delivered and the alert clears"
-start_tus 1
+start_tus
 "${ctl[@]}" sync --now --wait --timeout 120 >/dev/null
 expect 'sum(exhibit_upload_queue_items{state="received"})' "$items"
 expect 'sum(exhibit_upload_queue_items{state=~"queued|uploading|failed"})' 0

@@ -27,3 +27,23 @@ start_private_bus() {
   grep -q unix: "$work/bus.address" 2>/dev/null || fail "dbus-daemon did not start"
   bus="unix:path=$work/bus"
 }
+
+# start_tus_server WORK SRC PORT: the in-tree @tus/server (tests/peers/tus-server) on
+# 127.0.0.1:PORT over mutual TLS with WORK/tls (scripts/lib/test-pki.sh's make_test_pki),
+# storing into WORK/dfu; may be called again after it was killed, on the same port. Sets
+# `tus_pid`. Its log: WORK/tus.log (one "listening" line per start).
+start_tus_server() {
+  local work=$1 src=$2 port=$3 before
+  before=$(grep -c '^listening' "$work/tus.log" 2>/dev/null || true)
+  node "$src/tests/peers/tus-server/server.mjs" --port "$port" --dir "$work/dfu" \
+    --cert "$work/tls/server.pem" --key "$work/tls/server.key" --ca "$work/tls/ca.pem" \
+    >>"$work/tus.log" 2>&1 &
+  tus_pid=$!
+  pids+=("$tus_pid")
+  for _ in $(seq 300); do
+    (($(grep -c '^listening' "$work/tus.log" 2>/dev/null || true) > before)) && return 0
+    kill -0 "$tus_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "the tus server did not start"
+}
