@@ -67,6 +67,14 @@ inline std::string read_to_end_and_close(int fd) {
     return text;
 }
 
+// In a forked child: takes on `uid`, `gid` and the supplementary `groups` for good, or ends
+// the child with status 3.
+inline void become(uid_t uid, gid_t gid, const std::vector<gid_t>& groups) {
+    if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+        ::setresuid(uid, uid, uid) != 0)
+        ::_exit(3);
+}
+
 // Runs call_method in a child with the given uid, gid and supplementary groups; returns the
 // error name ("" when the call succeeded).
 inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups,
@@ -79,9 +87,7 @@ inline std::string call_as(uid_t uid, gid_t gid, const std::vector<gid_t>& group
     pid_t pid = ::fork();
     if (pid == 0) {
         ::close(fds[0]);
-        if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
-            ::setresuid(uid, uid, uid) != 0)
-            ::_exit(3);
+        become(uid, gid, groups);
         auto r = call_method(address, path, iface, member, build);
         std::string text = r.error_name.empty() ? "OK" : r.error_name;
         [[maybe_unused]] auto n = ::write(fds[1], text.data(), text.size());
@@ -111,9 +117,7 @@ inline std::set<std::string> signals_received_as(uid_t uid, gid_t gid,
     pid_t pid = ::fork();
     if (pid == 0) {
         ::close(fds[0]);
-        if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
-            ::setresuid(uid, uid, uid) != 0)
-            ::_exit(3);
+        become(uid, gid, groups);
         auto bus = open_bus(address);
         if (!bus)
             ::_exit(4);
