@@ -13,9 +13,9 @@ if(EXHIBIT_SANITIZE)
   target_link_options(exhibit_options INTERFACE -fsanitize=address,undefined)
 endif()
 
-# The fuzz targets' tree (scripts/fuzz): clang with libFuzzer; every exhibit target is built
-# with libFuzzer's coverage instrumentation and the fuzz targets link libFuzzer's main
-# (tests/fuzz). Only the fuzz targets are built in it.
+# The sanitizer tree (build-asan/, scripts/lib/build.sh): clang with libFuzzer; every exhibit
+# target is built with libFuzzer's coverage instrumentation, and the fuzz targets link
+# libFuzzer's main (tests/fuzz). The unit and hostile tests run in it under the sanitizers.
 if(EXHIBIT_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "EXHIBIT_FUZZ needs clang (libFuzzer): CXX=clang++-15")

@@ -26,3 +26,18 @@ build_quietly() {
   rm -f "$log"
   return "$rc"
 }
+
+# The one sanitizer tree, build-asan/: clang-15 with AddressSanitizer, UndefinedBehaviorSanitizer
+# and libFuzzer's coverage instrumentation, at -O1 with line tables (the usual fuzzing flags;
+# assertions stay on). scripts/test builds its unit and hostile tests and the fuzz targets in
+# it, scripts/fuzz the fuzz targets. A tree left by an older configuration (GCC) is remade.
+configure_sanitizer_tree() {
+  local cache=build-asan/CMakeCache.txt
+  if [[ -f $cache ]] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++-15$' "$cache"; then
+    rm -rf build-asan
+  fi
+  CC=clang-15 CXX=clang++-15 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+    -DEXHIBIT_SANITIZE=ON -DEXHIBIT_FUZZ=ON -DEXHIBIT_WERROR=ON -DEXHIBIT_BENCH=OFF >/dev/null
+}

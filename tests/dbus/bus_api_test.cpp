@@ -297,7 +297,9 @@ std::vector<Probe> probes_of(const AccessTable& t, const std::map<std::string, s
         const auto group = fmt::format("{}: {} properties (Get)", iface, mine.size());
         for (const auto& [prop, type] : mine)
             reads.push_back({iface + "." + prop + " (Get)", group, path, properties, "Get",
-                             [=](sd_bus_message* m) {
+                             // (a structured binding named in the capture: clang 15 cannot
+                             // capture one implicitly)
+                             [full, prop = prop](sd_bus_message* m) {
                                  return sd_bus_message_append(m, "ss", full.c_str(), prop.c_str());
                              },
                              read, true});
@@ -308,7 +310,7 @@ std::vector<Probe> probes_of(const AccessTable& t, const std::map<std::string, s
         if (!mine.empty()) {
             const auto& [prop, type] = mine.front();
             reads.push_back({iface + "." + prop + " (Set)", "", path, properties, "Set",
-                             [=](sd_bus_message* m) {
+                             [full, prop = prop, type = type](sd_bus_message* m) {
                                  int r = sd_bus_message_append(m, "ss", full.c_str(), prop.c_str());
                                  return r < 0 ? r : append_zero_variant(m, type);
                              },

@@ -1,7 +1,7 @@
 // Runs a fuzz target over files, without libFuzzer: every regular file under the paths given
 // (folders are walked, in name order) goes once through LLVMFuzzerTestOneInput. This is how
-// the seed corpora and every input that once crashed a target run in each ./scripts/test,
-// under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ (GCC has no libFuzzer).
+// the seed corpora and every input that once crashed a target run in build/ (GCC has no
+// libFuzzer); the sanitizer tree build-asan/ links libFuzzer and replays with -runs=0.
 // A crash or a sanitizer report ends the process; otherwise it prints how many inputs ran.
 #include <algorithm>
 #include <cstddef>
