@@ -98,14 +98,18 @@ IosSession::IosSession(std::unique_ptr<IosLink> link, IosLink::Values values,
       keep_pairing_(options.keep_pairing) {}
 
 IosSession::~IosSession() {
+    const bool gone = connection_->lost();
     connection_.reset();
-    end_pairing();
+    end_pairing(gone);
 }
 
-void IosSession::end_pairing() {
+void IosSession::end_pairing(bool phone_gone) {
     if (keep_pairing_ || pairing_ended_.exchange(true))
         return;
-    (void)link_->forget_pairing();
+    if (phone_gone)
+        link_->forget_kiosk_half();
+    else
+        (void)link_->forget_pairing();
 }
 
 Result<drivers::DeviceInfo> IosSession::device_info() {
@@ -145,7 +149,7 @@ Status IosSession::extract(const drivers::Scope& scope, drivers::ArtefactSink& s
     // the phone is most likely still plugged in (exhibitd keeps a session open until the
     // phone leaves, and an Unpair cannot reach a phone that has gone). Another extraction
     // opens the phone again and asks for Trust again.
-    end_pairing();
+    end_pairing(connection_->lost());
     return extracted;
 }
 

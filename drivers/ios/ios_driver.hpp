@@ -81,8 +81,9 @@ class IosSession final : public drivers::DriverSession {
 
   private:
     Status camera_roll_only(const drivers::Scope& scope) const;
-    // Removes the kiosk's pairing from the phone and from usbmuxd (unless kept), once.
-    void end_pairing();
+    // Removes the kiosk's pairing from the phone and from usbmuxd (unless kept), once; only
+    // the kiosk's half when the phone has gone (the AFC connection was lost).
+    void end_pairing(bool phone_gone);
 
     std::unique_ptr<IosLink> link_;
     IosLink::Values values_;

@@ -162,6 +162,7 @@ Status AfcConnection::send_all(std::span<const std::byte> bytes) {
             broken_ = true;
             if (interrupted_)
                 return fail(Errc::cancelled, "the phone's link was interrupted");
+            lost_ = true;
             return fail(Errc::io, "the connection to the phone was lost while sending");
         }
         bytes = bytes.subspan(sent);
@@ -196,6 +197,7 @@ Status AfcConnection::receive_exact(std::span<std::byte> bytes) {
             continue;
         }
         broken_ = true;
+        lost_ = true;
         return fail(Errc::io, "the connection to the phone was lost");
     }
     return {};
@@ -351,6 +353,12 @@ Status IosLink::forget_pairing() {
     // The kiosk's half of the pairing goes whatever the phone said (it may be unplugged).
     usbmuxd_delete_pair_record(udid_.c_str());
     return result;
+}
+
+void IosLink::forget_kiosk_half() {
+    end_lockdown();
+    // The thread holds its own copy of the UDID and nothing of this link.
+    std::thread([udid = udid_] { usbmuxd_delete_pair_record(udid.c_str()); }).detach();
 }
 
 void IosLink::interrupt() {

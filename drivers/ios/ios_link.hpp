@@ -51,6 +51,9 @@ class AfcConnection final : public AfcLink {
     void interrupt();
     bool interrupted() const { return interrupted_; }
     bool broken() const { return broken_; }
+    // usbmuxd ended the connection: the phone was unplugged (or usbmuxd dropped it). Not set
+    // by a stall or an interrupt, after which the phone may still be there.
+    bool lost() const { return lost_; }
 
   private:
     idevice_connection_t connection_;
@@ -58,6 +61,7 @@ class AfcConnection final : public AfcLink {
     std::chrono::milliseconds stall_;
     std::atomic<bool> interrupted_{false};
     bool broken_ = false;
+    bool lost_ = false;
 };
 
 class IosLink {
@@ -91,6 +95,11 @@ class IosLink {
     bool paired() const;
     // Removes the pairing from the phone (when it is still there) and from usbmuxd.
     Status forget_pairing();
+    // The phone has gone: removes only the kiosk's half, from usbmuxd, without waiting for
+    // the answer (usbmuxd 1.1.1 can hang in its own clean-up after an unplug in the middle of
+    // a transfer, and the end of the session must not wait on it). The phone's half is
+    // removed the next time it is plugged in (a leftover pairing is removed at open).
+    void forget_kiosk_half();
 
     void interrupt();
     const std::string& udid() const { return udid_; }

@@ -201,7 +201,10 @@ TEST_F(IosOverUsb, AnUnplugInTheMiddleEndsTheSessionInterrupted) {
     const auto after = std::chrono::steady_clock::now() - unplugged.load();
     std::printf("the session ended %.1f s after the unplug\n",
                 std::chrono::duration<double>(after).count());
-    EXPECT_LT(after, 5s) << "usbmuxd ends the phone's connections when it goes";
+    // usbmuxd ends the phone's connections when it goes; Debian's usbmuxd 1.1.1 then often
+    // hangs in its own clean-up (a receive resubmitted after the unplug, its issue #114) and
+    // answers nobody, so the session must not ask it anything more before it ends.
+    EXPECT_LT(after, 5s) << usbmuxd_->log();
     EXPECT_EQ(x.outcome.state, store::SessionState::interrupted) << x.outcome.reason.value_or("");
     const auto expected = camera_roll_of(media_);
     std::size_t complete = 0;
