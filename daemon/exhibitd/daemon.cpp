@@ -257,6 +257,9 @@ Status Daemon::start_core() {
     options.kiosk_id = config_.daemon.kiosk_id;
     options.min_free_bytes = config_.store.min_free_bytes();
     options.stop_grace = kStopGrace;
+    options.method_configuration = {
+        {"adb.authorisation_wait_seconds", config_.adb.authorisation_wait_seconds},
+        {"ios.keep_pairing", config_.ios.keep_pairing}};
     sessions_ = std::make_unique<extract::SessionManager>(*channel_, *store_, devices_, drivers_,
                                                           std::move(options));
     // Removable disks (USB sticks, memory cards) are found through udev and read from their

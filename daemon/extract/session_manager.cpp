@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <exhibit/version.hpp>
+
 #include "common/log.hpp"
 #include "daemon/extract/message_ids.hpp"
 #include "daemon/store/free_space.hpp"
@@ -318,6 +320,21 @@ void SessionManager::finish_worker(std::uint64_t key) {
     workers_.erase(it);
 }
 
+nlohmann::json extraction_method(const drivers::Driver& driver,
+                                 std::span<const drivers::Function> device_functions,
+                                 const nlohmann::json& configuration) {
+    nlohmann::json served = nullptr;
+    for (const auto& f : device_functions)
+        if (std::ranges::find(driver.serves(), f) != driver.serves().end()) {
+            served = f.name;
+            break;
+        }
+    return {{"software", {{"name", "exhibit"}, {"version", kVersion}}},
+            {"driver",
+             {{"name", driver.name()}, {"version", driver.version()}, {"function", served}}},
+            {"configuration", configuration}};
+}
+
 Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     auto usable = usable_device(request.device_id, request.scope);
     if (!usable)
@@ -337,7 +354,8 @@ Result<std::int64_t> SessionManager::start(const StartRequest& request) {
     auto session_id = store_->catalog().create_session(
         *case_id, identity,
         d.identity.serial.empty() ? std::nullopt : std::optional(d.identity.serial),
-        request.priority, request.actor);
+        request.priority, request.actor,
+        extraction_method(*usable->driver, d.functions, options_.method_configuration));
     if (!session_id)
         return std::unexpected(session_id.error());
 

@@ -25,10 +25,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "daemon/devices/device_registry.hpp"
 #include "daemon/extract/extraction.hpp"
@@ -48,7 +51,17 @@ struct SessionManagerOptions {
     // longer; stop_workers() then names it and leaves it behind.
     std::chrono::milliseconds stop_grace{5000};
     const Clock* clock = &Clock::system();
+    // The configured settings that reach an extraction ("adb.authorisation_wait_seconds":
+    // 120, ...), recorded with every session as part of its method (extraction_method).
+    nlohmann::json method_configuration = nlohmann::json::object();
 };
+
+// How a session is extracted, kept with it and stated in its manifest (docs/manifest.md,
+// "method"): exhibit's version, the driver family with its version and the device function
+// it serves the device through, and the configured settings that reach the extraction.
+nlohmann::json extraction_method(const drivers::Driver& driver,
+                                 std::span<const drivers::Function> device_functions,
+                                 const nlohmann::json& configuration);
 
 // A device as its driver is given it.
 drivers::Device to_driver_device(const devices::DeviceRecord& record);

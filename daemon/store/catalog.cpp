@@ -143,20 +143,24 @@ Result<std::int64_t> Catalog::create_case(const CaseSpec& spec, std::string_view
 
 Result<std::int64_t> Catalog::create_session(std::int64_t case_id, const nlohmann::json& device,
                                              std::optional<std::string> device_serial,
-                                             Priority priority, std::string_view actor) {
+                                             Priority priority, std::string_view actor,
+                                             const nlohmann::json& method) {
+    if (!method.is_null() && !method.is_object())
+        return fail(Errc::invalid_argument, "a session's method is an object");
     auto tx = Transaction::begin(*db_);
     if (!tx)
         return std::unexpected(tx.error());
     auto stmt = db_->prepare(
-        "INSERT INTO sessions (case_id, device, device_serial, state, priority, started_at_ms) "
-        "VALUES (?1, ?2, ?3, 'created', ?4, ?5)");
+        "INSERT INTO sessions (case_id, device, device_serial, state, priority, started_at_ms, "
+        "method) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6)");
     if (!stmt)
         return std::unexpected(stmt.error());
     stmt->bind(1, case_id)
         .bind(2, device.dump())
         .bind(3, device_serial)
         .bind(4, to_string(priority))
-        .bind(5, to_unix_ms(clock_->now()));
+        .bind(5, to_unix_ms(clock_->now()))
+        .bind(6, method.is_null() ? std::nullopt : std::optional(method.dump()));
     if (auto s = stmt->run(); !s)
         return std::unexpected(s.error());
     const auto id = db_->last_insert_rowid();
@@ -164,6 +168,8 @@ Result<std::int64_t> Catalog::create_session(std::int64_t case_id, const nlohman
                               {"case_id", case_id},
                               {"device", device},
                               {"priority", to_string(priority)}};
+    if (!method.is_null())
+        details["method"] = method;
     if (auto e = audit_->append_in_transaction(actor, "session.created", details); !e)
         return std::unexpected(e.error());
     if (auto s = tx->commit(); !s)
@@ -256,7 +262,7 @@ Result<CaseRecord> Catalog::case_of(std::int64_t case_id) {
 Result<SessionRecord> Catalog::session(std::int64_t id) {
     auto stmt = db_->prepare(
         "SELECT id, case_id, device, device_serial, state, state_reason, priority, "
-        "clock_offset_ms, started_at_ms, ended_at_ms FROM sessions WHERE id = ?1");
+        "clock_offset_ms, started_at_ms, ended_at_ms, method FROM sessions WHERE id = ?1");
     if (!stmt)
         return std::unexpected(stmt.error());
     stmt->bind(1, id);
@@ -276,6 +282,8 @@ Result<SessionRecord> Catalog::session(std::int64_t id) {
     r.clock_offset_ms = stmt->column_optional_int(7);
     r.started_at_ms = stmt->column_int(8);
     r.ended_at_ms = stmt->column_optional_int(9);
+    if (auto method = stmt->column_optional_text(10))
+        r.method = nlohmann::json::parse(*method, nullptr, false);
     return r;
 }
 

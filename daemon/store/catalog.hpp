@@ -60,6 +60,9 @@ struct SessionRecord {
     std::optional<std::int64_t> clock_offset_ms;
     std::int64_t started_at_ms = 0;
     std::optional<std::int64_t> ended_at_ms;
+    // How the session was extracted (an object: "software", "driver", "configuration";
+    // docs/manifest.md); null for a session recorded before the catalog kept it.
+    nlohmann::json method;
 };
 
 struct ItemRecord {
@@ -85,9 +88,11 @@ class Catalog {
         : db_(&db), audit_(&audit), clock_(&clock) {}
 
     Result<std::int64_t> create_case(const CaseSpec& spec, std::string_view actor);
+    // `method` (an object, or null when not known) is kept with the session and audited.
     Result<std::int64_t> create_session(std::int64_t case_id, const nlohmann::json& device,
                                         std::optional<std::string> device_serial, Priority priority,
-                                        std::string_view actor);
+                                        std::string_view actor,
+                                        const nlohmann::json& method = nullptr);
     // Moves a session to `state` (ending it unless running) and audits the change.
     Status set_session_state(std::int64_t session_id, SessionState state,
                              std::optional<std::string> reason, std::string_view actor);

@@ -163,6 +163,8 @@ Result<nlohmann::json> manifest_document(Store& store, std::int64_t session_id,
         session_json["device_serial"] = *session->device_serial;
     if (session->clock_offset_ms)
         session_json["phone_clock_offset_ms"] = *session->clock_offset_ms;
+    if (session->method.is_object())
+        session_json["method"] = session->method;
 
     nlohmann::json doc = {
         {"format", kManifestFormat},

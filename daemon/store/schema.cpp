@@ -12,7 +12,7 @@ namespace {
 // Each entry takes the catalog from version (index) to version (index + 1). Never edit a
 // step once released: add a new one, and a fixture for the old version in
 // tests/fixtures/catalog/.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     // 0 -> 1: cases, sessions, items, uploads, audit.
     R"sql(
 CREATE TABLE cases (
@@ -268,6 +268,12 @@ BEGIN
 END;
 
 CREATE INDEX uploads_by_received_at ON uploads(received_at_ms) WHERE received_at_ms IS NOT NULL;
+)sql",
+    // 4 -> 5: the method each session is extracted with (JSON: exhibit's version, the driver
+    // and its version, the settings that shaped the extraction; docs/manifest.md). NULL for
+    // the sessions before.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN method TEXT;
 )sql",
 };
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include <exhibit/version.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,20 @@ TEST(Journey, PhoneToDfuThroughExhibitctlVerifies) {
         run_command({kBin + "exhibit-verify", "--fingerprint", fingerprint, (dir / "dfu").string()},
                     std::chrono::seconds(60));
     EXPECT_EQ(verify.first, 0) << verify.second;
+
+    // The manifest says how the session was extracted: this build, the ADB driver over TCP,
+    // the setting that reached it.
+    auto verified = run_command({kBin + "exhibit-verify", "--fingerprint", fingerprint, "--json",
+                                 (dir / "dfu").string()},
+                                std::chrono::seconds(60));
+    ASSERT_EQ(verified.first, 0) << verified.second;
+    auto method = nlohmann::json::parse(verified.second)["sessions"][0]["method"];
+    EXPECT_EQ(method["software"], nlohmann::json({{"name", "exhibit"}, {"version", kVersion}}));
+    EXPECT_EQ(method["driver"]["name"], "adb") << method.dump();
+    EXPECT_FALSE(method["driver"]["version"].get<std::string>().empty()) << method.dump();
+    EXPECT_EQ(method["driver"]["function"], "tcp:adb") << method.dump();
+    EXPECT_EQ(method["configuration"]["adb.authorisation_wait_seconds"], 120) << method.dump();
+    EXPECT_EQ(method["configuration"]["ios.keep_pairing"], false) << method.dump();
 }
 
 }  // namespace

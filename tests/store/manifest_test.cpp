@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <exhibit/version.hpp>
+
 #include "common/extraction_record.hpp"
 #include "common/sha256.hpp"
 #include "daemon/upload/tus_protocol.hpp"
@@ -103,6 +105,44 @@ TEST_F(ManifestTest, TheSealIsFixedAtTheEndAndTheManifestStatesIt) {
     auto changed = doc;
     changed["items"][0]["sha256"] = std::string(64, '0');
     EXPECT_NE(to_hex(Sha256::of(canonical_json(extraction_record(changed)).value())), *seal);
+}
+
+// How the session was extracted (exhibit's version, the driver, the settings) is stated under
+// the session, sealed with what was taken and audited as the session is created; a session
+// recorded before exhibit kept it says nothing rather than something made up.
+TEST_F(ManifestTest, TheMethodIsStatedSealedAndAudited) {
+    ev_.add_item(10, 1);
+    ev_.end_session();
+    auto doc = nlohmann::json::parse(build_manifest(ev_.store(), ev_.session_id(), {}, clock_)
+                                         .value()
+                                         .body);
+    const auto method = testing::EvidenceStore::test_method();
+    EXPECT_EQ(doc["session"]["method"], method);
+    EXPECT_EQ(doc["session"]["method"]["software"]["version"], kVersion);
+    EXPECT_EQ(extraction_record(doc)["session"]["method"], method);
+    auto changed = doc;
+    changed["session"]["method"]["driver"]["version"] = "test-2";
+    EXPECT_NE(to_hex(Sha256::of(canonical_json(extraction_record(changed)).value())),
+              doc["extraction_sha256"])
+        << "another driver version gives another seal";
+    auto created = ev_.store().database().prepare(
+        "SELECT details FROM audit WHERE event = 'session.created' ORDER BY seq DESC LIMIT 1");
+    ASSERT_TRUE(created);
+    ASSERT_TRUE(created->step().value());
+    EXPECT_EQ(nlohmann::json::parse(created->column_text(0))["method"], method);
+
+    const auto older = ev_.new_session(Priority::normal, nullptr);
+    ev_.add_item(20, 2);
+    ev_.end_session();
+    auto old_doc = nlohmann::json::parse(build_manifest(ev_.store(), older, {}, clock_).value().body);
+    EXPECT_FALSE(old_doc["session"].contains("method"));
+    EXPECT_FALSE(extraction_record(old_doc)["session"].contains("method"));
+
+    auto refused = ev_.store().catalog().create_session(
+        ev_.store().catalog().session(older).value().case_id, nlohmann::json::object(),
+        std::nullopt, Priority::normal, "officer:4711", nlohmann::json::array({"adb"}));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument);
 }
 
 TEST_F(ManifestTest, TamperingWrongKeysAndNonCanonicalBytesAreCaught) {

@@ -93,8 +93,11 @@ int fixture(const char* dir) {
         "officer:PC 1234");
     if (!case_id)
         return die(case_id.error());
-    auto session = store.catalog().create_session(*case_id, {{"model", "Pixel 7"}}, "SIM0001",
-                                                  Priority::urgent, "officer:PC 1234");
+    auto session = store.catalog().create_session(
+        *case_id, {{"model", "Pixel 7"}}, "SIM0001", Priority::urgent, "officer:PC 1234",
+        {{"software", {{"name", "exhibit"}, {"version", "0.1.0"}}},
+         {"driver", {{"name", "adb"}, {"version", "1.0"}, {"function", "usb:adb"}}},
+         {"configuration", {{"adb.authorisation_wait_seconds", 120}}}});
     if (!session)
         return die(session.error());
     if (auto s = store.catalog().set_session_state(*session, SessionState::running, std::nullopt,

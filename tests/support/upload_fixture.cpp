@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include <exhibit/version.hpp>
 #include <fmt/format.h>
 
 #include "common/sha256.hpp"
@@ -75,10 +76,16 @@ EvidenceStore::EvidenceStore(const Clock& clock, store::Priority priority) {
     session_id_ = new_session(priority);
 }
 
-std::int64_t EvidenceStore::new_session(store::Priority priority) {
+nlohmann::json EvidenceStore::test_method() {
+    return {{"software", {{"name", "exhibit"}, {"version", kVersion}}},
+            {"driver", {{"name", "adb"}, {"version", "test"}, {"function", "usb:adb"}}},
+            {"configuration", {{"adb.authorisation_wait_seconds", 120}}}};
+}
+
+std::int64_t EvidenceStore::new_session(store::Priority priority, const nlohmann::json& method) {
     auto id = store_->catalog()
                   .create_session(case_id_, {{"manufacturer", "Google"}, {"model", "Pixel 7"}},
-                                  "SERIAL0001", priority, "officer:4711")
+                                  "SERIAL0001", priority, "officer:4711", method)
                   .value();
     (void)store_->catalog().set_session_state(id, store::SessionState::running, std::nullopt,
                                               "exhibitd");

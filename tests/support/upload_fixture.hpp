@@ -51,7 +51,12 @@ class EvidenceStore {
     store::ItemRecord add_item(std::uint64_t size, std::uint64_t seed,
                                const std::string& category = "videos");
     // A new session of the same case (its priority decides the lane of its items).
-    std::int64_t new_session(store::Priority priority);
+    // A session of the case, recorded with `method` (null: as a session recorded before
+    // exhibit kept methods).
+    std::int64_t new_session(store::Priority priority, const nlohmann::json& method = test_method());
+    // The method the fixture's sessions are recorded with: exhibit's version, driver "adb"
+    // version "test" through "usb:adb", one setting.
+    static nlohmann::json test_method();
     void use_session(std::int64_t id) { session_id_ = id; }
     void end_session(std::int64_t id = 0);
 

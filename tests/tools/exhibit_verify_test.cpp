@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include <exhibit/version.hpp>
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
@@ -193,6 +194,11 @@ TEST_F(ExhibitVerify, AnIntactTusDeliveryVerifies) {
     auto [rc, out] = verify(dir);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("VERIFIED"), std::string::npos) << out;
+    EXPECT_NE(out.find(fmt::format("extracted with exhibit {}, driver adb test through usb:adb; "
+                                   "settings: adb.authorisation_wait_seconds=120",
+                                   kVersion)),
+              std::string::npos)
+        << out;
 
     auto r = report(dir);
     EXPECT_EQ(r["exit"], 0);
@@ -207,6 +213,7 @@ TEST_F(ExhibitVerify, AnIntactTusDeliveryVerifies) {
     EXPECT_EQ(s["seal_sha256"], store::extraction_seal(ev_.store(), ev_.session_id()).value())
         << "the seal on the kiosk's receipt";
     EXPECT_EQ(s["key_fingerprint"], ev_.store().identity().fingerprint());
+    EXPECT_EQ(s["method"], EvidenceStore::test_method());
     EXPECT_EQ(s["bytes_verified"], 105'000);
     for (const auto& c : s["checks"])
         EXPECT_TRUE(c["ok"].get<bool>()) << c.dump();

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "json_fields.hpp"
 
 namespace exhibit::verify {
 
@@ -78,6 +81,7 @@ nlohmann::json to_json(const Report& report) {
                             {"exhibit_reference", s.exhibit_reference},
                             {"session_state", s.session_state},
                             {"session_reason", s.session_reason},
+                            {"method", s.method},
                             {"key_fingerprint", s.key_fingerprint},
                             {"checks", std::move(checks)},
                             {"items", std::move(items)},
@@ -101,6 +105,29 @@ std::string safe(std::string_view text) {
     return out;
 }
 
+// "exhibit 0.9.0, driver adb 1.0 through usb:adb; settings: a=1, b=false".
+std::string render_method(const nlohmann::json& method) {
+    if (!method.is_object())
+        return "the manifest does not say how the session was extracted (made before exhibit "
+               "recorded it)";
+    const auto& software = json_member(method, "software");
+    const auto& driver = json_member(method, "driver");
+    auto named = [](const nlohmann::json& what) {
+        auto name = json_string(what, "name"), version = json_string(what, "version");
+        return safe(fmt::format("{} {}", name.empty() ? "?" : name, version.empty() ? "?" : version));
+    };
+    std::string out = fmt::format("extracted with {}, driver {}", named(software), named(driver));
+    if (auto function = json_string(driver, "function"); !function.empty())
+        out += " through " + safe(function);
+    std::vector<std::string> settings;
+    if (const auto& configuration = json_member(method, "configuration"); configuration.is_object())
+        for (const auto& [key, value] : configuration.items())
+            settings.push_back(safe(fmt::format("{}={}", key, value.dump())));
+    if (!settings.empty())
+        out += fmt::format("; settings: {}", fmt::join(settings, ", "));
+    return out;
+}
+
 std::string render_session(const SessionReport& s) {
     std::string out = fmt::format("\nsession {} of kiosk {}: case {}, exhibit {} (manifest {})\n",
                                   s.session_id ? std::to_string(*s.session_id) : "?",
@@ -116,6 +143,7 @@ std::string render_session(const SessionReport& s) {
             : s.session_reason.starts_with(s.session_state)
                 ? safe(s.session_reason)
                 : fmt::format("{} ({})", safe(s.session_state), safe(s.session_reason)));
+    out += fmt::format("  {}\n", render_method(s.method));
     for (const auto& c : s.checks)
         out += fmt::format("  {:<5} {}: {}\n", c.ok ? "ok" : "FAIL", c.name, safe(c.detail));
     std::size_t verified = 0, cancelled = 0;

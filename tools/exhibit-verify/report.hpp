@@ -54,6 +54,10 @@ struct SessionReport {
     // How the session ended, as its manifest says ("completed", "interrupted", ...), and why.
     std::string session_state;
     std::string session_reason;
+    // How the session was extracted, as its manifest states it (session.method: software,
+    // driver, configuration); null when the manifest does not say (made before exhibit
+    // recorded it).
+    nlohmann::json method;
     std::string key_fingerprint;  // the key the signature was checked with
     std::vector<Check> checks;
     std::vector<ItemResult> items;

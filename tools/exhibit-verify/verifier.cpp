@@ -151,6 +151,8 @@ void describe_session(const nlohmann::json& doc, SessionReport& s) {
     s.exhibit_reference = json_string(json_member(doc, "case"), "exhibit_reference");
     s.session_state = json_string(json_member(doc, "session"), "state");
     s.session_reason = json_string(json_member(doc, "session"), "state_reason");
+    if (const auto& method = json_member(session, "method"); method.is_object())
+        s.method = method;
 }
 
 void check_items(const Delivery& delivery, const nlohmann::json& doc, SessionReport& s,
