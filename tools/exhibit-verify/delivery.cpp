@@ -8,6 +8,7 @@
 #include "common/base64.hpp"
 #include "common/fs.hpp"
 #include "common/sha256.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 
 namespace exhibit::verify {
 
@@ -61,7 +62,7 @@ std::optional<std::vector<std::byte>> signature_bytes(const std::string& content
 // The phone path of an item as a relative path below the folder, or nullopt when it would
 // leave it.
 std::optional<fs::path> relative_source(const nlohmann::json& item) {
-    std::string raw = item.value("source_path", std::string());
+    std::string raw = json_string(item, "source_path");
     if (auto hex = item.find("source_path_raw_hex"); hex != item.end() && hex->is_string()) {
         auto bytes = from_hex(hex->get<std::string>());
         if (!bytes)

@@ -1,4 +1,5 @@
 #include "item_check.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -21,7 +22,8 @@ const nlohmann::json* entry_of(const nlohmann::json& doc, std::int64_t id) {
     if (!doc.contains("items") || !doc["items"].is_array())
         return nullptr;
     for (const auto& i : doc["items"])
-        if (i.is_object() && i.value("id", std::int64_t{-1}) == id)
+        if (const auto& own = json_member(i, "id");
+            own.is_number_integer() && own.get<std::int64_t>() == id)
             return &i;
     return nullptr;
 }
@@ -57,11 +59,12 @@ Verdict evaluate(const Candidate& c, const ItemResult& expected, HashCache& hash
 }
 
 std::string phone_note(const nlohmann::json& item) {
-    if (item.value("state", std::string()) != "incomplete")
+    if (json_string(item, "state") != "incomplete")
         return {};
     // Not always the phone's doing (a stall, a size it misstated): exhibitd may have stopped.
+    auto reason = json_string(item, "incomplete_reason");
     return fmt::format("recorded incomplete ({}); the bytes stored are intact",
-                       item.value("incomplete_reason", std::string("no reason given")));
+                       reason.empty() ? "no reason given" : reason);
 }
 
 }  // namespace
@@ -88,11 +91,11 @@ ItemResult check_item(const Delivery& delivery, const nlohmann::json& doc,
     r.id = item["id"].get<std::int64_t>();
     r.size = item["size"].get<std::uint64_t>();
     r.sha256 = item["sha256"].get<std::string>();
-    r.source_path = item.value("source_path", std::string());
+    r.source_path = json_string(item, "source_path");
     r.note = phone_note(item);
 
-    const auto d = item.value("delivery", nlohmann::json::object());
-    const auto state = d.is_object() ? d.value("state", std::string()) : std::string();
+    const auto& d = json_member(item, "delivery");
+    const auto state = json_string(d, "state");
     std::string tried;
     auto candidates = delivery.candidates(doc, r.id, item, &tried);
     if (d.is_object() && d.contains("same_content_as_item") &&

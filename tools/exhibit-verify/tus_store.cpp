@@ -7,6 +7,7 @@
 
 #include "common/base64.hpp"
 #include "common/fs.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
 
 namespace exhibit::verify {
 
@@ -39,7 +40,8 @@ std::optional<StoredUpload> read_info(const fs::path& info) {
     u.id = info.stem().string();
     u.info = info;
     u.data = info.parent_path() / u.id;
-    const bool deferred = tusd && j.value("SizeIsDeferred", false);
+    const auto& size_deferred = json_member(j, "SizeIsDeferred");
+    const bool deferred = tusd && size_deferred.is_boolean() && size_deferred.get<bool>();
     if (!deferred)
         u.length = size_field(j, tusd ? "Size" : "size");
     const auto& meta = j[meta_key];
