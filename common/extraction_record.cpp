@@ -6,7 +6,7 @@ nlohmann::json extraction_record(const nlohmann::json& manifest) {
     if (!manifest.is_object())
         return nlohmann::json::object();
     nlohmann::json record = manifest;
-    for (const char* later : {"audit_head", "created_at", "extraction_sha256"})
+    for (const char* later : {"audit_head", "audit_trail", "created_at", "extraction_sha256"})
         record.erase(later);
     record["format"] = kExtractionRecordFormat;
     if (auto kiosk = record.find("kiosk"); kiosk != record.end() && kiosk->is_object())

@@ -1,6 +1,6 @@
 // The extraction record: what a session took, as it stood when the session ended. It is the
 // session manifest (docs/manifest.md) without what is only known later or may change: the
-// items' deliveries and integrity checks, the audit head, when the manifest was written, the
+// items' deliveries and integrity checks, the audit head and trail, when the manifest was written, the
 // kiosk's configurable name, the session's upload priority, and the manifest's own statement
 // of the record's hash.
 //

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/audit_chain.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "daemon/keys/identity_key.hpp"
@@ -24,15 +25,11 @@
 
 namespace exhibit::store {
 
-struct AuditEntry {
-    std::int64_t seq = 0;
-    std::string time;     // UTC with milliseconds
-    std::string actor;    // "exhibitd", "officer:<id>", "admin:<uid>", ...
-    std::string event;    // dotted name: "store.item_added"
-    std::string details;  // compact JSON
-    std::string prev_hash;
-    std::string hash;
-};
+// An entry and its hash (common/audit_chain.hpp, shared with exhibit-verify).
+using exhibit::AuditEntry;
+using exhibit::audit_entry_hash;
+using exhibit::audit_head_message;
+using exhibit::kGenesisHash;
 
 struct AuditVerifyReport {
     std::uint64_t entries = 0;                 // entries that verified before any problem
@@ -41,14 +38,6 @@ struct AuditVerifyReport {
     std::string head_hash;                     // hash of the last good entry
     bool ok() const { return !first_broken; }
 };
-
-// The hash of an entry from its fields (pure; exposed for exhibit-verify and tests).
-std::string audit_entry_hash(const AuditEntry& entry);
-// The bytes the kiosk key signs for the head.
-std::string audit_head_message(std::int64_t seq, std::string_view hash);
-
-inline constexpr std::string_view kGenesisHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
 
 class AuditLog {
   public:

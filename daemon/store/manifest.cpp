@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <optional>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "common/base64.hpp"
@@ -82,6 +85,82 @@ Result<nlohmann::json> audit_head(Database& db) {
     return nlohmann::json{{"seq", stmt->column_int(0)}, {"hash", stmt->column_text(1)}};
 }
 
+// Whether an audit entry's details concern the session: its case's creation, anything
+// naming the session, and anything naming one of its items (stored, queued, delivered).
+bool concerns(const nlohmann::json& details, std::int64_t case_id, std::int64_t session_id,
+              const std::set<std::int64_t>& items) {
+    auto id = [&](const char* key) -> std::optional<std::int64_t> {
+        auto it = details.find(key);
+        return it != details.end() && it->is_number_integer()
+                   ? std::optional(it->get<std::int64_t>())
+                   : std::nullopt;
+    };
+    if (auto s = id("session_id"))
+        return *s == session_id;
+    if (auto s = id("manifest_of_session"))
+        return *s == session_id;
+    if (auto i = id("item_id"))
+        return items.contains(*i);
+    return id("case_id") == case_id;
+}
+
+// The session's audit trail (docs/manifest.md, "audit_trail"): the kiosk's chain from its
+// case's creation to `head_seq`, every entry that concerns the session whole, each run of
+// the others (other sessions, the kiosk's own business) as its first and last sequence
+// number and the last one's hash, which is what the next entry's prev_hash links to.
+Result<nlohmann::json> audit_trail(Database& db, std::int64_t case_id, std::int64_t session_id,
+                                   const std::vector<ItemRecord>& items, std::int64_t head_seq) {
+    std::set<std::int64_t> item_ids;
+    for (const auto& i : items)
+        item_ids.insert(i.id);
+    std::optional<std::int64_t> first;
+    if (auto s = db.each(
+            "SELECT min(seq) FROM audit WHERE event = 'case.created' "
+            "AND json_extract(details, '$.case_id') = ?1",
+            [&](Statement& q) { q.bind(1, case_id); },
+            [&](const Statement& row) { first = row.column_optional_int(0); });
+        !s)
+        return std::unexpected(s.error());
+    if (!first)
+        return fail(Errc::corrupt,
+                    fmt::format("the audit log has no entry for the creation of case {}", case_id));
+    nlohmann::json trail = nlohmann::json::array();
+    nlohmann::json run;  // the run of other entries being gathered
+    auto close_run = [&] {
+        if (!run.is_null())
+            trail.push_back(std::move(run));
+        run = nullptr;
+    };
+    if (auto s = db.each(
+            "SELECT seq, time, actor, event, details, prev_hash, hash FROM audit "
+            "WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+            [&](Statement& q) { q.bind(1, *first).bind(2, head_seq); },
+            [&](const Statement& row) {
+                const auto seq = row.column_int(0);
+                const auto details = row.column_text(4);
+                auto parsed = nlohmann::json::parse(details, nullptr, false);
+                if (parsed.is_object() && concerns(parsed, case_id, session_id, item_ids)) {
+                    close_run();
+                    trail.push_back({{"seq", seq},
+                                     {"time", row.column_text(1)},
+                                     {"actor", row.column_text(2)},
+                                     {"event", row.column_text(3)},
+                                     {"details", details},
+                                     {"prev_hash", row.column_text(5)},
+                                     {"hash", row.column_text(6)}});
+                } else if (run.is_null()) {
+                    run = {{"elided_from", seq}, {"elided_to", seq}, {"hash", row.column_text(6)}};
+                } else {
+                    run["elided_to"] = seq;
+                    run["hash"] = row.column_text(6);
+                }
+            });
+        !s)
+        return std::unexpected(s.error());
+    close_run();
+    return trail;
+}
+
 nlohmann::json item_json(const ItemRecord& item, const nlohmann::json& raw,
                          const nlohmann::json& deliveries) {
     const auto id = std::to_string(item.id);
@@ -119,9 +198,11 @@ Result<std::string> canonical_json(const nlohmann::json& value) {
 
 namespace {
 
-// The manifest of an ended session, unsigned and without its "extraction_sha256".
+// The manifest of an ended session, unsigned and without its "extraction_sha256"; without
+// its audit trail when only the seal is wanted (the record leaves the trail out).
 Result<nlohmann::json> manifest_document(Store& store, std::int64_t session_id,
-                                         const nlohmann::json& deliveries, const Clock& clock) {
+                                         const nlohmann::json& deliveries, const Clock& clock,
+                                         bool with_trail) {
     auto session = store.catalog().session(session_id);
     if (!session)
         return err(session);
@@ -176,9 +257,16 @@ Result<nlohmann::json> manifest_document(Store& store, std::int64_t session_id,
         {"session", std::move(session_json)},
         {"items", std::move(list)},
         {"totals", {{"items", items->size()}, {"bytes", total}}},
-        {"audit_head", std::move(*head)},
         {"created_at", format_utc_ms(clock.now())},
     };
+    if (with_trail && head->is_object()) {
+        auto trail = audit_trail(store.database(), session->case_id, session_id, *items,
+                                 (*head)["seq"].get<std::int64_t>());
+        if (!trail)
+            return err(trail);
+        doc["audit_trail"] = std::move(*trail);
+    }
+    doc["audit_head"] = std::move(*head);
     return doc;
 }
 
@@ -192,7 +280,8 @@ Result<std::string> seal_of(const nlohmann::json& manifest) {
 }  // namespace
 
 Result<std::string> extraction_seal(Store& store, std::int64_t session_id) {
-    auto doc = manifest_document(store, session_id, nlohmann::json::object(), Clock::system());
+    auto doc = manifest_document(store, session_id, nlohmann::json::object(), Clock::system(),
+                                 false);
     if (!doc)
         return err(doc);
     return seal_of(*doc);
@@ -200,7 +289,7 @@ Result<std::string> extraction_seal(Store& store, std::int64_t session_id) {
 
 Result<SignedManifest> build_manifest(Store& store, std::int64_t session_id,
                                       const nlohmann::json& deliveries, const Clock& clock) {
-    auto doc = manifest_document(store, session_id, deliveries, clock);
+    auto doc = manifest_document(store, session_id, deliveries, clock, true);
     if (!doc)
         return err(doc);
     auto seal = seal_of(*doc);

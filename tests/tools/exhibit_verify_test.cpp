@@ -78,7 +78,7 @@ class ExhibitVerify : public ::testing::Test {
     void sign(const std::set<std::int64_t>& cancelled = {}) {
         ev_.end_session();
         json deliveries = json::object();
-        for (const auto& i : items_)
+        for (const auto& i : items_) {
             deliveries[std::to_string(i.record.id)] =
                 cancelled.contains(i.record.id)
                     ? json{{"state", "cancelled"}}
@@ -86,6 +86,13 @@ class ExhibitVerify : public ::testing::Test {
                            {"url", "https://dfu.example.org/files/" + i.upload_id},
                            {"received_at", "2026-11-30T12:00:00.000Z"},
                            {"checksum", "not-offered"}};
+            // As the upload queue audits a delivery (upload.received with the item's id).
+            if (!cancelled.contains(i.record.id)) {
+                ASSERT_TRUE(ev_.store().audit().append(
+                    "exhibitd", "upload.received",
+                    {{"item_id", i.record.id}, {"receipt", deliveries[std::to_string(i.record.id)]}}));
+            }
+        }
         manifest_ =
             store::build_manifest(ev_.store(), ev_.session_id(), deliveries, clock_).value();
     }
@@ -347,6 +354,110 @@ TEST_F(ExhibitVerify, ANonCanonicalManifestFailsEvenWhenSigned) {
     EXPECT_EQ(r["exit"], 1);
     EXPECT_TRUE(check_ok(r, "signature"));
     EXPECT_FALSE(check_ok(r, "canonical form"));
+}
+
+// Signs `doc` with the kiosk key as the manifest upload, in place of the delivered one.
+#define RESIGN_AS_MANIFEST(dir, doc)                                                        \
+    do {                                                                                    \
+        auto body = store::canonical_json(doc).value();                                     \
+        auto sig = ev_.store().identity().sign(body).value();                               \
+        auto meta = manifest_metadata(manifest_);                                           \
+        meta["signature"] = upload::base64_encode(                                          \
+            std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));       \
+        meta["sha256"] = to_hex(Sha256::of(body));                                          \
+        write_upload(dir, manifest_id_, body, meta);                                        \
+    } while (false)
+
+// The audit trail in the manifest: the kiosk's chain from the case's creation to the head,
+// the session's entries whole and the others as runs. Even a manifest signed with the
+// kiosk's key fails when an entry of its trail was altered, dropped or moved, or when the
+// trail and the manifest disagree, and the report says where.
+TEST_F(ExhibitVerify, TheAuditTrailIsCheckedAndReadAsAContinuityRecord) {
+    // Another session's entries in between: they travel as a run of hashes.
+    const auto mine = ev_.session_id();
+    ev_.new_session(store::Priority::normal);
+    ev_.add_item(10, 9);
+    ev_.use_session(mine);
+    auto dir = deliver_tus();
+    std::size_t runs = 0;
+    const auto delivered = json::parse(manifest_.body);
+    for (const auto& e : delivered["audit_trail"])
+        runs += e.contains("elided_from");
+    EXPECT_GE(runs, 1u) << manifest_.body;
+    auto [rc, out] = verify(dir);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("ok    audit trail: "), std::string::npos) << out;
+    EXPECT_NE(out.find("ok    audit trail agrees with the manifest"), std::string::npos) << out;
+    EXPECT_NE(out.find("officer:4711  case CR/2026/0042, exhibit EX-7 recorded by PC 4711: "
+                       "consent (notice v3, agreed by owner)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("item 1 received by the DFU"), std::string::npos) << out;
+    auto r = report(dir);
+    EXPECT_EQ(r["sessions"][0]["trail"][0]["event"], "case.created");
+
+    const auto original = json::parse(manifest_.body);
+    auto index_of = [&](const std::string& event) {
+        const auto& trail = original["audit_trail"];
+        for (std::size_t i = 0; i < trail.size(); ++i)
+            if (auto it = trail[i].find("event"); it != trail[i].end() && *it == event)
+                return i;
+        ADD_FAILURE() << "no " << event;
+        return std::size_t{0};
+    };
+    auto fails_with = [&](json doc, const std::string& check, const std::string& words) {
+        RESIGN_AS_MANIFEST(dir, doc);
+        auto got = report(dir);
+        EXPECT_EQ(got["exit"], 1) << words;
+        EXPECT_TRUE(check_ok(got, "signature")) << "signed by the kiosk key all the same";
+        for (const auto& c : got["sessions"][0]["checks"])
+            if (c["name"] == check) {
+                EXPECT_FALSE(c["ok"].get<bool>()) << c.dump();
+                EXPECT_NE(c["detail"].get<std::string>().find(words), std::string::npos)
+                    << c.dump();
+            }
+    };
+    {  // an altered entry: the item's hash in its store.item_added
+        auto doc = original;
+        auto& e = doc["audit_trail"][index_of("store.item_added")];
+        auto details = json::parse(e["details"].get<std::string>());
+        details["sha256"] = std::string(64, '0');
+        e["details"] = details.dump();
+        fails_with(doc, "audit trail", "(store.item_added) was altered");
+    }
+    {  // a missing entry
+        auto doc = original;
+        auto& trail = doc["audit_trail"];
+        trail.erase(trail.begin() + static_cast<std::ptrdiff_t>(index_of("session.running")));
+        fails_with(doc, "audit trail", fmt::format("entry {} is missing",
+                                                   original["audit_trail"][index_of(
+                                                       "session.running")]["seq"].get<int>()));
+    }
+    {  // two entries swapped
+        auto doc = original;
+        auto& trail = doc["audit_trail"];
+        const auto i = index_of("store.item_added");
+        std::swap(trail[i], trail[i + 1]);
+        fails_with(doc, "audit trail", "is out of order (it comes after entry");
+    }
+    {  // the trail cut short of the head the manifest names
+        auto doc = original;
+        doc["audit_trail"].erase(doc["audit_trail"].end() - 1);
+        fails_with(doc, "audit trail", "the manifest's audit head is");
+    }
+    {  // whole, but disagreeing: a delivery the trail does not record (its entry made a run)
+        auto doc = original;
+        auto& e = doc["audit_trail"][index_of("upload.received")];
+        e = {{"elided_from", e["seq"]}, {"elided_to", e["seq"]}, {"hash", e["hash"]}};
+        fails_with(doc, "audit trail agrees with the manifest",
+                   "received as the manifest says, not in the trail");
+    }
+    {  // whole, but disagreeing: the case recorded under another reference
+        auto doc = original;
+        doc["case"]["case_reference"] = "CR/2026/9999";
+        fails_with(doc, "audit trail agrees with the manifest",
+                   "records case_reference \"CR/2026/0042\", the manifest \"CR/2026/9999\"");
+    }
 }
 
 // A manifest signed by the kiosk key whose stated seal is not its extraction record's (or that

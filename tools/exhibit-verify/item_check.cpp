@@ -14,10 +14,6 @@ struct Verdict {
     std::string detail;
 };
 
-bool is_sha256_hex(const std::string& s) {
-    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
 const nlohmann::json* entry_of(const nlohmann::json& doc, std::int64_t id) {
     if (!doc.contains("items") || !doc["items"].is_array())
         return nullptr;

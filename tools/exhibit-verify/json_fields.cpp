@@ -15,4 +15,8 @@ std::string json_string(const nlohmann::json& obj, const char* key) {
     return v.is_string() ? v.get<std::string>() : std::string();
 }
 
+bool is_sha256_hex(const std::string& text) {
+    return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 }  // namespace exhibit::verify

@@ -14,5 +14,7 @@ namespace exhibit::verify {
 const nlohmann::json& json_member(const nlohmann::json& obj, const char* key);
 // The text at `key` of `obj`, or "" when it is missing or not text.
 std::string json_string(const nlohmann::json& obj, const char* key);
+// Whether `text` is a SHA-256 as exhibit writes one: 64 lower-case hex digits.
+bool is_sha256_hex(const std::string& text);
 
 }  // namespace exhibit::verify

@@ -82,6 +82,7 @@ nlohmann::json to_json(const Report& report) {
                             {"session_state", s.session_state},
                             {"session_reason", s.session_reason},
                             {"method", s.method},
+                            {"trail", s.trail},
                             {"key_fingerprint", s.key_fingerprint},
                             {"checks", std::move(checks)},
                             {"items", std::move(items)},
@@ -146,6 +147,11 @@ std::string render_session(const SessionReport& s) {
     out += fmt::format("  {}\n", render_method(s.method));
     for (const auto& c : s.checks)
         out += fmt::format("  {:<5} {}: {}\n", c.ok ? "ok" : "FAIL", c.name, safe(c.detail));
+    if (!s.continuity.empty()) {
+        out += "  continuity record (the session's audit trail, kiosk clock, UTC):\n";
+        for (const auto& line : s.continuity)
+            out += fmt::format("    {}\n", safe(line));
+    }
     std::size_t verified = 0, cancelled = 0;
     for (const auto& i : s.items) {
         if (i.status == ItemStatus::ok)

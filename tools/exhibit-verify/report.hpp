@@ -58,6 +58,10 @@ struct SessionReport {
     // driver, configuration); null when the manifest does not say (made before exhibit
     // recorded it).
     nlohmann::json method;
+    // The session's audit trail as checked (seq, time, actor, event, details per entry) and
+    // read as a continuity record, one line per entry or run; empty when the trail fails.
+    nlohmann::json trail = nlohmann::json::array();
+    std::vector<std::string> continuity;
     std::string key_fingerprint;  // the key the signature was checked with
     std::vector<Check> checks;
     std::vector<ItemResult> items;

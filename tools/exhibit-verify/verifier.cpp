@@ -8,6 +8,7 @@
 #include "common/base64.hpp"
 #include "common/extraction_record.hpp"
 #include "common/sha256.hpp"
+#include "tools/exhibit-verify/audit_trail.hpp"
 #include "tools/exhibit-verify/canonical_json.hpp"
 #include "tools/exhibit-verify/item_check.hpp"
 #include "tools/exhibit-verify/json_fields.hpp"
@@ -196,6 +197,16 @@ SessionReport verify_manifest(const Delivery& delivery, const ManifestSource& m,
     s.checks.push_back(std::move(key_check));
     s.checks.push_back(totals_check(doc));
     s.checks.push_back(seal_check(doc, s));
+    auto trail = check_audit_trail(doc);
+    s.checks.push_back(std::move(trail.chain));
+    s.checks.push_back(std::move(trail.agreement));
+    for (const auto& e : trail.entries)
+        s.trail.push_back({{"seq", e.seq},
+                           {"time", e.time},
+                           {"actor", e.actor},
+                           {"event", e.event},
+                           {"details", e.details}});
+    s.continuity = continuity_record(trail.entries);
     if (m.upload)
         s.checks.push_back(upload_check(m, doc, s.manifest_sha256, trusted));
     check_items(delivery, doc, s, hashes);
