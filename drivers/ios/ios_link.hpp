@@ -97,8 +97,9 @@ class IosLink {
     Status forget_pairing();
     // The phone has gone: removes only the kiosk's half, from usbmuxd, without waiting for
     // the answer (usbmuxd 1.1.1 can hang in its own clean-up after an unplug in the middle of
-    // a transfer, and the end of the session must not wait on it). The phone's half is
-    // removed the next time it is plugged in (a leftover pairing is removed at open).
+    // a transfer, and the end of the session must not wait on it). The phone keeps its half:
+    // a record of a host key that then exists nowhere, so it trusts no one by it and asks
+    // for Trust again the next time.
     void forget_kiosk_half();
 
     void interrupt();
