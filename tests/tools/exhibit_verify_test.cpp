@@ -148,6 +148,17 @@ class ExhibitVerify : public ::testing::Test {
         return dir;
     }
 
+    // Puts `body` in place of the delivered manifest, signed with the kiosk's key, with its
+    // upload's metadata made to agree: what a manifest the kiosk signed would look like.
+    void write_signed_manifest(const fs::path& dir, const std::string& body) {
+        auto sig = ev_.store().identity().sign(body).value();
+        auto meta = manifest_metadata(manifest_);
+        meta["signature"] = upload::base64_encode(
+            std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+        meta["sha256"] = to_hex(Sha256::of(body));
+        write_upload(dir, manifest_id_, body, meta);
+    }
+
     std::pair<int, std::string> verify(const fs::path& dir, std::vector<std::string> args = {}) {
         std::vector<std::string> argv = {std::string(EXHIBIT_BINARY_DIR) + "/bin/exhibit-verify"};
         if (args.empty())
@@ -343,30 +354,12 @@ TEST_F(ExhibitVerify, AManifestSignedByAnotherKeyFails) {
 
 TEST_F(ExhibitVerify, ANonCanonicalManifestFailsEvenWhenSigned) {
     auto dir = deliver_tus();
-    auto spaced = json::parse(manifest_.body).dump(1);
-    auto sig = ev_.store().identity().sign(spaced).value();
-    auto meta = manifest_metadata(manifest_);
-    meta["signature"] = upload::base64_encode(
-        std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
-    meta["sha256"] = to_hex(Sha256::of(spaced));
-    write_upload(dir, manifest_id_, spaced, meta);
+    write_signed_manifest(dir, json::parse(manifest_.body).dump(1));
     auto r = report(dir);
     EXPECT_EQ(r["exit"], 1);
     EXPECT_TRUE(check_ok(r, "signature"));
     EXPECT_FALSE(check_ok(r, "canonical form"));
 }
-
-// Signs `doc` with the kiosk key as the manifest upload, in place of the delivered one.
-#define RESIGN_AS_MANIFEST(dir, doc)                                                        \
-    do {                                                                                    \
-        auto body = store::canonical_json(doc).value();                                     \
-        auto sig = ev_.store().identity().sign(body).value();                               \
-        auto meta = manifest_metadata(manifest_);                                           \
-        meta["signature"] = upload::base64_encode(                                          \
-            std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));       \
-        meta["sha256"] = to_hex(Sha256::of(body));                                          \
-        write_upload(dir, manifest_id_, body, meta);                                        \
-    } while (false)
 
 // The audit trail in the manifest: the kiosk's chain from the case's creation to the head,
 // the session's entries whole and the others as runs. Even a manifest signed with the
@@ -406,7 +399,7 @@ TEST_F(ExhibitVerify, TheAuditTrailIsCheckedAndReadAsAContinuityRecord) {
         return std::size_t{0};
     };
     auto fails_with = [&](json doc, const std::string& check, const std::string& words) {
-        RESIGN_AS_MANIFEST(dir, doc);
+        write_signed_manifest(dir, store::canonical_json(doc).value());
         auto got = report(dir);
         EXPECT_EQ(got["exit"], 1) << words;
         EXPECT_TRUE(check_ok(got, "signature")) << "signed by the kiosk key all the same";
@@ -470,13 +463,7 @@ TEST_F(ExhibitVerify, AStatedSealThatIsNotTheRecordsFails) {
             doc.erase("extraction_sha256");
         else
             doc["extraction_sha256"] = std::string(64, 'e');
-        auto body = store::canonical_json(doc).value();
-        auto sig = ev_.store().identity().sign(body).value();
-        auto meta = manifest_metadata(manifest_);
-        meta["signature"] = upload::base64_encode(
-            std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
-        meta["sha256"] = to_hex(Sha256::of(body));
-        write_upload(dir, manifest_id_, body, meta);
+        write_signed_manifest(dir, store::canonical_json(doc).value());
         auto r = report(dir);
         EXPECT_EQ(r["exit"], 1) << (drop ? "no seal" : "wrong seal");
         EXPECT_TRUE(check_ok(r, "signature"));

@@ -13,11 +13,6 @@ namespace exhibit::verify {
 
 namespace {
 
-std::optional<std::int64_t> json_int(const nlohmann::json& obj, const char* key) {
-    const auto& v = json_member(obj, key);
-    return v.is_number_integer() ? std::optional(v.get<std::int64_t>()) : std::nullopt;
-}
-
 // What is wrong when the element starting at `seq` comes where entry `next` was due: `next`
 // may come later in the trail (out of order) or nowhere (missing).
 std::string misplaced(const nlohmann::json& trail, std::size_t at, std::int64_t next,
@@ -211,9 +206,11 @@ std::string summary(const TrailEntry& e) {
         return who.empty() ? fmt::format("session {} opened", session)
                            : fmt::format("session {} opened for {}", session, who);
     }
-    if (e.event == "session.device_identified")
+    if (e.event == "session.device_identified") {
+        auto who = device();
         return fmt::format("session {}: the phone says it is {}", session,
-                           device().empty() ? "nothing" : device());
+                           who.empty() ? "nothing" : who);
+    }
     if (e.event.starts_with("session.") && json_member(d, "state").is_string()) {
         auto reason = json_string(d, "reason");
         return fmt::format("session {} {}{}", session, json_string(d, "state"),

@@ -4,6 +4,8 @@
 // Reentrant.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,8 @@ namespace exhibit::verify {
 const nlohmann::json& json_member(const nlohmann::json& obj, const char* key);
 // The text at `key` of `obj`, or "" when it is missing or not text.
 std::string json_string(const nlohmann::json& obj, const char* key);
+// The integer at `key` of `obj`, or nullopt when it is missing or not an integer.
+std::optional<std::int64_t> json_int(const nlohmann::json& obj, const char* key);
 // Whether `text` is a SHA-256 as exhibit writes one: 64 lower-case hex digits.
 bool is_sha256_hex(const std::string& text);
 

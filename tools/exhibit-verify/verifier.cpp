@@ -119,10 +119,8 @@ Check upload_check(const ManifestSource& m, const nlohmann::json& doc, const std
                    const TrustedKey& trusted) {
     Check c{.name = "manifest upload"};
     const auto& u = *m.upload;
-    std::string session =
-        json_member(json_member(doc, "session"), "id").is_number_integer()
-            ? std::to_string(json_member(json_member(doc, "session"), "id").get<std::int64_t>())
-            : "";
+    const auto id = json_int(json_member(doc, "session"), "id");
+    const std::string session = id ? std::to_string(*id) : "";
     if (!u.complete())
         c.detail = fmt::format("incomplete: {} of {} bytes received", u.data_size,
                                u.length ? std::to_string(*u.length) : "?");
@@ -145,8 +143,7 @@ Check upload_check(const ManifestSource& m, const nlohmann::json& doc, const std
 
 void describe_session(const nlohmann::json& doc, SessionReport& s) {
     const auto& session = json_member(doc, "session");
-    if (json_member(session, "id").is_number_integer())
-        s.session_id = session["id"].get<std::int64_t>();
+    s.session_id = json_int(session, "id");
     s.kiosk_id = json_string(json_member(doc, "kiosk"), "id");
     s.case_reference = json_string(json_member(doc, "case"), "case_reference");
     s.exhibit_reference = json_string(json_member(doc, "case"), "exhibit_reference");
