@@ -344,9 +344,10 @@ Result<TusClient::RequestPtr> TusClient::discover(Handler handler) {
     return start(Method::options, options_->endpoint, {}, nullptr, 0, 0, std::move(handler));
 }
 
-Result<TusClient::RequestPtr> TusClient::create(std::uint64_t length, const std::string& metadata,
-                                                Handler handler) {
-    std::vector<std::string> headers = {fmt::format("Upload-Length: {}", length)};
+Result<TusClient::RequestPtr> TusClient::create(std::optional<std::uint64_t> length,
+                                                const std::string& metadata, Handler handler) {
+    std::vector<std::string> headers = {length ? fmt::format("Upload-Length: {}", *length)
+                                               : std::string("Upload-Defer-Length: 1")};
     if (!metadata.empty())
         headers.push_back(fmt::format("Upload-Metadata: {}", metadata));
     headers.push_back("Content-Type:");  // libcurl would label a bodiless POST as a form
@@ -361,9 +362,12 @@ Result<TusClient::RequestPtr> TusClient::head(const std::string& url, Handler ha
 Result<TusClient::RequestPtr> TusClient::patch(const std::string& url, std::uint64_t offset,
                                                std::uint64_t length, BodySource& body,
                                                const std::optional<Digest>& checksum,
+                                               std::optional<std::uint64_t> declare_length,
                                                Handler handler) {
     std::vector<std::string> headers = {"Content-Type: application/offset+octet-stream",
                                         fmt::format("Upload-Offset: {}", offset)};
+    if (declare_length)
+        headers.push_back(fmt::format("Upload-Length: {}", *declare_length));
     if (checksum)
         headers.push_back(fmt::format("Upload-Checksum: {}", checksum_header_value(*checksum)));
     return start(Method::patch, url, std::move(headers), &body, offset, length, std::move(handler));

@@ -91,12 +91,16 @@ class TusClient {
     Result<RequestPtr> discover(Handler handler);
     // POST to the endpoint with Upload-Length and Upload-Metadata, and no body: evidence goes
     // only to an upload whose URL the kiosk has recorded (creation-with-upload is not used).
-    Result<RequestPtr> create(std::uint64_t length, const std::string& metadata, Handler handler);
+    // No length sends Upload-Defer-Length: 1 instead (creation-defer-length): the upload
+    // cannot be whole until a PATCH declares its length.
+    Result<RequestPtr> create(std::optional<std::uint64_t> length, const std::string& metadata,
+                              Handler handler);
     Result<RequestPtr> head(const std::string& url, Handler handler);
-    // PATCH `length` bytes of `body` from `offset`, with an Upload-Checksum when given.
+    // PATCH `length` bytes of `body` from `offset`, with an Upload-Checksum when given, and an
+    // Upload-Length when the upload's length is still to be declared.
     Result<RequestPtr> patch(const std::string& url, std::uint64_t offset, std::uint64_t length,
                              BodySource& body, const std::optional<Digest>& checksum,
-                             Handler handler);
+                             std::optional<std::uint64_t> declare_length, Handler handler);
     Result<RequestPtr> terminate(const std::string& url, Handler handler);
 
     // Body bytes handed to libcurl since this client was made (sent or in flight).

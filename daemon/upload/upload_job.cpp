@@ -71,7 +71,7 @@ void UploadJob::next() {
         return create();
     if (!offset_known_)
         return head();
-    if (offset_ >= job_.length)
+    if (offset_ >= job_.length && !length_undeclared_)
         return done();
     if (!host_->may_continue(job_))
         return end(JobRetry{"", false});
@@ -120,8 +120,12 @@ void UploadJob::create() {
     // the upload's URL is committed to the catalog before any byte is sent, so that a kiosk
     // killed (or a server lost) between the server storing a body and the kiosk recording
     // where can never make the DFU receive an item twice (tests/daemon: crash_campaign). A
-    // small item costs one request more.
-    issue(host_->client().create(job_.length, *metadata, [this](Result<HttpResponse> r) {
+    // small item costs one request more. An empty item would be whole at its creation, so
+    // its length is deferred where the server allows it and declared by a bodiless PATCH
+    // once the URL is committed; a creation whose answer was lost then stays unfinished.
+    const bool defer = job_.length == 0 && caps.has_extension("creation-defer-length");
+    issue(host_->client().create(defer ? std::nullopt : std::optional(job_.length), *metadata,
+                                 [this, defer](Result<HttpResponse> r) {
         if (!r)
             return on_transport("create", r.error());
         if (r->status == 413)
@@ -142,6 +146,7 @@ void UploadJob::create() {
         recreated_reason_.reset();
         offset_ = 0;
         offset_known_ = true;
+        length_undeclared_ = defer;
         next();
     }));
 }
@@ -159,7 +164,12 @@ void UploadJob::head() {
         if (!offset)
             return end(JobRetry{fmt::format("resume: {}", offset.error().message)});
         auto length_header = r->headers.get("upload-length");
-        auto length = length_header ? parse_uint(*length_header) : fail(Errc::protocol, "");
+        // An upload created with its length deferred whose declaring PATCH never arrived.
+        const bool deferred =
+            !length_header && r->headers.get("upload-defer-length").value_or("") == "1";
+        auto length = length_header ? parse_uint(*length_header)
+                      : deferred    ? Result<std::uint64_t>(job_.length)
+                                    : fail(Errc::protocol, "");
         if (!length || *length != job_.length || *offset > job_.length)
             return recreate(
                 fmt::format("the DFU store's upload at {} does not match {} (length "
@@ -175,6 +185,7 @@ void UploadJob::head() {
                         {"EXHIBIT_OFFSET", std::to_string(*offset)}});
         offset_ = *offset;
         offset_known_ = true;
+        length_undeclared_ = deferred;
         conflicts_ = 0;
         if (auto s = host_->queue().set_offset(job_.key, offset_); !s)
             return end(JobRetry{s.error().describe(), true, FailureClass::local});
@@ -224,6 +235,7 @@ void UploadJob::patch() {
     const auto started = std::chrono::steady_clock::now();
     issue(host_->client().patch(
         *job_.remote_url, from, n, *body_, checksum,
+        length_undeclared_ ? std::optional(job_.length) : std::nullopt,
         [this, from, n, started](Result<HttpResponse> r) {
             if (!r) {
                 if (r.error().code == Errc::corrupt || r.error().code == Errc::not_found)
@@ -245,7 +257,9 @@ void UploadJob::patch() {
                 return on_status("upload", *r);
             auto header = r->headers.get("upload-offset");
             auto offset = header ? parse_uint(*header) : fail(Errc::protocol, "no Upload-Offset");
-            if (!offset || *offset <= from || *offset > from + n) {
+            // Past the old offset, and at most the bytes sent; a bodiless PATCH (which only
+            // declares the length) leaves it where it was.
+            if (!offset || *offset < from || *offset > from + n || (n > 0 && *offset == from)) {
                 offset_known_ = false;
                 return end(
                     JobRetry{fmt::format("upload: the DFU store confirmed offset {} after "
@@ -253,6 +267,7 @@ void UploadJob::patch() {
                                          header.value_or("none"), n, from)});
             }
             offset_ = *offset;
+            length_undeclared_ = false;
             conflicts_ = 0;
             checksum_failures_ = 0;
             job_.attempts = 0;
@@ -287,6 +302,7 @@ void UploadJob::recreate(std::string reason) {
     job_.remote_url.reset();
     offset_ = 0;
     offset_known_ = false;
+    length_undeclared_ = false;
     recreated_reason_ = std::move(reason);
     next();
 }

@@ -119,6 +119,9 @@ class UploadJob {
     TusClient::RequestPtr request_;
     std::uint64_t offset_ = 0;
     bool offset_known_ = false;
+    // The upload was created with its length deferred (an empty item: see create()) and no
+    // PATCH has declared it yet: the job is not done even at its length.
+    bool length_undeclared_ = false;
     std::optional<std::string> recreated_reason_;
     int conflicts_ = 0;                 // 409s in a row
     int checksum_failures_ = 0;         // 460s in a row

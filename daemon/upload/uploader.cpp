@@ -384,7 +384,8 @@ Status Uploader::send_now(std::string body, const MetadataPairs& metadata,
             return small_ended(std::unexpected(url.error()));
         small_->url = *url;
         auto patched = client_->patch(
-            *url, 0, length, small_->body, std::nullopt, [this](Result<HttpResponse> p) {
+            *url, 0, length, small_->body, std::nullopt, std::nullopt,
+            [this](Result<HttpResponse> p) {
                 if (!p)
                     return small_ended(std::unexpected(p.error()));
                 if (p->status != 204)

@@ -175,6 +175,7 @@ std::vector<StoredUpload> stored_uploads(const fs::path& storage) {
         StoredUpload u;
         u.id = entry.path().stem().string();
         u.data = storage / u.id;
+        u.length_known = j.contains("size") && j["size"].is_number_unsigned();
         u.length = j.value("size", std::uint64_t{0});
         std::error_code ec;
         u.data_size = fs::file_size(u.data, ec);

@@ -71,6 +71,7 @@ class FaultProxy {
 struct StoredUpload {
     std::string id;
     std::uint64_t length = 0;                                   // Upload-Length
+    bool length_known = false;  // false while a creation-defer-length upload has none
     std::uint64_t data_size = 0;                                // bytes on disk
     std::string sha256;                                         // of the data file
     std::vector<std::pair<std::string, std::string>> metadata;  // decoded

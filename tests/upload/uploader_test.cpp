@@ -9,7 +9,11 @@
 
 #include "common/fs.hpp"
 #include "daemon/store/manifest.hpp"
+#include "daemon/upload/curl_glue.hpp"
+#include "daemon/upload/rate_limiter.hpp"
+#include "daemon/upload/tus_client.hpp"
 #include "daemon/upload/tus_protocol.hpp"
+#include "daemon/upload/upload_queue.hpp"
 #include "tests/support/upload_fixture.hpp"
 
 namespace exhibit::upload {
@@ -239,6 +243,132 @@ TEST_F(UploaderTest, AnUploadTheServerLostIsCreatedAgainAndAudited) {
     auto u = stored_item(item.id);
     ASSERT_TRUE(u);
     EXPECT_EQ(u->sha256, item.sha256);
+}
+
+// An empty item would be whole at its creation: were the answer to that POST lost (the kiosk
+// killed, the link cut), the kiosk would create it again and the DFU would hold the item
+// twice (tests/daemon: crash_campaign found it). Its length is deferred instead, and declared
+// by a bodiless PATCH once the upload's URL is in the catalog.
+class UploaderEmptyItemTest : public UploaderTest {
+  protected:
+    void SetUp() override {
+        ::setenv("TZ", "UTC", 1);
+        ::tzset();
+        tls_ = testing::make_tls(dir_ / "tls", "dfu");
+        peer_ = std::make_unique<TusPeer>(PeerKind::tus_server, dir_ / "server", tls_, 0,
+                                          std::vector<std::string>{"--log-requests"});
+        ASSERT_TRUE(peer_->ok());
+    }
+    // The requests the server logged so far, as "METHOD id upload-length=… …" lines.
+    std::vector<std::string> requests() {
+        while (auto line = peer_->process().read_line(300ms))
+            requests_.push_back(*line);
+        return requests_;
+    }
+    // What an earlier kiosk's creation left on the server: an upload of `item` with its
+    // length deferred. Returns its URL.
+    std::string create_deferred(EvidenceStore& ev, const store::ItemRecord& item) {
+        auto glue = CurlGlue::create(loop_.get()).value();
+        const auto o = options();
+        RateLimiter limiter;
+        TusClient client(*glue, o, limiter);
+        std::optional<Result<HttpResponse>> answer;
+        auto metadata = encode_metadata({{"type", "item"},
+                                         {"session_id", std::to_string(ev.session_id())},
+                                         {"item_id", std::to_string(item.id)}})
+                            .value();
+        auto request = client.create(std::nullopt, metadata,
+                                     [&](Result<HttpResponse> r) { answer = std::move(r); });
+        EXPECT_TRUE(request);
+        EXPECT_TRUE(loop_.run_until([&] { return answer.has_value(); }, 10s));
+        if (!answer || !*answer || (*answer)->status != 201)
+            return "";
+        return resolve_location(o.endpoint, (*answer)->headers.get("location").value_or(""))
+            .value_or("");
+    }
+    std::vector<std::string> requests_;
+};
+
+TEST_F(UploaderEmptyItemTest, ItsCreationDefersTheLengthThatAPatchDeclaresAfterTheUrlIsRecorded) {
+    EvidenceStore ev;
+    auto empty = ev.add_item(0, 40);
+    auto one = ev.add_item(1, 41);
+    auto up = start(ev, options());
+    ASSERT_TRUE(up);
+    ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
+    auto u = stored_item(empty.id);
+    ASSERT_TRUE(u);
+    EXPECT_TRUE(u->length_known);
+    EXPECT_EQ(u->length, 0u);
+    EXPECT_EQ(u->data_size, 0u);
+    EXPECT_EQ(u->sha256, empty.sha256);
+    EXPECT_EQ(stored().size(), 2u);
+
+    const auto id = u->id;
+    std::vector<std::string> posts, empty_patches;
+    for (const auto& line : requests()) {
+        if (line.starts_with("POST "))
+            posts.push_back(line);
+        if (line.starts_with("PATCH " + id + " "))
+            empty_patches.push_back(line);
+    }
+    ASSERT_EQ(posts.size(), 2u);
+    const auto deferred = std::ranges::count_if(posts, [](const std::string& l) {
+        return l.find("upload-length=- upload-defer-length=1 ") != std::string::npos;
+    });
+    EXPECT_EQ(deferred, 1) << "the empty item's creation, and only it, defers its length";
+    EXPECT_TRUE(std::ranges::any_of(posts, [](const std::string& l) {
+        return l.find("upload-length=1 upload-defer-length=- ") != std::string::npos;
+    })) << "a one-byte item states its length";
+    ASSERT_EQ(empty_patches.size(), 1u);
+    EXPECT_NE(empty_patches[0].find("upload-length=0 "), std::string::npos)
+        << "the PATCH declares the length: " << empty_patches[0];
+    EXPECT_EQ(nlohmann::json::parse(ev.upload_column(one.id, "receipt"))["length"], 1);
+}
+
+TEST_F(UploaderEmptyItemTest, ACreationWhoseAnswerWasLostLeavesNothingWholeAtTheDfu) {
+    EvidenceStore ev;
+    auto item = ev.add_item(0, 42);
+    const auto lost = create_deferred(ev, item);  // the kiosk was killed before recording it
+    ASSERT_FALSE(lost.empty());
+    auto up = start(ev, options());
+    ASSERT_TRUE(up);
+    ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
+    const auto url = nlohmann::json::parse(ev.upload_column(item.id, "receipt"))["url"];
+    EXPECT_NE(url, lost) << "the kiosk never knew the lost creation's URL";
+    int whole = 0;
+    for (const auto& u : stored()) {
+        EXPECT_EQ(u.meta("item_id"), std::to_string(item.id));
+        whole += u.length_known && u.data_size == u.length;
+    }
+    EXPECT_EQ(stored().size(), 2u);
+    EXPECT_EQ(whole, 1) << "the DFU holds the item once; the lost creation stays unfinished";
+}
+
+TEST_F(UploaderEmptyItemTest, AKioskStoppedBeforeThePatchDeclaresTheLengthOnTheSameUpload) {
+    EvidenceStore ev;
+    auto item = ev.add_item(0, 43);
+    const auto url = create_deferred(ev, item);
+    ASSERT_FALSE(url.empty());
+    UploadQueue queue(ev.store(), Clock::system());
+    ASSERT_EQ(queue.enqueue_new_items().value(), 1);
+    ASSERT_TRUE(queue.set_remote(JobKey{JobKind::item, item.id}, url, std::nullopt));
+    ASSERT_EQ(stored().size(), 1u);
+    EXPECT_FALSE(stored()[0].length_known) << "not whole before the PATCH";
+
+    auto up = start(ev, options());
+    ASSERT_TRUE(up);
+    ASSERT_TRUE(loop_.run_until([&] { return all_received(ev); }, 60s));
+    EXPECT_EQ(nlohmann::json::parse(ev.upload_column(item.id, "receipt"))["url"], url)
+        << "resumed on the recorded upload";
+    ASSERT_EQ(stored().size(), 1u);
+    EXPECT_TRUE(stored()[0].length_known);
+    EXPECT_EQ(stored()[0].data_size, 0u);
+    EXPECT_EQ(ev.query_int("SELECT count(*) FROM audit WHERE event = 'upload.recreated'"), 0);
+    bool head = false;
+    for (const auto& line : requests())
+        head = head || line.starts_with("HEAD ");
+    EXPECT_TRUE(head) << "it asked the server where the upload stood";
 }
 
 // The DFU moved its store and the configuration names the new one: an upload begun on the

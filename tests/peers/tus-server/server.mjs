@@ -2,9 +2,11 @@
 // @tus/file-store on 127.0.0.1, HTTPS with a required client certificate.
 //
 //   node server.mjs --port N --dir STORAGE --cert server.pem --key server.key --ca client-ca.pem
-//                   [--http] [--max-size BYTES]
+//                   [--http] [--max-size BYTES] [--log-requests]
 //
 // --port 0 picks a free port. When ready it prints one line "listening <port>" on stdout.
+// --log-requests then prints one line per request as it arrives: "<METHOD> <upload id or ->
+// upload-length=<v> upload-defer-length=<v> upload-offset=<v>" (- for a header not sent).
 // --http serves plain HTTP (benchmark baseline and loopback demos only).
 // Resolve the packages from the git-ignored install made by scripts/install-node-deps.
 import fs from 'node:fs';
@@ -35,6 +37,7 @@ function parse(argv) {
     else if (a === '--ca') opts.ca = next();
     else if (a === '--max-size') opts.maxSize = Number(next());
     else if (a === '--http') opts.http = true;
+    else if (a === '--log-requests') opts.logRequests = true;
     else throw new Error(`unknown argument ${a}`);
   }
   if (!opts.dir) throw new Error('--dir is required');
@@ -61,7 +64,16 @@ const tus = new Server({
   ...(opts.maxSize ? { maxSize: opts.maxSize } : {}),
 });
 
-const handler = (req, res) => tus.handle(req, res);
+const logRequest = (req) => {
+  const id = req.url.startsWith('/files/') ? req.url.slice('/files/'.length) || '-' : '-';
+  const h = (name) => req.headers[name] ?? '-';
+  process.stdout.write(`${req.method} ${id} upload-length=${h('upload-length')} ` +
+    `upload-defer-length=${h('upload-defer-length')} upload-offset=${h('upload-offset')}\n`);
+};
+const handler = (req, res) => {
+  if (opts.logRequests) logRequest(req);
+  return tus.handle(req, res);
+};
 const server = opts.http
   ? http.createServer(handler)
   : https.createServer(
