@@ -22,6 +22,7 @@ Item {
         when: windowShown
         property var ui: null
         property string test: ""
+        property string lastTap: ""  // the objectName of the last item tap() touched
 
         // The video of the generated phone: a stall there keeps a copy running.
         readonly property string stallScenario: JSON.stringify({ rules: [
@@ -79,6 +80,7 @@ Item {
         }
         function tap(name) {
             var item = waitItem(name)
+            lastTap = name
             var x = item.width / 2, y = item.height / 2
             // A finger rests on the glass for a moment: press, a short pause, release.
             var finger = touchEvent(item)
@@ -214,6 +216,12 @@ Item {
             phoneStep(true, true)
             noticeStep(true, "DPN-TEST-1")
             waitCounts()
+            // Nothing here touches the urgent box: should it become ticked, say during which tap
+            // (a receipt once read "Sending now" where "tonight" was expected).
+            var urgentDuring = ""
+            kiosk.scope.changed.connect(function() {
+                if (kiosk.scope.urgent && urgentDuring === "") urgentDuring = lastTap
+            })
             tap("category_photos")
             tap("category_videos")
             tap("category_messages")
@@ -228,12 +236,14 @@ Item {
             waitCounts()
             verify(find("scopeSummary").text.indexOf("nothing else is copied") > 0, find("scopeSummary").text)
             shot("scope")
+            verify(!kiosk.scope.urgent, "the urgent box became ticked during tap(\"" + urgentDuring + "\")")
             tap("nextButton")
             waitFor(function() { return kiosk.screen === "copying" || kiosk.screen === "receipt" }, 30000,
                     "the copy did not start")
             if (kiosk.screen === "copying") shot("copying")
             screen("receipt", 120000)
             var r = checkReceipt()
+            compare(kiosk.receipt.values.priority, "normal", "the session's lane")
             compare(r.officer_id, "4711", "the signed-in officer is recorded")
             compare(r.notice_version, "DPN-TEST-1")
             compare(r.agreed_by, "Alex Smith")
