@@ -133,28 +133,43 @@ Result<Answer> await_answer(HostProcess& process, std::string_view family,
             return end_with(frame.error().with_context(fmt::format("{} driver", family)));
         }
         last = Clock::now();
-        if (frame->type == FrameType::ok || frame->type == FrameType::error) {
-            auto j = frame->json();
-            if (!j)
-                return end_with(j.error());
-            auto reusable = j->find("reusable");
-            if (reusable == j->end() || !reusable->is_boolean())
-                return end_with({Errc::protocol, "the driver host sent an answer without "
-                                                 "\"reusable\"", 0});
-            Answer answer{.reusable = reusable->get<bool>()};
-            if (frame->type == FrameType::error) {
-                auto e = error_from_json(*j);
-                if (!e)
-                    return end_with(e.error());
-                answer.refused = std::move(*e);
-            } else {
-                answer.result = j->value("result", json::object());
-            }
+        if (is_answer(frame->type)) {
+            auto answer = answer_from(*frame);
+            if (!answer)
+                return end_with(answer.error());
             return answer;
         }
         if (auto s = on_frame(*frame); !s)
             return end_with(s.error());
     }
+}
+
+bool is_answer(FrameType type) {
+    return type == FrameType::ok || type == FrameType::error;
+}
+
+Result<Answer> answer_from(const Frame& f) {
+    if (!is_answer(f.type))
+        return fail(Errc::protocol, fmt::format("a {} frame is not an answer", to_string(f.type)));
+    auto parsed = f.json();
+    if (!parsed)
+        return std::unexpected(parsed.error());
+    const json& j = *parsed;
+    const auto reusable = j.find("reusable");
+    if (reusable == j.end() || !reusable->is_boolean())
+        return fail(Errc::protocol, "the driver host sent an answer without \"reusable\"");
+    Answer answer{.reusable = *reusable == true};
+    if (f.type == FrameType::error) {
+        auto e = error_from_json(j);
+        if (!e)
+            return std::unexpected(e.error());
+        answer.refused = std::move(*e);
+    } else if (const auto r = j.find("result"); r != j.end()) {
+        answer.result = *r;
+    } else {
+        answer.result = json::object();
+    }
+    return answer;
 }
 
 namespace {
@@ -165,6 +180,66 @@ std::unexpected<Error> out_of_place(const Frame& f, std::string_view where) {
 }
 
 }  // namespace
+
+Status ExtractionFrames::take(const Frame& f) {
+    if (f.type == FrameType::data) {
+        if (!writer_)
+            return out_of_place(f, "outside an artefact");
+        return writer_->append(f.payload);
+    }
+    auto j = f.json();
+    if (!j)
+        return std::unexpected(j.error());
+    switch (f.type) {
+        case FrameType::planned: {
+            auto artefacts = j->find("artefacts");
+            auto bytes = j->find("bytes");
+            if (artefacts == j->end() || !artefacts->is_number_unsigned() || bytes == j->end() ||
+                !bytes->is_number_unsigned())
+                return fail(Errc::protocol, "the driver host sent a plan without its totals");
+            sink_->planned(artefacts->get<std::uint64_t>(), bytes->get<std::uint64_t>());
+            return {};
+        }
+        case FrameType::begin: {
+            if (writer_)
+                return out_of_place(f, "before the last artefact ended");
+            auto a = artefact_from_json(*j);
+            if (!a)
+                return std::unexpected(a.error());
+            auto w = sink_->begin(*a);
+            if (!w)
+                return std::unexpected(w.error());
+            writer_ = std::move(*w);
+            return {};
+        }
+        case FrameType::finish:
+        case FrameType::incomplete: {
+            if (!writer_)
+                return out_of_place(f, "outside an artefact");
+            auto w = std::move(writer_);
+            if (f.type == FrameType::finish)
+                return w->finish();
+            auto reason = text_field(*j, "reason", 1000);
+            if (!reason || reason->empty())
+                return fail(Errc::protocol,
+                            "the driver host ended an artefact short without a reason");
+            return w->finish_incomplete(std::move(*reason));
+        }
+        case FrameType::skipped: {
+            auto a = j->find("artefact");
+            if (a == j->end() || !a->is_object())
+                return fail(Errc::protocol, "the driver host skipped no artefact");
+            auto artefact = artefact_from_json(*a);
+            auto why = error_from_json(*j);
+            if (!artefact || !why)
+                return std::unexpected(!artefact ? artefact.error() : why.error());
+            sink_->skipped(*artefact, *why);
+            return {};
+        }
+        default:
+            return out_of_place(f, "during an extraction");
+    }
+}
 
 HostedDriver::HostedDriver(std::unique_ptr<drivers::Driver> family, HostedDriverOptions options)
     : family_(std::move(family)), options_(std::move(options)) {}
@@ -240,67 +315,13 @@ Result<json> HostedSession::ask(FrameType request, const json& payload,
         ended_ = true;
         return std::unexpected(s.error().with_context(fmt::format("{} driver", family_)));
     }
-    std::unique_ptr<drivers::ArtefactWriter> writer;
+    std::optional<ExtractionFrames> frames;
+    if (sink != nullptr)
+        frames.emplace(*sink);
     auto on_frame = [&](const Frame& f) -> Status {
-        if (sink == nullptr)
+        if (!frames)
             return out_of_place(f, fmt::format("in answer to {}", to_string(request)));
-        if (f.type == FrameType::data) {
-            if (!writer)
-                return out_of_place(f, "outside an artefact");
-            return writer->append(f.payload);
-        }
-        auto j = f.json();
-        if (!j)
-            return std::unexpected(j.error());
-        switch (f.type) {
-            case FrameType::planned: {
-                auto artefacts = j->find("artefacts");
-                auto bytes = j->find("bytes");
-                if (artefacts == j->end() || !artefacts->is_number_unsigned() ||
-                    bytes == j->end() || !bytes->is_number_unsigned())
-                    return fail(Errc::protocol, "the driver host sent a plan without its totals");
-                sink->planned(artefacts->get<std::uint64_t>(), bytes->get<std::uint64_t>());
-                return {};
-            }
-            case FrameType::begin: {
-                if (writer)
-                    return out_of_place(f, "before the last artefact ended");
-                auto a = artefact_from_json(*j);
-                if (!a)
-                    return std::unexpected(a.error());
-                auto w = sink->begin(*a);
-                if (!w)
-                    return std::unexpected(w.error());
-                writer = std::move(*w);
-                return {};
-            }
-            case FrameType::finish:
-            case FrameType::incomplete: {
-                if (!writer)
-                    return out_of_place(f, "outside an artefact");
-                auto w = std::move(writer);
-                if (f.type == FrameType::finish)
-                    return w->finish();
-                auto reason = text_field(*j, "reason", 1000);
-                if (!reason || reason->empty())
-                    return fail(Errc::protocol,
-                                "the driver host ended an artefact short without a reason");
-                return w->finish_incomplete(std::move(*reason));
-            }
-            case FrameType::skipped: {
-                auto a = j->find("artefact");
-                if (a == j->end() || !a->is_object())
-                    return fail(Errc::protocol, "the driver host skipped no artefact");
-                auto artefact = artefact_from_json(*a);
-                auto why = error_from_json(*j);
-                if (!artefact || !why)
-                    return std::unexpected(!artefact ? artefact.error() : why.error());
-                sink->skipped(*artefact, *why);
-                return {};
-            }
-            default:
-                return out_of_place(f, "during an extraction");
-        }
+        return frames->take(f);
     };
     auto answer = await_answer(
         *process_, family_, silence_limit_,
@@ -315,7 +336,7 @@ Result<json> HostedSession::ask(FrameType request, const json& payload,
     reusable_ = answer->reusable;
     if (answer->refused)  // an artefact still open stays unfinished, as in-process
         return std::unexpected(std::move(*answer->refused));
-    if (writer) {
+    if (frames && frames->artefact_open()) {
         ended_ = true;
         process_->kill();
         return fail(Errc::protocol, "the driver host ended its answer inside an artefact");

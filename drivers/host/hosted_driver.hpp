@@ -122,6 +122,22 @@ class HostedSession final : public drivers::DriverSession {
     bool ended_ = false;  // the child is gone or was ended: nothing more can be asked
 };
 
+// The frames a child sends while it extracts, applied to the sink in their order: a plan,
+// skipped artefacts, and artefacts one at a time (begin, data…, then finish or incomplete).
+// A frame out of that order, or one that says nothing valid, is a protocol error (the child
+// is then ended). An artefact still open when the answer comes stays unfinished, as
+// in-process: its writer is dropped with this object.
+class ExtractionFrames {
+  public:
+    explicit ExtractionFrames(drivers::ArtefactSink& sink) : sink_(&sink) {}
+    Status take(const Frame& f);
+    bool artefact_open() const { return writer_ != nullptr; }
+
+  private:
+    drivers::ArtefactSink* sink_;
+    std::unique_ptr<drivers::ArtefactWriter> writer_;
+};
+
 // Reads the frames that answer one request until its final frame: `ok` gives its "result",
 // `error` the child's error as `refused` (the child is still there for the next request).
 // `on_frame` takes every other frame and returns an error for a frame not allowed there.
@@ -133,6 +149,10 @@ struct Answer {
     bool reusable = true;
     std::optional<Error> refused;
 };
+// An answer's final frame (`ok` or `error`, is_answer()) as an Answer; a protocol error when
+// it is not a well-formed one.
+bool is_answer(FrameType type);
+Result<Answer> answer_from(const Frame& f);
 Result<Answer> await_answer(HostProcess& process, std::string_view family,
                             std::chrono::milliseconds silence_limit,
                             const std::function<bool()>& stopped,
