@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -55,9 +59,36 @@ void ItemWriter::abort() {
     ::unlink(spool_.path.c_str());
 }
 
+#ifdef EXHIBIT_TEST_FAULTS
+namespace {
+// A deliberately broken build, for exhibit-validate's own test only: compiled in with the
+// CMake option EXHIBIT_TEST_FAULTS (scripts/test's build tree; packages never set it). With
+// EXHIBIT_TEST_FAULT=alter-byte in the environment, the first byte of the first item this
+// process stores is changed before it is hashed, as a kiosk with a bug in its copy would: the
+// store, the manifest and the delivery all agree with each other, and only a known answer
+// can tell (docs/validation.md).
+bool alter_this_item() {
+    static std::atomic<bool> done{false};
+    const char* fault = std::getenv("EXHIBIT_TEST_FAULT");
+    if (fault == nullptr || std::string_view(fault) != "alter-byte" || done.exchange(true))
+        return false;
+    std::fprintf(stderr, "exhibitd: TEST FAULT alter-byte: the first byte of this item is "
+                         "changed (a test-only build)\n");
+    return true;
+}
+}  // namespace
+#endif
+
 Status ItemWriter::append(std::span<const std::byte> chunk) {
     if (!open_)
         return fail(Errc::invalid_argument, "item writer is already finished");
+#ifdef EXHIBIT_TEST_FAULTS
+    if (!chunk.empty() && writer_->appended() == 0 && alter_this_item()) {
+        std::vector<std::byte> altered(chunk.begin(), chunk.end());
+        altered[0] ^= std::byte{0x01};
+        return writer_->append(altered);
+    }
+#endif
     return writer_->append(chunk);
 }
 

@@ -62,6 +62,7 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     {"tools/exhibitctl/", {"common/"}},
     {"tools/exhibit-verify/", {"common/", "daemon/keys/"}},
     {"tools/exhibit-fleet/", {"common/", "daemon/keys/", "tools/exhibit-verify/"}},
+    {"tools/exhibit-validate/", {"common/", "tools/exhibit-verify/"}},
     {"kiosk/", {"kiosk/"}},
 };
 

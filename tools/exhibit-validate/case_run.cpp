@@ -1,0 +1,238 @@
+#include "tools/exhibit-validate/case_run.hpp"
+
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "tools/exhibit-validate/child.hpp"
+#include "tools/exhibit-verify/json_fields.hpp"
+
+namespace exhibit::validate {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+void write_file(const fs::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+// The port after the last ':' of a line such as "listening on 127.0.0.1:40123" or after
+// "listening " ("listening 40123").
+std::string port_of(const std::string& line) {
+    auto at = line.find_last_of(": ");
+    std::string port;
+    for (auto i = at == std::string::npos ? 0 : at + 1; i < line.size() && std::isdigit(
+                                                           static_cast<unsigned char>(line[i]));
+         ++i)
+        port += line[i];
+    return port;
+}
+
+// A private system-type bus with Debian's defaults for a system bus and exhibit's policy
+// (as scripts/lib/bus.sh writes it).
+std::string bus_config(const fs::path& socket, const fs::path& policy) {
+    return fmt::format(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path={}</listen>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>{}</include>
+</busconfig>
+)",
+                       socket.string(), policy.string());
+}
+
+std::string exhibitd_config(const fs::path& work, const std::string& bus,
+                            const std::string& phone_port, const std::string& tus_port) {
+    return fmt::format(R"([daemon]
+kiosk_id = "validation"
+log_target = "stderr"
+watchdog = false
+[store]
+state_directory = "{}"
+min_free_mb = 0
+[dbus]
+bus = "{}"
+[adb]
+network_devices = ["127.0.0.1:{}"]
+[upload]
+endpoint = "http://127.0.0.1:{}/files/"
+allow_insecure_loopback = true
+retry_initial_ms = 100
+retry_max_s = 1
+)",
+                       (work / "state").string(), bus, phone_port, tus_port);
+}
+
+// Runs `argv` every 100 ms until `done` holds for its result, or `timeout`.
+std::optional<Ran> poll(const std::vector<std::string>& argv, std::chrono::seconds timeout,
+                        const std::function<bool(const Ran&)>& done) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    std::optional<Ran> last;
+    while (std::chrono::steady_clock::now() < end) {
+        last = run(argv, 30s);
+        if (done(*last))
+            return last;
+        std::this_thread::sleep_for(100ms);
+    }
+    return std::nullopt;
+}
+
+// Sets up the world and runs the case; an error says which part of the world failed.
+Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Observed& observed) {
+    const auto program = [&](const char* name) { return (p.bin / name).string(); };
+    const auto log = [&](const char* name) { return work / fmt::format("{}.log", name); };
+
+    // The phone, generated from the case's seed.
+    const auto phone_dir = work / "phone";
+    auto generated = run({program("exhibit-phonesim"), "--generate", phone_dir.string(), "--seed",
+                          std::to_string(c.seed)},
+                         120s);
+    if (generated.status != 0)
+        return fail(Errc::io, "exhibit-phonesim could not generate the phone: " + generated.output);
+    std::vector<std::string> phone_args = {program("exhibit-phonesim"), "--root",
+                                           phone_dir.string(),          "--records",
+                                           (phone_dir / "records.json").string(), "--listen",
+                                           "127.0.0.1:0"};
+    if (!c.scenario.is_null()) {
+        write_file(work / "scenario.json", c.scenario.dump());
+        phone_args.insert(phone_args.end(), {"--scenario", (work / "scenario.json").string()});
+    }
+    auto phone = Child::start(phone_args, log("phonesim"));
+    if (!phone)
+        return std::unexpected(phone.error());
+    auto phone_line = wait_for_line(*phone, log("phonesim"), "listening on", 30s, "exhibit-phonesim");
+    if (!phone_line)
+        return std::unexpected(phone_line.error());
+
+    // The DFU store.
+    auto tus_args = p.tus;
+    tus_args.insert(tus_args.end(), {"--port", "0", "--dir", (work / "dfu").string(), "--http"});
+    auto tus = Child::start(tus_args, log("tus"));
+    if (!tus)
+        return std::unexpected(tus.error());
+    auto tus_line = wait_for_line(*tus, log("tus"), "listening", 30s, "the tus server");
+    if (!tus_line)
+        return std::unexpected(tus_line.error());
+
+    // The bus.
+    const auto socket = work / "bus";
+    write_file(work / "bus.conf", bus_config(socket, p.dbus_policy));
+    auto bus = Child::start({"dbus-daemon", "--config-file=" + (work / "bus.conf").string(),
+                             "--nofork"},
+                            log("dbus"));
+    if (!bus)
+        return std::unexpected(bus.error());
+    for (int i = 0; i < 200 && !fs::exists(socket) && bus->running(); ++i)
+        std::this_thread::sleep_for(50ms);
+    if (!fs::exists(socket))
+        return fail(Errc::io, "dbus-daemon did not start (see dbus.log)");
+    const std::string address = "unix:path=" + socket.string();
+
+    // exhibitd, with a store of its own.
+    write_file(work / "exhibitd.conf",
+               exhibitd_config(work, address, port_of(*phone_line), port_of(*tus_line)));
+    auto daemon = Child::start({program("exhibitd"), "--config", (work / "exhibitd.conf").string()},
+                               log("exhibitd"));
+    if (!daemon)
+        return std::unexpected(daemon.error());
+    const std::vector<std::string> ctl = {program("exhibitctl"), "--bus", address};
+    auto with = [&](std::vector<std::string> args) {
+        auto all = ctl;
+        all.insert(all.end(), args.begin(), args.end());
+        return all;
+    };
+    if (!poll(with({"status"}), 30s, [](const Ran& r) { return r.status == 0; }))
+        return fail(Errc::io, "exhibitd did not answer on its bus (see exhibitd.log)");
+    if (!poll(with({"devices"}), 30s,
+              [](const Ran& r) { return r.output.find("d1") != std::string::npos; }))
+        return fail(Errc::io, "exhibitd did not find the phone (see exhibitd.log)");
+
+    // The extraction, as the case's scope says, urgent so that it is delivered at once.
+    std::string categories;
+    for (const auto& cat : c.categories)
+        categories += (categories.empty() ? "" : ",") + cat;
+    std::vector<std::string> extract = {"extract",  "d1",         "--case",     "VALIDATION/" + c.name,
+                                        "--exhibit", c.name,       "--officer",  "VALIDATION",
+                                        "--basis",  "other",      "--categories", categories,
+                                        "--urgent", "--wait",     "--timeout",  "300"};
+    if (!c.from.empty())
+        extract.insert(extract.end(), {"--from", c.from});
+    if (!c.to.empty())
+        extract.insert(extract.end(), {"--to", c.to});
+    auto extracted = run(with(extract), 330s);
+    write_file(work / "extract.txt", extracted.output);
+    observed.extract_status = extracted.status;
+
+    // What the DFU store holds, once the queue is empty and the manifest is there.
+    auto status = run(with({"--json", "status"}), 30s);
+    auto doc = json::parse(status.output, nullptr, false);
+    const auto fingerprint =
+        verify::json_string(verify::json_member(doc, "health"), "key_fingerprint");
+    if (fingerprint.empty())
+        return fail(Errc::io, "exhibitctl status gave no key fingerprint: " + status.output);
+    const std::vector<std::string> verify_args = {program("exhibit-verify"), "--json",
+                                                  "--fingerprint", fingerprint,
+                                                  (work / "dfu").string()};
+    auto delivered = [&](const Ran& r) {
+        auto queue = json::parse(run(with({"--json", "status"}), 30s).output, nullptr, false);
+        const auto& q = verify::json_member(queue, "queue");
+        if (verify::json_int(q, "items_queued").value_or(1) +
+                verify::json_int(q, "items_uploading").value_or(1) !=
+            0)
+            return false;
+        auto report = json::parse(r.output, nullptr, false);
+        const auto& sessions = verify::json_member(report, "sessions");
+        return sessions.is_array() && !sessions.empty() &&
+               !verify::json_string(sessions[0], "manifest").empty();
+    };
+    auto verified = poll(verify_args, 180s, delivered);
+    auto last = verified ? *verified : run(verify_args, 60s);
+    observed.verify_text = last.output;
+    observed.verify = json::parse(last.output, nullptr, false);
+    write_file(work / "exhibit-verify.json", last.output);
+    if (!verified)
+        return fail(Errc::timeout, "the session did not reach the DFU store within 180 s");
+    return {};
+}
+
+}  // namespace
+
+CaseRun run_case(const Case& c, const Programs& programs, const fs::path& work) {
+    CaseRun out;
+    const auto started = std::chrono::steady_clock::now();
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    fs::create_directories(work, ec);
+    if (ec)
+        out.problem = fmt::format("cannot make {}: {}", work.string(), ec.message());
+    else if (auto s = run_in_world(c, programs, work, out.observed); !s)
+        out.problem = s.error().message;
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return out;
+}
+
+}  // namespace exhibit::validate

@@ -1,0 +1,227 @@
+#include "tools/exhibit-validate/pack.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tools/exhibit-verify/json_fields.hpp"
+
+namespace exhibit::validate {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using verify::is_sha256_hex;
+using verify::json_member;
+using verify::json_string;
+
+namespace {
+
+Result<json> read_json(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return fail(Errc::not_found, fmt::format("{}: cannot be read", file.string()));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = json::parse(text.str(), nullptr, false);
+    if (!j.is_object())
+        return fail(Errc::invalid_argument, fmt::format("{}: not a JSON object", file.string()));
+    return j;
+}
+
+// A string field; an error naming the file and the field when it is absent, empty or not a
+// string (unless `optional`).
+Result<std::string> text(const json& j, const char* key, const fs::path& file,
+                         bool optional = false) {
+    const auto& v = json_member(j, key);
+    if (v.is_null() && optional)
+        return std::string();
+    if (!v.is_string() || (!optional && v.get_ref<const std::string&>().empty()))
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"{}\" must be a {}string", file.string(), key,
+                                optional ? "" : "non-empty "));
+    return v.get<std::string>();
+}
+
+Result<std::vector<std::string>> texts(const json& j, const char* key, const fs::path& file) {
+    const auto& v = json_member(j, key);
+    if (!v.is_array())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"{}\" must be a list of strings", file.string(), key));
+    std::vector<std::string> out;
+    for (const auto& e : v) {
+        if (!e.is_string())
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"{}\" must be a list of strings", file.string(), key));
+        out.push_back(e.get<std::string>());
+    }
+    return out;
+}
+
+Result<Case> load_case(const fs::path& dir, const std::set<std::string>& requirement_ids) {
+    const auto file = dir / "case.json";
+    auto j = read_json(file);
+    if (!j)
+        return std::unexpected(j.error());
+    Case c;
+    c.name = dir.filename().string();
+    auto title = text(*j, "title", file);
+    auto requirements = texts(*j, "requirements", file);
+    auto categories = texts(*j, "categories", file);
+    auto from = text(*j, "from", file, true);
+    auto to = text(*j, "to", file, true);
+    auto state = text(*j, "state", file);
+    for (const auto* r : {&title, &from, &to, &state})
+        if (!*r)
+            return std::unexpected(r->error());
+    for (const auto* r : {&requirements, &categories})
+        if (!*r)
+            return std::unexpected(r->error());
+    c.title = *title;
+    c.requirements = *requirements;
+    c.categories = *categories;
+    c.from = *from;
+    c.to = *to;
+    c.state = *state;
+    for (const auto& id : c.requirements)
+        if (!requirement_ids.contains(id))
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: requirement \"{}\" is not in the pack", file.string(), id));
+    const auto& seed = json_member(*j, "seed");
+    if (!seed.is_number_unsigned())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"seed\" must be a whole number", file.string()));
+    c.seed = seed.get<std::uint64_t>();
+    c.scenario = json_member(*j, "scenario");
+    if (!c.scenario.is_null() && !c.scenario.is_object())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"scenario\" must be an object", file.string()));
+    const auto& items = json_member(*j, "items");
+    if (!items.is_array())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"items\" must be a list", file.string()));
+    for (const auto& i : items) {
+        auto path = text(i, "source_path", file);
+        auto sha = text(i, "sha256", file);
+        if (!path || !sha)
+            return std::unexpected(!path ? path.error() : sha.error());
+        if (!is_sha256_hex(*sha))
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: the sha256 of {} is not 64 lowercase hex digits",
+                                    file.string(), *path));
+        const auto& complete = json_member(i, "complete");
+        if (!complete.is_null() && !complete.is_boolean())
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"complete\" of {} must be true or false",
+                                    file.string(), *path));
+        c.items.push_back({*path, *sha, complete.is_null() || complete.get<bool>()});
+    }
+    return c;
+}
+
+}  // namespace
+
+Result<Pack> load_pack(const fs::path& dir) {
+    const auto file = dir / "pack.json";
+    auto j = read_json(file);
+    if (!j)
+        return std::unexpected(j.error());
+    Pack pack;
+    pack.dir = dir;
+    auto name = text(*j, "name", file);
+    if (!name)
+        return std::unexpected(name.error());
+    pack.name = *name;
+    std::set<std::string> ids;
+    const auto& requirements = json_member(*j, "requirements");
+    if (!requirements.is_array() || requirements.empty())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"requirements\" must be a list", file.string()));
+    for (const auto& r : requirements) {
+        auto id = text(r, "id", file);
+        auto what = text(r, "text", file);
+        if (!id || !what)
+            return std::unexpected(!id ? id.error() : what.error());
+        if (!ids.insert(*id).second)
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: requirement {} twice", file.string(), *id));
+        pack.requirements.push_back({*id, *what});
+    }
+    auto limits = texts(*j, "limits", file);
+    if (!limits)
+        return std::unexpected(limits.error());
+    pack.limits = *limits;
+    std::vector<fs::path> folders;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir / "cases", ec))
+        if (e.is_directory())
+            folders.push_back(e.path());
+    if (ec)
+        return fail(Errc::not_found,
+                    fmt::format("{}: cannot list its cases: {}", dir.string(), ec.message()));
+    std::ranges::sort(folders);
+    for (const auto& f : folders) {
+        auto c = load_case(f, ids);
+        if (!c)
+            return std::unexpected(c.error());
+        pack.cases.push_back(std::move(*c));
+    }
+    if (pack.cases.empty())
+        return fail(Errc::invalid_argument, fmt::format("{}: no cases", dir.string()));
+    return pack;
+}
+
+std::vector<Check> compare(const Case& c, const Observed& observed) {
+    std::vector<Check> checks;
+    auto check = [&](std::string what, std::string expected, std::string seen) {
+        const bool pass = expected == seen;
+        checks.push_back({std::move(what), std::move(expected), std::move(seen), pass});
+    };
+    check("the extraction ends", c.state == "completed" ? "completed (exhibitctl exit 0)"
+                                                        : "not completed (exhibitctl exit 6)",
+          observed.extract_status == 0   ? "completed (exhibitctl exit 0)"
+          : observed.extract_status == 6 ? "not completed (exhibitctl exit 6)"
+                                         : fmt::format("exhibitctl exit {}", observed.extract_status));
+    const auto& report = observed.verify;
+    check("exhibit-verify on what the DFU store holds", "VERIFIED",
+          report.is_object() && json_member(report, "ok") == true ? "VERIFIED"
+          : observed.verify_text.empty()                         ? "not run"
+                                                                 : "FAILED");
+    const auto& sessions = json_member(report, "sessions");
+    const json& session = sessions.is_array() && sessions.size() == 1 ? sessions[0] : json();
+    check("sessions delivered", "1", sessions.is_array() ? std::to_string(sessions.size()) : "0");
+    check("the session's state in its signed manifest", c.state,
+          json_string(session, "session_state"));
+
+    std::map<std::string, const json*> seen;
+    const auto& items = json_member(session, "items");
+    if (items.is_array())
+        for (const auto& i : items)
+            seen[json_string(i, "source_path")] = &i;
+    for (const auto& e : c.items) {
+        auto it = seen.find(e.source_path);
+        const std::string want =
+            fmt::format("{}, {}, sha256 {}", "verified", e.complete ? "whole" : "incomplete",
+                        e.sha256);
+        if (it == seen.end()) {
+            check(e.source_path, want, "not delivered");
+            continue;
+        }
+        const auto& i = *it->second;
+        const bool incomplete = json_string(i, "note").starts_with("recorded incomplete");
+        check(e.source_path, want,
+              fmt::format("{}, {}, sha256 {}",
+                          json_string(i, "status") == "ok" ? "verified" : json_string(i, "status"),
+                          incomplete ? "incomplete" : "whole", json_string(i, "sha256")));
+        seen.erase(it);
+    }
+    for (const auto& [path, item] : seen)
+        check(path, "not taken (outside the scope)",
+              fmt::format("taken, sha256 {}", json_string(*item, "sha256")));
+    return checks;
+}
+
+}  // namespace exhibit::validate
