@@ -192,13 +192,19 @@ TEST_F(IosOverUsb, AnUnplugInTheMiddleEndsTheSessionInterrupted) {
     ASSERT_TRUE(session) << session.error().describe();
     // The 512 MiB video takes many seconds through the emulated bus: unplug during it.
     std::atomic<std::chrono::steady_clock::time_point> unplugged{};
+    std::atomic<bool> unplug_started{false};
     std::jthread unplugger([&] {
         std::this_thread::sleep_for(3s);
-        bus_->unplug(*device_);
+        // The moment the cable is pulled: the session may end before unplug() returns.
         unplugged = std::chrono::steady_clock::now();
+        unplug_started = true;
+        bus_->unplug(*device_);
     });
     auto x = run(**session);
-    const auto after = std::chrono::steady_clock::now() - unplugged.load();
+    const auto ended = std::chrono::steady_clock::now();
+    ASSERT_TRUE(unplug_started) << "the session ended before the unplug: "
+                                << x.outcome.reason.value_or("no reason");
+    const auto after = ended - unplugged.load();
     std::printf("the session ended %.1f s after the unplug\n",
                 std::chrono::duration<double>(after).count());
     // usbmuxd ends the phone's connections when it goes; Debian's usbmuxd 1.1.1 then often
