@@ -62,6 +62,7 @@ TEST(ValidationPack, ReadsRequirementsLimitsAndCasesInFolderOrder) {
     EXPECT_EQ(pack->cases[1].title, "second");
     const auto& c = pack->cases[0];
     EXPECT_EQ(c.seed, 3u);
+    EXPECT_EQ(c.transport, "adb-tcp") << "the default";
     EXPECT_EQ(c.from, "");
     EXPECT_EQ(c.to, "2024-01-31");
     ASSERT_EQ(c.items.size(), 2u);
@@ -85,6 +86,7 @@ TEST(ValidationPack, AMalformedCaseIsRefusedNamingItsFileAndField) {
          {{"items", json::array({{{"source_path", "/x"}, {"sha256", kShaA}, {"complete", "no"}}})}},
          "complete"},
         {"scenario as a list", {{"scenario", json::array()}}, "scenario"},
+        {"unknown transport", {{"transport", "bluetooth"}}, "transport"},
     };
     for (const auto& b : bad) {
         SCOPED_TRACE(b.why);

@@ -64,8 +64,11 @@ std::string bus_config(const fs::path& socket, const fs::path& policy) {
                        socket.string(), policy.string());
 }
 
+// `phone_port`: the ADB/TCP phone's port, or "" for a phone on the emulated USB bus.
 std::string exhibitd_config(const fs::path& work, const std::string& bus,
                             const std::string& phone_port, const std::string& tus_port) {
+    const auto devices =
+        phone_port.empty() ? std::string("[]") : fmt::format(R"(["127.0.0.1:{}"])", phone_port);
     return fmt::format(R"([daemon]
 kiosk_id = "validation"
 log_target = "stderr"
@@ -76,14 +79,14 @@ min_free_mb = 0
 [dbus]
 bus = "{}"
 [adb]
-network_devices = ["127.0.0.1:{}"]
+network_devices = {}
 [upload]
 endpoint = "http://127.0.0.1:{}/files/"
 allow_insecure_loopback = true
 retry_initial_ms = 100
 retry_max_s = 1
 )",
-                       (work / "state").string(), bus, phone_port, tus_port);
+                       (work / "state").string(), bus, devices, tus_port);
 }
 
 // Runs `argv` every 100 ms until `done` holds for its result, or `timeout`.
@@ -113,19 +116,28 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
     if (generated.status != 0)
         return fail(Errc::io, "exhibit-phonesim could not generate the phone: " + generated.output);
     std::vector<std::string> phone_args = {program("exhibit-phonesim"), "--root",
-                                           phone_dir.string(),          "--records",
-                                           (phone_dir / "records.json").string(), "--listen",
-                                           "127.0.0.1:0"};
+                                           phone_dir.string(), "--records",
+                                           (phone_dir / "records.json").string()};
     if (!c.scenario.is_null()) {
         write_file(work / "scenario.json", c.scenario.dump());
         phone_args.insert(phone_args.end(), {"--scenario", (work / "scenario.json").string()});
     }
-    auto phone = Child::start(phone_args, log("phonesim"));
-    if (!phone)
-        return std::unexpected(phone.error());
-    auto phone_line = wait_for_line(*phone, log("phonesim"), "listening on", 30s, "exhibit-phonesim");
-    if (!phone_line)
-        return std::unexpected(phone_line.error());
+    // Over TCP the phone listens on its own; over USB exhibit-phonesim makes the emulated bus,
+    // plugs the phone in and runs exhibitd on it (below), a phone that allows any kiosk's key.
+    const bool usb = c.transport != "adb-tcp";
+    Child phone;
+    std::string phone_port = "0";
+    if (!usb) {
+        phone_args.insert(phone_args.end(), {"--listen", "127.0.0.1:0"});
+        auto started = Child::start(phone_args, log("phonesim"));
+        if (!started)
+            return std::unexpected(started.error());
+        phone = std::move(*started);
+        auto line = wait_for_line(phone, log("phonesim"), "listening on", 30s, "exhibit-phonesim");
+        if (!line)
+            return std::unexpected(line.error());
+        phone_port = port_of(*line);
+    }
 
     // The DFU store.
     auto tus_args = p.tus;
@@ -153,9 +165,19 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
 
     // exhibitd, with a store of its own.
     write_file(work / "exhibitd.conf",
-               exhibitd_config(work, address, port_of(*phone_line), port_of(*tus_line)));
-    auto daemon = Child::start({program("exhibitd"), "--config", (work / "exhibitd.conf").string()},
-                               log("exhibitd"));
+               exhibitd_config(work, address, usb ? "" : phone_port, port_of(*tus_line)));
+    std::vector<std::string> daemon_args = {program("exhibitd"), "--config",
+                                            (work / "exhibitd.conf").string()};
+    if (usb) {
+        // --interfaces takes several values: it goes before the other options, not before "--".
+        std::vector<std::string> plug = {"--usb", "--accept-new-keys"};
+        if (c.transport == "mtp-usb")
+            plug.insert(plug.end(), {"--interfaces", "mtp"});
+        phone_args.insert(phone_args.begin() + 1, plug.begin(), plug.end());
+        phone_args.push_back("--");
+        daemon_args.insert(daemon_args.begin(), phone_args.begin(), phone_args.end());
+    }
+    auto daemon = Child::start(daemon_args, log("exhibitd"));
     if (!daemon)
         return std::unexpected(daemon.error());
     const std::vector<std::string> ctl = {program("exhibitctl"), "--bus", address};

@@ -1,5 +1,6 @@
 // One case, run for real in a world of its own under a work folder: exhibit-phonesim serves
-// the case's generated phone over ADB/TCP on 127.0.0.1, a private system-type dbus-daemon
+// the case's generated phone over ADB/TCP on 127.0.0.1, or plugs it into an emulated USB bus
+// (ADB, or MTP only) and runs exhibitd on it; a private system-type dbus-daemon
 // carries exhibit's policy, exhibitd runs with a store of its own (never the kiosk's), a tus
 // server on 127.0.0.1 is the DFU store; exhibitctl takes the case's scope, urgent, and waits;
 // exhibit-verify checks what the DFU store holds. Everything is stopped by PID at the end.

@@ -95,6 +95,15 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
         return fail(Errc::invalid_argument,
                     fmt::format("{}: \"seed\" must be a whole number", file.string()));
     c.seed = seed.get<std::uint64_t>();
+    const auto& transport = json_member(*j, "transport");
+    if (!transport.is_null()) {
+        if (!transport.is_string() || (transport != "adb-tcp" && transport != "adb-usb" &&
+                                       transport != "mtp-usb"))
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"transport\" must be adb-tcp, adb-usb or mtp-usb",
+                                    file.string()));
+        c.transport = transport.get<std::string>();
+    }
     c.scenario = json_member(*j, "scenario");
     if (!c.scenario.is_null() && !c.scenario.is_object())
         return fail(Errc::invalid_argument,

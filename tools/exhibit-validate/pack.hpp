@@ -35,6 +35,9 @@ struct Case {
     std::string title;
     std::vector<std::string> requirements;  // ids it tests
     std::uint64_t seed = 0;                 // exhibit-phonesim --generate --seed
+    // How the phone is reached: "adb-tcp" (ADB over TCP on 127.0.0.1), "adb-usb" (ADB over
+    // the emulated USB bus) or "mtp-usb" (USB debugging off: MTP only, on the emulated bus).
+    std::string transport = "adb-tcp";
     nlohmann::json scenario;                // exhibit-phonesim --scenario (null: none)
     std::vector<std::string> categories;
     std::string from, to;  // YYYY-MM-DD or empty

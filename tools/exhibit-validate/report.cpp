@@ -113,8 +113,11 @@ std::string render_html(const Pack& pack, const std::vector<CaseResult>& results
             reqs += (reqs.empty() ? "" : ", ") + id;
         h += fmt::format(
             "<p class=\"small\">requirements {}; phone: exhibit-phonesim --generate --seed {}{}"
-            " over ADB/TCP; scope: {}; {} expected items; took {:.1f} s</p>",
+            ", reached by {}; scope: {}; {} expected items; took {:.1f} s</p>",
             esc(reqs), c.seed, c.scenario.is_null() ? "" : " with a hostile scenario",
+            c.transport == "adb-tcp"   ? "ADB over TCP"
+            : c.transport == "adb-usb" ? "ADB over USB (emulated bus)"
+                                       : "MTP over USB (emulated bus; USB debugging off)",
             esc(scope), c.items.size(), static_cast<double>(r.took.count()) / 1000.0);
         if (!r.problem.empty())
             h += fmt::format("<p class=\"fail\">The case could not run: {}</p>", esc(r.problem));
