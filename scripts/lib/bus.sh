@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/demo, bench/kiosk/run and tests/packaging/install-test.sh: the
 # configuration of a private system-type dbus-daemon, with the defaults of Debian's system bus
-# and then exhibit's policy file (the C++ tests make the same in tests/support/private_bus.hpp).
+# and then exhibit's policy file (the C++ tests and exhibit-validate make the same: common/bus_config.hpp).
 # Usage: write_bus_config FILE SOCKET_PATH POLICY_FILE
 write_bus_config() {
   cat >"$1" <<CONF

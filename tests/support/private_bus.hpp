@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/bus_config.hpp"
 #include "tests/support/process.hpp"
 
 namespace exhibit::testing {
@@ -30,38 +31,19 @@ class PrivateBus {
 
   private:
     std::string config_text(Policy policy) const {
-        std::string head =
-            R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+        if (policy == Policy::project)
+            return private_system_bus_config(
+                socket_, std::string(EXHIBIT_SOURCE_DIR) + "/packaging/dbus/org.exhibit.Exhibit1.conf");
+        return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
   <auth>EXTERNAL</auth>
   <listen>unix:path=)" +
-            socket_ + R"(</listen>
-)";
-        if (policy == Policy::allow_all)
-            return head + R"(  <policy context="default">
+               socket_ + R"(</listen>
+  <policy context="default">
     <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
   </policy>
-</busconfig>
-)";
-        // The defaults of Debian's system bus, then the project's policy.
-        return head + R"(  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>)" + std::string(EXHIBIT_SOURCE_DIR) +
-               R"(/packaging/dbus/org.exhibit.Exhibit1.conf</include>
 </busconfig>
 )";
     }

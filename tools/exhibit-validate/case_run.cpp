@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/bus_config.hpp"
 #include "tools/exhibit-validate/child.hpp"
 #include "tools/exhibit-verify/json_fields.hpp"
 
@@ -33,35 +34,6 @@ std::string port_of(const std::string& line) {
          ++i)
         port += line[i];
     return port;
-}
-
-// A private system-type bus with Debian's defaults for a system bus and exhibit's policy
-// (as scripts/lib/bus.sh writes it).
-std::string bus_config(const fs::path& socket, const fs::path& policy) {
-    return fmt::format(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path={}</listen>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>{}</include>
-</busconfig>
-)",
-                       socket.string(), policy.string());
 }
 
 // `phone_port`: the ADB/TCP phone's port, or "" for a phone on the emulated USB bus.
@@ -151,7 +123,7 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
 
     // The bus.
     const auto socket = work / "bus";
-    write_file(work / "bus.conf", bus_config(socket, p.dbus_policy));
+    write_file(work / "bus.conf", private_system_bus_config(socket, p.dbus_policy));
     auto bus = Child::start({"dbus-daemon", "--config-file=" + (work / "bus.conf").string(),
                              "--nofork"},
                             log("dbus"));
