@@ -3,7 +3,8 @@
 #   1. build them (scripts/package) and run lintian on them: no error, no warning;
 #   2. install a previous build (the same packages re-versioned ~prev1) with apt, and check
 #      every file, user, group, the udev rule, the units (systemd-analyze verify and their
-#      exposure targets) and the kiosk session (cage, as exhibit-kiosk);
+#      exposure targets), the kiosk session (cage, as exhibit-kiosk) and one case of the
+#      installed validation pack (exhibit-validate with the installed programs);
 #   3. run the installed exhibitd as the unit would (user exhibit, its umask and environment,
 #      no systemd as PID 1 here) with the installed exhibit-phonesim's emulated USB phone,
 #      a private system bus with the installed policy and a tus server: evidence, not delivered;
@@ -122,7 +123,8 @@ exhibit_uid=$(id -u exhibit)
 for f in /usr/sbin/exhibitd /usr/bin/exhibitctl /usr/bin/exhibit-kiosk /usr/bin/exhibit-verify \
   /usr/bin/exhibit-fleet /usr/share/exhibit/prometheus/exhibit-alerts.yml \
   /usr/lib/systemd/catalog/exhibit.catalog \
-  /usr/bin/exhibit-phonesim /etc/exhibit/exhibitd.conf /etc/exhibit/kiosk.conf \
+  /usr/bin/exhibit-phonesim /usr/bin/exhibit-validate /usr/share/exhibit/validation/pack.json \
+  /etc/exhibit/exhibitd.conf /etc/exhibit/kiosk.conf \
   /etc/exhibit/notices/sample-2026-1.md /usr/share/dbus-1/system.d/org.exhibit.Exhibit1.conf \
   /usr/share/dbus-1/interfaces/org.exhibit.Exhibit1.xml \
   /lib/systemd/system/exhibitd.service /lib/systemd/system/exhibit-kiosk.service \
@@ -132,7 +134,7 @@ for f in /usr/sbin/exhibitd /usr/bin/exhibitctl /usr/bin/exhibit-kiosk /usr/bin/
   [[ -f $f ]] || fail "$f is not installed"
 done
 for page in man8/exhibitd.8 man5/exhibitd.conf.5 man1/exhibitctl.1 man1/exhibit-verify.1 \
-  man1/exhibit-fleet.1 man1/exhibit-phonesim.1 man1/exhibit-kiosk.1; do
+  man1/exhibit-fleet.1 man1/exhibit-phonesim.1 man1/exhibit-validate.1 man1/exhibit-kiosk.1; do
   name=$(basename "$page"); name=${name%.*}
   lexgrog "/usr/share/man/$page.gz" 2>/dev/null | grep -q ": \"$name - " ||
     fail "man page $page has no NAME line for whatis"
@@ -159,6 +161,14 @@ promtool check rules /usr/share/exhibit/prometheus/exhibit-alerts.yml >/dev/null
 setpriv --reuid=exhibit --regid=exhibit --init-groups touch "$textfile_dir/.exhibit-probe" ||
   fail "user exhibit cannot write $textfile_dir: the postinst's ACL was not applied"
 rm -f "$textfile_dir/.exhibit-probe"
+
+step "the installed validation pack: one case, run by the installed programs"
+# exhibitd from /usr/sbin and the others from /usr/bin (PATH), the installed pack and policy.
+exhibit-validate --out "$work/validation" --case 02-scope-dates-and-categories \
+  --tus-server "node $PWD/tests/peers/tus-server/server.mjs" >"$work/validate.log" 2>&1 ||
+  { cat "$work/validate.log"; fail "the installed exhibit-validate failed"; }
+grep -q '^1 of 1 cases passed' "$work/validate.log" || { cat "$work/validate.log"; fail "no pass"; }
+[[ -s $work/validation/report.pdf ]] || fail "the installed exhibit-validate wrote no PDF"
 
 step "the udev rule against emulated phones (udevadm test in a umockdev testbed)"
 "$top/tests/packaging/udev-rule-test.sh" /lib/udev/rules.d/60-exhibitd.rules "$work/udev"

@@ -77,7 +77,7 @@ std::optional<Ran> poll(const std::vector<std::string>& argv, std::chrono::secon
 
 // Sets up the world and runs the case; an error says which part of the world failed.
 Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Observed& observed) {
-    const auto program = [&](const char* name) { return (p.bin / name).string(); };
+    const auto program = [&](const char* name) { return p.program(name); };
     const auto log = [&](const char* name) { return work / fmt::format("{}.log", name); };
 
     // The phone, generated from the case's seed.

@@ -16,7 +16,12 @@
 namespace exhibit::validate {
 
 struct Programs {
-    std::filesystem::path bin;          // exhibitd, exhibitctl, exhibit-phonesim, exhibit-verify
+    // The folder of exhibitd, exhibitctl, exhibit-phonesim and exhibit-verify; empty: each is
+    // looked up in PATH (installed: exhibitd in /usr/sbin, the others in /usr/bin).
+    std::filesystem::path bin;
+    std::string program(const char* name) const {
+        return bin.empty() ? std::string(name) : (bin / name).string();
+    }
     std::vector<std::string> tus;       // the tus server; + --port 0 --dir DIR --http
     std::filesystem::path dbus_policy;  // org.exhibit.Exhibit1.conf
 };

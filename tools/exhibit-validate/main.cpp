@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
         "report.",
         "exhibit-validate"};
     std::string pack_dir = "/usr/share/exhibit/validation", out_dir, tus_command;
-    std::string bin = own_folder().string();
+    std::string bin;
     std::string policy = "/usr/share/dbus-1/system.d/org.exhibit.Exhibit1.conf";
     std::string pdf_tool = "weasyprint";
     std::vector<std::string> only;
@@ -93,9 +93,10 @@ int main(int argc, char** argv) {
                    "the DFU store to deliver to: a tus server's command, run with --port 0 --dir "
                    "DIR --http, that prints \"listening PORT\"")
         ->required();
-    app.add_option("--bin", bin, "the folder of exhibitd, exhibitctl, exhibit-phonesim and "
-                                 "exhibit-verify")
-        ->capture_default_str();
+    app.add_option("--bin", bin,
+                   "the folder of exhibitd, exhibitctl, exhibit-phonesim and exhibit-verify "
+                   "(default: this program's folder if exhibitd is there, as in a build tree; "
+                   "else PATH)");
     app.add_option("--dbus-policy", policy, "exhibit's D-Bus policy file")->capture_default_str();
     app.add_option("--pdf-tool", pdf_tool, "HTML to PDF: weasyprint")->capture_default_str();
     app.add_option("--case", only, "run only these cases (their folder names)");
@@ -110,7 +111,9 @@ int main(int argc, char** argv) {
     if (!pack)
         return usage(pack.error().message);
     // dbus-daemon reads an include relative to its configuration file's folder.
-    Programs programs{.bin = fs::absolute(bin),
+    if (bin.empty() && fs::exists(own_folder() / "exhibitd"))
+        bin = own_folder().string();
+    Programs programs{.bin = bin.empty() ? fs::path() : fs::absolute(bin),
                       .tus = words(tus_command),
                       .dbus_policy = fs::absolute(policy)};
     if (programs.tus.empty())
@@ -120,9 +123,10 @@ int main(int argc, char** argv) {
     facts.started_utc = now_utc();
     facts.host = host_facts();
     facts.tus_server = tus_command;
-    auto version = run({(fs::path(bin) / "exhibitd").string(), "--version"}, 30s);
+    auto version = run({programs.program("exhibitd"), "--version"}, 30s);
     if (version.status != 0)
-        return usage(fmt::format("{}/exhibitd --version failed: {}", bin, version.output));
+        return usage(fmt::format("{} --version failed: {}", programs.program("exhibitd"),
+                                 version.output));
     facts.exhibit_version = first_line(version.output);
 
     std::vector<CaseResult> results;
