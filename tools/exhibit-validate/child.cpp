@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "common/fs.hpp"
 
 
 extern char** environ;
@@ -86,6 +87,9 @@ void Child::stop() {
     }
 }
 
+// More than any of exhibit's programs prints: a JSON report of thousands of items.
+constexpr std::size_t kMaxOutput = 256u << 20;
+
 Ran run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
     std::error_code ec;
     std::string name = (fs::temp_directory_path(ec) / "exhibit-validate-run.XXXXXX").string();
@@ -104,10 +108,8 @@ Ran run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
         auto st = child->wait(timeout);
         ran.status = st ? *st : -1;
     }  // a program still running is stopped here
-    std::ifstream in(out, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    ran.output = text.str();
+    auto text = exhibit::fs::read_file(out, kMaxOutput);
+    ran.output = text ? std::move(*text) : text.error().describe();
     fs::remove(out);
     return ran;
 }

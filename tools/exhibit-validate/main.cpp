@@ -2,7 +2,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -10,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/clock.hpp"
 #include "tools/exhibit-validate/case_run.hpp"
 #include "tools/exhibit-validate/child.hpp"
 #include "tools/exhibit-validate/pack.hpp"
@@ -51,15 +51,6 @@ std::string host_facts() {
     ::uname(&u);
     return fmt::format("{}; {} {} {}; {} processors", os, u.sysname, u.release, u.machine,
                        ::sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-std::string now_utc() {
-    const auto t = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return text;
 }
 
 std::vector<std::string> words(const std::string& command) {
@@ -120,7 +111,7 @@ int main(int argc, char** argv) {
         return usage("--tus-server is empty");
 
     RunFacts facts;
-    facts.started_utc = now_utc();
+    facts.started_utc = format_utc_ms(Clock::system().now());
     facts.host = host_facts();
     facts.tus_server = tus_command;
     auto version = run({programs.program("exhibitd"), "--version"}, 30s);

@@ -1,13 +1,12 @@
 #include "tools/exhibit-validate/pack.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "common/fs.hpp"
 #include "tools/exhibit-verify/json_fields.hpp"
 
 namespace exhibit::validate {
@@ -20,13 +19,14 @@ using verify::json_string;
 
 namespace {
 
+constexpr std::size_t kMaxJson = 16u << 20;
+
 Result<json> read_json(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return fail(Errc::not_found, fmt::format("{}: cannot be read", file.string()));
-    std::stringstream text;
-    text << in.rdbuf();
-    auto j = json::parse(text.str(), nullptr, false);
+    auto text = exhibit::fs::read_file(file, kMaxJson);
+    if (!text)
+        return fail(Errc::not_found,
+                    fmt::format("{}: cannot be read: {}", file.string(), text.error().message));
+    auto j = json::parse(*text, nullptr, false);
     if (!j.is_object())
         return fail(Errc::invalid_argument, fmt::format("{}: not a JSON object", file.string()));
     return j;

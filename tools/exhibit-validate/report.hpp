@@ -23,7 +23,7 @@ struct CaseResult {
 struct RunFacts {
     std::string exhibit_version;  // exhibitd --version
     std::string host;             // uname and the OS release
-    std::string started_utc;      // "2026-12-07 06:10:00 UTC"
+    std::string started_utc;      // "2026-12-07T06:10:00.000Z"
     std::string tus_server;       // the DFU store's command line
 };
 
