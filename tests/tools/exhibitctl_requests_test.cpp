@@ -58,9 +58,19 @@ TEST(ExhibitctlRequests, ScopeSplitsCommasAndKeepsOrder) {
               (std::vector<std::string>{"photos", "videos", "messages"}));
     EXPECT_EQ(std::get<std::string>(scope.at("from")), "2026-01-01");
     EXPECT_FALSE(scope.contains("to")) << "absent dates are not sent";
+    EXPECT_FALSE(scope.contains("numbers")) << "no numbers: every party";
     auto empty = build_scope({.categories = {" , "}});
     ASSERT_FALSE(empty);
     EXPECT_EQ(empty.error().exit, Exit::usage);
+}
+
+TEST(ExhibitctlRequests, ScopeNumbersAreSplitLikeCategories) {
+    ScopeArgs args{.categories = {"messages"},
+                   .numbers = {"+447700900123, 07700 900456", "+447700900123,", " "}};
+    auto scope = build_scope(args).value();
+    EXPECT_EQ(std::get<std::vector<std::string>>(scope.at("numbers")),
+              (std::vector<std::string>{"+447700900123", "07700 900456"}))
+        << "each once, trimmed, in order; their form is exhibitd's to judge";
 }
 
 TEST(ExhibitctlRequests, CaseNeedsALawfulBasis) {

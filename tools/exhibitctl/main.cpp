@@ -44,6 +44,10 @@ void add_scope(CLI::App* cmd, ScopeArgs& scope) {
         ->allow_extra_args(false);  // one value per --categories; build_scope() splits commas
     cmd->add_option("--from", scope.from, "first day, YYYY-MM-DD (UTC, inclusive)");
     cmd->add_option("--to", scope.to, "last day, YYYY-MM-DD (UTC, inclusive)");
+    cmd->add_option("--numbers", scope.numbers,
+                    "messages and calls only with these phone numbers, comma-separated (at "
+                    "most 20)")
+        ->allow_extra_args(false);
 }
 
 void add_extract(CLI::App& app, Args& a, std::function<Done()>& run) {

@@ -114,20 +114,31 @@ Outcome<std::string> lane_name(std::string_view arg) {
                    fmt::format("lane must be \"urgent\" or \"normal\", not \"{}\"", arg));
 }
 
-Outcome<ValueMap> build_scope(const ScopeArgs& args) {
-    std::vector<std::string> categories;
-    for (const auto& entry : args.categories) {
+namespace {
+
+// The values of an option that takes a comma-separated list and may be repeated, trimmed,
+// each once, in their first order.
+std::vector<std::string> split_list(const std::vector<std::string>& entries) {
+    std::vector<std::string> values;
+    for (const auto& entry : entries) {
         std::string_view rest = entry;
         for (;;) {
             const auto comma = rest.find(',');
             const auto name = trim(rest.substr(0, comma));
-            if (!name.empty() && std::ranges::find(categories, name) == categories.end())
-                categories.emplace_back(name);
+            if (!name.empty() && std::ranges::find(values, name) == values.end())
+                values.emplace_back(name);
             if (comma == std::string_view::npos)
                 break;
             rest.remove_prefix(comma + 1);
         }
     }
+    return values;
+}
+
+}  // namespace
+
+Outcome<ValueMap> build_scope(const ScopeArgs& args) {
+    auto categories = split_list(args.categories);
     if (categories.empty())
         return failure(Exit::usage,
                        "--categories needs at least one category, e.g. --categories photos,videos");
@@ -136,6 +147,9 @@ Outcome<ValueMap> build_scope(const ScopeArgs& args) {
         scope["from"] = args.from;
     if (!args.to.empty())
         scope["to"] = args.to;
+    // The numbers' form (3 to 20 digits, at most 20) is exhibitd's to judge, like the dates.
+    if (auto numbers = split_list(args.numbers); !numbers.empty())
+        scope["numbers"] = std::move(numbers);
     return scope;
 }
 

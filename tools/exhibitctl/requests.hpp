@@ -30,6 +30,7 @@ struct ScopeArgs {
     std::vector<std::string> categories;  // entries may hold several, comma-separated
     std::string from;                     // YYYY-MM-DD or empty
     std::string to;
+    std::vector<std::string> numbers;  // the other parties' numbers, comma-separated entries
 };
 
 struct CaseArgs {
