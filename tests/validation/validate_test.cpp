@@ -68,6 +68,39 @@ TEST(ValidationPack, ReadsRequirementsLimitsAndCasesInFolderOrder) {
     ASSERT_EQ(c.items.size(), 2u);
     EXPECT_TRUE(c.items[0].complete);
     EXPECT_FALSE(c.items[1].complete);
+    EXPECT_TRUE(c.records.empty() && c.skipped.empty() && c.numbers.empty()) << "all optional";
+}
+
+TEST(ValidationPack, ReadsRecordsSkipsNumbersAndAStick) {
+    testing::TempDir dir;
+    write(dir / "pack.json", good_pack());
+    auto c = good_case();
+    c.merge_patch({{"transport", "stick-usb"},
+                   {"stick", {{"folders", {"DCIM", "Documents"}}}},
+                   {"numbers", {"07700 900123"}},
+                   {"records",
+                    json::array({{{"source_path", "content://sms"},
+                                  {"rows", json::array({{{"_id", "1"}, {"body", nullptr}}})}},
+                                 {{"source_path", "getprop"},
+                                  {"rows", json::array({json::object()})},
+                                  {"match", "contains"}}})},
+                   {"skipped", json::array({{{"source_path", "/sdcard/DCIM/a/b.jpg"},
+                                             {"reason", "containing '/'"}}})}});
+    c["items"][1]["why"] = "after 65536 bytes";
+    write(dir / "cases" / "01" / "case.json", c);
+    auto pack = load_pack(dir.path());
+    ASSERT_TRUE(pack) << pack.error().message;
+    const auto& read = pack->cases[0];
+    EXPECT_EQ(read.stick.folders, (std::vector<std::string>{"DCIM", "Documents"}));
+    EXPECT_EQ(read.stick.label, "WITNESS") << "the default label";
+    EXPECT_EQ(read.numbers, std::vector<std::string>{"07700 900123"});
+    ASSERT_EQ(read.records.size(), 2u);
+    EXPECT_FALSE(read.records[0].contains);
+    EXPECT_TRUE(read.records[1].contains);
+    EXPECT_EQ(read.records[0].rows[0]["body"], nullptr);
+    ASSERT_EQ(read.skipped.size(), 1u);
+    EXPECT_EQ(read.skipped[0].reason, "containing '/'");
+    EXPECT_EQ(read.items[1].why, "after 65536 bytes");
 }
 
 TEST(ValidationPack, AMalformedCaseIsRefusedNamingItsFileAndField) {
@@ -87,6 +120,20 @@ TEST(ValidationPack, AMalformedCaseIsRefusedNamingItsFileAndField) {
          "complete"},
         {"scenario as a list", {{"scenario", json::array()}}, "scenario"},
         {"unknown transport", {{"transport", "bluetooth"}}, "transport"},
+        {"a stick for a phone", {{"stick", {{"folders", {"DCIM"}}}}}, "stick"},
+        {"a stick without folders", {{"transport", "stick-usb"}}, "folders"},
+        {"a stick folder outside the phone",
+         {{"transport", "stick-usb"}, {"stick", {{"folders", {"../etc"}}}}}, "../etc"},
+        {"numbers as text", {{"numbers", "07700900123"}}, "numbers"},
+        {"rows not objects",
+         {{"records", json::array({{{"source_path", "content://sms"}, {"rows", {1, 2}}}})}},
+         "content://sms"},
+        {"unknown row match",
+         {{"records",
+           json::array({{{"source_path", "getprop"}, {"rows", json::array()}, {"match", "some"}}})}},
+         "match"},
+        {"a skip without its reason",
+         {{"skipped", json::array({{{"source_path", "/sdcard/DCIM/a/b"}}})}}, "reason"},
     };
     for (const auto& b : bad) {
         SCOPED_TRACE(b.why);
@@ -172,6 +219,85 @@ TEST(ValidationCompare, EveryDepartureFromThemFailsItsOwnCheck) {
               (V{"exhibit-verify on what the DFU store holds", "sessions delivered",
                  "the session's state in its signed manifest", "/sdcard/DCIM/a.jpg",
                  "/sdcard/DCIM/b.jpg"}));
+}
+
+// A session with one record item (`content://sms`, its bytes `lines`), an audit trail
+// skipping `skipped` (path -> reason), and item a.jpg recorded incomplete with `note`.
+Observed with_records(const std::string& lines,
+                      const std::vector<std::pair<std::string, std::string>>& skipped,
+                      const std::string& note) {
+    auto o = observed(json::array({item("content://sms", kShaA)}));
+    auto a = item("/sdcard/DCIM/a.jpg", kShaA);
+    a["note"] = note;
+    o.verify["sessions"][0]["items"].push_back(a);
+    json trail = json::array({{{"event", "store.item_added"}, {"details", {{"item_id", 1}}}}});
+    for (const auto& [path, reason] : skipped)
+        trail.push_back({{"event", "extract.artefact_skipped"},
+                         {"details", {{"source_path", path}, {"reason", reason}}}});
+    o.verify["sessions"][0]["trail"] = trail;
+    o.delivered["content://sms"] = lines;
+    return o;
+}
+
+Case records_case() {
+    Case c;
+    c.state = "completed";
+    c.items = {{"/sdcard/DCIM/a.jpg", kShaA, false, "after 100 bytes"}};
+    c.records = {{"content://sms",
+                  {{{"_id", "1"}, {"body", "a, b=c"}}, {{"_id", "2"}, {"body", nullptr}}},
+                  false}};
+    c.skipped = {{"/sdcard/DCIM/a\\x00b", "NUL byte"}};
+    return c;
+}
+
+TEST(ValidationCompare, RecordsRowsSkipsAndReasonsPassWhenTheyAgree) {
+    const auto good = with_records(
+        "{\"_id\":\"1\",\"body\":\"a, b=c\"}\n{\"_id\":\"2\",\"body\":null}\n",
+        {{"/sdcard/DCIM/a\\x00b", "the phone listed a name containing a NUL byte in /sdcard/DCIM"}},
+        "recorded incomplete (connection closed after 100 bytes); the bytes stored are intact");
+    auto checks = compare(records_case(), good);
+    EXPECT_EQ(failed(checks), std::vector<std::string>{});
+    // end, verdict, sessions, state; a.jpg and its why; the record item, its row count and
+    // two rows; the skip.
+    EXPECT_EQ(checks.size(), 11u);
+}
+
+TEST(ValidationCompare, ARowOrSkipThatDiffersFailsNamingIt) {
+    using V = std::vector<std::string>;
+    // Row 2 altered, a third row not expected, a skip not expected, the expected one absent,
+    // and the wrong count of bytes in the reason.
+    auto checks = compare(
+        records_case(),
+        with_records("{\"_id\":\"1\",\"body\":\"a, b=c\"}\n{\"_id\":\"2\",\"body\":\"\"}\n"
+                     "{\"_id\":\"3\",\"body\":null}\n",
+                     {{"/sdcard/DCIM/x.jpg", "the phone could not send it"}},
+                     "recorded incomplete (connection closed after 99 bytes)"));
+    EXPECT_EQ(failed(checks),
+              (V{"/sdcard/DCIM/a.jpg: why it is incomplete", "content://sms: rows",
+                 "content://sms: row 2", "content://sms: row 3", "/sdcard/DCIM/a\\x00b: skipped",
+                 "/sdcard/DCIM/x.jpg: skipped"}));
+    // A line that is not JSON fails its row; bytes never read fail the rows.
+    checks = compare(records_case(), with_records("{\"_id\":\"1\",\"body\":\"a, b=c\"}\nnot json\n",
+                                                  {{"/sdcard/DCIM/a\\x00b", "NUL byte"}},
+                                                  "recorded incomplete (after 100 bytes)"));
+    EXPECT_EQ(failed(checks), V{"content://sms: row 2"});
+    auto unread = with_records("", {{"/sdcard/DCIM/a\\x00b", "NUL byte"}},
+                               "recorded incomplete (after 100 bytes)");
+    unread.delivered.clear();
+    EXPECT_EQ(failed(compare(records_case(), unread)), V{"content://sms: rows"});
+}
+
+TEST(ValidationCompare, AContainsRowNeedsOnlyItsMembers) {
+    auto c = records_case();
+    c.records = {{"content://sms", {{{"properties", {{"ro.product.model", "Pixel 7"}}}}}, true}};
+    c.skipped.clear();
+    c.items.clear();
+    auto o = with_records(
+        R"({"properties":{"ro.product.model":"Pixel 7","ro.serialno":"X"}})" "\n", {}, "");
+    o.verify["sessions"][0]["items"].erase(1);
+    EXPECT_EQ(failed(compare(c, o)), std::vector<std::string>{});
+    o.delivered["content://sms"] = R"({"properties":{"ro.product.model":"Pixel 8"}})" "\n";
+    EXPECT_EQ(failed(compare(c, o)), std::vector<std::string>{"content://sms: row 1"});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tools/exhibit-validate/case_run.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/bus_config.hpp"
+#include "common/fs.hpp"
 #include "tools/exhibit-validate/child.hpp"
 #include "tools/exhibit-verify/json_fields.hpp"
 
@@ -61,6 +63,28 @@ retry_max_s = 1
                        (work / "state").string(), bus, devices, tus_port);
 }
 
+// The bytes of each record item the case expects, as the DFU store holds them: exhibit-verify
+// names an upload "upload ID", the file ID in the tus server's folder. Records are small; a
+// file larger than the bound is left out and its rows fail to compare.
+void read_delivered_records(const Case& c, const fs::path& dfu, Observed& observed) {
+    constexpr std::size_t kMaxRecords = 64u << 20;
+    const auto& sessions = verify::json_member(observed.verify, "sessions");
+    if (!sessions.is_array() || sessions.size() != 1)
+        return;
+    const auto& items = verify::json_member(sessions[0], "items");
+    for (const auto& i : items.is_array() ? items : json::array()) {
+        const auto source = verify::json_string(i, "source_path");
+        const auto location = verify::json_string(i, "location");
+        const bool expected = std::ranges::any_of(
+            c.records, [&](const ExpectedRecords& r) { return r.source_path == source; });
+        if (!expected || !location.starts_with("upload ") ||
+            location.find('/') != std::string::npos)
+            continue;
+        if (auto bytes = exhibit::fs::read_file(dfu / location.substr(7), kMaxRecords))
+            observed.delivered[source] = std::move(*bytes);
+    }
+}
+
 // Runs `argv` every 100 ms until `done` holds for its result, or `timeout`.
 std::optional<Ran> poll(const std::vector<std::string>& argv, std::chrono::seconds timeout,
                         const std::function<bool(const Ran&)>& done) {
@@ -73,6 +97,32 @@ std::optional<Ran> poll(const std::vector<std::string>& argv, std::chrono::secon
         std::this_thread::sleep_for(100ms);
     }
     return std::nullopt;
+}
+
+// The case's USB stick: FAT32 on the whole image (mkfs.vfat), the chosen folders of the
+// generated phone copied to its top with their modification times (mcopy -s -m). FAT keeps
+// local times without a zone: the tools run with TZ=UTC, and so does the exhibitd that reads
+// the stick, so that the times on the stick are the phone's in UTC.
+Status make_stick(const Case& c, const fs::path& phone, const fs::path& image) {
+    constexpr const char* kSizeKiB = "65536";  // 64 MiB: FAT32 needs 65,525 clusters or more
+    auto made = run({"env", "TZ=UTC", "mkfs.vfat", "-C", "-F", "32", "-n", c.stick.label,
+                     image.string(), kSizeKiB},
+                    60s);
+    if (made.status != 0)
+        return fail(Errc::io, "mkfs.vfat could not make the stick: " + made.output);
+    std::vector<std::string> copy = {"env", "TZ=UTC", "mcopy", "-s", "-m", "-Q",
+                                     "-D",  "o",      "-i",    image.string()};
+    for (const auto& folder : c.stick.folders) {
+        if (!fs::is_directory(phone / folder))
+            return fail(Errc::not_found,
+                        fmt::format("the generated phone has no folder {} for the stick", folder));
+        copy.push_back((phone / folder).string());
+    }
+    copy.push_back("::/");
+    auto copied = run(copy, 120s);
+    if (copied.status != 0)
+        return fail(Errc::io, "mcopy could not fill the stick: " + copied.output);
+    return {};
 }
 
 // Sets up the world and runs the case; an error says which part of the world failed.
@@ -145,7 +195,14 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
         std::vector<std::string> plug = {"--usb", "--accept-new-keys"};
         if (c.transport == "mtp-usb")
             plug.insert(plug.end(), {"--interfaces", "mtp"});
-        phone_args.insert(phone_args.begin() + 1, plug.begin(), plug.end());
+        if (c.transport == "stick-usb") {
+            if (auto made = make_stick(c, phone_dir, work / "stick.img"); !made)
+                return made;
+            plug.insert(plug.end(), {"--stick", (work / "stick.img").string()});
+            phone_args.insert(phone_args.begin(), {"env", "TZ=UTC"});
+        }
+        phone_args.insert(std::ranges::find(phone_args, program("exhibit-phonesim")) + 1,
+                          plug.begin(), plug.end());
         phone_args.push_back("--");
         daemon_args.insert(daemon_args.begin(), phone_args.begin(), phone_args.end());
     }
@@ -176,6 +233,12 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
         extract.insert(extract.end(), {"--from", c.from});
     if (!c.to.empty())
         extract.insert(extract.end(), {"--to", c.to});
+    if (!c.numbers.empty()) {
+        std::string numbers;
+        for (const auto& n : c.numbers)
+            numbers += (numbers.empty() ? "" : ",") + n;
+        extract.insert(extract.end(), {"--numbers", numbers});
+    }
     auto extracted = run(with(extract), 330s);
     write_file(work / "extract.txt", extracted.output);
     observed.extract_status = extracted.status;
@@ -209,6 +272,7 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
     write_file(work / "exhibit-verify.json", last.output);
     if (!verified)
         return fail(Errc::timeout, "the session did not reach the DFU store within 180 s");
+    read_delivered_records(c, work / "dfu", observed);
     return {};
 }
 

@@ -98,11 +98,39 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
     const auto& transport = json_member(*j, "transport");
     if (!transport.is_null()) {
         if (!transport.is_string() || (transport != "adb-tcp" && transport != "adb-usb" &&
-                                       transport != "mtp-usb"))
+                                       transport != "mtp-usb" && transport != "stick-usb"))
             return fail(Errc::invalid_argument,
-                        fmt::format("{}: \"transport\" must be adb-tcp, adb-usb or mtp-usb",
+                        fmt::format("{}: \"transport\" must be adb-tcp, adb-usb, mtp-usb or "
+                                    "stick-usb",
                                     file.string()));
         c.transport = transport.get<std::string>();
+    }
+    const auto& stick = json_member(*j, "stick");
+    if (c.transport == "stick-usb") {
+        auto folders = texts(stick, "folders", file);
+        if (!folders)
+            return std::unexpected(folders.error());
+        for (const auto& f : *folders)
+            if (f.empty() || f.starts_with('/') || f.find("..") != std::string::npos)
+                return fail(Errc::invalid_argument,
+                            fmt::format("{}: the stick's folder \"{}\" must be a folder of the "
+                                        "generated phone",
+                                        file.string(), f));
+        c.stick.folders = *folders;
+        auto label = text(stick, "label", file, true);
+        if (!label)
+            return std::unexpected(label.error());
+        if (!label->empty())
+            c.stick.label = *label;
+    } else if (!stick.is_null()) {
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"stick\" needs the transport stick-usb", file.string()));
+    }
+    if (!json_member(*j, "numbers").is_null()) {
+        auto numbers = texts(*j, "numbers", file);
+        if (!numbers)
+            return std::unexpected(numbers.error());
+        c.numbers = *numbers;
     }
     c.scenario = json_member(*j, "scenario");
     if (!c.scenario.is_null() && !c.scenario.is_object())
@@ -126,7 +154,42 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
             return fail(Errc::invalid_argument,
                         fmt::format("{}: \"complete\" of {} must be true or false",
                                     file.string(), *path));
-        c.items.push_back({*path, *sha, complete.is_null() || complete.get<bool>()});
+        auto why = text(i, "why", file, true);
+        if (!why)
+            return std::unexpected(why.error());
+        c.items.push_back({*path, *sha, complete.is_null() || complete.get<bool>(), *why});
+    }
+    const auto& records = json_member(*j, "records");
+    if (!records.is_null() && !records.is_array())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"records\" must be a list", file.string()));
+    for (const auto& r : records.is_array() ? records : json::array()) {
+        auto source = text(r, "source_path", file);
+        if (!source)
+            return std::unexpected(source.error());
+        const auto& rows = json_member(r, "rows");
+        if (!rows.is_array() ||
+            !std::ranges::all_of(rows, [](const json& row) { return row.is_object(); }))
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: the rows of {} must be a list of objects",
+                                    file.string(), *source));
+        const auto& match = json_member(r, "match");
+        if (!match.is_null() && match != "exact" && match != "contains")
+            return fail(Errc::invalid_argument,
+                        fmt::format("{}: \"match\" of {} must be exact or contains",
+                                    file.string(), *source));
+        c.records.push_back({*source, rows.get<std::vector<json>>(), match == "contains"});
+    }
+    const auto& skipped = json_member(*j, "skipped");
+    if (!skipped.is_null() && !skipped.is_array())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"skipped\" must be a list", file.string()));
+    for (const auto& k : skipped.is_array() ? skipped : json::array()) {
+        auto source = text(k, "source_path", file);
+        auto reason = text(k, "reason", file);
+        if (!source || !reason)
+            return std::unexpected(!source ? source.error() : reason.error());
+        c.skipped.push_back({*source, *reason});
     }
     return c;
 }
@@ -183,6 +246,82 @@ Result<Pack> load_pack(const fs::path& dir) {
     return pack;
 }
 
+namespace {
+
+// Whether `row` holds every member of `want` with an equal value (objects within objects
+// alike).
+bool holds(const json& row, const json& want) {
+    if (!want.is_object() || !row.is_object())
+        return row == want;
+    return std::ranges::all_of(want.items(), [&](const auto& member) {
+        auto it = row.find(member.key());
+        return it != row.end() && holds(*it, member.value());
+    });
+}
+
+// A record item's rows against the known answers: how many, then each in order.
+void compare_rows(const ExpectedRecords& e, const Observed& observed, std::vector<Check>& checks) {
+    auto bytes = observed.delivered.find(e.source_path);
+    if (bytes == observed.delivered.end()) {
+        checks.push_back({e.source_path + ": rows", "read from the DFU store",
+                          "its bytes could not be read", false});
+        return;
+    }
+    std::vector<json> rows;
+    std::string_view rest = bytes->second;
+    while (!rest.empty()) {
+        const auto end = rest.find('\n');
+        const auto line = rest.substr(0, end);
+        rows.push_back(json::parse(line, nullptr, false));  // a bad line: a discarded value
+        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    }
+    checks.push_back({e.source_path + ": rows", std::to_string(e.rows.size()),
+                      std::to_string(rows.size()), rows.size() == e.rows.size()});
+    const auto shown = [](const json& row) {
+        return row.is_discarded() ? std::string("not a JSON line")
+                                  : row.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
+    for (std::size_t n = 0; n < std::max(rows.size(), e.rows.size()); ++n) {
+        const auto what = fmt::format("{}: row {}", e.source_path, n + 1);
+        if (n >= e.rows.size())
+            checks.push_back({what, "no such row", shown(rows[n]), false});
+        else if (n >= rows.size())
+            checks.push_back({what, shown(e.rows[n]), "missing", false});
+        else
+            checks.push_back({what, (e.contains ? "holds " : "") + shown(e.rows[n]),
+                              shown(rows[n]),
+                              e.contains ? holds(rows[n], e.rows[n]) : rows[n] == e.rows[n]});
+    }
+}
+
+// What the delivered audit trail records as skipped (extract.artefact_skipped) against the
+// entries the case expects skipped, by path, each with words of its reason.
+void compare_skips(const Case& c, const json& session, std::vector<Check>& checks) {
+    std::multimap<std::string, std::string> skipped;  // path -> reason
+    const auto& trail = json_member(session, "trail");
+    for (const auto& entry : trail.is_array() ? trail : json::array())
+        if (json_string(entry, "event") == "extract.artefact_skipped") {
+            const auto& details = json_member(entry, "details");
+            skipped.emplace(json_string(details, "source_path"), json_string(details, "reason"));
+        }
+    for (const auto& e : c.skipped) {
+        auto it = skipped.find(e.source_path);
+        const auto what = e.source_path + ": skipped";
+        if (it == skipped.end()) {
+            checks.push_back({what, "skipped: … " + e.reason + " …", "not recorded as skipped",
+                              false});
+            continue;
+        }
+        checks.push_back({what, "skipped: … " + e.reason + " …", "skipped: " + it->second,
+                          it->second.find(e.reason) != std::string::npos});
+        skipped.erase(it);
+    }
+    for (const auto& [path, reason] : skipped)
+        checks.push_back({path + ": skipped", "not skipped", "skipped: " + reason, false});
+}
+
+}  // namespace
+
 std::vector<Check> compare(const Case& c, const Observed& observed) {
     std::vector<Check> checks;
     auto check = [&](std::string what, std::string expected, std::string seen) {
@@ -210,6 +349,14 @@ std::vector<Check> compare(const Case& c, const Observed& observed) {
     if (items.is_array())
         for (const auto& i : items)
             seen[json_string(i, "source_path")] = &i;
+    // "verified, whole, sha256 …" of a delivered item, as the checks compare it.
+    auto delivered_as = [](const json& i, bool with_sha) {
+        const bool incomplete = json_string(i, "note").starts_with("recorded incomplete");
+        return fmt::format("{}, {}{}",
+                           json_string(i, "status") == "ok" ? "verified" : json_string(i, "status"),
+                           incomplete ? "incomplete" : "whole",
+                           with_sha ? ", sha256 " + json_string(i, "sha256") : "");
+    };
     for (const auto& e : c.items) {
         auto it = seen.find(e.source_path);
         const std::string want =
@@ -220,13 +367,25 @@ std::vector<Check> compare(const Case& c, const Observed& observed) {
             continue;
         }
         const auto& i = *it->second;
-        const bool incomplete = json_string(i, "note").starts_with("recorded incomplete");
-        check(e.source_path, want,
-              fmt::format("{}, {}, sha256 {}",
-                          json_string(i, "status") == "ok" ? "verified" : json_string(i, "status"),
-                          incomplete ? "incomplete" : "whole", json_string(i, "sha256")));
+        check(e.source_path, want, delivered_as(i, true));
+        if (!e.why.empty()) {
+            const auto note = json_string(i, "note");
+            checks.push_back({e.source_path + ": why it is incomplete", "… " + e.why + " …", note,
+                              note.find(e.why) != std::string::npos});
+        }
         seen.erase(it);
     }
+    for (const auto& e : c.records) {
+        auto it = seen.find(e.source_path);
+        if (it == seen.end()) {
+            check(e.source_path, "verified, whole", "not delivered");
+            continue;
+        }
+        check(e.source_path, "verified, whole", delivered_as(*it->second, false));
+        seen.erase(it);
+        compare_rows(e, observed, checks);
+    }
+    compare_skips(c, session, checks);
     for (const auto& [path, item] : seen)
         check(path, "not taken (outside the scope)",
               fmt::format("taken, sha256 {}", json_string(*item, "sha256")));

@@ -108,17 +108,39 @@ std::string render_html(const Pack& pack, const std::vector<CaseResult>& results
         if (!c.from.empty() || !c.to.empty())
             scope += fmt::format("; from {} to {}", c.from.empty() ? "the first day" : c.from,
                                  c.to.empty() ? "today" : c.to);
+        if (!c.numbers.empty()) {
+            std::string numbers;
+            for (const auto& n : c.numbers)
+                numbers += (numbers.empty() ? "" : ", ") + n;
+            scope += "; messages and calls only with " + numbers;
+        }
         std::string reqs;
         for (const auto& id : c.requirements)
             reqs += (reqs.empty() ? "" : ", ") + id;
-        h += fmt::format(
-            "<p class=\"small\">requirements {}; phone: exhibit-phonesim --generate --seed {}{}"
-            ", reached by {}; scope: {}; {} expected items; took {:.1f} s</p>",
-            esc(reqs), c.seed, c.scenario.is_null() ? "" : " with a hostile scenario",
-            c.transport == "adb-tcp"   ? "ADB over TCP"
-            : c.transport == "adb-usb" ? "ADB over USB (emulated bus)"
-                                       : "MTP over USB (emulated bus; USB debugging off)",
-            esc(scope), c.items.size(), static_cast<double>(r.took.count()) / 1000.0);
+        std::string source = fmt::format("phone: exhibit-phonesim --generate --seed {}{}, reached by ",
+                                         c.seed, c.scenario.is_null() ? "" : " with a hostile scenario");
+        if (c.transport == "adb-tcp")
+            source += "ADB over TCP";
+        else if (c.transport == "adb-usb")
+            source += "ADB over USB (emulated bus)";
+        else if (c.transport == "mtp-usb")
+            source += "MTP over USB (emulated bus; USB debugging off)";
+        else {
+            std::string folders;
+            for (const auto& f : c.stick.folders)
+                folders += (folders.empty() ? "" : ", ") + f;
+            source = fmt::format("USB stick (emulated bus): FAT32, made with mkfs.vfat and mcopy "
+                                 "from the folders {} of exhibit-phonesim --generate --seed {}",
+                                 folders, c.seed);
+        }
+        std::string expected = fmt::format("{} expected items", c.items.size());
+        if (!c.records.empty())
+            expected += fmt::format(", {} expected record items", c.records.size());
+        if (!c.skipped.empty())
+            expected += fmt::format(", {} expected skipped", c.skipped.size());
+        h += fmt::format("<p class=\"small\">requirements {}; {}; scope: {}; {}; took {:.1f} s</p>",
+                         esc(reqs), esc(source), esc(scope), expected,
+                         static_cast<double>(r.took.count()) / 1000.0);
         if (!r.problem.empty())
             h += fmt::format("<p class=\"fail\">The case could not run: {}</p>", esc(r.problem));
         h += "<table class=\"checks\"><tr><th>check</th><th>expected</th><th>observed</th>"
