@@ -132,14 +132,22 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
 
     // The phone, generated from the case's seed.
     const auto phone_dir = work / "phone";
-    auto generated = run({program("exhibit-phonesim"), "--generate", phone_dir.string(), "--seed",
-                          std::to_string(c.seed)},
-                         120s);
+    const bool iphone = c.transport == "iphone-usb";
+    std::vector<std::string> generate = {program("exhibit-phonesim"), "--generate",
+                                         phone_dir.string(), "--seed", std::to_string(c.seed)};
+    if (iphone)
+        generate.push_back("--iphone");
+    auto generated = run(generate, 120s);
     if (generated.status != 0)
         return fail(Errc::io, "exhibit-phonesim could not generate the phone: " + generated.output);
+    // An iPhone serves its media folder and has no records file; it has trusted the kiosk.
     std::vector<std::string> phone_args = {program("exhibit-phonesim"), "--root",
-                                           phone_dir.string(), "--records",
-                                           (phone_dir / "records.json").string()};
+                                           phone_dir.string()};
+    if (iphone)
+        phone_args.insert(phone_args.end(), {"--iphone", "--trust", "trusted"});
+    else
+        phone_args.insert(phone_args.end(),
+                          {"--records", (phone_dir / "records.json").string()});
     if (!c.scenario.is_null()) {
         write_file(work / "scenario.json", c.scenario.dump());
         phone_args.insert(phone_args.end(), {"--scenario", (work / "scenario.json").string()});
@@ -192,7 +200,9 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
                                             (work / "exhibitd.conf").string()};
     if (usb) {
         // --interfaces takes several values: it goes before the other options, not before "--".
-        std::vector<std::string> plug = {"--usb", "--accept-new-keys"};
+        std::vector<std::string> plug = {"--usb"};
+        if (!iphone)
+            plug.push_back("--accept-new-keys");
         if (c.transport == "mtp-usb")
             plug.insert(plug.end(), {"--interfaces", "mtp"});
         if (c.transport == "stick-usb") {

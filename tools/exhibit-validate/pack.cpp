@@ -98,10 +98,11 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
     const auto& transport = json_member(*j, "transport");
     if (!transport.is_null()) {
         if (!transport.is_string() || (transport != "adb-tcp" && transport != "adb-usb" &&
-                                       transport != "mtp-usb" && transport != "stick-usb"))
+                                       transport != "mtp-usb" && transport != "stick-usb" &&
+                                       transport != "iphone-usb"))
             return fail(Errc::invalid_argument,
-                        fmt::format("{}: \"transport\" must be adb-tcp, adb-usb, mtp-usb or "
-                                    "stick-usb",
+                        fmt::format("{}: \"transport\" must be adb-tcp, adb-usb, mtp-usb, "
+                                    "iphone-usb or stick-usb",
                                     file.string()));
         c.transport = transport.get<std::string>();
     }

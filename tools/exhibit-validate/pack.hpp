@@ -65,8 +65,9 @@ struct Case {
     std::vector<std::string> requirements;  // ids it tests
     std::uint64_t seed = 0;                 // exhibit-phonesim --generate --seed
     // How the phone is reached: "adb-tcp" (ADB over TCP on 127.0.0.1), "adb-usb" (ADB over
-    // the emulated USB bus), "mtp-usb" (USB debugging off: MTP only, on the emulated bus) or
-    // "stick-usb" (no phone: a USB stick, see `stick`, on the emulated bus).
+    // the emulated USB bus), "mtp-usb" (USB debugging off: MTP only, on the emulated bus),
+    // "iphone-usb" (an iPhone that trusts the kiosk, --generate --iphone, through usbmuxd on
+    // the emulated bus) or "stick-usb" (no phone: a USB stick, see `stick`, on the bus).
     std::string transport = "adb-tcp";
     nlohmann::json scenario;                // exhibit-phonesim --scenario (null: none)
     Stick stick;                            // "stick-usb" only

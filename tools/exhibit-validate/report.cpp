@@ -125,6 +125,11 @@ std::string render_html(const Pack& pack, const std::vector<CaseResult>& results
             source += "ADB over USB (emulated bus)";
         else if (c.transport == "mtp-usb")
             source += "MTP over USB (emulated bus; USB debugging off)";
+        else if (c.transport == "iphone-usb")
+            source = fmt::format("iPhone: exhibit-phonesim --generate --iphone --seed {}{}, "
+                                 "trusting the kiosk, reached by AFC through usbmuxd over USB "
+                                 "(emulated bus)",
+                                 c.seed, c.scenario.is_null() ? "" : " with a hostile scenario");
         else {
             std::string folders;
             for (const auto& f : c.stick.folders)
