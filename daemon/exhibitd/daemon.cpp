@@ -239,7 +239,13 @@ Status Daemon::register_drivers() {
             .user_wait = user_wait, .keep_pairing = config_.ios.keep_pairing}));
         !s)
         return s;
-    if (auto s = drivers_.add(std::make_unique<storage::StorageDriver>()); !s)
+    // A stick's partition table and file systems are parsed by libtsk: in a child too, given
+    // only the disk exhibitd opened read-only, its filter loaded before it reads a byte.
+    if (auto s = drivers_.add(std::make_unique<host::HostedDriver>(
+            std::make_unique<storage::StorageDriver>(),
+            host::HostedDriverOptions{.program = *driver_host,
+                                      .open_device = &storage::StorageDriver::open_node}));
+        !s)
         return s;
     return {};
 }

@@ -3,7 +3,10 @@
 // meant to be run by hand.
 //
 //   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
+//   exhibit-driver-host --family storage --memory-limit BYTES --device-fd 4
 //
+// A storage child is given the disk exhibitd opened read-only as fd 4 and loads its system
+// call filter before it reads the request or a byte of the disk.
 // Before anything of the phone is read the process confines itself
 // (host::confine_driver_host: it ends with exhibitd, gains no privilege, keeps no inherited
 // descriptor, writes no file, dumps no core, and grows no further than --memory-limit).
@@ -22,6 +25,7 @@
 
 #include "drivers/host/driver_host.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
+#include "drivers/storage/storage_driver.hpp"
 
 using namespace exhibit;
 
@@ -34,7 +38,9 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 
 int usage(std::string_view why) {
     std::fputs(fmt::format("exhibit-driver-host: {}\nusage: exhibit-driver-host --family mtp "
-                           "--memory-limit BYTES [--user-wait-seconds N]\n",
+                           "--memory-limit BYTES [--user-wait-seconds N]\n"
+                           "       exhibit-driver-host --family storage --memory-limit BYTES "
+                           "--device-fd 4\n",
                            why)
                    .c_str(),
                stderr);
@@ -47,6 +53,7 @@ int main(int argc, char** argv) {
     std::string family;
     std::uint64_t memory_limit = 0;
     std::uint64_t user_wait_seconds = 120;
+    std::uint64_t device_fd = 0;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (i + 1 >= argc)
@@ -60,6 +67,9 @@ int main(int argc, char** argv) {
         else if (arg == "--user-wait-seconds" && parse_number(value, user_wait_seconds) &&
                  user_wait_seconds <= 24 * 3600)
             continue;
+        else if (arg == "--device-fd" && parse_number(value, device_fd) &&
+                 device_fd == host::kDeviceFd)
+            continue;
         else
             return usage(fmt::format("unusable {} {}", arg, value));
     }
@@ -67,7 +77,10 @@ int main(int argc, char** argv) {
         return usage("--memory-limit is missing");
     if (::fcntl(host::kHostSocket, F_GETFD) < 0)
         return usage("started without its socket (fd 3): exhibitd starts this program");
-    if (auto confined = host::confine_driver_host(memory_limit); !confined) {
+    const bool given_device = device_fd == host::kDeviceFd;
+    if (given_device && ::fcntl(host::kDeviceFd, F_GETFD) < 0)
+        return usage("--device-fd 4 without a descriptor 4");
+    if (auto confined = host::confine_driver_host(memory_limit, given_device); !confined) {
         std::fputs(fmt::format("exhibit-driver-host: {}\n", confined.error().describe()).c_str(),
                    stderr);
         return 1;
@@ -84,6 +97,17 @@ int main(int argc, char** argv) {
                 return driver.open_at(*d.usb_bus, *d.usb_address, d.device.vendor_id,
                                       d.device.product_id, context);
             });
+    }
+    if (family == "storage") {
+        if (!given_device)
+            return usage("the storage family reads the disk exhibitd opened: --device-fd 4");
+        storage::StorageDriver driver;
+        return host::serve_device(
+            host::kHostSocket,
+            [&](const host::HostedDevice& d, const drivers::OpenContext& context) {
+                return driver.open(UniqueFd(host::kDeviceFd), d.device, context);
+            },
+            /*filter_first=*/true);
     }
     return usage(fmt::format("no family \"{}\" in this driver host", family));
 }

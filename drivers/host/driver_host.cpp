@@ -87,7 +87,7 @@ Result<json> as_json(Result<T> r, F&& convert) {
 
 }  // namespace
 
-Status confine_driver_host(std::uint64_t memory_limit) {
+Status confine_driver_host(std::uint64_t memory_limit, bool keep_device) {
     // Ends with exhibitd's end of the socket, even while the family is inside a library call:
     // a thread waits for the hang-up alone. (Not PR_SET_PDEATHSIG: that follows the thread
     // that started the child, a session worker that may end while the link is kept.)
@@ -103,7 +103,7 @@ Status confine_driver_host(std::uint64_t memory_limit) {
     }).detach();
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fail_errno("cannot give up new privileges");
-    if (::syscall(SYS_close_range, kHostSocket + 1, ~0U, 0) != 0)
+    if (::syscall(SYS_close_range, (keep_device ? kDeviceFd : kHostSocket) + 1, ~0U, 0) != 0)
         return fail_errno("cannot close inherited descriptors");
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGXFSZ, SIG_IGN);  // a write to a file fails with EFBIG instead
@@ -165,7 +165,12 @@ Status forbid_reaching_out() {
     return {};
 }
 
-int serve_device(int fd, const OpenDevice& open) {
+int serve_device(int fd, const OpenDevice& open, bool filter_first) {
+    if (filter_first)
+        if (auto confined = forbid_reaching_out(); !confined) {
+            (void)answer(fd, false, std::unexpected(confined.error().with_context("driver host")));
+            return 1;
+        }
     auto request = read_frame(fd, std::nullopt);
     if (!request)
         return request.error().code == Errc::io ? 0 : 1;
@@ -184,10 +189,11 @@ int serve_device(int fd, const OpenDevice& open) {
         (void)answer(fd, false, std::unexpected(session.error()));
         return 0;
     }
-    if (auto confined = forbid_reaching_out(); !confined) {
-        (void)answer(fd, false, std::unexpected(confined.error().with_context("driver host")));
-        return 1;
-    }
+    if (!filter_first)
+        if (auto confined = forbid_reaching_out(); !confined) {
+            (void)answer(fd, false, std::unexpected(confined.error().with_context("driver host")));
+            return 1;
+        }
     if (!answer(fd, true, json::object()))
         return 1;
     auto& s = **session;

@@ -18,14 +18,12 @@ namespace exhibit::host {
 using OpenDevice = std::function<Result<std::unique_ptr<drivers::DriverSession>>(
     const HostedDevice&, const drivers::OpenContext&)>;
 
-// The descriptor a driver host is given its end of the socket on.
-inline constexpr int kHostSocket = 3;
-
 // What a driver host gives up before it reads anything of a device: it ends as soon as
 // exhibitd's end of the socket closes (a thread watches for it), can gain no privilege (PR_SET_NO_NEW_PRIVS), closes every descriptor
 // above kHostSocket, may not write a byte to a file (RLIMIT_FSIZE 0), nor dump core, nor grow
-// its data past `memory_limit` (RLIMIT_DATA). Errc::io naming the step that failed.
-Status confine_driver_host(std::uint64_t memory_limit);
+// its data past `memory_limit` (RLIMIT_DATA). With `keep_device`, kDeviceFd (the device
+// exhibitd opened for it) is kept as well. Errc::io naming the step that failed.
+Status confine_driver_host(std::uint64_t memory_limit, bool keep_device = false);
 
 // What a driver host gives up once its device is open, before it lists or reads anything of
 // it: a system call filter (seccomp, default allow) under which opening any file, making a
@@ -37,9 +35,10 @@ Status forbid_reaching_out();
 
 // Reads the `open` request from `fd`, opens the device (reports while it waits for its owner
 // become `report` frames), forbids reaching out (above), answers, then answers requests
-// until exhibitd closes its end.
+// until exhibitd closes its end. `filter_first`: the device is already open (kDeviceFd), so
+// the filter is loaded before the request is read, and opening runs under it too.
 // Returns the process's exit status: 0 when exhibitd closed its end, 1 when `fd` failed,
 // 2 when exhibitd sent something this protocol does not have.
-int serve_device(int fd, const OpenDevice& open);
+int serve_device(int fd, const OpenDevice& open, bool filter_first = false);
 
 }  // namespace exhibit::host

@@ -191,6 +191,13 @@ Status write_frame(int fd, FrameType type, const nlohmann::json& payload) {
 }
 
 Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait) {
+    Frame f;
+    if (auto s = read_frame(fd, f, wait); !s)
+        return std::unexpected(s.error());
+    return f;
+}
+
+Status read_frame(int fd, Frame& f, std::optional<std::chrono::milliseconds> wait) {
     std::byte head[5];
     if (auto s = read_exact(fd, head, wait); !s)
         return std::unexpected(s.error());
@@ -202,10 +209,9 @@ Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait) 
         return bad(fmt::format("a frame of {} bytes (at most {})", length, kMaxPayload + 1));
     if (!known_type(type))
         return bad(fmt::format("a frame of unknown type {}", type));
-    Frame f{.type = static_cast<FrameType>(type), .payload = std::vector<std::byte>(length - 1)};
-    if (auto s = read_exact(fd, f.payload, kFrameTime); !s)
-        return std::unexpected(s.error());
-    return f;
+    f.type = static_cast<FrameType>(type);
+    f.payload.resize(length - 1);  // within the capacity of the frames before: no allocation
+    return read_exact(fd, f.payload, kFrameTime);
 }
 
 json to_json(const drivers::Scope& scope) {

@@ -27,6 +27,11 @@
 
 namespace exhibit::host {
 
+// The descriptors a driver host is given: its end of the socket to exhibitd, and, for a
+// family whose device exhibitd opens (HostedDriverOptions::open_device), the device.
+inline constexpr int kHostSocket = 3;
+inline constexpr int kDeviceFd = 4;
+
 // The largest payload either side sends: an artefact's bytes go in data frames of at most
 // kMaxData, and no JSON payload comes near it.
 inline constexpr std::size_t kMaxData = 1u << 20;
@@ -70,6 +75,9 @@ Status write_frame(int fd, FrameType type, const nlohmann::json& payload);
 // kMaxPayload or a type this protocol does not have.
 inline constexpr std::chrono::seconds kFrameTime{30};
 Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait);
+// The same into `frame`, whose payload's memory is kept from one frame to the next: a stream
+// of 1 MiB data frames then costs no allocation, page faults or zeroing per frame.
+Status read_frame(int fd, Frame& frame, std::optional<std::chrono::milliseconds> wait);
 
 // The text at `key` of a JSON object from the other side: Errc::protocol when it is missing,
 // not text, or longer than `max` bytes. (nlohmann's value() throws on a value of another

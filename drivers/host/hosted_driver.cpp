@@ -23,7 +23,7 @@ namespace exhibit::host {
 using nlohmann::json;
 
 Result<std::unique_ptr<HostProcess>> HostProcess::start(const HostedDriverOptions& options,
-                                                        std::string_view family) {
+                                                        int device, std::string_view family) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return fail_errno("cannot make the driver host's socket");
@@ -32,7 +32,9 @@ Result<std::unique_ptr<HostProcess>> HostProcess::start(const HostedDriverOption
     // and stderr stay exhibitd's (the journal). The child closes everything else it inherits.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
+    posix_spawn_file_actions_adddup2(&actions, theirs.get(), kHostSocket);
+    if (device >= 0)
+        posix_spawn_file_actions_adddup2(&actions, device, kDeviceFd);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -45,6 +47,8 @@ Result<std::unique_ptr<HostProcess>> HostProcess::start(const HostedDriverOption
 
     std::vector<std::string> args = {options.program.string(), "--family", std::string(family),
                                      "--memory-limit", std::to_string(options.memory_limit)};
+    if (device >= 0)
+        args.insert(args.end(), {"--device-fd", std::to_string(kDeviceFd)});
     args.insert(args.end(), options.arguments.begin(), options.arguments.end());
     std::vector<char*> argv;
     for (auto& a : args)
@@ -103,12 +107,13 @@ Result<Answer> await_answer(HostProcess& process, std::string_view family,
         return std::unexpected(std::move(e));
     };
     auto last = Clock::now();
+    Frame frame;  // one buffer for every frame of the request
     for (;;) {
         if (stopped())
             return end_with({Errc::cancelled, "the extraction was stopped", 0});
-        auto frame = read_frame(process.fd(), std::chrono::seconds(1));
-        if (!frame) {
-            if (frame.error().code == Errc::timeout) {
+        auto read = read_frame(process.fd(), frame, std::chrono::seconds(1));
+        if (!read) {
+            if (read.error().code == Errc::timeout) {
                 if (Clock::now() - last < silence_limit)
                     continue;
                 return end_with(
@@ -122,7 +127,7 @@ Result<Answer> await_answer(HostProcess& process, std::string_view family,
             }
             if (stopped())
                 return end_with({Errc::cancelled, "the extraction was stopped", 0});
-            if (frame.error().code == Errc::io) {  // the child's end closed: it is gone
+            if (read.error().code == Errc::io) {  // the child's end closed: it is gone
                 process.kill();
                 return std::unexpected(Error{
                     Errc::io,
@@ -130,16 +135,16 @@ Result<Answer> await_answer(HostProcess& process, std::string_view family,
                                 process.how_it_ended()),
                     0});
             }
-            return end_with(frame.error().with_context(fmt::format("{} driver", family)));
+            return end_with(read.error().with_context(fmt::format("{} driver", family)));
         }
         last = Clock::now();
-        if (is_answer(frame->type)) {
-            auto answer = answer_from(*frame);
+        if (is_answer(frame.type)) {
+            auto answer = answer_from(frame);
             if (!answer)
                 return end_with(answer.error());
             return answer;
         }
-        if (auto s = on_frame(*frame); !s)
+        if (auto s = on_frame(frame); !s)
             return end_with(s.error());
     }
 }
@@ -259,7 +264,23 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
         hosted.usb_bus = libusb_get_bus_number(d);
         hosted.usb_address = libusb_get_device_address(d);
     }
-    auto process = HostProcess::start(options_, name());
+    UniqueFd opened;  // exhibitd's copy is closed once the child has its own
+    if (options_.open_device) {
+        auto fd = options_.open_device(device);
+        if (!fd)
+            return std::unexpected(fd.error());
+        opened = std::move(*fd);
+        // Above the child's fixed descriptors, so that giving it the socket as kHostSocket
+        // cannot close the device before it is given as kDeviceFd.
+        if (opened.get() <= kDeviceFd) {
+            UniqueFd higher(::fcntl(opened.get(), F_DUPFD_CLOEXEC, kDeviceFd + 1));
+            if (!higher)
+                return fail_errno("cannot hand the device to the driver host");
+            opened = std::move(higher);
+        }
+    }
+    auto process = HostProcess::start(options_, opened ? opened.get() : -1, name());
+    opened.reset();
     if (!process)
         return std::unexpected(process.error());
     // A stop while the child opens (the person never unlocks, the phone is unplugged) ends

@@ -48,6 +48,11 @@ struct HostedDriverOptions {
     // The child's data segment limit (RLIMIT_DATA): a phone that makes a library allocate
     // without end ends the child, not exhibitd.
     std::uint64_t memory_limit = 256ull << 20;
+    // When set, exhibitd opens the device itself (a removable disk, read-only) and the child
+    // is given only that descriptor, as kDeviceFd: it loads its system call filter before it
+    // reads a byte, so even the device's partition table and file systems are parsed where
+    // no file can be opened and no socket made (drivers/host/README.md).
+    std::function<Result<UniqueFd>(const drivers::Device&)> open_device;
 };
 
 class HostedDriver final : public drivers::Driver {
@@ -75,7 +80,8 @@ class HostedDriver final : public drivers::Driver {
 // when destroyed.
 class HostProcess {
   public:
-    static Result<std::unique_ptr<HostProcess>> start(const HostedDriverOptions& options,
+    // `device`: the descriptor the child gets as kDeviceFd, or -1 for none.
+    static Result<std::unique_ptr<HostProcess>> start(const HostedDriverOptions& options, int device,
                                                       std::string_view family);
     ~HostProcess();
     HostProcess(const HostProcess&) = delete;

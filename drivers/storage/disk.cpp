@@ -15,15 +15,31 @@
 
 namespace exhibit::storage {
 
+Result<UniqueFd> Disk::open_node(const std::filesystem::path& node) {
+    // O_RDONLY is the guarantee that this process writes nothing; O_NOCTTY and O_CLOEXEC
+    // keep the descriptor to itself.
+    UniqueFd fd(::open(node.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd)
+        return fail_errno(fmt::format("cannot open {} for reading", node.string()));
+    return fd;
+}
+
 Result<std::unique_ptr<Disk>> Disk::open(const std::filesystem::path& node) {
+    auto fd = open_node(node);
+    if (!fd)
+        return std::unexpected(fd.error());
+    return adopt(std::move(*fd), node);
+}
+
+Result<std::unique_ptr<Disk>> Disk::adopt(UniqueFd fd, const std::filesystem::path& node) {
     std::unique_ptr<Disk> disk(new Disk());
     auto& d = *disk;
     d.node_ = node;
-    // O_RDONLY is the guarantee that this process writes nothing; O_NOCTTY and O_CLOEXEC
-    // keep the descriptor to itself.
-    d.fd_.reset(::open(node.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!d.fd_)
-        return fail_errno(fmt::format("cannot open {} for reading", node.string()));
+    d.fd_ = std::move(fd);
+    const int mode = ::fcntl(d.fd_.get(), F_GETFL);
+    if (mode < 0 || (mode & O_ACCMODE) != O_RDONLY)
+        return fail(Errc::invalid_argument,
+                    fmt::format("{} was not opened read-only", node.string()));
     struct stat st {};
     if (::fstat(d.fd_.get(), &st) != 0)
         return fail_errno(fmt::format("cannot stat {}", node.string()));

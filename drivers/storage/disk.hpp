@@ -28,6 +28,12 @@ namespace exhibit::storage {
 class Disk {
   public:
     static Result<std::unique_ptr<Disk>> open(const std::filesystem::path& node);
+    // The disk behind a descriptor opened read-only by someone else (exhibitd, for its driver
+    // host child); `node` names it in messages and the session record.
+    static Result<std::unique_ptr<Disk>> adopt(UniqueFd fd, const std::filesystem::path& node);
+    // Opens `node` as open() does (read-only, no controlling terminal, close-on-exec), without
+    // reading it.
+    static Result<UniqueFd> open_node(const std::filesystem::path& node);
 
     Disk(const Disk&) = delete;
     Disk& operator=(const Disk&) = delete;

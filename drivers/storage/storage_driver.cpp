@@ -23,11 +23,43 @@ std::string_view StorageDriver::version() const {
     return v;
 }
 
-Result<std::unique_ptr<drivers::DriverSession>> StorageDriver::open(
-    const drivers::Device& device, const drivers::OpenContext& context) const {
+namespace {
+
+Status removable_disk(const drivers::Device& device) {
     if (!device.offers(block_function()) || !device.address.starts_with(kAddressPrefix))
         return fail(Errc::unsupported, fmt::format("{} is not a removable disk", device.id));
-    auto disk = Disk::open(device.address.substr(kAddressPrefix.size()));
+    return {};
+}
+
+std::filesystem::path node_of(const drivers::Device& device) {
+    return device.address.substr(kAddressPrefix.size());
+}
+
+}  // namespace
+
+Result<UniqueFd> StorageDriver::open_node(const drivers::Device& device) {
+    if (auto s = removable_disk(device); !s)
+        return std::unexpected(s.error());
+    return Disk::open_node(node_of(device));
+}
+
+Result<std::unique_ptr<drivers::DriverSession>> StorageDriver::open(
+    const drivers::Device& device, const drivers::OpenContext& context) const {
+    if (auto s = removable_disk(device); !s)
+        return std::unexpected(s.error());
+    return open_disk(Disk::open(node_of(device)), device, context);
+}
+
+Result<std::unique_ptr<drivers::DriverSession>> StorageDriver::open(
+    UniqueFd disk, const drivers::Device& device, const drivers::OpenContext& context) const {
+    if (auto s = removable_disk(device); !s)
+        return std::unexpected(s.error());
+    return open_disk(Disk::adopt(std::move(disk), node_of(device)), device, context);
+}
+
+Result<std::unique_ptr<drivers::DriverSession>> StorageDriver::open_disk(
+    Result<std::unique_ptr<Disk>> disk, const drivers::Device& device,
+    const drivers::OpenContext& context) const {
     if (!disk)
         return std::unexpected(disk.error());
     // Looking for file systems reads the disk: a stop (unplug, cancel) interrupts the reads.

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "drivers/driver.hpp"
 
 namespace exhibit::storage {
@@ -54,6 +55,8 @@ struct StorageDriverOptions {
     StorageLimits limits;
 };
 
+class Disk;
+
 class StorageDriver final : public drivers::Driver {
   public:
     explicit StorageDriver(StorageDriverOptions options = {});
@@ -65,8 +68,18 @@ class StorageDriver final : public drivers::Driver {
     std::string_view categories_note() const override { return kFilesOnlyNote; }
     Result<std::unique_ptr<drivers::DriverSession>> open(
         const drivers::Device& device, const drivers::OpenContext& context) const override;
+    // As open(), on the device's node opened by someone else: the driver host's child gets
+    // it from exhibitd (open_node below) and may open nothing itself.
+    Result<std::unique_ptr<drivers::DriverSession>> open(UniqueFd disk,
+                                                         const drivers::Device& device,
+                                                         const drivers::OpenContext& context) const;
+    // Opens the device's node read-only, reading nothing: what exhibitd hands the child.
+    static Result<UniqueFd> open_node(const drivers::Device& device);
 
   private:
+    Result<std::unique_ptr<drivers::DriverSession>> open_disk(
+        Result<std::unique_ptr<Disk>> disk, const drivers::Device& device,
+        const drivers::OpenContext& context) const;
     StorageDriverOptions options_;
     std::vector<drivers::Function> serves_;
 };

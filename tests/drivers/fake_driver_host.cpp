@@ -4,6 +4,9 @@
 // memory, tries to write a file, or to reach anything outside (reach_out). hosted_driver_test.cpp drives it.
 //
 //   fake-driver-host --family fake --memory-limit BYTES --mode MODE
+//   fake-driver-host --family fake --memory-limit BYTES --device-fd 4   (a device exhibitd
+//     opened: the session tells what it read from fd 4, and what opening a file gave it
+//     before it read the device)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -187,8 +190,45 @@ int misbehave(std::string_view mode) {
 
 }  // namespace
 
+// A device exhibitd opened and gave as fd 4: read under the filter, which is loaded before
+// the request is read (serve_device's filter_first).
+class GivenDeviceSession final : public drivers::DriverSession {
+  public:
+    explicit GivenDeviceSession(std::string seen) : seen_(std::move(seen)) {}
+    Result<drivers::DeviceInfo> device_info() override {
+        return drivers::DeviceInfo{.model = seen_};
+    }
+    Result<drivers::Preview> preview(const drivers::Scope&) override { return drivers::Preview{}; }
+    Status extract(const drivers::Scope&, drivers::ArtefactSink&) override { return {}; }
+    void interrupt() override {}
+    bool reusable() const override { return true; }
+
+  private:
+    std::string seen_;
+};
+
+int serve_given_device() {
+    return host::serve_device(
+        kFd,
+        [](const host::HostedDevice&, const drivers::OpenContext&)
+            -> Result<std::unique_ptr<drivers::DriverSession>> {
+            // Before a byte of the device is read: may a file be opened?
+            const int file = ::open("/etc/hostname", O_RDONLY);
+            std::string seen = file >= 0 ? "open allowed" : std::string("open ") + ::strerrorname_np(errno);
+            char bytes[64] = {};
+            const auto n = ::pread(host::kDeviceFd, bytes, sizeof bytes - 1, 0);
+            seen += "; device: " + (n >= 0 ? std::string(bytes, static_cast<std::size_t>(n))
+                                            : std::string(::strerrorname_np(errno)));
+            // Nothing inherited above the device is left open.
+            seen += ::fcntl(host::kDeviceFd + 1, F_GETFD) < 0 ? "; fd 5 closed" : "; fd 5 open";
+            return std::make_unique<GivenDeviceSession>(std::move(seen));
+        },
+        /*filter_first=*/true);
+}
+
 int main(int argc, char** argv) {
     std::string mode = "honest";
+    bool given_device = false;
     std::uint64_t memory = 64u << 20;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string_view arg = argv[i];
@@ -196,11 +236,15 @@ int main(int argc, char** argv) {
             mode = argv[i + 1];
         else if (arg == "--memory-limit")
             memory = std::stoull(argv[i + 1]);
+        else if (arg == "--device-fd")
+            given_device = std::string_view(argv[i + 1]) == "4";
     }
-    if (auto s = host::confine_driver_host(memory); !s) {
+    if (auto s = host::confine_driver_host(memory, given_device); !s) {
         std::fprintf(stderr, "fake-driver-host: %s\n", s.error().describe().c_str());
         return 1;
     }
+    if (given_device)
+        return serve_given_device();
     if (mode != "honest")
         return misbehave(mode);
     return host::serve_device(kFd, [](const host::HostedDevice& d, const drivers::OpenContext& c)

@@ -6,15 +6,19 @@
 // receives what passed validation, and no artefact is called complete that the child did
 // not finish.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <deque>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "drivers/host/hosted_driver.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace exhibit {
 namespace {
@@ -259,6 +263,38 @@ TEST_F(HostedDriverTest, TheChildCannotOpenAFileOrASocketOnceItsDeviceIsOpen) {
               "open EPERM, openat EPERM, socket EPERM, unix socket EPERM, execve EPERM, "
               "kill EPERM, mkdir EPERM, open on an earlier thread EPERM");
     EXPECT_FALSE(fsys::exists("/tmp/exhibit-fake-driver-host-dir"));
+}
+
+// A device exhibitd opens itself (a stick's disk): the child gets that descriptor as fd 4 and
+// nothing else, and its filter holds before it reads a byte of it.
+TEST_F(HostedDriverTest, ADeviceExhibitdOpensReachesTheChildAloneAndUnderTheFilter) {
+    testing::TempDir dir;
+    const auto disk = dir / "disk.img";
+    std::ofstream(disk) << "FAT32 boot sector";
+    int spare = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);  // an unrelated open descriptor
+    ASSERT_GE(spare, 0);
+    auto o = options("honest");
+    o.open_device = [&](const drivers::Device&) -> Result<UniqueFd> {
+        UniqueFd fd(::open(disk.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd)
+            return fail_errno("open");
+        return fd;
+    };
+    driver_ = std::make_unique<host::HostedDriver>(std::make_unique<Description>(), o);
+    auto session = driver_->open({.id = "d1", .functions = {kFake}}, {});
+    ASSERT_TRUE(session) << session.error().describe();
+    auto info = (*session)->device_info();
+    ASSERT_TRUE(info) << info.error().describe();
+    EXPECT_EQ(info->model, "open EPERM; device: FAT32 boot sector; fd 5 closed");
+    ::close(spare);
+
+    o.open_device = [](const drivers::Device&) -> Result<UniqueFd> {
+        return fail(Errc::not_found, "cannot open /dev/sdz for reading");
+    };
+    driver_ = std::make_unique<host::HostedDriver>(std::make_unique<Description>(), o);
+    auto refused = driver_->open({.id = "d1", .functions = {kFake}}, {});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().message, "cannot open /dev/sdz for reading") << "no child started";
 }
 
 TEST_F(HostedDriverTest, TheChildCannotWriteAByteToAFile) {

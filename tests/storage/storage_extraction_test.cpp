@@ -2,7 +2,9 @@
 // tools, into a real evidence store, as an extraction session does. What it took is refereed
 // by The Sleuth Kit's command-line tools (fls, icat: not the libtsk code under test) and, for
 // FAT, by mtools. Hostile images (tests/support/fat_hostile.hpp) end in named states, in
-// bounded time, with the image unchanged.
+// bounded time, with the image unchanged. Every test runs twice: with the family in
+// exhibitd's process, and as exhibitd runs it, in exhibit-driver-host (drivers/host/), the
+// child given only the disk opened read-only, its system call filter loaded before it reads.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include "common/sha256.hpp"
 #include "drivers/shared_storage.hpp"
 #include "daemon/extract/extraction.hpp"
+#include "drivers/host/hosted_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
 #include "tests/support/disk_images.hpp"
 #include "tests/support/fat_hostile.hpp"
@@ -49,7 +52,7 @@ struct Extraction {
     std::chrono::milliseconds took{};
 };
 
-class StorageExtraction : public ::testing::Test {
+class StorageExtraction : public ::testing::TestWithParam<bool> {
   protected:
     // Opens `image` as the storage family opens /dev/sdX and runs one extraction session of
     // `scope` into a fresh store. `on_progress` sees the session's progress, on its thread.
@@ -61,12 +64,18 @@ class StorageExtraction : public ::testing::Test {
         EXPECT_TRUE(store) << store.error().describe();
         if (!store)
             return x;
-        storage::StorageDriver driver;
+        std::unique_ptr<drivers::Driver> driver = std::make_unique<storage::StorageDriver>();
+        if (GetParam())  // as exhibitd registers it
+            driver = std::make_unique<host::HostedDriver>(
+                std::move(driver),
+                host::HostedDriverOptions{
+                    .program = fsys::path(EXHIBIT_BINARY_DIR) / "bin" / "exhibit-driver-host",
+                    .open_device = &storage::StorageDriver::open_node});
         drivers::Device device{.id = "d1",
                                .functions = {storage::block_function()},
                                .address = std::string(storage::kAddressPrefix) + image.string()};
         const auto start = std::chrono::steady_clock::now();
-        auto opened = driver.open(device, {});
+        auto opened = driver->open(device, {});
         EXPECT_TRUE(opened) << opened.error().describe();
         if (!opened)
             return x;
@@ -117,7 +126,7 @@ class StorageExtraction : public ::testing::Test {
     int stores_ = 0;
 };
 
-TEST_F(StorageExtraction, EveryKindOfStickAgreesWithTheSleuthKitsOwnTools) {
+TEST_P(StorageExtraction, EveryKindOfStickAgreesWithTheSleuthKitsOwnTools) {
     struct Kind {
         std::string name;
         std::function<Status(const fsys::path&, const fsys::path&)> build;
@@ -159,7 +168,7 @@ TEST_F(StorageExtraction, EveryKindOfStickAgreesWithTheSleuthKitsOwnTools) {
     }
 }
 
-TEST_F(StorageExtraction, FatAgreesWithMtoolsAndKeepsItsLabel) {
+TEST_P(StorageExtraction, FatAgreesWithMtoolsAndKeepsItsLabel) {
     const auto tree = dir_ / "tree";
     write_camera_and_documents(tree);
     const auto image = dir_ / "fat.img";
@@ -174,7 +183,7 @@ TEST_F(StorageExtraction, FatAgreesWithMtoolsAndKeepsItsLabel) {
     EXPECT_EQ(x.device["storage.write_block"], "not a block device (an image file)");
 }
 
-TEST_F(StorageExtraction, APartitionedStickAndAnExfatCard) {
+TEST_P(StorageExtraction, APartitionedStickAndAnExfatCard) {
     const auto tree = dir_ / "tree";
     write_camera_and_documents(tree);
     const auto partitioned = dir_ / "partitioned.img";
@@ -204,7 +213,7 @@ TEST_F(StorageExtraction, APartitionedStickAndAnExfatCard) {
     expect_same_files(*exfat_referee, files);
 }
 
-TEST_F(StorageExtraction, ACctvExportIsTakenWholeAndTheDiskAsOneImage) {
+TEST_P(StorageExtraction, ACctvExportIsTakenWholeAndTheDiskAsOneImage) {
     const auto tree = dir_ / "tree";
     const auto exported = write_cctv_export(tree, "EXPORT_2026-11-30");
     write_camera_and_documents(tree);
@@ -236,7 +245,7 @@ TEST_F(StorageExtraction, ACctvExportIsTakenWholeAndTheDiskAsOneImage) {
         EXPECT_EQ(path.find("EXPORT_2026-11-30/CH01"), std::string::npos) << path;
 }
 
-TEST_F(StorageExtraction, HostileFatImagesEndInNamedStatesWithTheImageUnchanged) {
+TEST_P(StorageExtraction, HostileFatImagesEndInNamedStatesWithTheImageUnchanged) {
     const auto tree = dir_ / "tree";
     write_camera_and_documents(tree);
     const auto pristine = dir_ / "pristine.img";
@@ -361,7 +370,7 @@ TEST_F(StorageExtraction, HostileFatImagesEndInNamedStatesWithTheImageUnchanged)
     }
 }
 
-TEST_F(StorageExtraction, TenThousandFilesInOneFolder) {
+TEST_P(StorageExtraction, TenThousandFilesInOneFolder) {
     const auto tree = dir_ / "tree";
     const auto files = write_many_files(tree, "DCIM", 10'000, 64);
     const auto image = dir_ / "many.img";
@@ -374,7 +383,7 @@ TEST_F(StorageExtraction, TenThousandFilesInOneFolder) {
         EXPECT_EQ(x.items["/fs1/" + f].sha256, sha256_file(tree / f)) << f;
 }
 
-TEST_F(StorageExtraction, AStickPulledOutMidReadEndsInterrupted) {
+TEST_P(StorageExtraction, AStickPulledOutMidReadEndsInterrupted) {
     const auto tree = dir_ / "tree";
     write_camera_and_documents(tree);
     // Large enough to be announced as it begins, before any of its bytes are read.
@@ -406,6 +415,11 @@ TEST_F(StorageExtraction, AStickPulledOutMidReadEndsInterrupted) {
               std::string::npos)
         << last->second.incomplete_reason.value_or("");
 }
+
+INSTANTIATE_TEST_SUITE_P(InProcessAndInItsDriverHost, StorageExtraction, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                             return p.param ? "DriverHost" : "InProcess";
+                         });
 
 }  // namespace
 }  // namespace exhibit::testing
