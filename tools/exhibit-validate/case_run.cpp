@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/bus_config.hpp"
 #include "common/fs.hpp"
@@ -243,12 +244,8 @@ Status run_in_world(const Case& c, const Programs& p, const fs::path& work, Obse
         extract.insert(extract.end(), {"--from", c.from});
     if (!c.to.empty())
         extract.insert(extract.end(), {"--to", c.to});
-    if (!c.numbers.empty()) {
-        std::string numbers;
-        for (const auto& n : c.numbers)
-            numbers += (numbers.empty() ? "" : ",") + n;
-        extract.insert(extract.end(), {"--numbers", numbers});
-    }
+    if (!c.numbers.empty())
+        extract.insert(extract.end(), {"--numbers", fmt::format("{}", fmt::join(c.numbers, ","))});
     auto extracted = run(with(extract), 330s);
     write_file(work / "extract.txt", extracted.output);
     observed.extract_status = extracted.status;

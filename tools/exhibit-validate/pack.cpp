@@ -61,6 +61,18 @@ Result<std::vector<std::string>> texts(const json& j, const char* key, const fs:
     return out;
 }
 
+// An optional list of objects: its entries (none when absent), or an error naming the file
+// and the field when it is there but not a list.
+Result<std::vector<json>> optional_list(const json& j, const char* key, const fs::path& file) {
+    const auto& v = json_member(j, key);
+    if (v.is_null())
+        return std::vector<json>{};
+    if (!v.is_array())
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: \"{}\" must be a list", file.string(), key));
+    return v.get<std::vector<json>>();
+}
+
 Result<Case> load_case(const fs::path& dir, const std::set<std::string>& requirement_ids) {
     const auto file = dir / "case.json";
     auto j = read_json(file);
@@ -160,11 +172,10 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
             return std::unexpected(why.error());
         c.items.push_back({*path, *sha, complete.is_null() || complete.get<bool>(), *why});
     }
-    const auto& records = json_member(*j, "records");
-    if (!records.is_null() && !records.is_array())
-        return fail(Errc::invalid_argument,
-                    fmt::format("{}: \"records\" must be a list", file.string()));
-    for (const auto& r : records.is_array() ? records : json::array()) {
+    auto records = optional_list(*j, "records", file);
+    if (!records)
+        return std::unexpected(records.error());
+    for (const auto& r : *records) {
         auto source = text(r, "source_path", file);
         if (!source)
             return std::unexpected(source.error());
@@ -181,11 +192,10 @@ Result<Case> load_case(const fs::path& dir, const std::set<std::string>& require
                                     file.string(), *source));
         c.records.push_back({*source, rows.get<std::vector<json>>(), match == "contains"});
     }
-    const auto& skipped = json_member(*j, "skipped");
-    if (!skipped.is_null() && !skipped.is_array())
-        return fail(Errc::invalid_argument,
-                    fmt::format("{}: \"skipped\" must be a list", file.string()));
-    for (const auto& k : skipped.is_array() ? skipped : json::array()) {
+    auto skipped = optional_list(*j, "skipped", file);
+    if (!skipped)
+        return std::unexpected(skipped.error());
+    for (const auto& k : *skipped) {
         auto source = text(k, "source_path", file);
         auto reason = text(k, "reason", file);
         if (!source || !reason)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tools/exhibit-validate/child.hpp"
 
@@ -108,12 +109,8 @@ std::string render_html(const Pack& pack, const std::vector<CaseResult>& results
         if (!c.from.empty() || !c.to.empty())
             scope += fmt::format("; from {} to {}", c.from.empty() ? "the first day" : c.from,
                                  c.to.empty() ? "today" : c.to);
-        if (!c.numbers.empty()) {
-            std::string numbers;
-            for (const auto& n : c.numbers)
-                numbers += (numbers.empty() ? "" : ", ") + n;
-            scope += "; messages and calls only with " + numbers;
-        }
+        if (!c.numbers.empty())
+            scope += fmt::format("; messages and calls only with {}", fmt::join(c.numbers, ", "));
         std::string reqs;
         for (const auto& id : c.requirements)
             reqs += (reqs.empty() ? "" : ", ") + id;
@@ -130,14 +127,10 @@ std::string render_html(const Pack& pack, const std::vector<CaseResult>& results
                                  "trusting the kiosk, reached by AFC through usbmuxd over USB "
                                  "(emulated bus)",
                                  c.seed, c.scenario.is_null() ? "" : " with a hostile scenario");
-        else {
-            std::string folders;
-            for (const auto& f : c.stick.folders)
-                folders += (folders.empty() ? "" : ", ") + f;
+        else
             source = fmt::format("USB stick (emulated bus): FAT32, made with mkfs.vfat and mcopy "
                                  "from the folders {} of exhibit-phonesim --generate --seed {}",
-                                 folders, c.seed);
-        }
+                                 fmt::join(c.stick.folders, ", "), c.seed);
         std::string expected = fmt::format("{} expected items", c.items.size());
         if (!c.records.empty())
             expected += fmt::format(", {} expected record items", c.records.size());
