@@ -20,6 +20,7 @@
 #include "daemon/loop/notify.hpp"
 #include "daemon/store/message_ids.hpp"
 #include "drivers/adb/adb_driver.hpp"
+#include "drivers/adb/hosted_adb.hpp"
 #include "drivers/host/hosted_driver.hpp"
 #include "drivers/ios/ios_driver.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
@@ -218,16 +219,18 @@ Status Daemon::register_drivers() {
         return std::unexpected(key.error().with_context("ADB host key"));
     const auto user_wait = std::chrono::seconds(config_.adb.authorisation_wait_seconds);
 
-    // One line per device family.
-    if (auto s = drivers_.add(std::make_unique<adb::AdbDriver>(
-            adb::AdbDriverOptions{.host_key = std::move(*key), .user_wait = user_wait}));
-        !s)
-        return s;
-    // libmtp reads what the phone says inside calls that offer no way out, so MTP sessions
-    // run in a child process (drivers/host/README.md).
+    // One line per device family. Families whose parsers read what a device says run their
+    // sessions in a child process, the driver host (drivers/host/README.md).
     auto driver_host = driver_host_program();
     if (!driver_host)
         return std::unexpected(driver_host.error());
+    // ADB: the phone's link (USB interface or network socket) in the child, under its filter
+    // before the handshake; the kiosk's key stays here and signs the phone's token.
+    if (auto s = drivers_.add(adb::hosted_adb_driver(
+            {.program = *driver_host, .host_key = std::move(*key), .user_wait = user_wait}));
+        !s)
+        return s;
+    // libmtp reads what the phone says inside calls that offer no way out.
     if (auto s = drivers_.add(std::make_unique<host::HostedDriver>(
             std::make_unique<mtp::MtpDriver>(),
             host::HostedDriverOptions{

@@ -3,10 +3,13 @@
 // meant to be run by hand.
 //
 //   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
+//   exhibit-driver-host --family adb --memory-limit BYTES [--device-fd 4] [--user-wait-seconds N]
 //   exhibit-driver-host --family storage --memory-limit BYTES --device-fd 4
 //
-// A storage child is given the disk exhibitd opened read-only as fd 4 and loads its system
-// call filter before it reads the request or a byte of the disk.
+// A storage child is given the disk exhibitd opened read-only as fd 4, an ADB child a phone's
+// network link exhibitd connected; either loads its system call filter before it reads the
+// request or a byte of the device. An ADB child without fd 4 claims the phone's USB interface
+// itself and loads the filter before the handshake.
 // Before anything of the phone is read the process confines itself
 // (host::confine_driver_host: it ends with exhibitd, gains no privilege, keeps no inherited
 // descriptor, writes no file, dumps no core, and grows no further than --memory-limit).
@@ -23,6 +26,7 @@
 
 #include <fmt/format.h>
 
+#include "drivers/adb/hosted_adb.hpp"
 #include "drivers/host/driver_host.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
@@ -39,6 +43,8 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 int usage(std::string_view why) {
     std::fputs(fmt::format("exhibit-driver-host: {}\nusage: exhibit-driver-host --family mtp "
                            "--memory-limit BYTES [--user-wait-seconds N]\n"
+                           "       exhibit-driver-host --family adb --memory-limit BYTES "
+                           "[--device-fd 4] [--user-wait-seconds N]\n"
                            "       exhibit-driver-host --family storage --memory-limit BYTES "
                            "--device-fd 4\n",
                            why)
@@ -97,6 +103,18 @@ int main(int argc, char** argv) {
                 return driver.open_at(*d.usb_bus, *d.usb_address, d.device.vendor_id,
                                       d.device.product_id, context);
             });
+    }
+    if (family == "adb") {
+        // The kiosk's key stays in exhibitd: the AUTH token is signed there.
+        return host::serve_device(
+            host::kHostSocket,
+            [&](const host::HostedDevice& d, const drivers::OpenContext& context) {
+                return adb::open_hosted_adb(d, context,
+                                            given_device ? UniqueFd(host::kDeviceFd) : UniqueFd{},
+                                            host::kHostSocket,
+                                            std::chrono::seconds(user_wait_seconds));
+            },
+            /*filter_first=*/given_device);
     }
     if (family == "storage") {
         if (!given_device)

@@ -74,11 +74,7 @@ Result<std::unique_ptr<Transport>> AdbDriver::connect(const drivers::Device& dev
         return std::unique_ptr<Transport>(std::move(*t));
     }
     if (device.offers(tcp_function())) {
-        auto address = tcp_address(device);
-        if (!address)
-            return std::unexpected(address.error());
-        auto t = TcpTransport::connect(address->first, address->second,
-                                       options_.tcp_connect_timeout, stop);
+        auto t = connect_network(device, stop);
         if (!t)
             return std::unexpected(t.error());
         return std::unique_ptr<Transport>(std::move(*t));
@@ -86,12 +82,26 @@ Result<std::unique_ptr<Transport>> AdbDriver::connect(const drivers::Device& dev
     return fail(Errc::unsupported, fmt::format("{} offers no ADB interface", device.id));
 }
 
+Result<std::unique_ptr<TcpTransport>> AdbDriver::connect_network(
+    const drivers::Device& device, const std::stop_token& stop) const {
+    auto address = tcp_address(device);
+    if (!address)
+        return std::unexpected(address.error());
+    return TcpTransport::connect(address->first, address->second, options_.tcp_connect_timeout,
+                                 stop);
+}
+
 Result<std::unique_ptr<drivers::DriverSession>> AdbDriver::open(
     const drivers::Device& device, const drivers::OpenContext& context) const {
     auto opened = connect(device, context.stop);
     if (!opened)
         return std::unexpected(opened.error());
-    std::shared_ptr<Transport> transport(std::move(*opened));
+    return open_on(std::move(*opened), context);
+}
+
+Result<std::unique_ptr<drivers::DriverSession>> AdbDriver::open_on(
+    std::unique_ptr<Transport> link, const drivers::OpenContext& context) const {
+    std::shared_ptr<Transport> transport(std::move(link));
     // Unplug, cancel or shutdown while the handshake waits (for the person, say).
     std::stop_callback on_stop(context.stop, [transport] { transport->shutdown(); });
     ConnectOptions options{.key = options_.host_key.get(), .user_wait = options_.user_wait};

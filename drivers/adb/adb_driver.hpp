@@ -30,7 +30,7 @@ drivers::Function usb_function();
 
 struct AdbDriverOptions {
     // The kiosk's key, offered to phones that ask for AUTH; without it such phones fail.
-    std::shared_ptr<const AdbHostKey> host_key;
+    std::shared_ptr<const AdbAuthKey> host_key;
     // How long the person has to allow this kiosk on the phone.
     std::chrono::milliseconds user_wait{std::chrono::minutes(2)};
     ExtractorLimits limits;
@@ -51,6 +51,13 @@ class AdbDriver final : public drivers::Driver {
     std::span<const drivers::Function> serves() const override { return serves_; }
     Result<std::unique_ptr<drivers::DriverSession>> open(
         const drivers::Device& device, const drivers::OpenContext& context) const override;
+    // The handshake and the session on a link already open (the driver host's child opens
+    // it, or is given it by exhibitd: drivers/adb/hosted_adb.hpp).
+    Result<std::unique_ptr<drivers::DriverSession>> open_on(
+        std::unique_ptr<Transport> link, const drivers::OpenContext& context) const;
+    // A phone on the network ("tcp:HOST:PORT"), connected; Errc::cancelled at a stop.
+    Result<std::unique_ptr<TcpTransport>> connect_network(const drivers::Device& device,
+                                                          const std::stop_token& stop) const;
 
   private:
     Result<std::unique_ptr<Transport>> connect(const drivers::Device& device,

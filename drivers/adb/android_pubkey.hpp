@@ -41,8 +41,21 @@ class AdbPublicKey {
     std::string base64_;
 };
 
+// What the AUTH handshake needs of the kiosk's key: a phone's token signed, and the public
+// key to offer a phone that does not know it yet. AdbHostKey holds the key itself; in a
+// driver host the child asks exhibitd for both (drivers/adb/hosted_adb.hpp), so that the
+// private key never enters the process that talks to the phone.
+class AdbAuthKey {
+  public:
+    virtual ~AdbAuthKey() = default;
+    virtual Result<std::array<std::byte, kRsaSignatureSize>> sign_token(
+        std::span<const std::byte> token) const = 0;
+    // "<base64> <comment>" as sent in AUTH(RSAPUBLICKEY) (without the trailing NUL).
+    virtual Result<std::string> offered_key() const = 0;
+};
+
 // The kiosk's ADB host key.
-class AdbHostKey {
+class AdbHostKey final : public AdbAuthKey {
   public:
     // Loads <dir>/adbkey (creating an RSA-2048 key with mode 0600 when absent) and writes
     // <dir>/adbkey.pub beside it when missing. `comment` ends the .pub line ("exhibit@kiosk").
@@ -52,9 +65,10 @@ class AdbHostKey {
                                                     std::string_view comment);
 
     Result<std::array<std::byte, kRsaSignatureSize>> sign_token(
-        std::span<const std::byte> token) const;
+        std::span<const std::byte> token) const override;
     // "<base64> <comment>" as sent in AUTH(RSAPUBLICKEY) (without the trailing NUL).
     std::string public_key_line() const;
+    Result<std::string> offered_key() const override { return public_key_line(); }
     std::string fingerprint() const;  // SHA256 hex of the 524-byte encoding
 
   private:

@@ -138,7 +138,10 @@ Status Connection::handshake(const ConnectOptions& options) {
         } else if (!offered_key) {
             // The phone does not know our key: offer it and wait for the person to allow it.
             offered_key = true;
-            std::string line = options.key->public_key_line();
+            auto offered = options.key->offered_key();
+            if (!offered)
+                return std::unexpected(offered.error());
+            std::string line = std::move(*offered);
             line.push_back('\0');
             if (auto s = send(kCmdAuth, kAuthRsaPublicKey, 0, as_bytes(line)); !s)
                 return s;

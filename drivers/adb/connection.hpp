@@ -33,7 +33,7 @@ enum class AuthState {
 };
 
 struct ConnectOptions {
-    const AdbHostKey* key = nullptr;  // required if the device asks for AUTH
+    const AdbAuthKey* key = nullptr;  // required if the device asks for AUTH
     // Called when the handshake needs the person holding the phone.
     std::function<void(AuthState)> on_auth_state;
     // How long to wait for the person to allow the kiosk on the phone.

@@ -59,6 +59,8 @@ class TcpTransport final : public Transport {
     Result<bool> wait_readable(std::chrono::milliseconds timeout) override;
 
     void set_read_timeout(std::chrono::milliseconds t) { read_timeout_ = t; }
+    // The connected socket, given up (exhibitd hands it to a driver host's child).
+    UniqueFd release() && { return std::move(fd_); }
 
   private:
     UniqueFd fd_;

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <ctime>
 #include <memory>
 #include <thread>
@@ -15,6 +16,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/base64.hpp"
 
 namespace exhibit::host {
 
@@ -119,6 +122,9 @@ Status confine_driver_host(std::uint64_t memory_limit, bool keep_device) {
 }
 
 Status forbid_reaching_out() {
+    static std::atomic<bool> loaded{false};
+    if (loaded)
+        return {};
     ::tzset();
     using Filter = std::unique_ptr<void, decltype(&seccomp_release)>;
     Filter filter(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
@@ -162,7 +168,46 @@ Status forbid_reaching_out() {
         return fail(Errc::internal, "cannot filter every thread");
     if (int rc = seccomp_load(filter.get()); rc != 0)
         return fail_errno("cannot load the system call filter", -rc);
+    loaded = true;
     return {};
+}
+
+namespace {
+
+// Sends a key request and reads exhibitd's answer: a frame of type `expected` whose JSON
+// holds the text at `field`, or exhibitd's refusal (`error`).
+Result<std::string> ask_key(int fd, FrameType request, const json& payload, FrameType expected,
+                            std::string_view field) {
+    if (auto s = write_frame(fd, request, payload); !s)
+        return std::unexpected(s.error());
+    auto f = read_frame(fd, kFrameTime);
+    if (!f)
+        return std::unexpected(f.error().with_context("waiting for exhibitd's key"));
+    auto j = f->json();
+    if (!j)
+        return std::unexpected(j.error());
+    if (f->type == FrameType::error) {
+        auto e = error_from_json(*j);
+        return std::unexpected(e ? *e : e.error());
+    }
+    if (f->type != expected)
+        return fail(Errc::protocol, fmt::format("exhibitd answered a key request with {}",
+                                                to_string(f->type)));
+    return text_field(*j, field, 8192);
+}
+
+}  // namespace
+
+Result<std::vector<std::byte>> ask_signature(int fd, std::span<const std::byte> challenge) {
+    auto text = ask_key(fd, FrameType::sign, json{{"challenge", base64_encode(challenge)}},
+                        FrameType::signature, "signature");
+    if (!text)
+        return std::unexpected(text.error());
+    return base64_decode(*text);
+}
+
+Result<std::string> ask_public_key(int fd) {
+    return ask_key(fd, FrameType::offer_key, json::object(), FrameType::public_key, "key");
 }
 
 int serve_device(int fd, const OpenDevice& open, bool filter_first) {

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "drivers/driver.hpp"
@@ -30,8 +33,16 @@ Status confine_driver_host(std::uint64_t memory_limit, bool keep_device = false)
 // socket, connecting, running a program, changing the file system, signalling another
 // process, tracing one, or using io_uring, bpf, userfaultfd or perf fails with EPERM. The
 // descriptors it already holds (the device, the socket to exhibitd) keep working.
-// The time zone is read first (libmtp's dates use mktime()).
+// The time zone is read first (libmtp's dates use mktime()). Once loaded, later calls do
+// nothing (a family may load it itself, between opening its device and reading it).
 Status forbid_reaching_out();
+
+// For a family whose device asks the kiosk to prove who it is (HostedDriverOptions::
+// device_key), while it opens the device: asks exhibitd over `fd` to sign the device's
+// challenge, or for the public key to offer, and waits for the answer. exhibitd's refusal as
+// it sent it; Errc::protocol for an answer that is not one.
+Result<std::vector<std::byte>> ask_signature(int fd, std::span<const std::byte> challenge);
+Result<std::string> ask_public_key(int fd);
 
 // Reads the `open` request from `fd`, opens the device (reports while it waits for its owner
 // become `report` frames), forbids reaching out (above), answers, then answers requests

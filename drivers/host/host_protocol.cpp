@@ -23,6 +23,8 @@ std::string_view to_string(FrameType t) {
         case FrameType::device_info: return "device_info";
         case FrameType::preview: return "preview";
         case FrameType::extract: return "extract";
+        case FrameType::signature: return "signature";
+        case FrameType::public_key: return "public_key";
         case FrameType::report: return "report";
         case FrameType::ok: return "ok";
         case FrameType::error: return "error";
@@ -32,6 +34,8 @@ std::string_view to_string(FrameType t) {
         case FrameType::finish: return "finish";
         case FrameType::incomplete: return "incomplete";
         case FrameType::skipped: return "skipped";
+        case FrameType::sign: return "sign";
+        case FrameType::offer_key: return "offer_key";
     }
     return "unknown";
 }
@@ -39,7 +43,7 @@ std::string_view to_string(FrameType t) {
 namespace {
 
 bool known_type(std::uint8_t t) {
-    return (t >= 1 && t <= 4) || (t >= 10 && t <= 18);
+    return (t >= 1 && t <= 6) || (t >= 10 && t <= 20);
 }
 
 std::unexpected<Error> bad(std::string_view what) {

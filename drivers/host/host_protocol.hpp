@@ -43,6 +43,8 @@ enum class FrameType : std::uint8_t {
     device_info = 2,  // {}
     preview = 3,      // a scope
     extract = 4,      // a scope
+    signature = 5,    // {"signature"}: the answer to `sign` (base64)
+    public_key = 6,   // {"key"}: the answer to `offer_key`
     // driver host → exhibitd.
     report = 10,      // {"condition", "detail"}: while opening, the device waits for its owner
     ok = 11,          // the request's answer: {"reusable", "result"}
@@ -53,6 +55,11 @@ enum class FrameType : std::uint8_t {
     finish = 16,      // {}: the open artefact ended, every byte sent
     incomplete = 17,  // {"reason"}: the open artefact ended short
     skipped = 18,     // {"artefact", "code", "message"}
+    // While opening, for a family whose device asks the kiosk to prove who it is (ADB's
+    // AUTH; HostedDriverOptions::device_key): the key stays in exhibitd. exhibitd answers
+    // with `signature`, `public_key` or `error`.
+    sign = 19,        // {"challenge"}: the device's challenge (base64), to be signed
+    offer_key = 20,   // {}: the public key to offer a device that does not know it
 };
 
 std::string_view to_string(FrameType t);

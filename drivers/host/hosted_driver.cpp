@@ -14,6 +14,7 @@
 #include <libusb.h>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.hpp"
 #include "drivers/usb/usb_port.hpp"
 
 extern char** environ;
@@ -249,6 +250,50 @@ Status ExtractionFrames::take(const Frame& f) {
 HostedDriver::HostedDriver(std::unique_ptr<drivers::Driver> family, HostedDriverOptions options)
     : family_(std::move(family)), options_(std::move(options)) {}
 
+Status HostedDriver::answer_key_request(HostProcess& process, const Frame& f,
+                                        KeysAsked& asked) const {
+    if (!options_.device_key)
+        return out_of_place(f, "for a family that holds no key");
+    const auto& key = *options_.device_key;
+    auto j = f.json();
+    if (!j)
+        return std::unexpected(j.error());
+    Result<json> answer = json::object();
+    FrameType type = FrameType::signature;
+    if (f.type == FrameType::sign) {
+        // One signature per opening, as a device asks once: a child cannot use exhibitd
+        // as a signing service.
+        if (asked.signed_challenge)
+            return out_of_place(f, "a second time");
+        asked.signed_challenge = true;
+        auto encoded = text_field(*j, "challenge", 1024);
+        auto challenge = encoded ? base64_decode(*encoded) : std::unexpected(encoded.error());
+        if (!challenge || challenge->size() != key.challenge_size)
+            return fail(Errc::protocol,
+                        fmt::format("the driver host asked to sign a challenge that is not {} "
+                                    "bytes of base64",
+                                    key.challenge_size));
+        auto signature = key.sign(*challenge);
+        if (signature)
+            answer = json{{"signature", base64_encode(*signature)}};
+        else
+            answer = std::unexpected(signature.error());
+    } else {
+        if (asked.offered_key)
+            return out_of_place(f, "a second time");
+        asked.offered_key = true;
+        type = FrameType::public_key;
+        auto line = key.public_key();
+        if (line)
+            answer = json{{"key", *line}};
+        else
+            answer = std::unexpected(line.error());
+    }
+    if (!answer)
+        return write_frame(process.fd(), FrameType::error, to_json(answer.error()));
+    return write_frame(process.fd(), type, *answer);
+}
+
 Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
     const drivers::Device& device, const drivers::OpenContext& context) const {
     bool served = false;
@@ -266,10 +311,12 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
     }
     UniqueFd opened;  // exhibitd's copy is closed once the child has its own
     if (options_.open_device) {
-        auto fd = options_.open_device(device);
+        auto fd = options_.open_device(device, context);
         if (!fd)
             return std::unexpected(fd.error());
         opened = std::move(*fd);
+    }
+    if (opened) {
         // Above the child's fixed descriptors, so that giving it the socket as kHostSocket
         // cannot close the device before it is given as kDeviceFd.
         if (opened.get() <= kDeviceFd) {
@@ -288,10 +335,13 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
     std::stop_callback on_stop(context.stop, [p = process->get()] { p->kill(); });
     if (auto s = write_frame((*process)->fd(), FrameType::open, to_json(hosted)); !s)
         return std::unexpected(s.error().with_context(fmt::format("{} driver", name())));
+    KeysAsked keys_asked;
     auto answer = await_answer(
         **process, name(), options_.silence_limit,
         [&] { return context.stop.stop_requested(); },
         [&](const Frame& f) -> Status {
+            if (f.type == FrameType::sign || f.type == FrameType::offer_key)
+                return answer_key_request(**process, f, keys_asked);
             if (f.type != FrameType::report)
                 return out_of_place(f, "while opening the device");
             auto j = f.json();

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,12 +49,27 @@ struct HostedDriverOptions {
     // The child's data segment limit (RLIMIT_DATA): a phone that makes a library allocate
     // without end ends the child, not exhibitd.
     std::uint64_t memory_limit = 256ull << 20;
-    // When set, exhibitd opens the device itself (a removable disk, read-only) and the child
-    // is given only that descriptor, as kDeviceFd: it loads its system call filter before it
-    // reads a byte, so even the device's partition table and file systems are parsed where
-    // no file can be opened and no socket made (drivers/host/README.md).
-    std::function<Result<UniqueFd>(const drivers::Device&)> open_device;
+    // When set, exhibitd opens the device itself (a removable disk, read-only; a phone's
+    // network link) and the child is given only that descriptor, as kDeviceFd: it loads its
+    // system call filter before it reads a byte, so even the device's partition table and
+    // file systems are parsed where no file can be opened and no socket made
+    // (drivers/host/README.md). An empty descriptor: the child opens this device itself (a
+    // phone on USB, found by its bus and address).
+    std::function<Result<UniqueFd>(const drivers::Device&, const drivers::OpenContext&)>
+        open_device;
+    // For a family whose device asks the kiosk to prove who it is (ADB's AUTH): while it
+    // opens the device the child may ask exhibitd, once each, to sign the device's challenge
+    // (`sign`) and for the public key to offer (`offer_key`), so that the private key never
+    // enters the child. Without it, or asked otherwise, the child is ended.
+    struct DeviceKey {
+        std::size_t challenge_size = 0;  // a challenge has exactly this many bytes
+        std::function<Result<std::vector<std::byte>>(std::span<const std::byte>)> sign;
+        std::function<Result<std::string>()> public_key;
+    };
+    std::optional<DeviceKey> device_key;
 };
+
+class HostProcess;
 
 class HostedDriver final : public drivers::Driver {
   public:
@@ -72,6 +88,14 @@ class HostedDriver final : public drivers::Driver {
         const drivers::Device& device, const drivers::OpenContext& context) const override;
 
   private:
+    struct KeysAsked {
+        bool signed_challenge = false;
+        bool offered_key = false;
+    };
+    // A `sign` or `offer_key` frame while opening: answered on the child's socket, or a
+    // protocol error (no key here, asked twice, a challenge of the wrong size).
+    Status answer_key_request(HostProcess& process, const Frame& f, KeysAsked& asked) const;
+
     std::unique_ptr<drivers::Driver> family_;
     HostedDriverOptions options_;
 };

@@ -37,7 +37,8 @@ std::filesystem::path node_of(const drivers::Device& device) {
 
 }  // namespace
 
-Result<UniqueFd> StorageDriver::open_node(const drivers::Device& device) {
+Result<UniqueFd> StorageDriver::open_node(const drivers::Device& device,
+                                          const drivers::OpenContext& /*context*/) {
     if (auto s = removable_disk(device); !s)
         return std::unexpected(s.error());
     return Disk::open_node(node_of(device));

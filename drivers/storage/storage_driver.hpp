@@ -73,8 +73,11 @@ class StorageDriver final : public drivers::Driver {
     Result<std::unique_ptr<drivers::DriverSession>> open(UniqueFd disk,
                                                          const drivers::Device& device,
                                                          const drivers::OpenContext& context) const;
-    // Opens the device's node read-only, reading nothing: what exhibitd hands the child.
-    static Result<UniqueFd> open_node(const drivers::Device& device);
+    // Opens the device's node read-only, reading nothing: what exhibitd hands the child
+    // (HostedDriverOptions::open_device; opening a node does not wait, so `context` has
+    // nothing to stop).
+    static Result<UniqueFd> open_node(const drivers::Device& device,
+                                      const drivers::OpenContext& context);
 
   private:
     Result<std::unique_ptr<drivers::DriverSession>> open_disk(

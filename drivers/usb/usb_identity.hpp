@@ -51,5 +51,9 @@ Result<UsbInspection> inspect_device(libusb_device* device, std::chrono::millise
 
 // The present device at `bus_path` ("1-1.4"); Errc::not_found when there is none.
 Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path);
+// The present device with this bus number and address, and these vendor and product ids
+// (an address is reused once its device leaves); Errc::not_found when there is none.
+Result<DeviceRef> find_device(UsbContext& context, std::uint8_t bus, std::uint8_t address,
+                              std::uint16_t vendor_id, std::uint16_t product_id);
 
 }  // namespace exhibit::usb

@@ -1,7 +1,10 @@
 // The ADB family behind the driver interface, against exhibit-phonesim over TCP: a device
 // described by its address opens into a session that reads, previews and stays reusable;
 // while the phone waits for its owner the driver reports needs_authorisation, and a stop
-// request ends the wait at once; interrupt() ends a session for good.
+// request ends the wait at once; interrupt() ends a session for good. Every test runs twice:
+// in process, and in exhibit-driver-host as exhibitd registers the family (the network link
+// connected by the caller and handed to the child, the phone's AUTH token signed by the
+// caller's key).
 #include "drivers/adb/adb_driver.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "drivers/adb/hosted_adb.hpp"
 #include "tests/support/phonesim.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -20,7 +24,7 @@ using namespace std::chrono_literals;
 using drivers::Category;
 using drivers::DeviceCondition;
 
-class AdbDriverTest : public ::testing::Test {
+class AdbDriverTest : public ::testing::TestWithParam<bool> {
   protected:
     void SetUp() override {
         std::filesystem::create_directories(phone_ / "DCIM");
@@ -31,8 +35,15 @@ class AdbDriverTest : public ::testing::Test {
         key_ = std::move(*key);
     }
 
-    adb::AdbDriver driver(std::chrono::milliseconds user_wait = 20s) {
-        return adb::AdbDriver({.host_key = key_, .user_wait = user_wait});
+    std::unique_ptr<drivers::Driver> driver(std::chrono::seconds user_wait = 20s) {
+        if (GetParam())
+            return adb::hosted_adb_driver(
+                {.program = std::filesystem::path(EXHIBIT_BINARY_DIR) / "bin" /
+                            "exhibit-driver-host",
+                 .host_key = key_,
+                 .user_wait = user_wait});
+        return std::make_unique<adb::AdbDriver>(
+            adb::AdbDriverOptions{.host_key = key_, .user_wait = user_wait});
     }
 
     static drivers::Device network_phone(const testing::PhoneSim& sim) {
@@ -44,19 +55,19 @@ class AdbDriverTest : public ::testing::Test {
     std::shared_ptr<const adb::AdbHostKey> key_;
 };
 
-TEST_F(AdbDriverTest, ServesUsbAndTcpAdbAndOpensANetworkPhone) {
+TEST_P(AdbDriverTest, ServesUsbAndTcpAdbAndOpensANetworkPhone) {
     auto d = driver();
-    EXPECT_EQ(d.name(), "adb");
-    ASSERT_EQ(d.serves().size(), 2u);
-    EXPECT_EQ(d.serves()[0].name, "usb:adb");
-    EXPECT_EQ(d.serves()[1].name, "tcp:adb");
+    EXPECT_EQ(d->name(), "adb");
+    ASSERT_EQ(d->serves().size(), 2u);
+    EXPECT_EQ(d->serves()[0].name, "usb:adb");
+    EXPECT_EQ(d->serves()[1].name, "tcp:adb");
 
     testing::PhoneSim sim({"--root", phone_.path().string(), "--model", "Pixel Driver"});
     ASSERT_TRUE(sim.ok());
     std::vector<DeviceCondition> reported;
     drivers::OpenContext context{
         .report = [&](DeviceCondition c, std::string) { reported.push_back(c); }};
-    auto session = d.open(network_phone(sim), context);
+    auto session = d->open(network_phone(sim), context);
     ASSERT_TRUE(session) << session.error().describe();
     EXPECT_TRUE(reported.empty()) << "a phone that needs nobody reports nothing";
     auto info = (*session)->device_info();
@@ -73,7 +84,7 @@ TEST_F(AdbDriverTest, ServesUsbAndTcpAdbAndOpensANetworkPhone) {
     EXPECT_FALSE((*session)->device_info()) << "an interrupted session fails every call";
 }
 
-TEST_F(AdbDriverTest, ReportsTheOwnersPromptAndAStopEndsTheWait) {
+TEST_P(AdbDriverTest, ReportsTheOwnersPromptAndAStopEndsTheWait) {
     auto keys = phone_.path().parent_path() / ("adb_keys_" + std::to_string(::getpid()));
     std::ofstream(keys) << "";
     testing::PhoneSim sim(
@@ -88,7 +99,7 @@ TEST_F(AdbDriverTest, ReportsTheOwnersPromptAndAStopEndsTheWait) {
                                      prompt.set_value(detail);
                                  }};
     auto opening =
-        std::async(std::launch::async, [&] { return d.open(network_phone(sim), context); });
+        std::async(std::launch::async, [&] { return d->open(network_phone(sim), context); });
     auto shown = prompt.get_future();
     ASSERT_EQ(shown.wait_for(10s), std::future_status::ready) << "the prompt was not reported";
     EXPECT_EQ(shown.get(), "waiting for the person to allow this kiosk on the phone");
@@ -102,20 +113,49 @@ TEST_F(AdbDriverTest, ReportsTheOwnersPromptAndAStopEndsTheWait) {
     std::filesystem::remove(keys);
 }
 
-TEST_F(AdbDriverTest, ADeviceWithoutAdbIsNotOpened) {
+// A phone that asks for AUTH and knows the kiosk's key takes the token's signature: in the
+// driver host the signature is made by the caller's key, which the child never holds. (A
+// phone that does not know it rejects the signature and is offered the key: the test above.)
+TEST_P(AdbDriverTest, APhoneThatKnowsTheKioskTakesItsSignature) {
+    auto keys = phone_.path().parent_path() / ("adb_keys_known_" + std::to_string(::getpid()));
+    std::ofstream(keys) << key_->public_key_line() << "\n";
+    testing::PhoneSim sim({"--root", phone_.path().string(), "--auth", "require", "--adb-keys",
+                           keys.string(), "--model", "Pixel Signed"});
+    ASSERT_TRUE(sim.ok());
+    auto d = driver();
+    std::vector<DeviceCondition> reported;
+    auto session = d->open(network_phone(sim), {.report = [&](DeviceCondition c, std::string) {
+                               reported.push_back(c);
+                           }});
+    ASSERT_TRUE(session) << session.error().describe();
+    EXPECT_TRUE(reported.empty()) << "a phone that knows the kiosk asks nobody";
+    auto info = (*session)->device_info();
+    ASSERT_TRUE(info) << info.error().describe();
+    EXPECT_EQ(info->model, "Pixel Signed");
+
+    std::filesystem::remove(keys);
+}
+
+TEST_P(AdbDriverTest, ADeviceWithoutAdbIsNotOpened) {
     auto d = driver();
     drivers::Device mtp{.id = "d2", .functions = {{"usb:mtp"}}, .address = "usb:1-2"};
-    auto opened = d.open(mtp, {});
+    auto opened = d->open(mtp, {});
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code, Errc::unsupported);
     drivers::Device bad{.id = "d3", .functions = {adb::tcp_function()}, .address = "tcp:nowhere"};
-    EXPECT_EQ(d.open(bad, {}).error().code, Errc::invalid_argument);
+    EXPECT_EQ(d->open(bad, {}).error().code, Errc::invalid_argument);
     std::stop_source stopped;
     stopped.request_stop();
     drivers::Device closed{
         .id = "d4", .functions = {adb::tcp_function()}, .address = "tcp:127.0.0.1:9"};
-    EXPECT_FALSE(d.open(closed, {.stop = stopped.get_token()}));
+    EXPECT_FALSE(d->open(closed, {.stop = stopped.get_token()}));
 }
+
+INSTANTIATE_TEST_SUITE_P(InProcessAndInItsDriverHost, AdbDriverTest, ::testing::Bool(),
+                         [](const auto& p) {
+                             return p.param ? std::string("DriverHost")
+                                            : std::string("InProcess");
+                         });
 
 }  // namespace
 }  // namespace exhibit

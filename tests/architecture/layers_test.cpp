@@ -27,6 +27,11 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
     {"drivers/usb/", {"common/", "drivers/driver", "drivers/artefact"}},
     {"drivers/adb/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    // The ADB family's two sides in the driver host (the generic layer below it); the rest of
+    // the family does not know the driver host.
+    {"drivers/adb/hosted_adb",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/",
+      "drivers/host/"}},
     {"drivers/mtp/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     {"drivers/ios/",

@@ -207,6 +207,23 @@ class GivenDeviceSession final : public drivers::DriverSession {
     std::string seen_;
 };
 
+// A device that asks the kiosk to prove who it is (serial "SIGN…"): the child asks exhibitd
+// to sign a challenge and for the public key, as an ADB child does, and tells what it got.
+// SIGN_TWICE asks for a second signature, SIGN_SHORT sends a challenge of 5 bytes.
+Result<std::unique_ptr<drivers::DriverSession>> ask_for_the_key(std::string_view serial) {
+    std::vector<std::byte> challenge(serial == "SIGN_SHORT" ? 5 : 20, std::byte{'c'});
+    auto signature = host::ask_signature(kFd, challenge);
+    if (!signature)
+        return std::unexpected(signature.error());
+    if (serial == "SIGN_TWICE")
+        (void)host::ask_signature(kFd, challenge);
+    auto key = host::ask_public_key(kFd);
+    if (!key)
+        return std::unexpected(key.error());
+    std::string signed_text(reinterpret_cast<const char*>(signature->data()), signature->size());
+    return std::make_unique<GivenDeviceSession>("signature " + signed_text + "; key " + *key);
+}
+
 int serve_given_device() {
     return host::serve_device(
         kFd,
@@ -253,6 +270,8 @@ int main(int argc, char** argv) {
             c.report(drivers::DeviceCondition::locked, "unlock the fake phone");
         if (d.device.serial == "REFUSE")
             return fail(Errc::unsupported, "this fake phone cannot be read");
+        if (d.device.serial.starts_with("SIGN"))
+            return ask_for_the_key(d.device.serial);
         return std::make_unique<HonestSession>();
     });
 }

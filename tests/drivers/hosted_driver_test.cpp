@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -159,6 +160,64 @@ TEST_F(HostedDriverTest, OpeningPassesOnReportsAndRefusals) {
     EXPECT_EQ(refused.error().message, "this fake phone cannot be read");
 }
 
+// A family whose device asks the kiosk to prove who it is (ADB's AUTH) has its challenge
+// signed by exhibitd and is given the public key; the key itself never reaches the child.
+// A child that asks twice, sends a challenge of another size, or asks a family that holds
+// no key is ended; exhibitd's own refusal reaches the child and ends the opening, named.
+TEST_F(HostedDriverTest, TheKeyStaysWithTheCallerWhichSignsOnceForTheChild) {
+    std::vector<std::string> challenges;
+    auto with_key = [&](std::function<Result<std::vector<std::byte>>(std::span<const std::byte>)>
+                            sign) {
+        auto o = options("honest");
+        o.device_key = host::HostedDriverOptions::DeviceKey{
+            .challenge_size = 20,
+            .sign = std::move(sign),
+            .public_key = []() -> Result<std::string> { return "PUBLIC exhibit@test"; }};
+        driver_ = std::make_unique<host::HostedDriver>(std::make_unique<Description>(), o);
+    };
+    auto open_serial = [&](std::string serial) {
+        return driver_->open({.id = "d1", .functions = {kFake}, .serial = std::move(serial)}, {});
+    };
+    with_key([&](std::span<const std::byte> challenge) -> Result<std::vector<std::byte>> {
+        std::string text(reinterpret_cast<const char*>(challenge.data()), challenge.size());
+        challenges.push_back(text);
+        auto signed_text = "signed:" + text;
+        auto b = std::as_bytes(std::span(signed_text));
+        return std::vector<std::byte>(b.begin(), b.end());
+    });
+    auto session = open_serial("SIGN");
+    ASSERT_TRUE(session) << session.error().describe();
+    auto info = (*session)->device_info();
+    ASSERT_TRUE(info) << info.error().describe();
+    EXPECT_EQ(info->model, "signature signed:cccccccccccccccccccc; key PUBLIC exhibit@test");
+    EXPECT_EQ(challenges, std::vector<std::string>{"cccccccccccccccccccc"});
+
+    auto twice = open_serial("SIGN_TWICE");
+    ASSERT_FALSE(twice);
+    EXPECT_EQ(twice.error().code, Errc::protocol) << twice.error().describe();
+    EXPECT_EQ(twice.error().message, "the driver host sent a sign frame a second time");
+    EXPECT_EQ(challenges.size(), 2u) << "the second challenge was not signed";
+
+    auto short_challenge = open_serial("SIGN_SHORT");
+    ASSERT_FALSE(short_challenge);
+    EXPECT_EQ(short_challenge.error().message,
+              "the driver host asked to sign a challenge that is not 20 bytes of base64");
+    EXPECT_EQ(challenges.size(), 2u);
+
+    with_key([](std::span<const std::byte>) -> Result<std::vector<std::byte>> {
+        return fail(Errc::crypto, "the key cannot sign");
+    });
+    auto refused = open_serial("SIGN");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::crypto) << refused.error().describe();
+    EXPECT_EQ(refused.error().message, "the key cannot sign");
+
+    auto keyless = open("honest", "SIGN");
+    ASSERT_FALSE(keyless);
+    EXPECT_EQ(keyless.error().code, Errc::protocol);
+    EXPECT_EQ(keyless.error().message, "the driver host sent a sign frame for a family that holds no key");
+}
+
 // Each way of breaking the protocol ends the child and the request with Errc::protocol,
 // saying which rule, within seconds; nothing the child began is called complete.
 TEST_F(HostedDriverTest, EveryBrokenRuleEndsTheChildWithANamedError) {
@@ -274,7 +333,7 @@ TEST_F(HostedDriverTest, ADeviceExhibitdOpensReachesTheChildAloneAndUnderTheFilt
     int spare = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);  // an unrelated open descriptor
     ASSERT_GE(spare, 0);
     auto o = options("honest");
-    o.open_device = [&](const drivers::Device&) -> Result<UniqueFd> {
+    o.open_device = [&](const drivers::Device&, const drivers::OpenContext&) -> Result<UniqueFd> {
         UniqueFd fd(::open(disk.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd)
             return fail_errno("open");
@@ -288,7 +347,7 @@ TEST_F(HostedDriverTest, ADeviceExhibitdOpensReachesTheChildAloneAndUnderTheFilt
     EXPECT_EQ(info->model, "open EPERM; device: FAT32 boot sector; fd 5 closed");
     ::close(spare);
 
-    o.open_device = [](const drivers::Device&) -> Result<UniqueFd> {
+    o.open_device = [](const drivers::Device&, const drivers::OpenContext&) -> Result<UniqueFd> {
         return fail(Errc::not_found, "cannot open /dev/sdz for reading");
     };
     driver_ = std::make_unique<host::HostedDriver>(std::make_unique<Description>(), o);
