@@ -218,6 +218,14 @@ Status read_frame(int fd, Frame& f, std::optional<std::chrono::milliseconds> wai
     return read_exact(fd, f.payload, kFrameTime);
 }
 
+Result<std::vector<std::byte>> challenge_from_json(const json& j, std::size_t size) {
+    auto encoded = text_field(j, "challenge", 1024);
+    auto challenge = encoded ? base64_decode(*encoded) : std::unexpected(encoded.error());
+    if (!challenge || challenge->size() != size)
+        return bad(fmt::format("a challenge to sign that is not {} bytes of base64", size));
+    return challenge;
+}
+
 json to_json(const drivers::Scope& scope) {
     json categories = json::array();
     for (auto c : scope.categories)

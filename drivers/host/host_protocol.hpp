@@ -106,6 +106,10 @@ nlohmann::json to_json(const Error& error);
 // An error the child reports: its code and message as sent (the message cut at 1,000 bytes).
 Result<Error> error_from_json(const nlohmann::json& j);
 
+// The device's challenge a child asks exhibitd to sign (a `sign` frame): exactly `size` bytes,
+// as base64 at "challenge"; Errc::protocol otherwise.
+Result<std::vector<std::byte>> challenge_from_json(const nlohmann::json& j, std::size_t size);
+
 // The device to open, as the child needs it: its identity and where it sits on the bus.
 struct HostedDevice {
     drivers::Device device;  // without the USB port: the child finds the device itself

@@ -266,13 +266,9 @@ Status HostedDriver::answer_key_request(HostProcess& process, const Frame& f,
         if (asked.signed_challenge)
             return out_of_place(f, "a second time");
         asked.signed_challenge = true;
-        auto encoded = text_field(*j, "challenge", 1024);
-        auto challenge = encoded ? base64_decode(*encoded) : std::unexpected(encoded.error());
-        if (!challenge || challenge->size() != key.challenge_size)
-            return fail(Errc::protocol,
-                        fmt::format("the driver host asked to sign a challenge that is not {} "
-                                    "bytes of base64",
-                                    key.challenge_size));
+        auto challenge = challenge_from_json(*j, key.challenge_size);
+        if (!challenge)
+            return std::unexpected(challenge.error());
         auto signature = key.sign(*challenge);
         if (signature)
             answer = json{{"signature", base64_encode(*signature)}};

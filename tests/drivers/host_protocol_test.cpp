@@ -153,5 +153,22 @@ TEST(HostProtocol, ValuesOutOfShapeOrRangeAreRefused) {
     EXPECT_FALSE(device);
 }
 
+// A challenge a child asks exhibitd to sign: exactly the stated size, as base64, or refused.
+TEST(HostProtocol, AChallengeToSignIsExactlyItsSize) {
+    using nlohmann::json;
+    auto twenty = host::challenge_from_json(json{{"challenge", "Y2NjY2NjY2NjY2NjY2NjY2NjY2M="}}, 20);
+    ASSERT_TRUE(twenty) << twenty.error().describe();
+    EXPECT_EQ(twenty->size(), 20u);
+    EXPECT_EQ((*twenty)[0], std::byte{'c'});
+    for (const json& j : {json{{"challenge", "Y2Nj"}}, json{{"challenge", "not base64!"}},
+                          json{{"challenge", 5}}, json::object(),
+                          json{{"challenge", std::string(2000, 'A')}}}) {
+        SCOPED_TRACE(j.dump().substr(0, 60));
+        auto c = host::challenge_from_json(j, 20);
+        ASSERT_FALSE(c);
+        EXPECT_EQ(c.error().code, Errc::protocol);
+    }
+}
+
 }  // namespace
 }  // namespace exhibit

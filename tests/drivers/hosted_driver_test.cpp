@@ -201,7 +201,7 @@ TEST_F(HostedDriverTest, TheKeyStaysWithTheCallerWhichSignsOnceForTheChild) {
     auto short_challenge = open_serial("SIGN_SHORT");
     ASSERT_FALSE(short_challenge);
     EXPECT_EQ(short_challenge.error().message,
-              "the driver host asked to sign a challenge that is not 20 bytes of base64");
+              "the driver host sent a challenge to sign that is not 20 bytes of base64");
     EXPECT_EQ(challenges.size(), 2u);
 
     with_key([](std::span<const std::byte>) -> Result<std::vector<std::byte>> {

@@ -1,8 +1,8 @@
 // What a driver host (the child process that talks to a device, drivers/host) sends exhibitd:
 // the frames (length, type) read from its socket, each JSON payload parsed, and every
 // validator exhibitd puts a payload through (an artefact, an error, device info, a preview,
-// a scope, a device, a text field) applied to it. A child is as hostile as the device it
-// reads: it may have been taken over by it.
+// a scope, a device, a challenge to sign, a text field) applied to it. A child is as hostile
+// as the device it reads: it may have been taken over by it.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)host::error_from_json(*j);
         (void)host::scope_from_json(*j);
         (void)host::hosted_device_from_json(*j);
+        (void)host::challenge_from_json(*j, 20);
         if (auto r = j->find("result"); r != j->end()) {
             (void)host::device_info_from_json(*r);
             (void)host::preview_from_json(*r);
