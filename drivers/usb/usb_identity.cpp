@@ -227,35 +227,42 @@ Result<UsbInspection> inspect_device(libusb_device* device, std::chrono::millise
     return out;
 }
 
-Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path) {
+namespace {
+
+// The first present device `matches` accepts; Errc::not_found saying `none` when there is none.
+template <class Match>
+Result<DeviceRef> find_first(UsbContext& context, Match matches, std::string none) {
     libusb_device** raw = nullptr;
     ssize_t n = libusb_get_device_list(context.get(), &raw);
     if (n < 0)
         return std::unexpected(usb_error(static_cast<int>(n), "list USB devices"));
     DeviceListPtr list(raw);
     for (ssize_t i = 0; i < n; ++i)
-        if (bus_path_of(raw[i]) == bus_path)
+        if (matches(raw[i]))
             return ref_device(raw[i]);
-    return fail(Errc::not_found, fmt::format("no USB device at {}", bus_path));
+    return fail(Errc::not_found, std::move(none));
+}
+
+}  // namespace
+
+Result<DeviceRef> find_device(UsbContext& context, std::string_view bus_path) {
+    return find_first(
+        context, [&](libusb_device* d) { return bus_path_of(d) == bus_path; },
+        fmt::format("no USB device at {}", bus_path));
 }
 
 Result<DeviceRef> find_device(UsbContext& context, std::uint8_t bus, std::uint8_t address,
                               std::uint16_t vendor_id, std::uint16_t product_id) {
-    libusb_device** raw = nullptr;
-    ssize_t n = libusb_get_device_list(context.get(), &raw);
-    if (n < 0)
-        return std::unexpected(usb_error(static_cast<int>(n), "list USB devices"));
-    DeviceListPtr list(raw);
-    for (ssize_t i = 0; i < n; ++i) {
-        libusb_device_descriptor d{};
-        if (libusb_get_bus_number(raw[i]) == bus && libusb_get_device_address(raw[i]) == address &&
-            libusb_get_device_descriptor(raw[i], &d) == 0 && d.idVendor == vendor_id &&
-            d.idProduct == product_id)
-            return ref_device(raw[i]);
-    }
-    return fail(Errc::not_found,
-                fmt::format("no USB device {:04x}:{:04x} at bus {} address {}: it has left",
-                            vendor_id, product_id, bus, address));
+    return find_first(
+        context,
+        [&](libusb_device* d) {
+            libusb_device_descriptor desc{};
+            return libusb_get_bus_number(d) == bus && libusb_get_device_address(d) == address &&
+                   libusb_get_device_descriptor(d, &desc) == 0 && desc.idVendor == vendor_id &&
+                   desc.idProduct == product_id;
+        },
+        fmt::format("no USB device {:04x}:{:04x} at bus {} address {}: it has left", vendor_id,
+                    product_id, bus, address));
 }
 
 }  // namespace exhibit::usb
