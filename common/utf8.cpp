@@ -43,4 +43,24 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+std::string printable_text(std::string_view text, std::size_t max) {
+    std::string out;
+    while (!text.empty()) {
+        const std::size_t n = utf8_sequence(text);
+        std::string_view piece = n ? text.substr(0, n) : std::string_view("?");
+        if (n == 1) {
+            const unsigned char c = static_cast<unsigned char>(text[0]);
+            if (c == '\n' || c == '\r' || c == '\t')
+                piece = " ";
+            else if (c < 0x20 || c == 0x7f)
+                piece = {};
+        }
+        if (out.size() + piece.size() > max)
+            break;
+        out += piece;
+        text.remove_prefix(n ? n : 1);
+    }
+    return out;
+}
+
 }  // namespace exhibit

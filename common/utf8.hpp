@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace exhibit {
@@ -14,5 +15,11 @@ std::size_t utf8_sequence(std::string_view s, char32_t& cp);
 std::size_t utf8_sequence(std::string_view s);
 
 bool is_valid_utf8(std::string_view s);
+
+// `text` as valid UTF-8 without control characters, at most `max` bytes (never half a
+// character): tabs and line breaks become spaces, other controls are dropped, and a byte that
+// is not part of valid UTF-8 becomes '?'. What a server or a phone sends can then go into
+// messages, JSON and D-Bus strings.
+std::string printable_text(std::string_view text, std::size_t max);
 
 }  // namespace exhibit

@@ -19,6 +19,10 @@ inline constexpr std::string_view kUploadRecreated = "4f180faf4ebf41ff8b44406508
 // The DFU store found a chunk's checksum wrong; the chunk is sent again.
 // Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_ERROR_CLASS.
 inline constexpr std::string_view kChecksumMismatch = "d19487daca104638ab3733fdb9721098";
+// The DFU store's receipt names other bytes than those sent; the item is sent again to a new
+// upload (the store's copy stays there for the DFU to look at).
+// Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_ERROR_CLASS.
+inline constexpr std::string_view kReceiptMismatch = "60aad424de9040a9a27c736b8c15f8b3";
 // A request body was refused as too large: smaller chunks for a while.
 // Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_BODY_LIMIT.
 inline constexpr std::string_view kBodyLimitLearned = "c932710caa4842eab67c0e7e9d6c67fb";
@@ -27,7 +31,8 @@ inline constexpr std::string_view kBodyLimitLearned = "c932710caa4842eab67c0e7e9
 // EXHIBIT_ERROR_CLASS.
 inline constexpr std::string_view kUploadAttemptFailed = "526b5089d44046fc850714f9bb0882ee";
 // The DFU store confirmed it has the whole item or manifest (a receipt is kept).
-// Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_SIZE, EXHIBIT_CHECKSUM.
+// Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_SIZE, EXHIBIT_CHECKSUM,
+// EXHIBIT_RECEIPT_RULE ("dfu-receipt": the store's receipt by hash; "offset": offset = length).
 inline constexpr std::string_view kUploadReceived = "86fbb3b20ed7459fb7b151f2f1705ef5";
 // An upload's progress or outcome could not be written to the catalog.
 // Fields: EXHIBIT_UPLOAD_KIND, EXHIBIT_ITEM or EXHIBIT_SESSION, EXHIBIT_ERROR_CLASS.

@@ -121,10 +121,10 @@ std::size_t TusRequest::on_header(char* data, std::size_t size, std::size_t n,
 std::size_t TusRequest::on_write(char* data, std::size_t size, std::size_t n, void* self) noexcept {
     try {
         auto* r = static_cast<TusRequest*>(self);
-        if (r->answer_too_large(r->answer_body_bytes_, size * n, kMaxAnswerBodyBytes, "body"))
+        if (r->answer_too_large(r->answer_body_bytes_, size * n, r->max_answer_body_, "body"))
             return 0;  // ends the transfer
         auto& body = r->response_.body;
-        const std::size_t room = kMaxBodyExcerpt - std::min(kMaxBodyExcerpt, body.size());
+        const std::size_t room = r->kept_body_ - std::min(r->kept_body_, body.size());
         body.append(data, std::min(room, size * n));
         return size * n;
     } catch (...) {
@@ -296,6 +296,11 @@ Status TusClient::configure(TusRequest& r, Method method, const std::string& url
         case Method::del:
             set(CURLOPT_CUSTOMREQUEST, "DELETE");
             break;
+        case Method::get:
+            set(CURLOPT_HTTPGET, 1L);
+            r.max_answer_body_ = kMaxReceiptBytes;
+            r.kept_body_ = kMaxReceiptBytes;
+            break;
     }
     if (r.body_) {
         set(CURLOPT_READFUNCTION, &TusRequest::on_read);
@@ -375,6 +380,10 @@ Result<TusClient::RequestPtr> TusClient::patch(const std::string& url, std::uint
 
 Result<TusClient::RequestPtr> TusClient::terminate(const std::string& url, Handler handler) {
     return start(Method::del, url, {}, nullptr, 0, 0, std::move(handler));
+}
+
+Result<TusClient::RequestPtr> TusClient::receipt(const std::string& url, Handler handler) {
+    return start(Method::get, url + "/receipt", {}, nullptr, 0, 0, std::move(handler));
 }
 
 }  // namespace exhibit::upload

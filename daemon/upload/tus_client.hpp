@@ -36,6 +36,9 @@ inline constexpr std::size_t kMaxBodyExcerpt = 4096;
 // hostile or broken: the request ends with an error rather than reading on for ever.
 inline constexpr std::uint64_t kMaxAnswerHeaderBytes = 64 * 1024;
 inline constexpr std::uint64_t kMaxAnswerBodyBytes = 1024 * 1024;
+// A DFU store's receipt is read whole, and is a few kilobytes of JSON; one larger than this is
+// refused as the answers above are.
+inline constexpr std::uint64_t kMaxReceiptBytes = 64 * 1024;
 
 // A request in flight. Destroying it cancels the exchange (its handler is not called).
 class TusRequest {
@@ -73,6 +76,9 @@ class TusRequest {
     std::optional<Error> read_error_;
     std::uint64_t answer_header_bytes_ = 0;
     std::uint64_t answer_body_bytes_ = 0;
+    // The answer's body: the most read (more ends the request) and the most kept.
+    std::uint64_t max_answer_body_ = kMaxAnswerBodyBytes;
+    std::size_t kept_body_ = kMaxBodyExcerpt;
     std::optional<Error> answer_error_;  // the answer was too large: not read to its end
     EventSourcePtr unpause_timer_;
     Handler handler_;
@@ -102,13 +108,16 @@ class TusClient {
                              BodySource& body, const std::optional<Digest>& checksum,
                              std::optional<std::uint64_t> declare_length, Handler handler);
     Result<RequestPtr> terminate(const std::string& url, Handler handler);
+    // GET <url>/receipt: a DFU store's receipt for the upload (ServerCapabilities::receipts),
+    // its body kept whole up to kMaxReceiptBytes.
+    Result<RequestPtr> receipt(const std::string& url, Handler handler);
 
     // Body bytes handed to libcurl since this client was made (sent or in flight).
     std::uint64_t body_bytes_sent() const { return body_bytes_sent_; }
 
   private:
     friend class TusRequest;
-    enum class Method { options, post, head, patch, del };
+    enum class Method { options, post, head, patch, del, get };
     Result<RequestPtr> start(Method method, const std::string& url,
                              std::vector<std::string> headers, BodySource* body,
                              std::uint64_t offset, std::uint64_t length, Handler handler);

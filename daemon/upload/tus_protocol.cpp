@@ -9,10 +9,12 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/base64.hpp"
 #include "common/utf8.hpp"
 #include "daemon/upload/curl_handles.hpp"
+#include "daemon/upload/upload_options.hpp"
 
 namespace exhibit::upload {
 
@@ -64,30 +66,6 @@ CurlUrlPtr parse_url(std::string_view text) {
     return url;
 }
 
-// `text` as valid UTF-8 without control characters, at most `max` bytes (never half a
-// character): tabs and line breaks become spaces, other controls are dropped, and a byte
-// that is not part of valid UTF-8 becomes '?'. Whatever a server sends can then go into
-// messages, the catalog's JSON and D-Bus strings.
-std::string clean_text(std::string_view text, std::size_t max) {
-    std::string out;
-    while (!text.empty()) {
-        std::size_t n = utf8_sequence(text);
-        std::string_view piece = n ? text.substr(0, n) : std::string_view("?");
-        if (n == 1) {
-            const unsigned char c = static_cast<unsigned char>(text[0]);
-            if (c == '\n' || c == '\r' || c == '\t')
-                piece = " ";
-            else if (c < 0x20 || c == 0x7f)
-                piece = {};
-        }
-        if (out.size() + piece.size() > max)
-            break;
-        out += piece;
-        text.remove_prefix(n ? n : 1);
-    }
-    return out;
-}
-
 bool same_origin(CURLU* a, CURLU* b) {
     for (auto part : {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT})
         if (lower(url_part(a, part)) != lower(url_part(b, part)))
@@ -112,8 +90,8 @@ bool Headers::add_line(std::string_view line) {
 void Headers::add(std::string_view name, std::string_view value) {
     // What a server sends is kept only in a form that is safe to quote anywhere.
     constexpr std::size_t kMaxValue = 8192;
-    auto key = lower(clean_text(name, 256));
-    auto clean = clean_text(value, kMaxValue);
+    auto key = lower(printable_text(name, 256));
+    auto clean = printable_text(value, kMaxValue);
     auto it = map_.find(key);
     if (it == map_.end())
         map_.emplace(std::move(key), std::move(clean));
@@ -165,7 +143,74 @@ Result<ServerCapabilities> parse_capabilities(long status, const Headers& header
     if (!caps.has_extension("creation"))
         return fail(Errc::unsupported,
                     "the server does not offer the tus creation extension; exhibit needs it");
+    if (auto format = headers.get("exhibit-receipt")) {
+        if (*format == kDfuReceiptFormat)
+            caps.receipts = true;
+        else
+            caps.unknown_receipt_format = printable_excerpt(*format, 64);
+    }
+    if (auto min = headers.get("exhibit-min-chunk-size")) {
+        auto n = parse_uint(*min);
+        if (!n || *n == 0 || *n > kMaxChunkSize)
+            return fail(Errc::protocol,
+                        fmt::format("bad Exhibit-Min-Chunk-Size \"{}\" (1 byte to {} bytes)",
+                                    printable_excerpt(*min, 32), kMaxChunkSize));
+        caps.min_chunk_size = *n;
+    }
     return caps;
+}
+
+namespace {
+bool is_sha256_hex(std::string_view s) {
+    return s.size() == 64 && std::ranges::all_of(s, [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+}  // namespace
+
+Result<DfuReceipt> parse_dfu_receipt(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return fail(Errc::protocol, "the receipt is not a JSON object");
+    auto text = [&](const char* key) -> Result<std::string> {
+        auto it = j.find(key);
+        if (it == j.end() || !it->is_string())
+            return fail(Errc::protocol, fmt::format("the receipt has no \"{}\" text", key));
+        return it->get<std::string>();
+    };
+    auto format = text("format");
+    if (!format)
+        return std::unexpected(format.error());
+    if (*format != kDfuReceiptFormat)
+        return fail(Errc::protocol, fmt::format("the receipt's format is \"{}\", not {}",
+                                                printable_excerpt(*format, 64), kDfuReceiptFormat));
+    DfuReceipt r;
+    for (auto [key, out] : {std::pair{"upload_id", &r.upload_id}, std::pair{"sha256", &r.sha256},
+                            std::pair{"verdict", &r.verdict},
+                            std::pair{"verified_at", &r.verified_at}}) {
+        auto value = text(key);
+        if (!value)
+            return std::unexpected(value.error());
+        if (value->size() > 256)
+            return fail(Errc::protocol, fmt::format("the receipt's \"{}\" is too long", key));
+        *out = printable_excerpt(*value, 256);
+    }
+    if (!is_sha256_hex(r.sha256))
+        return fail(Errc::protocol, "the receipt's sha256 is not 64 lowercase hex digits");
+    auto size = j.find("size");
+    if (size == j.end() || !size->is_number_unsigned())
+        return fail(Errc::protocol, "the receipt has no \"size\" byte count");
+    r.size = size->get<std::uint64_t>();
+    return r;
+}
+
+std::string pending_receipt_reason(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_object())
+        if (auto it = j.find("reason"); it != j.end() && it->is_string())
+            if (auto reason = printable_excerpt(it->get<std::string>(), 200); !reason.empty())
+                return reason;
+    return "the store has not settled it yet";
 }
 
 Result<std::uint64_t> parse_uint(std::string_view text) {
@@ -314,7 +359,7 @@ std::string url_scheme(std::string_view url) {
 }
 
 std::string printable_excerpt(std::string_view body, std::size_t max) {
-    return std::string(trim(clean_text(body, max)));
+    return std::string(trim(printable_text(body, max)));
 }
 
 }  // namespace exhibit::upload

@@ -37,18 +37,47 @@ class Headers {
     std::map<std::string, std::string, std::less<>> map_;
 };
 
+// The receipts a DFU store running exhibit-dfu-server writes (dfu/, docs/dfu.md): it says so
+// in its OPTIONS answer with "Exhibit-Receipt: exhibit-dfu-receipt/1".
+inline constexpr std::string_view kDfuReceiptFormat = "exhibit-dfu-receipt/1";
+
 // What OPTIONS told about a server.
 struct ServerCapabilities {
     std::vector<std::string> versions;
     std::vector<std::string> extensions;
     std::vector<std::string> checksum_algorithms;
     std::optional<std::uint64_t> max_size;
+    // The store writes receipts by hash (Exhibit-Receipt names kDfuReceiptFormat): an upload
+    // counts as received only once its receipt is there. A format this kiosk does not know is
+    // kept in `unknown_receipt_format` and the offset rule applies.
+    bool receipts = false;
+    std::string unknown_receipt_format;
+    // The smallest PATCH body the store takes without a round trip through it, but an upload's
+    // last (Exhibit-Min-Chunk-Size; S3's 5 MiB part minimum behind exhibit-dfu-server).
+    std::optional<std::uint64_t> min_chunk_size;
 
     bool has_extension(std::string_view name) const;
     bool offers_sha256() const;
 };
 
 Result<ServerCapabilities> parse_capabilities(long status, const Headers& headers);
+
+// What a DFU store's receipt says (GET <upload URL>/receipt answered 200). Only the fields the
+// kiosk checks and keeps; the receipt carries more for the DFU.
+struct DfuReceipt {
+    std::string upload_id;
+    std::string sha256;       // of the object as the store holds it, lowercase hex
+    std::uint64_t size = 0;   // its bytes
+    std::string verdict;      // "matches", "differs" or "not-declared" (the declared sha256)
+    std::string verified_at;  // when the store hashed it, as it wrote it
+};
+// Parses a receipt of kDfuReceiptFormat. Anything else (not JSON, another format, a field
+// missing or of the wrong type, a hash that is not 64 lowercase hex digits) is Errc::protocol
+// with what is wrong.
+Result<DfuReceipt> parse_dfu_receipt(std::string_view body);
+// Why a receipt is not there yet, from the store's 202 answer ({"state":"pending","reason":…});
+// printable and short, or a generic text when the answer says nothing usable.
+std::string pending_receipt_reason(std::string_view body);
 
 // A strict non-negative decimal (no sign, no spaces, no overflow).
 Result<std::uint64_t> parse_uint(std::string_view text);

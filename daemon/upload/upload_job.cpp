@@ -16,6 +16,9 @@ constexpr int kMaxConflicts = 3;         // 409s in a row before backing off
 constexpr int kMaxChecksumFailures = 3;  // 460s in a row before backing off
 constexpr std::size_t kHashBuffer = 1024 * 1024;
 constexpr auto kPersistInterval = std::chrono::seconds(2);
+// How often to ask again for a receipt the DFU store is still writing (it hashes the whole
+// object first: seconds for a large item).
+constexpr auto kReceiptPoll = std::chrono::seconds(3);
 
 std::string reason_of(std::string_view step, const HttpResponse& r) {
     auto body = printable_excerpt(r.body);
@@ -89,10 +92,13 @@ bool UploadJob::use_checksum() const {
     return caps && caps->offers_sha256();
 }
 
-// The largest body to send now: the job's chunk, within what the server is known to accept.
+// The largest body to send now: the job's chunk, within what the server is known to accept,
+// and never below the store's smallest (Exhibit-Min-Chunk-Size).
 std::uint64_t UploadJob::chunk_limit() const {
     const auto limit = host_->body_limit();
-    return limit ? std::min(chunk_, *limit) : chunk_;
+    const std::uint64_t n = limit ? std::min(chunk_, *limit) : chunk_;
+    const auto* caps = host_->capabilities();
+    return caps && caps->min_chunk_size ? std::max(n, *caps->min_chunk_size) : n;
 }
 
 void UploadJob::discover() {
@@ -191,8 +197,9 @@ void UploadJob::head() {
             return end(JobRetry{s.error().describe(), true, FailureClass::local});
         if (broken) {
             // The server answers, yet none of the body arrived: something between refuses
-            // bodies that large by breaking the connection instead of answering 413.
-            if (offset_ == broken->from)
+            // bodies that large by breaking the connection instead of answering 413 (unless
+            // the body was no larger than the store needs: then it was the link).
+            if (offset_ == broken->from && broken->size > smallest_body())
                 return learn_body_limit(
                     broken->size, fmt::format("the connection to the DFU store broke on a body "
                                               "of {} bytes, none of which arrived",
@@ -221,6 +228,8 @@ Result<Digest> UploadJob::hash_range(std::uint64_t offset, std::uint64_t length)
 }
 
 void UploadJob::patch() {
+    if (const auto& min = host_->capabilities()->min_chunk_size; min && chunk_ < *min)
+        chunk_ = *min;
     const std::uint64_t n = std::min(chunk_limit(), job_.length - offset_);
     std::optional<Digest> checksum;
     if (use_checksum()) {
@@ -284,14 +293,64 @@ void UploadJob::patch() {
         }));
 }
 
-void UploadJob::done() {
+Receipt UploadJob::offset_receipt() const {
     Receipt receipt;
     receipt.url = *job_.remote_url;
     receipt.offset = offset_;
     receipt.length = job_.length;
     receipt.checksum = use_checksum() ? "sha256-per-chunk" : "not-offered";
     receipt.received_at = host_->clock().now();
+    return receipt;
+}
+
+void UploadJob::done() {
+    const auto& caps = *host_->capabilities();
+    if (caps.receipts)
+        return fetch_receipt();
+    auto receipt = offset_receipt();
+    if (!caps.unknown_receipt_format.empty())
+        receipt.note = fmt::format("the DFU store offers receipts of a format this kiosk does "
+                                   "not read (\"{}\")",
+                                   caps.unknown_receipt_format);
     end(JobReceived{std::move(receipt)});
+}
+
+// The store has every byte by its own count; only its receipt says the object it assembled
+// holds the item's bytes.
+void UploadJob::fetch_receipt() {
+    issue(host_->client().receipt(*job_.remote_url, [this](Result<HttpResponse> r) {
+        if (!r)
+            return on_transport("receipt", r.error());
+        if (r->status == 202)
+            return end(JobRetry{fmt::format("waiting for the DFU store's receipt by hash: {}",
+                                            pending_receipt_reason(r->body)),
+                                false, FailureClass::server, kReceiptPoll});
+        if (r->status != 200)
+            return on_status("receipt", *r);
+        auto dfu = parse_dfu_receipt(r->body);
+        if (!dfu)
+            return end(JobRetry{fmt::format("receipt: the DFU store's receipt for {} cannot be "
+                                            "read: {}",
+                                            *job_.remote_url, dfu.error().message)});
+        if (dfu->sha256 != job_.sha256 || dfu->size != job_.length) {
+            auto reason = fmt::format(
+                "the DFU store's receipt for {} names {} bytes with sha256 {}, not the {} bytes "
+                "with sha256 {} that were sent",
+                *job_.remote_url, dfu->size, dfu->sha256, job_.length, job_.sha256);
+            log::event(log::Level::warning, message_id::kReceiptMismatch,
+                       fmt::format("{}: {}", describe(job_.key), reason),
+                       {kind_field(job_.key), id_field(job_.key),
+                        log::field::error_class(Errc::corrupt)});
+            // Once per attempt: a store that damages every copy is not sent one after another.
+            if (++receipt_mismatches_ > 1)
+                return end(JobRetry{fmt::format("receipt: {}", reason)});
+            return recreate(std::move(reason));
+        }
+        auto receipt = offset_receipt();
+        receipt.rule = "dfu-receipt";
+        receipt.dfu = std::move(*dfu);
+        end(JobReceived{std::move(receipt)});
+    }));
 }
 
 void UploadJob::recreate(std::string reason) {
@@ -343,17 +402,23 @@ void UploadJob::on_status(std::string_view step, const HttpResponse& r) {
 // kBodyLimitLifetime) and go on with smaller chunks; below kMinChunkSize the server is
 // refusing something else.
 void UploadJob::body_too_large(const HttpResponse& r, std::uint64_t size) {
-    if (size <= kMinChunkSize)
+    if (size <= smallest_body())
         return end(JobRejected{reason_of("upload", r)});
     offset_known_ = false;  // ask where the server stands before sending again
     learn_body_limit(size,
                      fmt::format("the DFU store refused a body of {} bytes as too large", size));
 }
 
+// The smallest body worth sending: kMinChunkSize, or the store's own minimum if larger.
+std::uint64_t UploadJob::smallest_body() const {
+    const auto* caps = host_->capabilities();
+    return std::max(kMinChunkSize, caps ? caps->min_chunk_size.value_or(0) : 0);
+}
+
 // A body of `size` bytes did not get through: remember half of it as the server's limit and go
-// on with smaller chunks (`size` is above kMinChunkSize).
+// on with smaller chunks (`size` is above smallest_body()).
 void UploadJob::learn_body_limit(std::uint64_t size, std::string_view what_happened) {
-    const std::uint64_t limit = std::max(kMinChunkSize, size / 2);
+    const std::uint64_t limit = std::max(smallest_body(), size / 2);
     if (const auto known = host_->body_limit(); !known || limit < *known) {
         log::event(
             log::Level::warning, message_id::kBodyLimitLearned,

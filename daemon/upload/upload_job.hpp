@@ -1,6 +1,7 @@
 // One upload of one queued job (an item's blob or a session's manifest) to the tus server:
 //
-//   [OPTIONS once per server] -> POST (no URL yet) | HEAD (resuming) -> PATCH chunks -> receipt
+//   [OPTIONS once per server] -> POST (no URL yet) | HEAD (resuming) -> PATCH chunks
+//     -> [GET <url>/receipt where the store writes receipts] -> receipt
 //
 // 409 -> HEAD and continue; 404/410 -> create again (audited); 460 -> resend the chunk;
 // 413 on a PATCH -> halve the chunk for this server and go on (on a creation with a body:
@@ -10,7 +11,11 @@
 // 4xx -> end as rejected (the host fails the item after max_rejections). Without checksums,
 // chunks grow while they go fast (UploadOptions::max_chunk_size). The job persists the remote URL
 // before the first byte and every confirmed offset, so a restart resumes from the server's
-// offset (HEAD), never from zero. Destroying a job cancels its request in flight.
+// offset (HEAD), never from zero. Where the store writes receipts by hash (exhibit-dfu-server),
+// offset = length is not enough: the job ends received only with a receipt naming the item's
+// sha256 and length; it waits for one the store is still writing, and sends the item again
+// to a new upload when the receipt names other bytes. Destroying a job cancels its request in
+// flight.
 //
 // Thread-bound to the loop.
 #pragma once
@@ -46,8 +51,12 @@ struct JobReceived {
 };
 struct JobRetry {  // back to the queue; try again later
     std::string error;
-    bool count_attempt = true;  // false when nothing went wrong (the window closed)
+    // false when nothing went wrong (the window closed, a receipt is still being written):
+    // then tried again after `retry_after`, without backing off, and `error` (if any) is
+    // what the queue shows meanwhile
+    bool count_attempt = true;
     FailureClass why = FailureClass::server;
+    std::chrono::milliseconds retry_after{0};
 };
 struct JobRejected {  // the server refused the request (4xx)
     std::string error;
@@ -100,6 +109,8 @@ class UploadJob {
     void head();
     void patch();
     void done();
+    void fetch_receipt();
+    Receipt offset_receipt() const;
     void end(JobOutcome outcome);
     void recreate(std::string reason);
     // Handles a response that is not the success the step expected.
@@ -108,6 +119,7 @@ class UploadJob {
     void body_too_large(const HttpResponse& r, std::uint64_t size);
     void learn_body_limit(std::uint64_t size, std::string_view what_happened);
     std::uint64_t chunk_limit() const;
+    std::uint64_t smallest_body() const;
     Result<Digest> hash_range(std::uint64_t offset, std::uint64_t length);
     bool use_checksum() const;
     void issue(Result<TusClient::RequestPtr> request);
@@ -125,6 +137,7 @@ class UploadJob {
     std::optional<std::string> recreated_reason_;
     int conflicts_ = 0;                 // 409s in a row
     int checksum_failures_ = 0;         // 460s in a row
+    int receipt_mismatches_ = 0;        // receipts naming other bytes, in this attempt
     std::uint64_t chunk_ = 0;           // the size of the next PATCH (before chunk_limit())
     // A PATCH whose connection broke, while the HEAD that follows finds out whether any of
     // its body arrived.

@@ -76,7 +76,16 @@ nlohmann::json Receipt::to_json() const {
                         {"offset", offset},
                         {"length", length},
                         {"checksum", checksum},
-                        {"received_at", format_utc_ms(received_at)}};
+                        {"received_at", format_utc_ms(received_at)},
+                        {"rule", rule}};
+    if (dfu)
+        j["dfu_receipt"] = {{"upload_id", dfu->upload_id},
+                            {"sha256", dfu->sha256},
+                            {"size", dfu->size},
+                            {"verdict", dfu->verdict},
+                            {"verified_at", dfu->verified_at}};
+    if (!note.empty())
+        j["note"] = note;
     if (same_content_as)
         j["same_content_as_item"] = *same_content_as;
     return j;
@@ -92,6 +101,13 @@ Result<Receipt> UploadQueue::read_receipt(const std::string& text) {
     r.length = j.value("length", std::uint64_t{0});
     r.checksum = j.value("checksum", "");
     r.received_at = clock_->now();
+    // Receipts from before the rule was recorded were all by offset.
+    r.rule = j.value("rule", "offset");
+    r.note = j.value("note", "");
+    if (auto d = j.find("dfu_receipt"); d != j.end() && d->is_object())
+        r.dfu = DfuReceipt{d->value("upload_id", ""), d->value("sha256", ""),
+                           d->value("size", std::uint64_t{0}), d->value("verdict", ""),
+                           d->value("verified_at", "")};
     return r;
 }
 

@@ -72,6 +72,11 @@ struct Receipt {
     std::uint64_t length = 0;
     std::string checksum;  // "sha256-per-chunk" (server verified every chunk) or "not-offered"
     TimePoint received_at;
+    // Which rule made it received: "dfu-receipt" (the store's receipt names this item's sha256
+    // and length: `dfu` holds it) or "offset" (a plain tus server confirmed offset = length).
+    std::string rule = "offset";
+    std::optional<DfuReceipt> dfu;
+    std::string note;  // why the offset rule applied where the store offered other receipts
     std::optional<std::int64_t> same_content_as;  // deduplicated: the item actually uploaded
     nlohmann::json to_json() const;
 };

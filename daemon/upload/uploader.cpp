@@ -319,12 +319,16 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
             last_error_.reset();
             log::event(
                 log::Level::info, message_id::kUploadReceived,
-                fmt::format("{}: received by the DFU store ({} bytes, checksum {})", describe(key),
-                            received->receipt.length, received->receipt.checksum),
+                fmt::format("{}: received by the DFU store ({} bytes, checksum {}, {})",
+                            describe(key), received->receipt.length, received->receipt.checksum,
+                            received->receipt.rule == "dfu-receipt"
+                                ? "the store's receipt names its sha256"
+                                : "offset = length"),
                 {kind_field(key),
                  id_field(key),
                  {"EXHIBIT_SIZE", std::to_string(received->receipt.length)},
-                 {"EXHIBIT_CHECKSUM", received->receipt.checksum}});
+                 {"EXHIBIT_CHECKSUM", received->receipt.checksum},
+                 {"EXHIBIT_RECEIPT_RULE", received->receipt.rule}});
         }
     } else if (auto* retry = std::get_if<JobRetry>(&outcome)) {
         if (retry->count_attempt) {
@@ -333,7 +337,7 @@ void Uploader::job_ended(UploadJob& job, JobOutcome outcome) {
             caps_.reset();  // the server may have changed (restart, upgrade): ask again
             if (auto n = queue_.defer(key, retry->error, backoff(), true); !n)
                 s = std::unexpected(n.error());
-        } else if (auto n = queue_.defer(key, "", now, false); !n) {
+        } else if (auto n = queue_.defer(key, retry->error, now + retry->retry_after, false); !n) {
             s = std::unexpected(n.error());
         }
     } else if (auto* rejected = std::get_if<JobRejected>(&outcome)) {

@@ -5,7 +5,7 @@
 //   node tus-checksum-server.mjs --port N --dir DIR --cert C --key K --ca CA [--corrupt-patch N]
 //                                [--no-checksum] [--max-body BYTES] [--reset-body-over BYTES]
 //                                [--unavailable-patch N] [--endless-answer headers|body]
-//                                [--garbage-refusal]
+//                                [--garbage-refusal] [--receipts MODE] [--min-chunk BYTES]
 //
 // --corrupt-patch N flips a byte of the N-th PATCH body (1-based) as if damaged in transit,
 // so the client must see 460 and send the chunk again. --unavailable-patch N reads the N-th
@@ -21,6 +21,14 @@
 // and one line per PATCH: "patch <id> offset=<o> length=<n> checksum=<ok|mismatch|absent>",
 // "refused <id> length=<n>" for a body over --max-body, "reset <id> length=<n>", or
 // "unavailable <id> length=<n>".
+//
+// --receipts offers receipts by hash as exhibit-dfu-server does (dfu/: "Exhibit-Receipt:
+// exhibit-dfu-receipt/1" on OPTIONS, GET <upload>/receipt), of the data file as stored, with
+// MODE: honest; pending-twice (202 to an upload's first two asks); lie-once (the first receipt the
+// server gives names a hash of other bytes); garbage (200 with bytes that are not a receipt);
+// unknown-format (OPTIONS names another receipt format, which a kiosk must not read). Each ask
+// prints "receipt <id> <answer>". --min-chunk announces Exhibit-Min-Chunk-Size and answers 400
+// to a PATCH body under it that does not end the upload.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -28,7 +36,7 @@ import path from 'node:path';
 
 const opts = {
   port: 0, corrupt: 0, unavailable: 0, checksum: true, maxBody: Infinity, resetBody: Infinity,
-  endless: null, garbage: false,
+  endless: null, garbage: false, receipts: null, minChunk: 0,
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -43,6 +51,8 @@ for (let i = 0; i < argv.length; i++) {
     case '--unavailable-patch': opts.unavailable = Number(v); i++; break;
     case '--endless-answer': opts.endless = v; i++; break;
     case '--garbage-refusal': opts.garbage = true; break;
+    case '--receipts': opts.receipts = v; i++; break;
+    case '--min-chunk': opts.minChunk = Number(v); i++; break;
     case '--no-checksum': opts.checksum = false; break;
     case '--max-body': opts.maxBody = Number(v); i++; break;
     case '--reset-body-over': opts.resetBody = Number(v); i++; break;
@@ -52,6 +62,8 @@ for (let i = 0; i < argv.length; i++) {
 fs.mkdirSync(opts.dir, { recursive: true });
 const MAX_CHUNK = 64 * 1024 * 1024;
 let patches = 0;
+const receiptAsks = new Map();  // upload id -> receipts asked for
+let lied = false;
 
 const infoPath = (id) => path.join(opts.dir, `${id}.json`);
 const dataPath = (id) => path.join(opts.dir, id);
@@ -105,10 +117,42 @@ function endless(socket, head, filler) {
   more();
 }
 
+function receipt(id, res) {
+  const info = load(id);
+  if (!info) { console.log(`receipt ${id} unknown`); return send(res, 404, {}, '{"state":"unknown"}'); }
+  const asks = (receiptAsks.get(id) ?? 0) + 1;
+  receiptAsks.set(id, asks);
+  if (info.offset !== info.size || (opts.receipts === 'pending-twice' && asks <= 2)) {
+    console.log(`receipt ${id} pending`);
+    return send(res, 202, { 'Content-Type': 'application/json' },
+      JSON.stringify({ state: 'pending', reason: `${info.offset} of ${info.size} bytes are stored` }));
+  }
+  if (opts.receipts === 'garbage') {
+    console.log(`receipt ${id} garbage`);
+    return send(res, 200, {}, 'not a receipt \x1b[31m');
+  }
+  const data = fs.readFileSync(dataPath(id));
+  let sha256 = crypto.createHash('sha256').update(data).digest('hex');
+  if (opts.receipts === 'lie-once' && !lied) {
+    lied = true;
+    sha256 = crypto.createHash('sha256').update('other bytes').digest('hex');
+    console.log(`receipt ${id} lie`);
+  } else {
+    console.log(`receipt ${id} honest`);
+  }
+  send(res, 200, { 'Content-Type': 'application/json' }, JSON.stringify({
+    format: 'exhibit-dfu-receipt/1', upload_id: id, bucket: 'test', key: id, size: data.length,
+    length: info.size, sha256, declared_sha256: null, verdict: 'not-declared',
+    verified_at: new Date().toISOString(), assembled_by: 'upload', verified_by: 'test server',
+  }));
+}
+
 async function handle(req, res) {
   if (req.method !== 'OPTIONS' && req.headers['tus-resumable'] !== '1.0.0')
     return send(res, 412, { 'Tus-Version': '1.0.0' });
   const url = new URL(req.url, 'https://127.0.0.1');
+  const r = url.pathname.match(/^\/files\/([0-9a-f]{32})\/receipt$/);
+  if (r && req.method === 'GET' && opts.receipts) return receipt(r[1], res);
   const m = url.pathname.match(/^\/files\/?([0-9a-f]*)$/);
   if (!m) return send(res, 404);
   const id = m[1];
@@ -119,12 +163,17 @@ async function handle(req, res) {
         `X-Filler: ${'h'.repeat(1000)}\r\n`)
       : endless(req.socket, 'HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\n\r\n', 'b'.repeat(65536));
   }
-  if (req.method === 'OPTIONS')
+  if (req.method === 'OPTIONS') {
+    const extra = {};
+    if (opts.receipts)
+      extra['Exhibit-Receipt'] = opts.receipts === 'unknown-format' ? 'exhibit-dfu-receipt/9' : 'exhibit-dfu-receipt/1';
+    if (opts.minChunk) extra['Exhibit-Min-Chunk-Size'] = String(opts.minChunk);
     return send(res, 204, opts.checksum ? {
       'Tus-Version': '1.0.0',
       'Tus-Extension': 'creation,creation-with-upload,termination,checksum',
-      'Tus-Checksum-Algorithm': 'sha256',
-    } : { 'Tus-Version': '1.0.0', 'Tus-Extension': 'creation,creation-with-upload,termination' });
+      'Tus-Checksum-Algorithm': 'sha256', ...extra,
+    } : { 'Tus-Version': '1.0.0', 'Tus-Extension': 'creation,creation-with-upload,termination', ...extra });
+  }
   const declared = Number(req.headers['content-length'] || 0);
   if ((req.method === 'PATCH' || req.method === 'POST') && declared > opts.resetBody) {
     console.log(`reset ${id || 'new'} length=${declared}`);
@@ -169,6 +218,10 @@ async function handle(req, res) {
     if (Number(req.headers['upload-offset']) !== info.offset)
       return send(res, 409, { Connection: 'close' }, 'offset mismatch');
     const body = await readBody(req, MAX_CHUNK);
+    if (opts.minChunk && body.length < opts.minChunk && info.offset + body.length < info.size) {
+      console.log(`small ${id} length=${body.length}`);
+      return send(res, 400, {}, 'chunk below the store\'s minimum');
+    }
     if (opts.garbage) {
       console.log(`garbage ${id}`);
       const text = Buffer.from('denied \xff\xfe\x1b[31m red \xc3(', 'latin1');

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 namespace exhibit::upload {
 namespace {
 
@@ -53,6 +55,91 @@ TEST(TusCapabilities, RefusesWhatIsNotATus1Server) {
                       "Tus-Checksum-Algorithm: md5\r\n"}));
     ASSERT_TRUE(no_sha);
     EXPECT_FALSE(no_sha->offers_sha256());
+}
+
+TEST(TusCapabilities, ReadsTheDfuStoresReceiptsAndSmallestChunk) {
+    auto with = [](const std::vector<std::string>& more) {
+        auto h = headers({"Tus-Version: 1.0.0\r\n", "Tus-Extension: creation\r\n"});
+        for (const auto& line : more)
+            h.add_line(line);
+        return parse_capabilities(204, h);
+    };
+    auto plain = with({});
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->receipts);
+    EXPECT_FALSE(plain->min_chunk_size);
+
+    auto dfu = with({"Exhibit-Receipt: exhibit-dfu-receipt/1\r\n",
+                     "Exhibit-Min-Chunk-Size: 5242880\r\n"});
+    ASSERT_TRUE(dfu) << dfu.error().message;
+    EXPECT_TRUE(dfu->receipts);
+    EXPECT_EQ(dfu->min_chunk_size, 5242880u);
+
+    auto other = with({"Exhibit-Receipt: exhibit-dfu-receipt/2\x1b[31m\r\n"});
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(other->receipts) << "a format the kiosk does not know is not trusted";
+    EXPECT_EQ(other->unknown_receipt_format, "exhibit-dfu-receipt/2[31m");
+
+    for (const char* bad : {"0", "-1", "5 MiB", "1073741825", "99999999999999999999999"})
+        EXPECT_EQ(with({fmt::format("Exhibit-Min-Chunk-Size: {}\r\n", bad)}).error().code,
+                  Errc::protocol)
+            << bad;
+}
+
+TEST(DfuReceipt, ReadsTheFieldsTheKioskChecks) {
+    const std::string hash(64, 'a');
+    auto r = parse_dfu_receipt(
+        R"({"format":"exhibit-dfu-receipt/1","upload_id":"0123","sha256":")" + hash +
+        R"(","size":42,"verdict":"matches","verified_at":"2026-12-07T17:44:24.964Z","metadata":{}})");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->upload_id, "0123");
+    EXPECT_EQ(r->sha256, hash);
+    EXPECT_EQ(r->size, 42u);
+    EXPECT_EQ(r->verdict, "matches");
+    EXPECT_EQ(r->verified_at, "2026-12-07T17:44:24.964Z");
+}
+
+TEST(DfuReceipt, RefusesWhatIsNotOneWithWhatIsWrong) {
+    const std::string hash(64, 'a');
+    auto with = [&](const std::string& format, const std::string& sha, const std::string& size) {
+        return parse_dfu_receipt(R"({"format":")" + format + R"(","upload_id":"1","sha256":")" +
+                                 sha + R"(","size":)" + size +
+                                 R"(,"verdict":"matches","verified_at":"t"})");
+    };
+    auto message = [](const Result<DfuReceipt>& r) {
+        EXPECT_FALSE(r);
+        if (r)
+            return std::string();
+        EXPECT_EQ(r.error().code, Errc::protocol);
+        return r.error().message;
+    };
+    EXPECT_TRUE(with("exhibit-dfu-receipt/1", hash, "0"));
+    EXPECT_EQ(message(parse_dfu_receipt("not json")), "the receipt is not a JSON object");
+    EXPECT_EQ(message(parse_dfu_receipt("[1]")), "the receipt is not a JSON object");
+    EXPECT_EQ(message(with("exhibit-dfu-receipt/2", hash, "1")),
+              "the receipt's format is \"exhibit-dfu-receipt/2\", not exhibit-dfu-receipt/1");
+    EXPECT_EQ(message(with("exhibit-dfu-receipt/1", std::string(64, 'A'), "1")),
+              "the receipt's sha256 is not 64 lowercase hex digits");
+    EXPECT_EQ(message(with("exhibit-dfu-receipt/1", hash + "a", "1")),
+              "the receipt's sha256 is not 64 lowercase hex digits");
+    for (const char* size : {"-1", "1.5", "\"1\"", "null", "1e3"})
+        EXPECT_EQ(message(with("exhibit-dfu-receipt/1", hash, size)),
+                  "the receipt has no \"size\" byte count")
+            << size;
+    EXPECT_EQ(message(parse_dfu_receipt(R"({"format":"exhibit-dfu-receipt/1","upload_id":7})")),
+              "the receipt has no \"upload_id\" text");
+    EXPECT_EQ(message(parse_dfu_receipt(
+                  R"({"format":"exhibit-dfu-receipt/1","upload_id":")" + std::string(300, 'x') +
+                  R"(","sha256":")" + hash + R"(","size":1,"verdict":"v","verified_at":"t"})")),
+              "the receipt's \"upload_id\" is too long");
+}
+
+TEST(DfuReceipt, APendingAnswerGivesItsReasonOrAPlainOne) {
+    EXPECT_EQ(pending_receipt_reason(R"({"state":"pending","reason":"3 of 5 bytes are stored"})"),
+              "3 of 5 bytes are stored");
+    EXPECT_EQ(pending_receipt_reason(R"({"reason":"a\u001b[31mb"})"), "a[31mb");
+    EXPECT_EQ(pending_receipt_reason("garbage"), "the store has not settled it yet");
+    EXPECT_EQ(pending_receipt_reason(R"({"reason":42})"), "the store has not settled it yet");
 }
 
 TEST(TusNumbers, StrictDecimalOnly) {

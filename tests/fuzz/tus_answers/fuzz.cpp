@@ -3,7 +3,8 @@
 // an empty line the body. Every header the job looks at goes through the parser it uses:
 // Tus-Version/Tus-Extension/Tus-Max-Size/Tus-Checksum-Algorithm (OPTIONS), Location
 // (resolved against the endpoint, which it must never leave), Upload-Offset, Upload-Length,
-// Upload-Metadata; the body through the excerpt put in error messages.
+// Upload-Metadata; the body through the excerpt put in error messages, and as a DFU store's
+// receipt (GET <upload>/receipt) and the reason of a pending one.
 #include <cstdint>
 #include <string>
 
@@ -25,7 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)headers.add_line(with_end);
     }
     (void)upload::classify_status(status);
-    (void)upload::parse_capabilities(status, headers);
+    if (auto caps = upload::parse_capabilities(status, headers))
+        if (caps->min_chunk_size && (*caps->min_chunk_size == 0 || *caps->min_chunk_size > (1u << 30)))
+            __builtin_trap();  // a smallest chunk the kiosk could not send
     const std::string endpoint = "https://dfu.example:8443/files/";
     if (auto location = headers.get("location")) {
         if (auto url = upload::resolve_location(endpoint, *location)) {
@@ -40,6 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)upload::parse_uint(*v);
     if (auto meta = headers.get("upload-metadata"))
         (void)upload::decode_metadata(*meta);
-    (void)upload::printable_excerpt(in.rest());
+    const auto body = in.rest();
+    (void)upload::printable_excerpt(body);
+    if (auto receipt = upload::parse_dfu_receipt(body))
+        if (receipt->sha256.size() != 64)
+            __builtin_trap();  // a receipt naming no sha256 would be compared as one
+    (void)upload::pending_receipt_reason(body);
     return 0;
 }
