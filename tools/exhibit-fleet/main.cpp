@@ -13,6 +13,7 @@
 #include "common/prometheus_text.hpp"
 #include "tools/exhibit-fleet/fleet.hpp"
 #include "tools/exhibit-verify/json_fields.hpp"
+#include "tools/exhibit-verify/s3_store.hpp"
 
 namespace {
 
@@ -227,7 +228,7 @@ int main(int argc, char** argv) {
         "and replayed\nones are refused and listed. Exit codes: 0 every heartbeat good, 1 "
         "unreadable input,\n2 some heartbeats refused, 64 usage.",
         "exhibit-fleet"};
-    std::string kiosks_file;
+    std::string kiosks_file, s3_env;
     std::vector<std::string> stores;
     bool as_json = false, as_prometheus = false;
     app.add_option("--kiosks", kiosks_file,
@@ -236,7 +237,13 @@ int main(int argc, char** argv) {
     app.add_flag("--json", as_json, "one JSON document");
     app.add_flag("--prometheus", as_prometheus,
                  "Prometheus text format (for node_exporter's textfile collector on the DFU)");
-    app.add_option("STORE", stores, "tus file store folders the kiosks upload to")->required();
+    app.add_option("--s3-env", s3_env,
+                   "for an s3:// STORE: a file of KEY=VALUE lines (S3_ENDPOINT, S3_REGION, "
+                   "S3_CA_FILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) over the environment's");
+    app.add_option("STORE", stores,
+                   "tus file store folders the kiosks upload to, or s3://BUCKET[/PREFIX] "
+                   "(exhibit-dfu-server's object store)")
+        ->required();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -257,7 +264,23 @@ int main(int argc, char** argv) {
         std::cerr << "exhibit-fleet: " << enrolled.error().describe() << "\n";
         return kUnreadable;
     }
-    std::vector<std::filesystem::path> dirs(stores.begin(), stores.end());
+    // An s3:// store is read through a local copy of its heartbeats only.
+    std::vector<verify::StoreArgument> opened;
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& store : stores) {
+        auto arg = verify::open_store_argument(store, s3_env, [](const auto& metadata) {
+            auto type = metadata.find("type");
+            return type != metadata.end() && type->second == "heartbeat";
+        });
+        if (!arg) {
+            std::cerr << "exhibit-fleet: " << store << ": " << arg.error().describe() << "\n";
+            return kUnreadable;
+        }
+        for (const auto& problem : arg->summary.problems)
+            std::cerr << "exhibit-fleet: " << store << ": " << problem << "\n";
+        dirs.push_back(arg->dir);
+        opened.push_back(std::move(*arg));
+    }
     auto report = read_fleet(dirs, *enrolled);
     if (!report) {
         std::cerr << "exhibit-fleet: " << report.error().describe() << "\n";

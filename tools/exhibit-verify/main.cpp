@@ -1,5 +1,6 @@
-// exhibit-verify: the DFU's check of what a kiosk delivered. Works on files only (a tus file
-// store, or a folder of files plus the manifest); docs/exhibit-verify.md has the layouts, the
+// exhibit-verify: the DFU's check of what a kiosk delivered. Works on files (a tus file store,
+// or a folder of files plus the manifest), or on a copy of the uploads in an S3 bucket (an
+// s3:// location, exhibit-dfu-server's store); docs/exhibit-verify.md has the layouts, the
 // checks, the JSON and the exit codes.
 #include <iostream>
 
@@ -7,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/fs.hpp"
+#include "tools/exhibit-verify/s3_store.hpp"
 #include "tools/exhibit-verify/verifier.hpp"
 
 namespace {
@@ -58,14 +60,22 @@ int main(int argc, char** argv) {
         "signature\nwith the kiosk's key, its canonical form, and every item's size and "
         "SHA-256.\nExit codes: 0 verified, 1 verification failed, 2 usage or unreadable input.",
         "exhibit-verify"};
-    std::string key_file, fingerprint, dir;
+    std::string key_file, fingerprint, dir, s3_env, session_id, kiosk_id;
     bool json = false;
     app.add_option("--key", key_file, "the kiosk's public key, PEM (BEGIN PUBLIC KEY)");
     app.add_option("--fingerprint", fingerprint,
                    "the kiosk key's fingerprint, SHA256:<hex> (trust the manifest's embedded "
                    "key only if it has this fingerprint)");
     app.add_flag("--json", json, "print the report as JSON");
-    app.add_option("DIR", dir, "a tus file store folder, or a folder of files with the manifest")
+    app.add_option("--s3-env", s3_env,
+                   "for an s3:// STORE: a file of KEY=VALUE lines (S3_ENDPOINT, S3_REGION, "
+                   "S3_CA_FILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) over the environment's");
+    app.add_option("--session-id", session_id,
+                   "for an s3:// STORE: read only this session's uploads (with --kiosk-id)");
+    app.add_option("--kiosk-id", kiosk_id, "for an s3:// STORE: read only this kiosk's uploads");
+    app.add_option("STORE", dir,
+                   "a tus file store folder, a folder of files with the manifest, or "
+                   "s3://BUCKET[/PREFIX] (exhibit-dfu-server's object store)")
         ->required();
     try {
         app.parse(argc, argv);
@@ -81,7 +91,18 @@ int main(int argc, char** argv) {
     auto trusted = trusted_key(key_file, fingerprint);
     if (!trusted)
         return usage(trusted.error());
-    auto delivery = Delivery::open(dir);
+    auto store = open_store_argument(dir, s3_env, [&](const auto& metadata) {
+        auto is = [&](const char* key, const std::string& want) {
+            auto it = metadata.find(key);
+            return want.empty() || (it != metadata.end() && it->second == want);
+        };
+        return is("session_id", session_id) && is("kiosk_id", kiosk_id);
+    });
+    if (!store)
+        return usage(store.error().describe());
+    for (const auto& problem : store->summary.problems)
+        std::cerr << "exhibit-verify: " << dir << ": " << problem << "\n";
+    auto delivery = Delivery::open(store->dir);
     if (!delivery)
         return usage(delivery.error().describe());
     const auto report = verify_delivery(*delivery, *trusted);
