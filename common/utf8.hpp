@@ -16,6 +16,10 @@ std::size_t utf8_sequence(std::string_view s);
 
 bool is_valid_utf8(std::string_view s);
 
+// Appends the UTF-8 form of code point `cp` (at most U+10FFFF; the caller has checked it is
+// one it wants: this encodes, it does not judge).
+void append_utf8(std::string& out, char32_t cp);
+
 // `text` as valid UTF-8 without control characters, at most `max` bytes (never half a
 // character): tabs and line breaks become spaces, other controls are dropped, and a byte that
 // is not part of valid UTF-8 becomes '?'. What a server or a phone sends can then go into

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.hpp"
+
 namespace exhibit::usb {
 
 namespace {
@@ -9,24 +11,10 @@ namespace {
 constexpr std::uint8_t kStringType = 0x03;
 constexpr char32_t kReplacement = 0xfffd;
 
-void append_utf8(std::string& out, char32_t cp) {
+void append_text(std::string& out, char32_t cp) {
     if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
         return;  // control characters say nothing about a device
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
+    append_utf8(out, cp);
 }
 
 std::string trim_spaces(std::string s) {
@@ -53,14 +41,14 @@ Result<std::string> decode_string_descriptor(std::span<const std::uint8_t> bytes
         if (u >= 0xd800 && u <= 0xdbff && i + 3 < units.size()) {
             char32_t low = static_cast<char32_t>(units[i + 2] | (units[i + 3] << 8));
             if (low >= 0xdc00 && low <= 0xdfff) {
-                append_utf8(out, 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00));
+                append_text(out, 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00));
                 i += 2;
                 continue;
             }
         }
         if (u >= 0xd800 && u <= 0xdfff)
             u = kReplacement;
-        append_utf8(out, u);
+        append_text(out, u);
     }
     return trim_spaces(std::move(out));
 }

@@ -32,4 +32,24 @@ TEST(Utf8, RefusesOverlongSurrogatesTruncatedAndOutOfRange) {
 }
 
 }  // namespace
+TEST(Utf8, EncodesEveryLengthAndReadsBackTheSame) {
+    for (char32_t cp : {U'A', U'\u00e9', U'\u20ac', U'\U0001F600', char32_t{0x10FFFF}}) {
+        std::string out;
+        append_utf8(out, cp);
+        char32_t back = 0;
+        EXPECT_EQ(utf8_sequence(out, back), out.size()) << static_cast<std::uint32_t>(cp);
+        EXPECT_EQ(back, cp);
+    }
+    std::string euro;
+    append_utf8(euro, 0x20AC);
+    EXPECT_EQ(euro, "\xE2\x82\xAC");
+}
+
+TEST(Utf8, PrintableTextDropsControlsAndNeverCutsACharacter) {
+    EXPECT_EQ(printable_text("a\tb\nc\x1b[31m\x7f", 100), "a b c[31m");
+    EXPECT_EQ(printable_text("x\xff\xfey", 100), "x??y");
+    EXPECT_EQ(printable_text("ab\xE2\x82\xAC", 4), "ab");
+    EXPECT_EQ(printable_text("ab\xE2\x82\xAC", 5), "ab\xE2\x82\xAC");
+}
+
 }  // namespace exhibit

@@ -40,24 +40,10 @@ std::string trim(std::string_view s) {
 }
 
 // Appends the UTF-8 form of `cp`; false for a code point XML does not allow.
-bool append_utf8(std::string& out, std::uint32_t cp) {
+bool append_xml_char(std::string& out, std::uint32_t cp) {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return false;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    append_utf8(out, cp);
     return true;
 }
 
@@ -95,7 +81,7 @@ Result<std::string> xml_text(std::string_view raw) {
             auto [end, ec] =
                 std::from_chars(digits.data(), digits.data() + digits.size(), cp, is_hex ? 16 : 10);
             if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
-                !append_utf8(out, cp))
+                !append_xml_char(out, cp))
                 return fail(Errc::protocol, "the listing has a character reference that is not one");
         } else {
             return fail(Errc::protocol, "the listing has an entity that is not XML's");
