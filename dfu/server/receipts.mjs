@@ -18,6 +18,14 @@ export const UPLOAD_ID = /^[0-9A-Za-z_-]{1,128}$/;
 
 export const infoKey = (id) => `${id}.info`;
 export const receiptKey = (id) => `${id}.receipt`;
+// While a process hashes an upload's object it keeps "<id>.hashing" ({"by", "at"}) fresh, so
+// that the other processes (workers asked for the receipt, the sweeper) wait for it instead of
+// reading the whole object again. A marker not renewed for HASH_LEASE_MS is from a process that
+// died: the next one to settle the upload hashes it. It is not evidence, and is deleted when
+// the receipt is written.
+export const markerKey = (id) => `${id}.hashing`;
+const HASH_LEASE_MS = 15_000;
+const HASH_RENEW_MS = 5_000;
 
 const status = (e) => e?.$metadata?.httpStatusCode;
 const isNotFound = (e) => e?.name === 'NoSuchKey' || e?.name === 'NotFound' || status(e) === 404;
@@ -71,7 +79,11 @@ export class Receipts {
       if (pending) return pending;
       assembledBy = this.who;
     }
-    const { sha256, size } = await this.#hash(id);
+    const marker = await this.#readMarker(id);
+    if (marker && Date.now() - Date.parse(marker.at) < HASH_LEASE_MS) {
+      return { state: 'pending', reason: `its object is being hashed (by ${marker.by})`, stored: info.upload.size ?? null };
+    }
+    const { sha256, size } = await this.#hashUnderMarker(id);
     const declared = typeof info.upload.metadata?.sha256 === 'string' ? info.upload.metadata.sha256 : null;
     const receipt = {
       format: RECEIPT_FORMAT,
@@ -98,7 +110,43 @@ export class Receipts {
         ContentType: 'application/json',
       }),
     );
+    await this.client.send(new this.s3.DeleteObjectCommand({ Bucket: this.bucket, Key: markerKey(id) }));
     return { state: 'received', receipt };
+  }
+
+  async #readMarker(id) {
+    try {
+      const { Body } = await this.client.send(
+        new this.s3.GetObjectCommand({ Bucket: this.bucket, Key: markerKey(id) }),
+      );
+      const marker = JSON.parse(await Body.transformToString());
+      return typeof marker?.by === 'string' && typeof marker?.at === 'string' ? marker : null;
+    } catch (e) {
+      if (isNotFound(e) || e instanceof SyntaxError) return null;
+      throw e;
+    }
+  }
+
+  async #putMarker(id) {
+    await this.client.send(
+      new this.s3.PutObjectCommand({
+        Bucket: this.bucket,
+        Key: markerKey(id),
+        Body: JSON.stringify({ by: this.who, at: new Date().toISOString() }),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  // Hashes the object with this process's marker kept fresh meanwhile.
+  async #hashUnderMarker(id) {
+    await this.#putMarker(id);
+    const renew = setInterval(() => this.#putMarker(id).catch(() => {}), HASH_RENEW_MS);
+    try {
+      return await this.#hash(id);
+    } finally {
+      clearInterval(renew);
+    }
   }
 
   // The upload's tus record (@tus/s3-store's .info: the Upload as JSON, the multipart upload's

@@ -207,17 +207,42 @@ TEST_F(DfuStore, AnUploadLeftInTheCrashWindowIsAssembledOnAskingAndByTheSweeper)
     ASSERT_FALSE(std::ranges::count(keys, id)) << "no object yet: the crash window";
 
     // Asking for its receipt (as a kiosk does once HEAD says offset = length) assembles it.
-    auto [status, answer] = testing::run_command(
-        {"curl", "-sS", "--cacert", tls_.ca_cert.string(), "--cert", tls_.client_cert.string(),
-         "--key", tls_.client_key.string(), server->endpoint() + id + "/receipt"},
-        60s);
+    // (curl's status, the answer's body and its HTTP status on a last line)
+    auto ask = [&](const std::string& upload) {
+        auto answer = testing::run_command(
+            {"curl", "-sS", "-w", "\n%{http_code}", "--cacert", tls_.ca_cert.string(), "--cert",
+             tls_.client_cert.string(), "--key", tls_.client_key.string(),
+             server->endpoint() + upload + "/receipt"},
+            60s);
+        while (answer.second.ends_with('\n'))
+            answer.second.pop_back();
+        return answer;
+    };
+    auto [status, answer] = ask(id);
     ASSERT_EQ(status, 0) << answer;
+    ASSERT_TRUE(answer.ends_with("\n200")) << answer;
+    answer.resize(answer.rfind('\n'));
     auto r = nlohmann::json::parse(answer, nullptr, false);
     ASSERT_TRUE(r.is_object()) << answer;
     EXPECT_EQ(r["sha256"], sha);
     EXPECT_EQ(r["verdict"], "matches");
     EXPECT_EQ(r["assembled_by"], "worker 1");
     EXPECT_EQ(ceph_->sha256(bucket_, id), sha);
+
+    // Another process hashing the object (its marker fresh) is waited for, not duplicated;
+    // its marker left unrenewed (the process died) is taken over after the lease of 15 s.
+    auto [id3, sha3] = crash_window();
+    ASSERT_TRUE(ceph_->put(bucket_, id3 + ".hashing",
+                           nlohmann::json{{"by", "worker 9"}, {"at", format_utc_ms(Clock::system().now())}}
+                               .dump()));
+    auto [busy_status, busy] = ask(id3);
+    EXPECT_TRUE(busy.ends_with("\n202")) << busy;
+    EXPECT_NE(busy.find("being hashed (by worker 9)"), std::string::npos) << busy;
+    std::this_thread::sleep_for(16s);
+    auto [taken_status, taken] = ask(id3);
+    ASSERT_TRUE(taken.ends_with("\n200")) << taken;
+    EXPECT_NE(taken.find(sha3), std::string::npos) << taken;
+    EXPECT_FALSE(ceph_->get(bucket_, id3 + ".hashing")) << "the marker goes with the receipt";
 
     // One no kiosk asks about any more: the sweeper of a server started now closes it.
     auto [id2, sha2] = crash_window();
