@@ -111,11 +111,13 @@ TEST_F(DfuReceipts, AReceiptStillBeingWrittenIsWaitedForAndTheQueueSaysWhy) {
 }
 
 TEST_F(DfuReceipts, WhileWaitingTheQueueShowsTheStoresReason) {
-    // Looked at while the store has not settled the upload yet.
-    EXPECT_FALSE(deliver({"--no-checksum", "--receipts", "pending-twice"}, 1, MiB, 2500ms));
-    EXPECT_EQ(ev_.upload_column(1, "state"), "queued");
-    EXPECT_EQ(ev_.upload_column(1, "last_error"),
-              "waiting for the DFU store's receipt by hash: 1048576 of 1048576 bytes are stored");
+    // Looked at while the store has not settled the upload yet (it answers pending twice).
+    EXPECT_FALSE(deliver({"--no-checksum", "--receipts", "pending-twice"}, 1, MiB, 100ms));
+    const std::string waiting =
+        "waiting for the DFU store's receipt by hash: 1048576 of 1048576 bytes are stored";
+    ASSERT_TRUE(loop_.run_until([&] { return ev_.upload_column(1, "last_error") == waiting; }, 30s))
+        << ev_.upload_column(1, "last_error");
+    EXPECT_NE(ev_.upload_column(1, "state"), "received");
 }
 
 TEST_F(DfuReceipts, AReceiptNamingOtherBytesSendsTheItemAgainToANewUpload) {
@@ -135,12 +137,16 @@ TEST_F(DfuReceipts, AReceiptNamingOtherBytesSendsTheItemAgainToANewUpload) {
 }
 
 TEST_F(DfuReceipts, AnAnswerThatIsNotAReceiptIsRetriedWithItsReasonAndNeverCountsAsReceived) {
-    EXPECT_FALSE(deliver({"--no-checksum", "--receipts", "garbage"}, 1, MiB, 3s));
-    EXPECT_EQ(ev_.upload_column(1, "state"), "queued");
-    EXPECT_NE(ev_.upload_column(1, "last_error").find("cannot be read: the receipt is not a "
-                                                      "JSON object"),
-              std::string::npos)
-        << ev_.upload_column(1, "last_error");
+    EXPECT_FALSE(deliver({"--no-checksum", "--receipts", "garbage"}, 1, MiB, 100ms));
+    auto named = [&] {
+        return ev_.upload_column(1, "last_error")
+                   .find("cannot be read: the receipt is not a JSON object") != std::string::npos;
+    };
+    ASSERT_TRUE(loop_.run_until(named, 30s)) << ev_.upload_column(1, "last_error");
+    // Asked again, and refused again: never received.
+    loop_.run_for(2s);
+    EXPECT_NE(ev_.upload_column(1, "state"), "received");
+    EXPECT_GE(std::stoi(ev_.upload_column(1, "attempts")), 1);
 }
 
 TEST_F(DfuReceipts, ChunksNeverGoBelowTheStoresMinimumButTheLast) {
