@@ -48,6 +48,7 @@ const { Receipts, RECEIPT_FORMAT, UPLOAD_ID } = await import('./receipts.mjs');
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;  // S3's smallest part but the last
 const RECEIPT_WAIT_MS = 10_000;
+const RECEIPT_POLL_MS = 250;
 
 function log(who, message) {
   process.stderr.write(`exhibit-dfu-server ${who}: ${message}\n`);
@@ -220,13 +221,22 @@ function worker(opts, store) {
     if (receipt && (req.method === 'GET' || req.method === 'HEAD')) {
       const id = receipt[1];
       if (!UPLOAD_ID.test(id)) return json(res, 404, { state: 'unknown' });
-      // A large object takes a while to read back and hash: past RECEIPT_WAIT the kiosk is told
-      // to ask again rather than left waiting on a silent connection.
+      // A large object takes a while to read back and hash, here or in another process (which
+      // is then watched for its receipt every RECEIPT_POLL_MS): past RECEIPT_WAIT_MS the kiosk
+      // is told to ask again rather than left waiting on a silent connection.
+      const deadline = Date.now() + RECEIPT_WAIT_MS;
+      const settled = (async () => {
+        for (;;) {
+          const r = await receipts.settle(id);
+          if (!(r.state === 'pending' && r.hashing) || Date.now() + RECEIPT_POLL_MS > deadline) return r;
+          await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
+        }
+      })();
       let timer;
       const late = new Promise((resolve) => {
         timer = setTimeout(() => resolve({ state: 'pending', reason: 'its object is being hashed', stored: null }), RECEIPT_WAIT_MS);
       });
-      Promise.race([receipts.settle(id), late]).finally(() => clearTimeout(timer)).then(
+      Promise.race([settled, late]).finally(() => clearTimeout(timer)).then(
         (r) => {
           if (r.state === 'received') return json(res, 200, r.receipt);
           if (r.state === 'pending') return json(res, 202, { state: 'pending', reason: r.reason, stored: r.stored });

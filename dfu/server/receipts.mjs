@@ -81,7 +81,7 @@ export class Receipts {
     }
     const marker = await this.#readMarker(id);
     if (marker && Date.now() - Date.parse(marker.at) < HASH_LEASE_MS) {
-      return { state: 'pending', reason: `its object is being hashed (by ${marker.by})`, stored: info.upload.size ?? null };
+      return { state: 'pending', reason: `its object is being hashed (by ${marker.by})`, stored: info.upload.size ?? null, hashing: true };
     }
     const { sha256, size } = await this.#hashUnderMarker(id);
     const declared = typeof info.upload.metadata?.sha256 === 'string' ? info.upload.metadata.sha256 : null;
