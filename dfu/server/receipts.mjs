@@ -156,7 +156,16 @@ export class Receipts {
       const { Body, Metadata } = await this.client.send(
         new this.s3.GetObjectCommand({ Bucket: this.bucket, Key: infoKey(id) }),
       );
-      const upload = JSON.parse(await Body.transformToString());
+      const text = await Body.transformToString();
+      let upload;
+      try {
+        upload = JSON.parse(text);
+      } catch {
+        upload = null;
+      }
+      if (!upload || typeof upload !== 'object' || Array.isArray(upload)) {
+        throw new Error(`its record ${infoKey(id)} is not a JSON object`);
+      }
       return { upload, multipartId: Metadata?.['upload-id'] };
     } catch (e) {
       if (isNotFound(e)) return null;

@@ -246,6 +246,14 @@ TEST_F(DfuStore, AnUploadLeftInTheCrashWindowIsAssembledOnAskingAndByTheSweeper)
     EXPECT_NE(taken.find(sha3), std::string::npos) << taken;
     EXPECT_FALSE(ceph_->get(bucket_, id3 + ".hashing")) << "the marker goes with the receipt";
 
+    // A record that is not one (sorted first, so the sweeper meets it first) is named, answered
+    // 503, and keeps the sweeper from nothing else.
+    const std::string bogus(32, '0');
+    ASSERT_TRUE(ceph_->put(bucket_, bogus + ".info", "not a tus record"));
+    auto [bogus_status, bogus_answer] = ask(bogus);
+    EXPECT_TRUE(bogus_answer.ends_with("\n503")) << bogus_answer;
+    EXPECT_NE(bogus_answer.find("cannot be read"), std::string::npos) << bogus_answer;
+
     // One no kiosk asks about any more: the sweeper of a server started now closes it.
     auto [id2, sha2] = crash_window();
     auto sweeping = start_server(1, {"--sweep-interval", "1"});
@@ -257,6 +265,8 @@ TEST_F(DfuStore, AnUploadLeftInTheCrashWindowIsAssembledOnAskingAndByTheSweeper)
             std::this_thread::sleep_for(200ms);
     }
     ASSERT_TRUE(receipt) << sweeping->log();
+    EXPECT_NE(sweeping->log().find(bogus + ": cannot settle it"), std::string::npos)
+        << sweeping->log();
     auto r2 = nlohmann::json::parse(*receipt);
     EXPECT_EQ(r2["assembled_by"], "sweeper");
     EXPECT_EQ(r2["verdict"], "matches");
