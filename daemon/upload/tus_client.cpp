@@ -56,6 +56,14 @@ Error transport_error(CURLcode code, const char* buf, const UploadOptions& o) {
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
+            // A handshake the server cut without a TLS alert (reset, or closed mid-way) is the
+            // link or a server going away, not a refusal: a refusal in the handshake comes
+            // with an alert, and one after it (TLS 1.3) is the case further down.
+            if (code == CURLE_SSL_CONNECT_ERROR && !contains(buf, "alert") &&
+                (contains(buf, "reset by peer") || contains(buf, "unexpected eof") ||
+                 contains(buf, "SSL_ERROR_SYSCALL")))
+                return make(Errc::io, "the connection to the DFU store broke during the TLS "
+                                      "handshake");
             if (contains(buf, "alert") || code == CURLE_SSL_CONNECT_ERROR)
                 return make(Errc::crypto,
                             fmt::format("TLS: the DFU store refused the connection; is this "

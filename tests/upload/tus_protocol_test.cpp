@@ -1,5 +1,6 @@
 // tus 1.0 as pure functions: headers, capabilities, metadata, Location, statuses, backoff.
 #include "daemon/upload/tus_protocol.hpp"
+#include "daemon/upload/tus_client.hpp"
 
 #include <gtest/gtest.h>
 
@@ -140,6 +141,30 @@ TEST(DfuReceipt, APendingAnswerGivesItsReasonOrAPlainOne) {
     EXPECT_EQ(pending_receipt_reason(R"({"reason":"a\u001b[31mb"})"), "a[31mb");
     EXPECT_EQ(pending_receipt_reason("garbage"), "the store has not settled it yet");
     EXPECT_EQ(pending_receipt_reason(R"({"reason":42})"), "the store has not settled it yet");
+}
+
+TEST(TusTransportErrors, AHandshakeCutWithoutAnAlertIsTheLinkNotTheCertificate) {
+    UploadOptions o;
+    o.client_cert = "/etc/exhibit/kiosk.pem";
+    // A server killed or a link reset during the handshake.
+    auto cut = transport_error(CURLE_SSL_CONNECT_ERROR, "Recv failure: Connection reset by peer", o);
+    EXPECT_EQ(cut.code, Errc::io);
+    EXPECT_TRUE(cut.message.starts_with("the connection to the DFU store broke during the TLS "
+                                        "handshake"))
+        << cut.message;
+    EXPECT_EQ(transport_error(CURLE_SSL_CONNECT_ERROR,
+                              "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to x:1", o)
+                  .code,
+              Errc::io);
+    // A server that refuses the kiosk's certificate says so with an alert.
+    auto refused = transport_error(
+        CURLE_SSL_CONNECT_ERROR,
+        "OpenSSL/3.0.19: error:0A000418:SSL routines::tlsv1 alert unknown ca", o);
+    EXPECT_EQ(refused.code, Errc::crypto);
+    EXPECT_NE(refused.message.find("client certificate \"/etc/exhibit/kiosk.pem\""),
+              std::string::npos)
+        << refused.message;
+    EXPECT_EQ(transport_error(CURLE_SSL_CONNECT_ERROR, "something else", o).code, Errc::crypto);
 }
 
 TEST(TusNumbers, StrictDecimalOnly) {
