@@ -117,6 +117,9 @@ function storeSettings(opts) {
       // Content-Length, which Ceph's gateway (Pacific) refuses with 411.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK waits for ever by default: a gateway that stops answering mid-request would
+      // hold an upload (and its receipt) with it. 60 s without a byte ends the request.
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
     },
   };
 }

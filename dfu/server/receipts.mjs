@@ -138,12 +138,20 @@ export class Receipts {
     );
   }
 
-  // Hashes the object with this process's marker kept fresh meanwhile.
+  // Hashes the object with this process's marker kept fresh meanwhile, as long as the hashing
+  // moves: a read from the store that stalls lets the marker lapse, so that another process
+  // takes over rather than wait on this one for ever.
   async #hashUnderMarker(id) {
     await this.#putMarker(id);
-    const renew = setInterval(() => this.#putMarker(id).catch(() => {}), HASH_RENEW_MS);
+    const progress = { bytes: 0 };
+    let seen = 0;
+    const renew = setInterval(() => {
+      if (progress.bytes === seen) return;
+      seen = progress.bytes;
+      this.#putMarker(id).catch(() => {});
+    }, HASH_RENEW_MS);
     try {
-      return await this.#hash(id);
+      return await this.#hash(id, progress);
     } finally {
       clearInterval(renew);
     }
@@ -237,15 +245,14 @@ export class Receipts {
     return parts.sort((a, b) => a.PartNumber - b.PartNumber);
   }
 
-  async #hash(key) {
+  async #hash(key, progress = { bytes: 0 }) {
     const { Body } = await this.client.send(new this.s3.GetObjectCommand({ Bucket: this.bucket, Key: key }));
     const hash = crypto.createHash('sha256');
-    let size = 0;
     for await (const chunk of Body) {
       hash.update(chunk);
-      size += chunk.length;
+      progress.bytes += chunk.length;
     }
-    return { sha256: hash.digest('hex'), size };
+    return { sha256: hash.digest('hex'), size: progress.bytes };
   }
 
   // The ids of the uploads in the bucket that have a tus record but no receipt yet.

@@ -70,6 +70,14 @@ class DfuStore : public ::testing::Test {
             },
             timeout);
     }
+    // Each item's state and last error, for a failure's message.
+    std::string queue_report() {
+        std::string out;
+        for (std::int64_t item = 1; item <= ev_.query_int("SELECT max(id) FROM items"); ++item)
+            out += "item " + std::to_string(item) + ": " + ev_.upload_column(item, "state") +
+                   ", " + ev_.upload_column(item, "last_error") + "\n";
+        return out;
+    }
     nlohmann::json receipt(std::int64_t item) {
         return nlohmann::json::parse(ev_.upload_column(item, "receipt"));
     }
@@ -136,7 +144,7 @@ TEST_F(DfuStore, AKioskDeliversThroughTwoServersOntoCephWithAReceiptForEveryItem
                                12 * MiB, 3 * MiB})
         items.insert(ev_.add_item(size, 10 + items.size()).id);
     auto up = start_uploading(*server, 3);
-    ASSERT_TRUE(all_received(120s)) << server->log();
+    ASSERT_TRUE(all_received(120s)) << queue_report() << server->log();
     expect_delivered_once(items);
     // The uploads were spread over both tus server processes.
     const auto log = server->log();
@@ -173,7 +181,7 @@ TEST_F(DfuStore, TwentyKilledServersLoseNothingAndDeliverNothingTwice) {
     const bool received = all_received(300s);
     stop = true;
     killer.join();
-    ASSERT_TRUE(received) << server->log();
+    ASSERT_TRUE(received) << queue_report() << server->log();
     EXPECT_EQ(kills, 20) << "the deliveries ended before 20 kills";
     expect_delivered_once(items);
     // How many kills fell in the crash window (the object assembled from its parts by a
