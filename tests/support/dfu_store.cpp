@@ -1,10 +1,10 @@
 #include "dfu_store.hpp"
 
 #include <algorithm>
-
 #include <fstream>
 #include <sstream>
 
+#include "common/fs.hpp"
 #include "common/sha256.hpp"
 
 namespace exhibit::testing {
@@ -14,11 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A file whole, or empty when it cannot be read (the referee's objects are tens of MiB).
 std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    return exhibit::fs::read_file(path, std::size_t{1} << 30).value_or(std::string());
 }
 
 }  // namespace
