@@ -147,11 +147,18 @@ import json, sys
 q = json.load(sys.stdin)["queue"]
 print(q["items_queued"], q["items_uploading"], q["items_failed"], q["items_received"])'
 }
-# Until the queue is empty and exhibit-verify finds every manifest and item (at most 5 min).
+session_state() {
+  "${ctl[@]}" --json receipt "$1" 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])' 2>/dev/null || echo unknown
+}
+# Until the last session has ended, the queue is empty and exhibit-verify finds every manifest
+# and item (at most 5 min). The queue is empty for a moment while the last extraction runs,
+# before its first item is stored; what it stores must be delivered too.
 verified=0
 for _ in $(seq 600); do
+  last=$(session_state "$sessions")  # first: what it stored is queued once it has completed
   read -r queued uploading failed received <<<"$(queue_now)"
-  if ((queued + uploading == 0)) &&
+  if [[ $last == completed ]] && ((queued + uploading == 0)) &&
     "$bin/exhibit-verify" --fingerprint "$fingerprint" "$work/dfu" >"$work/verify.txt" 2>&1; then
     verified=1
     break
@@ -159,7 +166,7 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 read -r queued uploading failed received <<<"$(queue_now)"
-((verified)) || fail "the queue did not drain or exhibit-verify did not verify what the DFU holds: $(tail -5 "$work/verify.txt")"
+((verified)) || fail "the last session did not complete, the queue did not drain or exhibit-verify did not verify what the DFU holds (last session $(session_state "$sessions"); $(tail -5 "$work/verify.txt"))"
 
 # ---- the counts ----
 stored=0 interrupted=0 completed=0
