@@ -36,6 +36,8 @@ std::string_view to_string(FrameType t) {
         case FrameType::skipped: return "skipped";
         case FrameType::sign: return "sign";
         case FrameType::offer_key: return "offer_key";
+        case FrameType::relay: return "relay";
+        case FrameType::relayed: return "relayed";
     }
     return "unknown";
 }
@@ -43,7 +45,7 @@ std::string_view to_string(FrameType t) {
 namespace {
 
 bool known_type(std::uint8_t t) {
-    return (t >= 1 && t <= 6) || (t >= 10 && t <= 20);
+    return (t >= 1 && t <= 7) || (t >= 10 && t <= 21);
 }
 
 std::unexpected<Error> bad(std::string_view what) {
@@ -52,10 +54,36 @@ std::unexpected<Error> bad(std::string_view what) {
 
 using Clock = std::chrono::steady_clock;
 
+// Takes the descriptors of a message's SCM_RIGHTS into `passed`: at most one, in all the
+// frame; any more are closed and refused.
+Status take_passed(msghdr& m, UniqueFd& passed) {
+    Status s;
+    if ((m.msg_flags & MSG_CTRUNC) != 0)
+        s = bad("more descriptors than one");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        const auto count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int received = -1;
+            std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            UniqueFd fd(received);
+            if (s && !passed)
+                passed = std::move(fd);
+            else if (s)
+                s = bad("more descriptors than one");
+        }
+    }
+    if (!s)
+        passed.reset();
+    return s;
+}
+
 // Reads exactly `out.size()` bytes. The first byte may take `first` (nullopt: no bound),
-// the rest must follow within kFrameTime of it.
+// the rest must follow within kFrameTime of it. With `passed`, a descriptor that comes with
+// the bytes is taken there.
 Status read_exact(int fd, std::span<std::byte> out,
-                  std::optional<std::chrono::milliseconds> first) {
+                  std::optional<std::chrono::milliseconds> first, UniqueFd* passed = nullptr) {
     std::size_t got = 0;
     std::optional<Clock::time_point> deadline;
     if (first)
@@ -76,7 +104,22 @@ Status read_exact(int fd, std::span<std::byte> out,
         if (r == 0)
             return got == 0 ? fail(Errc::timeout, "the driver host sent nothing in time")
                             : fail(Errc::protocol, "the driver host stopped in the middle of a frame");
-        auto n = ::read(fd, out.data() + got, out.size() - got);
+        ssize_t n = 0;
+        if (passed) {
+            iovec v{out.data() + got, out.size() - got};
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+            msghdr m{};
+            m.msg_iov = &v;
+            m.msg_iovlen = 1;
+            m.msg_control = control;
+            m.msg_controllen = sizeof control;
+            n = ::recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+            if (n >= 0)
+                if (auto s = take_passed(m, *passed); !s)
+                    return s;
+        } else {
+            n = ::read(fd, out.data() + got, out.size() - got);
+        }
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
@@ -150,7 +193,7 @@ Result<json> Frame::json() const {
     return j;
 }
 
-Status write_frame(int fd, FrameType type, std::span<const std::byte> payload) {
+Status write_frame(int fd, FrameType type, std::span<const std::byte> payload, int pass) {
     if (payload.size() > kMaxPayload)
         return fail(Errc::internal, "a frame over the protocol's size");
     std::byte head[5];
@@ -177,6 +220,16 @@ Status write_frame(int fd, FrameType type, std::span<const std::byte> payload) {
         msghdr m{};
         m.msg_iov = now;
         m.msg_iovlen = static_cast<std::size_t>(count);
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        if (pass >= 0 && skip == 0) {  // with the first byte
+            m.msg_control = control;
+            m.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &pass, sizeof(int));
+        }
         auto n = ::sendmsg(fd, &m, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
@@ -188,10 +241,10 @@ Status write_frame(int fd, FrameType type, std::span<const std::byte> payload) {
     return {};
 }
 
-Status write_frame(int fd, FrameType type, const nlohmann::json& payload) {
+Status write_frame(int fd, FrameType type, const nlohmann::json& payload, int pass) {
     // Strings are UTF-8 by construction (see to_json(Artefact)); replace rather than throw.
     auto text = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return write_frame(fd, type, std::as_bytes(std::span(text)));
+    return write_frame(fd, type, std::as_bytes(std::span(text)), pass);
 }
 
 Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait) {
@@ -201,9 +254,29 @@ Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait) 
     return f;
 }
 
+namespace {
+
+Status read_one_frame(int fd, Frame& f, UniqueFd* passed,
+                      std::optional<std::chrono::milliseconds> wait);
+
+}  // namespace
+
 Status read_frame(int fd, Frame& f, std::optional<std::chrono::milliseconds> wait) {
+    return read_one_frame(fd, f, nullptr, wait);
+}
+
+Status read_frame(int fd, Frame& f, UniqueFd& passed,
+                  std::optional<std::chrono::milliseconds> wait) {
+    return read_one_frame(fd, f, &passed, wait);
+}
+
+namespace {
+
+Status read_one_frame(int fd, Frame& f, UniqueFd* passed,
+                      std::optional<std::chrono::milliseconds> wait) {
     std::byte head[5];
-    if (auto s = read_exact(fd, head, wait); !s)
+    // The descriptor comes with the frame's first byte, so with its head.
+    if (auto s = read_exact(fd, head, wait, passed); !s)
         return std::unexpected(s.error());
     std::uint32_t length = 0;
     for (int i = 0; i < 4; ++i)
@@ -215,8 +288,10 @@ Status read_frame(int fd, Frame& f, std::optional<std::chrono::milliseconds> wai
         return bad(fmt::format("a frame of unknown type {}", type));
     f.type = static_cast<FrameType>(type);
     f.payload.resize(length - 1);  // within the capacity of the frames before: no allocation
-    return read_exact(fd, f.payload, kFrameTime);
+    return read_exact(fd, f.payload, kFrameTime, passed);
 }
+
+}  // namespace
 
 Result<std::vector<std::byte>> challenge_from_json(const json& j, std::size_t size) {
     auto encoded = text_field(j, "challenge", 1024);

@@ -22,6 +22,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "drivers/artefact.hpp"
 #include "drivers/driver.hpp"
 
@@ -60,6 +61,13 @@ enum class FrameType : std::uint8_t {
     // with `signature`, `public_key` or `error`.
     sign = 19,        // {"challenge"}: the device's challenge (base64), to be signed
     offer_key = 20,   // {}: the public key to offer a device that does not know it
+    // At any time, for a family that reaches its device through a service only exhibitd may
+    // reach (iPhones: usbmuxd's socket and its pair records; HostedDriverOptions::relay):
+    // the child asks, exhibitd checks the request against what this device may be given and
+    // answers with `relayed`, which may carry one descriptor (a connection to the phone,
+    // SCM_RIGHTS), or ends the child.
+    relay = 21,       // {"call", ...}: the family's request
+    relayed = 7,      // exhibitd → driver host: {"result", ...}, perhaps with a descriptor
 };
 
 std::string_view to_string(FrameType t);
@@ -72,9 +80,11 @@ struct Frame {
     Result<nlohmann::json> json() const;
 };
 
-// Writes one frame whole (the socket is blocking); Errc::io when the peer is gone.
-Status write_frame(int fd, FrameType type, std::span<const std::byte> payload);
-Status write_frame(int fd, FrameType type, const nlohmann::json& payload);
+// Writes one frame whole (the socket is blocking); Errc::io when the peer is gone. With
+// `pass` (>= 0), that descriptor goes with the frame's first byte (SCM_RIGHTS): only exhibitd
+// passes one, in a `relayed` frame.
+Status write_frame(int fd, FrameType type, std::span<const std::byte> payload, int pass = -1);
+Status write_frame(int fd, FrameType type, const nlohmann::json& payload, int pass = -1);
 
 // Reads one frame. `wait` bounds the wait for its first byte (nullopt: no bound); once it has
 // begun, a frame must arrive whole within kFrameTime. Errc::timeout when nothing came within
@@ -85,6 +95,11 @@ Result<Frame> read_frame(int fd, std::optional<std::chrono::milliseconds> wait);
 // The same into `frame`, whose payload's memory is kept from one frame to the next: a stream
 // of 1 MiB data frames then costs no allocation, page faults or zeroing per frame.
 Status read_frame(int fd, Frame& frame, std::optional<std::chrono::milliseconds> wait);
+// The same, taking the one descriptor that may come with the frame into `passed` (the
+// child's side of `relayed`); more than one is a protocol error. exhibitd never reads
+// descriptors: the plain read_frame drops any a child sends.
+Status read_frame(int fd, Frame& frame, UniqueFd& passed,
+                  std::optional<std::chrono::milliseconds> wait);
 
 // The text at `key` of a JSON object from the other side: Errc::protocol when it is missing,
 // not text, or longer than `max` bytes. (nlohmann's value() throws on a value of another

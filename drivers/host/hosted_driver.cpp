@@ -247,6 +247,18 @@ Status ExtractionFrames::take(const Frame& f) {
     }
 }
 
+Status answer_relay(HostProcess& process, Relay* relay, const Frame& f) {
+    if (relay == nullptr)
+        return out_of_place(f, "for a family that relays nothing");
+    auto j = f.json();
+    if (!j)
+        return std::unexpected(j.error());
+    auto answer = relay->answer(*j);
+    if (!answer)
+        return std::unexpected(answer.error());
+    return write_frame(process.fd(), FrameType::relayed, answer->result, answer->pass.get());
+}
+
 HostedDriver::HostedDriver(std::unique_ptr<drivers::Driver> family, HostedDriverOptions options)
     : family_(std::move(family)), options_(std::move(options)) {}
 
@@ -322,6 +334,8 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
             opened = std::move(higher);
         }
     }
+    // Declared before the process, so that the child is ended before the relay goes.
+    std::unique_ptr<Relay> relay = options_.relay ? options_.relay(device) : nullptr;
     auto process = HostProcess::start(options_, opened ? opened.get() : -1, name());
     opened.reset();
     if (!process)
@@ -338,6 +352,8 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
         [&](const Frame& f) -> Status {
             if (f.type == FrameType::sign || f.type == FrameType::offer_key)
                 return answer_key_request(**process, f, keys_asked);
+            if (f.type == FrameType::relay)
+                return answer_relay(**process, relay.get(), f);
             if (f.type != FrameType::report)
                 return out_of_place(f, "while opening the device");
             auto j = f.json();
@@ -364,7 +380,12 @@ Result<std::unique_ptr<drivers::DriverSession>> HostedDriver::open(
     if (answer->refused)  // the device could not be opened; the child goes with the process
         return std::unexpected(std::move(*answer->refused));
     return std::make_unique<HostedSession>(std::move(*process), std::string(name()),
-                                           options_.silence_limit);
+                                           options_.silence_limit, std::move(relay));
+}
+
+HostedSession::~HostedSession() {
+    process_.reset();  // the child is ended and reaped first: nothing asks the relay any more
+    relay_.reset();
 }
 
 void HostedSession::interrupt() {
@@ -386,6 +407,8 @@ Result<json> HostedSession::ask(FrameType request, const json& payload,
     if (sink != nullptr)
         frames.emplace(*sink);
     auto on_frame = [&](const Frame& f) -> Status {
+        if (f.type == FrameType::relay)
+            return answer_relay(*process_, relay_.get(), f);
         if (!frames)
             return out_of_place(f, fmt::format("in answer to {}", to_string(request)));
         return frames->take(f);

@@ -37,6 +37,23 @@
 
 namespace exhibit::host {
 
+// exhibitd's side of a family's `relay` requests (host_protocol.hpp) for one device: what the
+// child may be given of a service only exhibitd reaches (iPhones: usbmuxd). Made when the
+// device is opened and kept with its session; destroyed when the session ends (or the child
+// is ended), where it may tidy what the child could not (an iPhone's pairing left behind).
+// Used by the session's thread only.
+class Relay {
+  public:
+    virtual ~Relay() = default;
+    struct Answer {
+        nlohmann::json result;  // the `relayed` frame's JSON
+        UniqueFd pass;          // a descriptor to give the child with it, or none
+    };
+    // The answer to a child's request, or a protocol error naming what this device may not
+    // be given (the child is then ended).
+    virtual Result<Answer> answer(const nlohmann::json& request) = 0;
+};
+
 struct HostedDriverOptions {
     std::filesystem::path program;  // exhibit-driver-host
     // The family's settings for the child, as its command line says them
@@ -67,6 +84,9 @@ struct HostedDriverOptions {
         std::function<Result<std::string>()> public_key;
     };
     std::optional<DeviceKey> device_key;
+    // For a family that reaches its device through a service only exhibitd may reach: the
+    // relay for a device, made as it is opened. Without it, a `relay` frame ends the child.
+    std::function<std::unique_ptr<Relay>(const drivers::Device&)> relay;
 };
 
 class HostProcess;
@@ -131,8 +151,12 @@ class HostProcess {
 class HostedSession final : public drivers::DriverSession {
   public:
     HostedSession(std::unique_ptr<HostProcess> process, std::string family,
-                  std::chrono::milliseconds silence_limit)
-        : process_(std::move(process)), family_(std::move(family)), silence_limit_(silence_limit) {}
+                  std::chrono::milliseconds silence_limit, std::unique_ptr<Relay> relay = {})
+        : process_(std::move(process)),
+          family_(std::move(family)),
+          silence_limit_(silence_limit),
+          relay_(std::move(relay)) {}
+    ~HostedSession() override;
 
     Result<drivers::DeviceInfo> device_info() override;
     Result<drivers::Preview> preview(const drivers::Scope& scope) override;
@@ -147,6 +171,7 @@ class HostedSession final : public drivers::DriverSession {
     std::unique_ptr<HostProcess> process_;
     std::string family_;
     std::chrono::milliseconds silence_limit_;
+    std::unique_ptr<Relay> relay_;  // destroyed after the child is ended
     std::atomic<bool> interrupted_{false};
     bool reusable_ = true;
     bool ended_ = false;  // the child is gone or was ended: nothing more can be asked
@@ -183,6 +208,9 @@ struct Answer {
 // it is not a well-formed one.
 bool is_answer(FrameType type);
 Result<Answer> answer_from(const Frame& f);
+// A `relay` frame answered through `relay` on the child's socket, or a protocol error (no
+// relay for this family, or a request the relay refuses).
+Status answer_relay(HostProcess& process, Relay* relay, const Frame& f);
 Result<Answer> await_answer(HostProcess& process, std::string_view family,
                             std::chrono::milliseconds silence_limit,
                             const std::function<bool()>& stopped,

@@ -63,15 +63,65 @@ TEST(HostProtocol, FramesCrossWholeAndInOrder) {
     EXPECT_EQ(host::read_frame(p.b.get(), 1s).error().code, Errc::io);
 }
 
+// A descriptor goes with a `relayed` frame to the child's reader, which takes it; a reader
+// that takes none (exhibitd's) gets the frame and no descriptor, and two descriptors are
+// refused.
+TEST(HostProtocol, ADescriptorCrossesWithItsFrameOnlyToAReaderThatTakesOne) {
+    Pair p;
+    Pair other;  // its end `a` stands for a connection to the phone
+    ASSERT_TRUE(host::write_frame(p.a.get(), host::FrameType::relayed, json{{"result", 0}},
+                                  other.b.get()));
+    host::Frame f;
+    UniqueFd passed;
+    ASSERT_TRUE(host::read_frame(p.b.get(), f, passed, 1s));
+    EXPECT_EQ(f.type, host::FrameType::relayed);
+    EXPECT_EQ(f.json().value().at("result"), 0);
+    ASSERT_TRUE(passed);
+    EXPECT_NE(passed.get(), other.b.get()) << "the child's own copy";
+    ASSERT_EQ(::write(passed.get(), "hi", 2), 2);
+    char got[2] = {};
+    ASSERT_EQ(::read(other.a.get(), got, 2), 2);
+    EXPECT_EQ(std::string_view(got, 2), "hi");
+
+    // exhibitd's reader: the frame, the descriptor dropped.
+    ASSERT_TRUE(host::write_frame(p.a.get(), host::FrameType::relay, json{{"call", "x"}},
+                                  other.b.get()));
+    auto plain = host::read_frame(p.b.get(), 1s);
+    ASSERT_TRUE(plain) << plain.error().describe();
+    EXPECT_EQ(plain->type, host::FrameType::relay);
+
+    // Two descriptors with one frame.
+    int two[2] = {other.a.get(), other.b.get()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof two)] = {};
+    std::string bytes = header(3, 7) + "{}";
+    iovec v{bytes.data(), bytes.size()};
+    msghdr m{};
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof two);
+    std::memcpy(CMSG_DATA(c), two, sizeof two);
+    ASSERT_EQ(::sendmsg(p.a.get(), &m, 0), static_cast<ssize_t>(bytes.size()));
+    UniqueFd none;
+    auto refused = host::read_frame(p.b.get(), f, none, 1s);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::protocol);
+    EXPECT_FALSE(none);
+}
+
 TEST(HostProtocol, FramesOfNoKnownShapeAreRefused) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {header(0, 11), "a frame of 0 bytes"},
         {header(0xffffffff, 15), "a frame of 4294967295 bytes"},
         {header(host::kMaxPayload + 2, 15), "bytes (at most"},
         {header(1, 0), "unknown type 0"},
-        {header(1, 7), "unknown type 7"},
+        {header(1, 8), "unknown type 8"},
         {header(1, 9), "unknown type 9"},
-        {header(1, 21), "unknown type 21"},
+        {header(1, 22), "unknown type 22"},
         {header(1, 200), "unknown type 200"},
         {header(10, 11) + "abc", "ended in the middle of a frame"},
         {std::string("\x03\x00", 2), "ended in the middle of a frame"},
