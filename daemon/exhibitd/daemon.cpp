@@ -22,7 +22,7 @@
 #include "drivers/adb/adb_driver.hpp"
 #include "drivers/adb/hosted_adb.hpp"
 #include "drivers/host/hosted_driver.hpp"
-#include "drivers/ios/ios_driver.hpp"
+#include "drivers/ios/hosted_ios.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
 
@@ -238,8 +238,12 @@ Status Daemon::register_drivers() {
                 .arguments = {"--user-wait-seconds", std::to_string(user_wait.count())}}));
         !s)
         return s;
-    if (auto s = drivers_.add(std::make_unique<ios::IosDriver>(ios::IosDriverOptions{
-            .user_wait = user_wait, .keep_pairing = config_.ios.keep_pairing}));
+    // libimobiledevice reads the iPhone's lockdown answers and TLS in a child too, under its
+    // filter from the start: usbmuxd and the pair records are reached through exhibitd, for
+    // that phone only.
+    if (auto s = drivers_.add(ios::hosted_ios_driver(
+            {.program = *driver_host,
+             .options = {.user_wait = user_wait, .keep_pairing = config_.ios.keep_pairing}}));
         !s)
         return s;
     // A stick's partition table and file systems are parsed by libtsk: in a child too, given

@@ -5,11 +5,16 @@
 //   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
 //   exhibit-driver-host --family adb --memory-limit BYTES [--device-fd 4] [--user-wait-seconds N]
 //   exhibit-driver-host --family storage --memory-limit BYTES --device-fd 4
+//   exhibit-driver-host --family ios --memory-limit BYTES [--user-wait-seconds N]
+//       [--poll-ms N] [--appear-ms N] [--stall-ms N] [--keep-pairing yes|no]
+//       [--max-entries N] [--max-depth N] [--max-listing-bytes N] [--read-chunk N]
+//     (the iPhone family's settings come after --family ios)
 //
 // A storage child is given the disk exhibitd opened read-only as fd 4, an ADB child a phone's
 // network link exhibitd connected; either loads its system call filter before it reads the
 // request or a byte of the device. An ADB child without fd 4 claims the phone's USB interface
-// itself and loads the filter before the handshake.
+// itself and loads the filter before the handshake. An iPhone child loads it first too: it
+// reaches usbmuxd only through exhibitd (drivers/ios/hosted_ios.hpp).
 // Before anything of the phone is read the process confines itself
 // (host::confine_driver_host: it ends with exhibitd, gains no privilege, keeps no inherited
 // descriptor, writes no file, dumps no core, and grows no further than --memory-limit).
@@ -28,6 +33,7 @@
 
 #include "drivers/adb/hosted_adb.hpp"
 #include "drivers/host/driver_host.hpp"
+#include "drivers/ios/hosted_ios.hpp"
 #include "drivers/mtp/mtp_driver.hpp"
 #include "drivers/storage/storage_driver.hpp"
 
@@ -46,7 +52,11 @@ int usage(std::string_view why) {
                            "       exhibit-driver-host --family adb --memory-limit BYTES "
                            "[--device-fd 4] [--user-wait-seconds N]\n"
                            "       exhibit-driver-host --family storage --memory-limit BYTES "
-                           "--device-fd 4\n",
+                           "--device-fd 4\n"
+                           "       exhibit-driver-host --family ios --memory-limit BYTES "
+                           "[--user-wait-seconds N] [--poll-ms N] [--appear-ms N] "
+                           "[--stall-ms N] [--keep-pairing yes|no] [--max-entries N] "
+                           "[--max-depth N] [--max-listing-bytes N] [--read-chunk N]\n",
                            why)
                    .c_str(),
                stderr);
@@ -60,6 +70,7 @@ int main(int argc, char** argv) {
     std::uint64_t memory_limit = 0;
     std::uint64_t user_wait_seconds = 120;
     std::uint64_t device_fd = 0;
+    std::vector<std::string> ios_arguments;  // the iPhone family's settings (after --family)
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (i + 1 >= argc)
@@ -72,10 +83,12 @@ int main(int argc, char** argv) {
             continue;
         else if (arg == "--user-wait-seconds" && parse_number(value, user_wait_seconds) &&
                  user_wait_seconds <= 24 * 3600)
-            continue;
+            ios_arguments.insert(ios_arguments.end(), {std::string(arg), std::string(value)});
         else if (arg == "--device-fd" && parse_number(value, device_fd) &&
                  device_fd == host::kDeviceFd)
             continue;
+        else if (arg.starts_with("--") && family == "ios")  // checked by the family below
+            ios_arguments.insert(ios_arguments.end(), {std::string(arg), std::string(value)});
         else
             return usage(fmt::format("unusable {} {}", arg, value));
     }
@@ -115,6 +128,19 @@ int main(int argc, char** argv) {
                                             std::chrono::seconds(user_wait_seconds));
             },
             /*filter_first=*/given_device);
+    }
+    if (family == "ios") {
+        auto options = ios::options_from_arguments(ios_arguments);
+        if (!options)
+            return usage(options.error().message);
+        ios::IosDriver driver(*options);
+        // Nothing of the phone is reached but through exhibitd: filtered before the request.
+        return host::serve_device(
+            host::kHostSocket,
+            [&](const host::HostedDevice& d, const drivers::OpenContext& context) {
+                return driver.open(d.device, context);
+            },
+            /*filter_first=*/true);
     }
     if (family == "storage") {
         if (!given_device)

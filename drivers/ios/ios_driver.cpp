@@ -95,7 +95,8 @@ IosSession::IosSession(std::unique_ptr<IosLink> link, IosLink::Values values,
       connection_(std::move(connection)),
       afc_(*connection_, options.afc),
       limits_(options.limits),
-      keep_pairing_(options.keep_pairing) {}
+      keep_pairing_(options.keep_pairing),
+      pairing_removal_in_background_(options.pairing_removal_in_background) {}
 
 IosSession::~IosSession() {
     const bool gone = connection_->lost();
@@ -107,7 +108,7 @@ void IosSession::end_pairing(bool phone_gone) {
     if (keep_pairing_ || pairing_ended_.exchange(true))
         return;
     if (phone_gone)
-        link_->forget_kiosk_half();
+        link_->forget_kiosk_half(pairing_removal_in_background_);
     else
         (void)link_->forget_pairing();
 }

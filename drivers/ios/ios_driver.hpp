@@ -46,6 +46,11 @@ struct IosDriverOptions {
     std::chrono::milliseconds stall{std::chrono::seconds(30)};
     // Keep the kiosk's pairing on the phone and in usbmuxd after the session.
     bool keep_pairing = false;
+    // Removing the kiosk's half of a pairing after the phone has gone runs on a thread of its
+    // own, not waited for (usbmuxd 1.1.1 can hang in its clean-up after an unplug). In the
+    // driver host, where exhibitd answers that request within seconds whatever usbmuxd does,
+    // it is asked in line.
+    bool pairing_removal_in_background = true;
     IosLimits limits;
     AfcLimits afc;
 };
@@ -91,6 +96,7 @@ class IosSession final : public drivers::DriverSession {
     AfcClient afc_;
     IosLimits limits_;
     bool keep_pairing_;
+    bool pairing_removal_in_background_;
     // The pairing was removed after an extraction: the session is spent (not reusable), and
     // the next extraction opens the phone again, asking for Trust.
     std::atomic<bool> pairing_ended_{false};

@@ -355,8 +355,12 @@ Status IosLink::forget_pairing() {
     return result;
 }
 
-void IosLink::forget_kiosk_half() {
+void IosLink::forget_kiosk_half(bool in_background) {
     end_lockdown();
+    if (!in_background) {
+        usbmuxd_delete_pair_record(udid_.c_str());
+        return;
+    }
     // The thread holds its own copy of the UDID and nothing of this link.
     std::thread([udid = udid_] { usbmuxd_delete_pair_record(udid.c_str()); }).detach();
 }

@@ -99,8 +99,9 @@ class IosLink {
     // the answer (usbmuxd 1.1.1 can hang in its own clean-up after an unplug in the middle of
     // a transfer, and the end of the session must not wait on it). The phone keeps its half:
     // a record of a host key that then exists nowhere, so it trusts no one by it and asks
-    // for Trust again the next time.
-    void forget_kiosk_half();
+    // for Trust again the next time. With `in_background` false the removal is asked in line
+    // (where usbmuxd is reached through a relay that answers within seconds).
+    void forget_kiosk_half(bool in_background = true);
 
     void interrupt();
     const std::string& udid() const { return udid_; }

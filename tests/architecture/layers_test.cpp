@@ -36,6 +36,10 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
     {"drivers/ios/",
      {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/"}},
+    // The iPhone family's two sides in the driver host, as ADB's.
+    {"drivers/ios/hosted_ios",
+     {"common/", "drivers/driver", "drivers/artefact", "drivers/shared_storage", "drivers/usb/",
+      "drivers/host/"}},
     // Families whose sessions run in a child process: knows the API and where a USB device
     // sits, no family (the program that picks one is in daemon/exhibitd/).
     {"drivers/host/", {"common/", "drivers/driver", "drivers/artefact", "drivers/usb/"}},

@@ -19,9 +19,11 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/sha256.hpp"
 #include "daemon/extract/extraction.hpp"
+#include "drivers/ios/hosted_ios.hpp"
 #include "drivers/ios/ios_driver.hpp"
 #include "drivers/shared_storage.hpp"
 #include "phonesim/generator.hpp"
@@ -79,7 +81,18 @@ class IosExtraction : public ::testing::Test {
         return o;
     }
 
-    Result<std::unique_ptr<drivers::DriverSession>> open(const ios::IosDriver& driver,
+    // The family as exhibitd registers it (its sessions in exhibit-driver-host, usbmuxd
+    // reached through the relay) or in this process.
+    virtual bool hosted() const { return false; }
+    std::unique_ptr<drivers::Driver> family(const ios::IosDriverOptions& o) const {
+        if (hosted())
+            return ios::hosted_ios_driver(
+                {.program = fsys::path(EXHIBIT_BINARY_DIR) / "bin" / "exhibit-driver-host",
+                 .options = o});
+        return std::make_unique<ios::IosDriver>(o);
+    }
+
+    Result<std::unique_ptr<drivers::DriverSession>> open(const drivers::Driver& driver,
                                                          const drivers::OpenContext& context = {}) {
         return driver.open(device(), context);
     }
@@ -121,13 +134,23 @@ class IosExtraction : public ::testing::Test {
     int stores_ = 0;
 };
 
-TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
+// Every case twice: in this process, and in exhibit-driver-host as exhibitd runs it.
+class IosFamily : public IosExtraction, public ::testing::WithParamInterface<bool> {
+  protected:
+    bool hosted() const override { return GetParam(); }
+};
+
+std::string way(bool hosted) {
+    return hosted ? "DriverHost" : "InProcess";
+}
+
+TEST_P(IosFamily, TakesTheCameraRollWholeAndNothingElse) {
     ASSERT_NO_FATAL_FAILURE(start());
     const auto expected = camera_roll_of(media_);
     ASSERT_GE(expected.size(), 20u);
     {
-        ios::IosDriver driver(quick());
-        auto session = open(driver);
+        auto driver = family(quick());
+        auto session = open(*driver);
         ASSERT_TRUE(session) << session.error().describe();
         auto preview = (*session)->preview(kCameraRoll);
         ASSERT_TRUE(preview) << preview.error().describe();
@@ -168,13 +191,13 @@ TEST_F(IosExtraction, TakesTheCameraRollWholeAndNothingElse) {
     EXPECT_FALSE(fsys::exists(records_ / (kIphoneUdid + ".plist"))) << "and usbmuxd's record went";
 }
 
-TEST_F(IosExtraction, AForceMayKeepThePairing) {
+TEST_P(IosFamily, AForceMayKeepThePairing) {
     ASSERT_NO_FATAL_FAILURE(start());
     {
         auto o = quick();
         o.keep_pairing = true;
-        ios::IosDriver driver(o);
-        auto session = open(driver);
+        auto driver = family(o);
+        auto session = open(*driver);
         ASSERT_TRUE(session) << session.error().describe();
     }
     EXPECT_EQ(phone_->pairings().size(), 1u);
@@ -183,23 +206,23 @@ TEST_F(IosExtraction, AForceMayKeepThePairing) {
 
 // A pairing an earlier exhibitd left (killed before it could remove it) is not consent for
 // this session: it is removed from the phone and from usbmuxd, and Trust is asked again.
-TEST_F(IosExtraction, APairingLeftBehindIsRemovedAndTrustAskedAgain) {
+TEST_P(IosFamily, APairingLeftBehindIsRemovedAndTrustAskedAgain) {
     ASSERT_NO_FATAL_FAILURE(start());
     {
         auto o = quick();
         o.keep_pairing = true;  // stands for the exhibitd that could not remove it
-        ios::IosDriver earlier(o);
-        ASSERT_TRUE(open(earlier));
+        auto earlier = family(o);
+        ASSERT_TRUE(open(*earlier));
     }
     ASSERT_EQ(phone_->pairings().size(), 1u);
     const auto left = phone_->pairings().front().host_id;
     std::mutex m;
     std::condition_variable cv;
     std::optional<std::string> asked;
-    ios::IosDriver driver(quick());
+    auto driver = family(quick());
     Result<std::unique_ptr<drivers::DriverSession>> opened = fail(Errc::internal, "not run");
     std::jthread opener([&] {
-        opened = open(driver, {.stop = {}, .report = [&](drivers::DeviceCondition, std::string d) {
+        opened = open(*driver, {.stop = {}, .report = [&](drivers::DeviceCondition, std::string d) {
                                    std::lock_guard lock(m);
                                    asked = std::move(d);
                                    cv.notify_all();
@@ -222,10 +245,10 @@ TEST_F(IosExtraction, APairingLeftBehindIsRemovedAndTrustAskedAgain) {
 
 // The phone gone before the session ends (its usbmuxd with it): ending the session says
 // nothing to anyone and returns at once; the pairing left is what the next open removes.
-TEST_F(IosExtraction, EndingASessionWithThePhoneGoneReturnsAtOnce) {
+TEST_P(IosFamily, EndingASessionWithThePhoneGoneReturnsAtOnce) {
     ASSERT_NO_FATAL_FAILURE(start());
-    ios::IosDriver driver(quick());
-    auto opened = open(driver);
+    auto driver = family(quick());
+    auto opened = open(*driver);
     ASSERT_TRUE(opened) << opened.error().describe();
     mux_.reset();
     const auto t0 = std::chrono::steady_clock::now();
@@ -234,7 +257,7 @@ TEST_F(IosExtraction, EndingASessionWithThePhoneGoneReturnsAtOnce) {
     EXPECT_EQ(phone_->pairings().size(), 1u) << "the phone could not be told";
 }
 
-TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
+TEST_P(IosFamily, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::locked));
     std::mutex m;
     std::condition_variable cv;
@@ -245,10 +268,10 @@ TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
             return !reports.empty() && reports.back().second == instruction;
         });
     };
-    ios::IosDriver driver(quick());
+    auto driver = family(quick());
     Result<std::unique_ptr<drivers::DriverSession>> opened = fail(Errc::internal, "not run");
     std::jthread opener([&] {
-        opened = open(driver, {.stop = {}, .report = [&](drivers::DeviceCondition c, std::string d) {
+        opened = open(*driver, {.stop = {}, .report = [&](drivers::DeviceCondition c, std::string d) {
                                    std::lock_guard lock(m);
                                    reports.emplace_back(c, std::move(d));
                                    cv.notify_all();
@@ -269,12 +292,12 @@ TEST_F(IosExtraction, TheTrustFlowSaysWhatToDoAndWaitsForThePerson) {
     EXPECT_EQ(x.items.size(), camera_roll_of(media_).size());
 }
 
-TEST_F(IosExtraction, TrustNeverGivenEndsInTime) {
+TEST_P(IosFamily, TrustNeverGivenEndsInTime) {
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::waiting));
     auto o = quick();
     o.user_wait = 1500ms;
-    ios::IosDriver driver(o);
-    auto opened = open(driver);
+    auto driver = family(o);
+    auto opened = open(*driver);
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code, Errc::timeout);
     EXPECT_NE(opened.error().message.find("Trust was not tapped"), std::string::npos);
@@ -282,22 +305,22 @@ TEST_F(IosExtraction, TrustNeverGivenEndsInTime) {
     // A stop ends the wait at once.
     std::stop_source stop;
     o.user_wait = 60s;
-    ios::IosDriver patient(o);
+    auto patient = family(o);
     const auto t0 = std::chrono::steady_clock::now();
     std::jthread stopper([&] {
         std::this_thread::sleep_for(300ms);
         stop.request_stop();
     });
-    auto stopped = patient.open(device(), {.stop = stop.get_token(), .report = {}});
+    auto stopped = patient->open(device(), {.stop = stop.get_token(), .report = {}});
     ASSERT_FALSE(stopped);
     EXPECT_EQ(stopped.error().code, Errc::cancelled);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
-TEST_F(IosExtraction, OnlyTheCameraRollIsOffered) {
+TEST_P(IosFamily, OnlyTheCameraRollIsOffered) {
     ASSERT_NO_FATAL_FAILURE(start());
-    ios::IosDriver driver(quick());
-    auto session = open(driver);
+    auto driver = family(quick());
+    auto session = open(*driver);
     ASSERT_TRUE(session) << session.error().describe();
     auto preview = (*session)->preview({.categories = {Category::photos, Category::messages}});
     ASSERT_FALSE(preview);
@@ -306,12 +329,12 @@ TEST_F(IosExtraction, OnlyTheCameraRollIsOffered) {
         << preview.error().message;
 }
 
-TEST_F(IosExtraction, ALyingSizeMakesThatItemIncompleteWithEveryByte) {
+TEST_P(IosFamily, ALyingSizeMakesThatItemIncompleteWithEveryByte) {
     sim::IosHostile h;
     h.lying_size = sim::LyingSize{.path = "DCIM/100APPLE/IMG_0002.JPG", .delta = 4096};
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
-    ios::IosDriver driver(quick());
-    auto session = open(driver);
+    auto driver = family(quick());
+    auto session = open(*driver);
     ASSERT_TRUE(session) << session.error().describe();
     auto x = run(**session, kCameraRoll);
     EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
@@ -326,12 +349,12 @@ TEST_F(IosExtraction, ALyingSizeMakesThatItemIncompleteWithEveryByte) {
     EXPECT_EQ(x.items.size(), camera_roll_of(media_).size()) << "the others are all taken";
 }
 
-TEST_F(IosExtraction, NamesNoFileCanHaveAreSkippedWithTheirReason) {
+TEST_P(IosFamily, NamesNoFileCanHaveAreSkippedWithTheirReason) {
     sim::IosHostile h;
     h.evil_names_dir = "DCIM/101APPLE";
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
-    ios::IosDriver driver(quick());
-    auto session = open(driver);
+    auto driver = family(quick());
+    auto session = open(*driver);
     ASSERT_TRUE(session) << session.error().describe();
     auto x = run(**session, kCameraRoll);
     EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
@@ -349,23 +372,31 @@ struct Broken {
     std::function<void(sim::IosHostile&, ios::IosDriverOptions&)> set;
     const char* reason;  // in the session's reason
 };
+void PrintTo(const Broken& b, std::ostream* os) {
+    *os << b.name;
+}
 
-class IosHostileEnd : public IosExtraction, public ::testing::WithParamInterface<Broken> {};
+class IosHostileEnd : public IosExtraction,
+                      public ::testing::WithParamInterface<std::tuple<Broken, bool>> {
+  protected:
+    bool hosted() const override { return std::get<1>(GetParam()); }
+    const Broken& broken() const { return std::get<0>(GetParam()); }
+};
 
 TEST_P(IosHostileEnd, EndsInterruptedWithANamedReasonInBoundedTime) {
     sim::IosHostile h;
     auto o = quick();
     o.stall = 2s;
-    GetParam().set(h, o);
+    broken().set(h, o);
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
-    ios::IosDriver driver(o);
-    auto session = open(driver);
+    auto driver = family(o);
+    auto session = open(*driver);
     ASSERT_TRUE(session) << session.error().describe();
     const auto t0 = std::chrono::steady_clock::now();
     auto x = run(**session, kCameraRoll);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 60s);
     EXPECT_EQ(x.outcome.state, store::SessionState::interrupted) << x.outcome.reason.value_or("");
-    EXPECT_NE(x.outcome.reason.value_or("").find(GetParam().reason), std::string::npos)
+    EXPECT_NE(x.outcome.reason.value_or("").find(broken().reason), std::string::npos)
         << x.outcome.reason.value_or("");
     for (const auto& [path, item] : x.items)
         if (item.state == store::ItemState::complete) {
@@ -376,7 +407,7 @@ TEST_P(IosHostileEnd, EndsInterruptedWithANamedReasonInBoundedTime) {
 
 INSTANTIATE_TEST_SUITE_P(
     Phones, IosHostileEnd,
-    ::testing::Values(
+    ::testing::Combine(::testing::Values(
         Broken{"endless_folder",
                [](sim::IosHostile& h, ios::IosDriverOptions& o) {
                    h.endless_dir = "DCIM/101APPLE";
@@ -406,16 +437,19 @@ INSTANTIATE_TEST_SUITE_P(
                    h.malformed_afc_at = 30;
                },
                "impossible lengths"}),
-    [](const auto& p) { return std::string(p.param.name); });
+                       ::testing::Bool()),
+    [](const auto& p) {
+        return std::string(std::get<0>(p.param).name) + "_" + way(std::get<1>(p.param));
+    });
 
-TEST_F(IosExtraction, AStopEndsAStalledReadAtOnce) {
+TEST_P(IosFamily, AStopEndsAStalledReadAtOnce) {
     sim::IosHostile h;
     h.stall_after = 40;
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
     auto o = quick();
     o.stall = 60s;
-    ios::IosDriver driver(o);
-    auto session = open(driver);
+    auto driver = family(o);
+    auto session = open(*driver);
     ASSERT_TRUE(session) << session.error().describe();
     std::stop_source stop;
     std::atomic<std::chrono::steady_clock::time_point> asked{};
@@ -433,28 +467,86 @@ TEST_F(IosExtraction, AStopEndsAStalledReadAtOnce) {
     EXPECT_FALSE((*session)->reusable());
 }
 
-TEST_F(IosExtraction, AMalformedLockdownAnswerIsANamedErrorNotACrash) {
+TEST_P(IosFamily, AMalformedLockdownAnswerIsANamedErrorNotACrash) {
     sim::IosHostile h;
     h.malformed_lockdown_reply = true;
     ASSERT_NO_FATAL_FAILURE(start(sim::TrustState::trusted, h));
     auto o = quick();
     o.user_wait = 3s;
-    ios::IosDriver driver(o);
-    auto opened = open(driver);
+    auto driver = family(o);
+    auto opened = open(*driver);
     ASSERT_FALSE(opened);
     EXPECT_FALSE(opened.error().message.empty());
 }
 
-TEST_F(IosExtraction, APhoneUsbmuxdDoesNotListIsNamed) {
+TEST_P(IosFamily, APhoneUsbmuxdDoesNotListIsNamed) {
     // No fake usbmuxd at all: the socket does not exist.
     ::setenv("USBMUXD_SOCKET_ADDRESS", ("UNIX:" + (dir_ / "absent.sock").string()).c_str(), 1);
     auto o = quick();
     o.appear = 600ms;
-    ios::IosDriver driver(o);
-    auto opened = open(driver);
+    auto driver = family(o);
+    auto opened = open(*driver);
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code, Errc::not_found);
     EXPECT_NE(opened.error().message.find("usbmuxd does not list"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(InProcessAndInItsDriverHost, IosFamily, ::testing::Bool(),
+                         [](const auto& p) { return way(p.param); });
+
+// What exhibitd gives a child of usbmuxd (the relay of one session): its own phone, the handle
+// usbmuxd gave it, connections to that phone's ports, its pair record; anything else ends the
+// child with the rule named (Errc::protocol).
+TEST_F(IosExtraction, TheRelayGivesTheChildItsOwnPhoneAndNothingElse) {
+    using nlohmann::json;
+    ASSERT_NO_FATAL_FAILURE(start());
+    auto relay = ios::usbmux_relay(kIphoneUdid, /*keep_pairing=*/false);
+    auto refused = [&](const json& request, std::string_view says) {
+        auto a = relay->answer(request);
+        if (a)
+            return ::testing::AssertionFailure() << request.dump() << " was answered";
+        if (a.error().code != Errc::protocol || a.error().message.find(says) == std::string::npos)
+            return ::testing::AssertionFailure() << a.error().describe();
+        return ::testing::AssertionSuccess();
+    };
+    EXPECT_TRUE(refused({{"call", "connect"}, {"handle", 1}, {"port", 62078}},
+                        "a device it was not given"))
+        << "no handle before usbmuxd named the phone";
+    auto device = relay->answer({{"call", "get_device"}, {"udid", kIphoneUdid}});
+    ASSERT_TRUE(device) << device.error().describe();
+    ASSERT_EQ(device->result.at("result"), 1) << device->result.dump();
+    const auto handle = device->result.at("handle").get<std::uint64_t>();
+    auto lockdown = relay->answer({{"call", "connect"}, {"handle", handle}, {"port", 62078}});
+    ASSERT_TRUE(lockdown) << lockdown.error().describe();
+    EXPECT_EQ(lockdown->result.at("result"), 0);
+    EXPECT_TRUE(lockdown->pass) << "the connection to the phone's lockdown, for the child";
+
+    const std::string other = "00008101-FFFFFFFFFFFFFFFF";
+    EXPECT_TRUE(refused({{"call", "get_device"}, {"udid", other}}, "another phone"));
+    EXPECT_TRUE(refused({{"call", "read_pair_record"}, {"udid", other}}, "another phone"));
+    EXPECT_TRUE(refused({{"call", "delete_pair_record"}, {"udid", other}}, "another phone"));
+    EXPECT_TRUE(refused({{"call", "connect"}, {"handle", handle + 1}, {"port", 62078}},
+                        "a device it was not given"));
+    EXPECT_TRUE(refused({{"call", "connect"}, {"handle", handle}, {"port", 0}},
+                        "a port that is not one"));
+    EXPECT_TRUE(refused({{"call", "connect"}, {"handle", handle}}, "without a handle and a port"));
+    EXPECT_TRUE(refused({{"call", "get_device_list"}, {"udid", kIphoneUdid}},
+                        "which it is not given"));
+    EXPECT_TRUE(refused({{"call", "save_pair_record"}, {"udid", kIphoneUdid},
+                         {"device_id", handle + 1}, {"record", "cGFpcg=="}},
+                        "a device it was not given"));
+    EXPECT_TRUE(refused({{"call", "save_pair_record"}, {"udid", kIphoneUdid},
+                         {"device_id", handle}, {"record", "not base64!"}},
+                        "not base64"));
+    EXPECT_TRUE(refused({{"call", "save_pair_record"}, {"udid", kIphoneUdid},
+                         {"device_id", handle}, {"record", std::string(100'000, 'A')}},
+                        "longer than"));
+    EXPECT_TRUE(refused({{"udid", kIphoneUdid}}, "no text \"call\""));
+    // At most 256 connections in a session (one is made above).
+    for (int i = 1; i < 256; ++i)
+        ASSERT_TRUE(relay->answer({{"call", "connect"}, {"handle", handle}, {"port", 62078}}));
+    EXPECT_TRUE(refused({{"call", "connect"}, {"handle", handle}, {"port", 62078}},
+                        "more than 256 connections"));
 }
 
 }  // namespace
