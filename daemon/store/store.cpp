@@ -116,8 +116,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     // The catalog is checked and migrated before anything else is created, so that a refusal
     // leaves the directory as it was.
     // Create the catalog owner-only ourselves (SQLite would follow the umask, and gives its
-    // -wal and -shm files the catalog's mode).
-    if (auto fd = fs::open_file(dir / "exhibit.db", O_RDWR | O_CREAT, 0600); !fd)
+    // -wal and -shm files the catalog's mode). Only when it does not exist yet: a descriptor
+    // of an existing catalog, once closed, would drop every POSIX lock this process holds on
+    // it, those of SQLite connections already open (the daemon's, while a session worker
+    // opens its own Store) included; another process closing the catalog last would then
+    // checkpoint and delete the WAL those connections still write to, and what they commit
+    // after that would be seen by no other process and lost at an unclean stop.
+    if (auto fd = fs::open_file(dir / "exhibit.db", O_RDWR | O_CREAT | O_EXCL, 0600);
+        !fd && fd.error().sys_errno != EEXIST)
         return std::unexpected(fd.error());
     auto db = open_catalog(dir / "exhibit.db");
     if (!db)

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
 #include "daemon/store/manifest.hpp"
@@ -334,6 +336,43 @@ TEST(Store, TwoStoresOnOneDirectoryShareTheChain) {
 
 // What a purge asks before it may delete the store: only a DFU receipt (an upload in state
 // "received") makes an item delivered; queued, failed or never-queued items are not.
+// Runs the sqlite3 shell on the catalog as another process does (exhibit-verify on a copy, a
+// backup, an operator): its exit status, its output in `out`.
+int sqlite3_shell(const std::filesystem::path& db, const std::string& sql, std::string& out) {
+    const auto file = db.parent_path() / "shell.out";
+    const auto command = fmt::format("sqlite3 '{}' \"{}\" > '{}' 2>&1", db.string(), sql,
+                                     file.string());
+    const int status = std::system(command.c_str());
+    out = fs::read_file(file, 1 << 20).value_or("");
+    return status;
+}
+
+// exhibitd opens a Store for each session worker beside its own. Opening one must leave the
+// first one's SQLite locks alone: a closed descriptor of the catalog drops every POSIX lock
+// the process holds on it, and another process closing the catalog last then checkpoints
+// and deletes the WAL the first Store still writes to, so that what it commits afterwards is
+// seen by no other process and lost at an unclean stop (found by the kiosk API test, whose
+// sign-out never showed in the catalog under load).
+TEST(Store, ASecondStoreLeavesTheCatalogsLocksAndItsWalInPlace) {
+    testing::TempDir dir;
+    auto owner = open_store(dir.path());
+    ASSERT_TRUE(owner);
+    ASSERT_TRUE(owner->audit().append("test", "test.before", nlohmann::json::object()));
+    auto worker = Store::open({.state_directory = dir.path(), .reconcile = false});
+    ASSERT_TRUE(worker) << worker.error().describe();
+    worker->reset();
+    std::string out;
+    ASSERT_EQ(sqlite3_shell(dir / "exhibit.db", "SELECT count(*) FROM audit", out), 0) << out;
+    EXPECT_TRUE(std::filesystem::exists(dir / "exhibit.db-wal"))
+        << "another process closing the catalog took the WAL from under exhibitd";
+    ASSERT_TRUE(owner->audit().append("test", "test.after", nlohmann::json::object()));
+    ASSERT_EQ(sqlite3_shell(dir / "exhibit.db",
+                            "SELECT count(*) FROM audit WHERE event = 'test.after'", out),
+              0)
+        << out;
+    EXPECT_EQ(out, "1\n") << "what exhibitd commits is seen by another process";
+}
+
 TEST(Store, CountUndeliveredCountsItemsWithoutAReceipt) {
     testing::TempDir dir;
     {
