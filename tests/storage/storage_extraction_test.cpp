@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <functional>
 #include <filesystem>
@@ -368,6 +369,60 @@ TEST_P(StorageExtraction, HostileFatImagesEndInNamedStatesWithTheImageUnchanged)
             }
         }
     }
+}
+
+// ext4 records that state more bytes than the whole file system holds (set with debugfs, as
+// a damaged or crafted card would carry them): libtsk would map such a record block by block
+// for minutes, so the file, or the folder and what is in it, is skipped with the reason and
+// never read; everything else arrives whole, and the image is unchanged.
+TEST_P(StorageExtraction, Ext4RecordsLargerThanTheirVolumeAreSkippedWithTheReason) {
+    const auto tree = dir_ / "tree";
+    write_camera_and_documents(tree);
+    const auto image = dir_ / "oversized.img";
+    ASSERT_TRUE(build_ext4(image, tree, "WITNESS"));
+    std::string victim;  // a document
+    for (const auto& e : fsys::directory_iterator(tree / "Documents"))
+        if (taken_by_files(e.path().string()))
+            victim = "Documents/" + e.path().filename().string();
+    ASSERT_FALSE(victim.empty());
+    auto set_size = [&](const std::string& path, std::string_view size) {
+        const auto command = fmt::format("debugfs -w -R 'sif \"/{}\" size {}' '{}' "
+                                         ">/dev/null 2>&1",
+                                         path, size, image.string());
+        return std::system(command.c_str()) == 0;
+    };
+    // 8 GiB for the file; a folder's size is read from its low 32 bits only: 3.75 GiB.
+    ASSERT_TRUE(set_size(victim, "0x200000000"));
+    ASSERT_TRUE(set_size("DCIM", "0xF0000000"));
+    const auto before = sha256_file(image);
+    auto x = extract(image, kFiles);
+    EXPECT_EQ(x.outcome.state, store::SessionState::completed) << x.outcome.reason.value_or("");
+    EXPECT_LT(x.took, 30s);
+    EXPECT_EQ(sha256_file(image), before) << "nothing was written to the image";
+    std::string reasons;
+    for (const auto& r : x.skipped)
+        reasons += r + "\n";
+    EXPECT_NE(reasons.find(fmt::format("/fs1/{} states 8589934592 bytes, more than its file "
+                                       "system holds",
+                                       victim)),
+              std::string::npos)
+        << reasons;
+    EXPECT_NE(reasons.find("folder /fs1/DCIM states 4026531840 bytes"), std::string::npos)
+        << reasons;
+    EXPECT_FALSE(x.items.contains("/fs1/" + victim));
+    std::size_t expected = 0;
+    const auto files = files_of_tree(tree);
+    ASSERT_TRUE(files);
+    for (const auto& [path, facts] : *files) {
+        if (!taken_by_files(path) || path == victim || path.starts_with("DCIM/"))
+            continue;
+        ++expected;
+        auto it = x.items.find("/fs1/" + path);
+        ASSERT_NE(it, x.items.end()) << "not taken: " << path;
+        EXPECT_EQ(it->second.state, store::ItemState::complete) << path;
+        EXPECT_EQ(it->second.sha256, sha256_file(tree / path)) << path;
+    }
+    EXPECT_EQ(x.items.size(), expected);
 }
 
 TEST_P(StorageExtraction, TenThousandFilesInOneFolder) {
