@@ -65,48 +65,6 @@ bool is_cctv_container(std::string_view name) {
     return false;
 }
 
-struct StorageExtractor::Walk {
-    const drivers::Scope* scope = nullptr;
-    const SkipHandler* on_skip = nullptr;
-    std::size_t index = 0;  // the file system's
-    const FileSystem* file_system = nullptr;
-    std::set<std::uint64_t> folders;  // walked in this file system, by inode
-    std::size_t seen = 0;
-    std::vector<Found> found;
-
-    std::string path(const std::string& relative) const {
-        return "/" + file_system->name + relative;
-    }
-
-    void skip(std::string_view name, const std::string& relative, std::optional<std::uint64_t> size,
-              Errc code, std::string why) const {
-        Artefact a{.category = drivers::classify_file(name).value_or(Category::documents),
-                   .source_path = path(relative),
-                   .declared_size = size};
-        (*on_skip)(a, Error{code, std::move(why), 0});
-    }
-};
-
-void StorageExtractor::describe(drivers::DeviceInfo& info) {
-    auto& p = info.properties;
-    auto& disk = disk_.disk();
-    p["storage.capacity"] = std::to_string(disk.size());
-    p["storage.sector_size"] = std::to_string(disk.sector_size());
-    p["storage.write_block"] = disk.write_block();
-    p["storage.partition_table"] =
-        disk_.partition_table().empty() ? "none" : disk_.partition_table();
-    for (const auto& f : disk_.file_systems()) {
-        const auto key = "storage." + f.name;
-        p[key + ".type"] = f.type;
-        p[key + ".offset"] = std::to_string(f.offset);
-        p[key + ".serial"] = f.serial;
-        if (!f.partition.empty())
-            p[key + ".partition"] = f.partition;
-        if (!f.label.empty())
-            p[key + ".label"] = f.label;
-    }
-}
-
 namespace {
 
 // The most bytes a file or folder on `fs` can hold: the file system's own size. A record that
@@ -131,21 +89,72 @@ std::optional<std::uint64_t> oversized(const TSK_FS_INFO& fs, const TSK_FS_META&
 
 }  // namespace
 
+struct StorageExtractor::Walk {
+    const drivers::Scope* scope = nullptr;
+    const SkipHandler* on_skip = nullptr;
+    std::size_t index = 0;  // the file system's
+    const FileSystem* file_system = nullptr;
+    std::set<std::uint64_t> folders;  // walked in this file system, by inode
+    std::size_t seen = 0;
+    std::vector<Found> found;
+
+    std::string path(const std::string& relative) const {
+        return "/" + file_system->name + relative;
+    }
+
+    void skip(std::string_view name, const std::string& relative, std::optional<std::uint64_t> size,
+              Errc code, std::string why) const {
+        Artefact a{.category = drivers::classify_file(name).value_or(Category::documents),
+                   .source_path = path(relative),
+                   .declared_size = size};
+        (*on_skip)(a, Error{code, std::move(why), 0});
+    }
+
+    // A folder whose record states more than its file system holds (oversized()): not
+    // opened, and none of its files taken.
+    void skip_oversized_folder(const std::string& relative, std::uint64_t size) const {
+        skip("", relative, std::nullopt, Errc::corrupt,
+             fmt::format("folder {} states {} bytes, more than its file system holds ({}), so "
+                         "none of its files were taken",
+                         path(relative.empty() ? "/" : relative), size,
+                         volume_bytes(*file_system->fs)));
+    }
+};
+
+void StorageExtractor::describe(drivers::DeviceInfo& info) {
+    auto& p = info.properties;
+    auto& disk = disk_.disk();
+    p["storage.capacity"] = std::to_string(disk.size());
+    p["storage.sector_size"] = std::to_string(disk.sector_size());
+    p["storage.write_block"] = disk.write_block();
+    p["storage.partition_table"] =
+        disk_.partition_table().empty() ? "none" : disk_.partition_table();
+    for (const auto& f : disk_.file_systems()) {
+        const auto key = "storage." + f.name;
+        p[key + ".type"] = f.type;
+        p[key + ".offset"] = std::to_string(f.offset);
+        p[key + ".serial"] = f.serial;
+        if (!f.partition.empty())
+            p[key + ".partition"] = f.partition;
+        if (!f.label.empty())
+            p[key + ".label"] = f.label;
+    }
+}
+
 Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& relative,
                               std::size_t depth) {
     TSK_FS_INFO* fs = w.file_system->fs;
     auto& disk = disk_.disk();
-    if (FilePtr self(tsk_fs_file_open_meta(fs, nullptr, folder)); self && self->meta) {
-        if (auto size = oversized(*fs, *self->meta)) {
-            w.skip("", relative, std::nullopt, Errc::corrupt,
-                   fmt::format("folder {} states {} bytes, more than its file system holds "
-                               "({}), so none of its files were taken",
-                               w.path(relative.empty() ? "/" : relative), *size,
-                               volume_bytes(*fs)));
-            return {};
+    // A subfolder's record is checked where it is listed (below); the top folder's here.
+    if (depth == 0) {
+        if (FilePtr self(tsk_fs_file_open_meta(fs, nullptr, folder)); self && self->meta) {
+            if (auto size = oversized(*fs, *self->meta)) {
+                w.skip_oversized_folder(relative, *size);
+                return {};
+            }
+        } else {
+            tsk_error_reset();  // opening the folder below says why
         }
-    } else {
-        tsk_error_reset();  // opening the folder below says why
     }
     DirPtr dir(tsk_fs_dir_open_meta(fs, folder));
     if (!dir) {
@@ -227,6 +236,10 @@ Status StorageExtractor::walk(Walk& w, std::uint64_t folder, const std::string& 
                 w.skip(name, path, std::nullopt, Errc::protocol,
                        fmt::format("{} is nested deeper than {} folders", w.path(path),
                                    limits_.max_depth));
+                continue;
+            }
+            if (auto size = oversized(*fs, *meta)) {
+                w.skip_oversized_folder(path, *size);
                 continue;
             }
             if (auto s = walk(w, meta->addr, path, depth + 1); !s)
