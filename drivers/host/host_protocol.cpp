@@ -185,6 +185,10 @@ Result<std::string> text_field(const json& j, std::string_view key, std::size_t 
     return s;
 }
 
+Result<std::uint64_t> whole_number(const json& j, std::string_view key, std::uint64_t max) {
+    return number<std::uint64_t>(j, key, 0, max);
+}
+
 Result<json> Frame::json() const {
     auto text = std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size());
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -106,6 +106,10 @@ Status read_frame(int fd, Frame& frame, UniqueFd& passed,
 // type: never use it on what a child sent.)
 Result<std::string> text_field(const nlohmann::json& j, std::string_view key,
                                std::size_t max = 4096);
+// The whole number at `key`, from 0 to `max`: Errc::protocol when it is missing, not a whole
+// number, or out of range.
+Result<std::uint64_t> whole_number(const nlohmann::json& j, std::string_view key,
+                                   std::uint64_t max);
 
 // What crosses the socket, as JSON and back. Every from_json checks the shape and ranges and
 // fails with Errc::protocol naming what was wrong.

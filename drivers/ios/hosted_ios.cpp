@@ -31,17 +31,6 @@ std::unexpected<Error> refused(std::string_view what) {
     return fail(Errc::protocol, fmt::format("the ios driver host asked usbmuxd {}", what));
 }
 
-// The whole number at `key` when it is not negative, or nullopt.
-std::optional<std::uint64_t> whole(const json& j, const char* key) {
-    if (!j.is_object() || !j.contains(key) || !j.at(key).is_number_integer())
-        return std::nullopt;
-    const json& v = j.at(key);
-    if (v.is_number_unsigned())
-        return v.get<std::uint64_t>();
-    const auto n = v.get<std::int64_t>();
-    return n < 0 ? std::nullopt : std::optional<std::uint64_t>(static_cast<std::uint64_t>(n));
-}
-
 class UsbmuxRelay final : public host::Relay {
   public:
     UsbmuxRelay(std::string udid, bool keep_pairing)
@@ -93,8 +82,8 @@ class UsbmuxRelay final : public host::Relay {
     }
 
     Result<Answer> connect(const json& request) {
-        auto handle = whole(request, "handle");
-        auto port = whole(request, "port");
+        auto handle = host::whole_number(request, "handle", UINT64_MAX);
+        auto port = host::whole_number(request, "port", UINT64_MAX);
         if (!handle || !port)
             return refused("to connect without a handle and a port");
         if (!handle_ || *handle != *handle_)
@@ -125,7 +114,7 @@ class UsbmuxRelay final : public host::Relay {
     }
 
     Result<Answer> save_pair_record(const json& request) {
-        auto device_id = whole(request, "device_id");
+        auto device_id = host::whole_number(request, "device_id", UINT64_MAX);
         if (!device_id || (*device_id != 0 && (!handle_ || *device_id != *handle_)))
             return refused("to save a pairing for a device it was not given");
         auto encoded = host::text_field(request, "record", kMaxPairRecord * 4 / 3 + 4);

@@ -54,21 +54,6 @@ std::optional<Relayed> ask(const json& request) {
     return r;
 }
 
-// A text field of exhibitd's answer, or nullopt.
-std::optional<std::string> text(const json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string())
-        return std::nullopt;
-    return it->get<std::string>();
-}
-
-std::optional<std::uint32_t> u32(const json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > UINT32_MAX)
-        return std::nullopt;
-    return static_cast<std::uint32_t>(it->get<std::uint64_t>());
-}
-
 }  // namespace
 
 extern "C" {
@@ -82,13 +67,13 @@ int usbmuxd_get_device(const char* udid, usbmuxd_device_info_t* device,
         return -EIO;
     if (r->result <= 0)
         return r->result;
-    auto handle = u32(r->answer, "handle");
-    auto product = u32(r->answer, "product_id");
+    auto handle = host::whole_number(r->answer, "handle", UINT32_MAX);
+    auto product = host::whole_number(r->answer, "product_id", UINT32_MAX);
     if (!handle || !product || std::strlen(udid) >= sizeof device->udid)
         return -EIO;
     std::memset(device, 0, sizeof *device);
-    device->handle = *handle;
-    device->product_id = *product;
+    device->handle = static_cast<std::uint32_t>(*handle);
+    device->product_id = static_cast<std::uint32_t>(*product);
     std::memcpy(device->udid, udid, std::strlen(udid));
     device->conn_type = CONNECTION_TYPE_USB;
     return 1;
@@ -117,7 +102,7 @@ int usbmuxd_read_buid(char** buid) {
         return -EIO;
     if (r->result != 0)
         return r->result;
-    auto value = text(r->answer, "buid");
+    auto value = host::text_field(r->answer, "buid", 64);
     if (!value)
         return -EIO;
     *buid = ::strdup(value->c_str());
@@ -132,10 +117,8 @@ int usbmuxd_read_pair_record(const char* record_id, char** record_data, uint32_t
         return -EIO;
     if (r->result != 0)
         return r->result;
-    auto encoded = text(r->answer, "record");
-    auto record = encoded ? exhibit::base64_decode(*encoded)
-                          : exhibit::Result<std::vector<std::byte>>(std::unexpected(
-                                exhibit::Error{exhibit::Errc::protocol, "no record", 0}));
+    auto encoded = host::text_field(r->answer, "record", host::kMaxPayload);
+    auto record = encoded ? exhibit::base64_decode(*encoded) : std::unexpected(encoded.error());
     if (!record || record->empty())
         return -EIO;
     auto* copy = static_cast<char*>(std::malloc(record->size()));
