@@ -37,10 +37,9 @@ class UsbmuxRelay final : public host::Relay {
         : udid_(std::move(udid)), keep_pairing_(keep_pairing) {}
 
     ~UsbmuxRelay() override {
-        // The child saved a pairing and was ended before it removed it: the kiosk's half goes
-        // (usbmuxd may hang after an unplug: not waited for).
+        // The child saved a pairing and was ended before it removed it: the kiosk's half goes.
         if (pairing_saved_ && !keep_pairing_)
-            std::thread([udid = udid_] { usbmuxd_delete_pair_record(udid.c_str()); }).detach();
+            forget_pair_record_in_background(udid_);
     }
 
     Result<Answer> answer(const json& request) override {

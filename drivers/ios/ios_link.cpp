@@ -361,8 +361,12 @@ void IosLink::forget_kiosk_half(bool in_background) {
         usbmuxd_delete_pair_record(udid_.c_str());
         return;
     }
-    // The thread holds its own copy of the UDID and nothing of this link.
-    std::thread([udid = udid_] { usbmuxd_delete_pair_record(udid.c_str()); }).detach();
+    forget_pair_record_in_background(udid_);
+}
+
+void forget_pair_record_in_background(std::string udid) {
+    // The thread holds its own copy of the UDID and nothing of its caller.
+    std::thread([udid = std::move(udid)] { usbmuxd_delete_pair_record(udid.c_str()); }).detach();
 }
 
 void IosLink::interrupt() {

@@ -33,6 +33,11 @@ namespace exhibit::ios {
 // the UDID as they are.
 std::string udid_from_usb_serial(std::string_view serial);
 
+// Removes usbmuxd's record of the kiosk's pairing with the iPhone `udid` on a thread of its
+// own, not waited for: usbmuxd 1.1.1 can hang in its own clean-up after an unplug in the
+// middle of a transfer, and nothing that ends a session may wait on it.
+void forget_pair_record_in_background(std::string udid);
+
 // Where the trust flow stands after one attempt.
 enum class Trust {
     trusted,   // a session is open
