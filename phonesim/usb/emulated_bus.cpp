@@ -283,10 +283,10 @@ Result<EmulatedDevice*> EmulatedBus::plug_disk(DeviceSpec spec, std::uint8_t por
     return usb;
 }
 
-void EmulatedBus::unplug(EmulatedDevice& d) {
+void EmulatedBus::unplug(EmulatedDevice& d, std::size_t once_in_flight) {
     if (!d.plugged())
         return;
-    d.mark_unplugged();
+    d.mark_unplugged(once_in_flight);
     auto* tb = static_cast<UMockdevTestbed*>(testbed_.get());
     std::string disk;
     {

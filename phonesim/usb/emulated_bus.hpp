@@ -59,8 +59,11 @@ class EmulatedBus {
     Result<EmulatedDevice*> plug_disk(DeviceSpec spec, std::uint8_t port,
                                       const std::string& image);
     // The "remove" uevent (a stick's disk first), in-flight transfers failing, the server
-    // stopped.
-    void unplug(EmulatedDevice& device);
+    // stopped. With `once_in_flight`, the unplug comes (within 10 s) at a moment the host
+    // has that many bulk IN transfers submitted and none in its hands: a moment a real
+    // unplug may fall on, chosen for a host that cannot take the other moments (usbmuxd
+    // 1.1.1: docs/usb.md, "usbmuxd and an unplug").
+    void unplug(EmulatedDevice& device, std::size_t once_in_flight = 0);
     // The device plugged at PORT, if any.
     EmulatedDevice* at_port(std::uint8_t port);
 

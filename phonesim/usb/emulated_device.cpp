@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -574,8 +575,18 @@ void EmulatedDevice::client_gone(const void* client) {
     update_ready();
 }
 
-void EmulatedDevice::mark_unplugged() {
-    std::lock_guard lock(mutex_);
+void EmulatedDevice::mark_unplugged(std::size_t once_in_flight) {
+    std::unique_lock lock(mutex_);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto in_flight = [&] {
+        return static_cast<std::size_t>(
+            std::ranges::count_if(pending_, [](const auto& u) { return u->awaiting_data; }));
+    };
+    while (in_flight() < once_in_flight && std::chrono::steady_clock::now() < until) {
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        lock.lock();
+    }
     gone_ = true;
     // The kernel kills what is in flight on disconnect: libusb sees NO_DEVICE.
     for (auto& u : pending_) {

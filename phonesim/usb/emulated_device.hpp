@@ -151,7 +151,9 @@ class EmulatedDevice {
     // For EmulatedBus: the ioctl handler to attach, and the FIFO that replaces the node.
     void* make_handler();
     void set_node_fifo(UniqueFd fifo);
-    void mark_unplugged();  // fails what is in flight and ends the connection
+    // Fails what is in flight and ends the connection; with `once_in_flight`, first waits
+    // (EmulatedBus::unplug) until the host has that many bulk IN transfers waiting here.
+    void mark_unplugged(std::size_t once_in_flight = 0);
     void stop_server();
 
     // umockdev trampolines (run on its worker thread).
