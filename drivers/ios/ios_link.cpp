@@ -228,16 +228,25 @@ Result<std::unique_ptr<IosLink>> IosLink::connect(const std::string& udid,
     std::condition_variable_any cv;
     for (;;) {
         usbmuxd_device_info_t info{};
-        if (usbmuxd_get_device(udid.c_str(), &info, DEVICE_LOOKUP_USBMUX) > 0) {
+        // 1: listed; 0: usbmuxd answered without it; below 0: usbmuxd did not answer (no
+        // socket, or no reply within libusbmuxd's own wait, about 10 s).
+        const int listed = usbmuxd_get_device(udid.c_str(), &info, DEVICE_LOOKUP_USBMUX);
+        if (listed > 0) {
             idevice_t device = nullptr;
             if (idevice_new_with_options(&device, udid.c_str(), IDEVICE_LOOKUP_USBMUX) ==
                 IDEVICE_E_SUCCESS)
                 return std::unique_ptr<IosLink>(new IosLink(device, udid));
         }
+        if (std::chrono::steady_clock::now() >= deadline && listed < 0)
+            return fail(Errc::not_found,
+                        fmt::format("usbmuxd did not answer when asked for the iPhone {}: it is "
+                                    "not running, or it stopped serving after an iPhone was "
+                                    "pulled out during a copy (usbmuxd 1.1.1; restarting "
+                                    "usbmuxd brings it back)",
+                                    udid));
         if (std::chrono::steady_clock::now() >= deadline)
             return fail(Errc::not_found,
-                        fmt::format("usbmuxd does not list the iPhone {} (is usbmuxd running?)",
-                                    udid));
+                        fmt::format("usbmuxd does not list the iPhone {}", udid));
         std::unique_lock lock(m);
         cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
         if (stop.stop_requested())
