@@ -5,7 +5,7 @@
 //   exhibit-driver-host --family mtp --memory-limit BYTES [--user-wait-seconds N]
 //   exhibit-driver-host --family adb --memory-limit BYTES [--device-fd 4] [--user-wait-seconds N]
 //   exhibit-driver-host --family storage --memory-limit BYTES --device-fd 4
-//   exhibit-driver-host --family ios --memory-limit BYTES [--user-wait-seconds N]
+//   exhibit-driver-host --family ios --memory-limit BYTES [--user-wait-ms N]
 //       [--poll-ms N] [--appear-ms N] [--stall-ms N] [--keep-pairing yes|no]
 //       [--max-entries N] [--max-depth N] [--max-listing-bytes N] [--read-chunk N]
 //     (the iPhone family's settings come after --family ios)
@@ -54,7 +54,7 @@ int usage(std::string_view why) {
                            "       exhibit-driver-host --family storage --memory-limit BYTES "
                            "--device-fd 4\n"
                            "       exhibit-driver-host --family ios --memory-limit BYTES "
-                           "[--user-wait-seconds N] [--poll-ms N] [--appear-ms N] "
+                           "[--user-wait-ms N] [--poll-ms N] [--appear-ms N] "
                            "[--stall-ms N] [--keep-pairing yes|no] [--max-entries N] "
                            "[--max-depth N] [--max-listing-bytes N] [--read-chunk N]\n",
                            why)
@@ -81,9 +81,9 @@ int main(int argc, char** argv) {
         else if (arg == "--memory-limit" && parse_number(value, memory_limit) &&
                  memory_limit >= (16u << 20))
             continue;
-        else if (arg == "--user-wait-seconds" && parse_number(value, user_wait_seconds) &&
-                 user_wait_seconds <= 24 * 3600)
-            ios_arguments.insert(ios_arguments.end(), {std::string(arg), std::string(value)});
+        else if (arg == "--user-wait-seconds" && family != "ios" &&
+                 parse_number(value, user_wait_seconds) && user_wait_seconds <= 24 * 3600)
+            continue;
         else if (arg == "--device-fd" && parse_number(value, device_fd) &&
                  device_fd == host::kDeviceFd)
             continue;

@@ -177,11 +177,8 @@ std::unique_ptr<host::Relay> usbmux_relay(std::string udid, bool keep_pairing) {
 }
 
 std::vector<std::string> child_arguments(const IosDriverOptions& o) {
-    using std::chrono::duration_cast;
-    using std::chrono::milliseconds;
-    using std::chrono::seconds;
-    return {"--user-wait-seconds",
-            std::to_string(duration_cast<seconds>(o.user_wait).count()),
+    return {"--user-wait-ms",
+            std::to_string(o.user_wait.count()),
             "--poll-ms",
             std::to_string(o.poll.count()),
             "--appear-ms",
@@ -209,8 +206,8 @@ Result<IosDriverOptions> options_from_arguments(const std::vector<std::string>& 
         const auto& value = arguments[i + 1];
         std::uint64_t n = 0;
         const std::uint64_t day_ms = 24ull * 3600 * 1000;
-        if (key == "--user-wait-seconds" && read_count(value, 24 * 3600, n))
-            o.user_wait = std::chrono::seconds(n);
+        if (key == "--user-wait-ms" && read_count(value, day_ms, n))
+            o.user_wait = std::chrono::milliseconds(n);
         else if (key == "--poll-ms" && read_count(value, day_ms, n) && n > 0)
             o.poll = std::chrono::milliseconds(n);
         else if (key == "--appear-ms" && read_count(value, day_ms, n))

@@ -38,10 +38,11 @@ Result<std::unique_ptr<drivers::DriverSession>> IosDriver::open(
         (void)(*link)->forget_pairing();
 
     // The trust flow: ask again every `poll` while the person unlocks the phone and taps
-    // Trust; each new condition is reported once, with its instruction.
+    // Trust; each new condition is reported once, with its instruction. The person's time
+    // counts from the first instruction, not from the handshake before it.
     std::mutex m;
     std::condition_variable_any cv;
-    const auto deadline = std::chrono::steady_clock::now() + options_.user_wait;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     std::optional<Trust> reported;
     for (;;) {
         auto trust = (*link)->try_session();
@@ -49,6 +50,8 @@ Result<std::unique_ptr<drivers::DriverSession>> IosDriver::open(
             return std::unexpected(trust.error());
         if (*trust == Trust::trusted)
             break;
+        if (!deadline)
+            deadline = std::chrono::steady_clock::now() + options_.user_wait;
         if (reported != *trust && context.report) {
             switch (*trust) {
                 case Trust::locked:
@@ -72,7 +75,7 @@ Result<std::unique_ptr<drivers::DriverSession>> IosDriver::open(
         cv.wait_for(lock, context.stop, options_.poll, [] { return false; });
         if (context.stop.stop_requested())
             return fail(Errc::cancelled, "stopped while waiting for the phone to trust the kiosk");
-        if (std::chrono::steady_clock::now() >= deadline)
+        if (std::chrono::steady_clock::now() >= *deadline)
             return fail(Errc::timeout, *trust == Trust::locked
                                            ? "the phone stayed locked"
                                            : "the phone did not trust the kiosk: Trust was not "
