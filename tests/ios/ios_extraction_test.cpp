@@ -94,6 +94,16 @@ class IosExtraction : public ::testing::Test {
         return std::make_unique<ios::IosDriver>(o);
     }
 
+    // Why the phone could not be opened when usbmuxd has 600 ms to list it.
+    Error open_unlisted() {
+        auto o = quick();
+        o.appear = 600ms;
+        auto driver = family(o);
+        auto opened = open(*driver);
+        EXPECT_FALSE(opened) << "the phone was opened";
+        return opened ? Error{} : opened.error();
+    }
+
     Result<std::unique_ptr<drivers::DriverSession>> open(const drivers::Driver& driver,
                                                          const drivers::OpenContext& context = {}) {
         return driver.open(device(), context);
@@ -495,16 +505,11 @@ TEST_P(IosFamily, AMalformedLockdownAnswerIsANamedErrorNotACrash) {
 TEST_P(IosFamily, APhoneUsbmuxdDoesNotListIsNamed) {
     listed_udid_ = "00008030-0000000000000001";  // another iPhone
     ASSERT_NO_FATAL_FAILURE(start());
-    auto o = quick();
-    o.appear = 600ms;
-    auto driver = family(o);
-    auto opened = open(*driver);
-    ASSERT_FALSE(opened);
-    EXPECT_EQ(opened.error().code, Errc::not_found);
-    EXPECT_NE(opened.error().message.find("usbmuxd does not list the iPhone " +
-                                          std::string(kIphoneUdid)),
+    const auto why = open_unlisted();
+    EXPECT_EQ(why.code, Errc::not_found);
+    EXPECT_NE(why.message.find("usbmuxd does not list the iPhone " + std::string(kIphoneUdid)),
               std::string::npos)
-        << opened.error().describe();
+        << why.describe();
 }
 
 // usbmuxd not answering: not running, or stuck in usbmuxd 1.1.1's clean-up after an unplug
@@ -513,15 +518,10 @@ TEST_P(IosFamily, APhoneUsbmuxdDoesNotListIsNamed) {
 TEST_P(IosFamily, UsbmuxdNotAnsweringIsNamed) {
     // No fake usbmuxd at all: the socket does not exist.
     ::setenv("USBMUXD_SOCKET_ADDRESS", ("UNIX:" + (dir_ / "absent.sock").string()).c_str(), 1);
-    auto o = quick();
-    o.appear = 600ms;
-    auto driver = family(o);
-    auto opened = open(*driver);
-    ASSERT_FALSE(opened);
-    EXPECT_EQ(opened.error().code, Errc::not_found);
-    EXPECT_NE(opened.error().message.find("usbmuxd did not answer"), std::string::npos)
-        << opened.error().describe();
-    EXPECT_NE(opened.error().message.find("restarting usbmuxd"), std::string::npos);
+    const auto why = open_unlisted();
+    EXPECT_EQ(why.code, Errc::not_found);
+    EXPECT_NE(why.message.find("usbmuxd did not answer"), std::string::npos) << why.describe();
+    EXPECT_NE(why.message.find("restarting usbmuxd"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(InProcessAndInItsDriverHost, IosFamily, ::testing::Bool(),
