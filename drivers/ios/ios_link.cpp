@@ -237,16 +237,15 @@ Result<std::unique_ptr<IosLink>> IosLink::connect(const std::string& udid,
                 IDEVICE_E_SUCCESS)
                 return std::unique_ptr<IosLink>(new IosLink(device, udid));
         }
-        if (std::chrono::steady_clock::now() >= deadline && listed < 0)
-            return fail(Errc::not_found,
-                        fmt::format("usbmuxd did not answer when asked for the iPhone {}: it is "
-                                    "not running, or it stopped serving after an iPhone was "
-                                    "pulled out during a copy (usbmuxd 1.1.1; restarting "
-                                    "usbmuxd brings it back)",
-                                    udid));
         if (std::chrono::steady_clock::now() >= deadline)
             return fail(Errc::not_found,
-                        fmt::format("usbmuxd does not list the iPhone {}", udid));
+                        listed < 0
+                            ? fmt::format("usbmuxd did not answer when asked for the iPhone {}: "
+                                          "it is not running, or it stopped serving after an "
+                                          "iPhone was pulled out during a copy (usbmuxd 1.1.1; "
+                                          "restarting usbmuxd brings it back)",
+                                          udid)
+                            : fmt::format("usbmuxd does not list the iPhone {}", udid));
         std::unique_lock lock(m);
         cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
         if (stop.stop_requested())
